@@ -1,0 +1,222 @@
+package io.stoker.coordinator;
+
+import io.aeron.Aeron;
+import io.stoker.codecs.EpochCompleteDecoder;
+import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.JobCompleteDecoder;
+import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.Role;
+import io.stoker.transport.control.ControlAdapter;
+import io.stoker.transport.control.ControlListener;
+import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.status.CounterType;
+import io.stoker.transport.status.StatusCounters;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Submits one job to a coordinator and follows it to the end: what {@code stoker local} and
+ * {@code stoker submit} run. The job's state is readable from any thread.
+ */
+public final class JobClientAgent implements Agent, ControlListener
+{
+    private static final int FRAGMENT_LIMIT = 16;
+
+    private final Aeron aeron;
+    private final ControlPublisher publisher = new ControlPublisher();
+    private final MemberSession session;
+    private final ControlAdapter adapter;
+    private final StatusCounters counters;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final JobRequest request;
+    private final List<EpochResult> epochs = Collections.synchronizedList(new ArrayList<>());
+    private long submitCorrelationId = Aeron.NULL_VALUE;
+    private volatile long jobId = Aeron.NULL_VALUE;
+    private volatile long totalBytes;
+    private volatile int chunkCount;
+    private volatile JobOutcome outcome;
+    private volatile String failure;
+
+    /**
+     * @param aeron              connected client.
+     * @param coordinatorChannel where the coordinator listens.
+     * @param responseChannel    where this client listens: {@code aeron:ipc} on the coordinator's host.
+     * @param request            the job.
+     */
+    public JobClientAgent(
+        final Aeron aeron, final String coordinatorChannel, final String responseChannel, final JobRequest request)
+    {
+        this.aeron = aeron;
+        this.request = request;
+        final int streamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
+            ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
+            ControlProtocol.MEMBER_STREAM_ID;
+        session = new MemberSession(aeron, publisher, coordinatorChannel, responseChannel, streamId, Role.CLIENT, -1,
+            (byte)0, "");
+        counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES);
+        adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
+    }
+
+    public String roleName()
+    {
+        return "stoker-job-client";
+    }
+
+    public int doWork()
+    {
+        int work = session.doWork(clock.nanoTime());
+        work += adapter.poll(FRAGMENT_LIMIT);
+        if (session.isRegistered() && Aeron.NULL_VALUE == submitCorrelationId)
+        {
+            submitCorrelationId = aeron.nextCorrelationId();
+            publisher.jobSubmit(session.outbox(), submitCorrelationId, request.worldSize(), request.epochs(),
+                request.seed(), request.manifestPath());
+            work++;
+        }
+        return work;
+    }
+
+    public void onClose()
+    {
+        CloseHelper.closeAll(adapter, session, counters);
+    }
+
+    public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
+    {
+        session.onRegistered(decoder, clock.nanoTime());
+    }
+
+    public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
+    {
+        session.onLeaseExpired(decoder);
+    }
+
+    public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
+    {
+        if (decoder.correlationId() == submitCorrelationId)
+        {
+            chunkCount = decoder.chunkCount();
+            totalBytes = decoder.totalBytes();
+            jobId = decoder.jobId();
+        }
+    }
+
+    public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
+    {
+        if (decoder.jobId() != jobId)
+        {
+            return;
+        }
+        final int epoch = decoder.epoch();
+        final int acknowledged = decoder.acknowledgedChunks();
+        final List<Integer> missing = new ArrayList<>();
+        for (final EpochCompleteDecoder.MissingDecoder chunk : decoder.missing())
+        {
+            missing.add(chunk.chunkId());
+        }
+        epochs.add(new EpochResult(epoch, acknowledged, List.copyOf(missing)));
+    }
+
+    public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
+    {
+        if (decoder.jobId() == jobId)
+        {
+            outcome = decoder.outcome();
+        }
+    }
+
+    public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
+    {
+        final ErrorCode code = decoder.code();
+        final String message = decoder.message();
+        if (decoder.correlationId() == submitCorrelationId || session.onErrorResponse(decoder))
+        {
+            failure = code + ": " + message;
+        }
+    }
+
+    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    {
+        failure = "invalid message from the coordinator: " + reason;
+    }
+
+    /**
+     * @return the job's id once started, else {@link Aeron#NULL_VALUE}.
+     */
+    public long jobId()
+    {
+        return jobId;
+    }
+
+    public boolean isStarted()
+    {
+        return Aeron.NULL_VALUE != jobId;
+    }
+
+    /**
+     * @return how the job ended, or null while it runs.
+     */
+    public JobOutcome outcome()
+    {
+        return outcome;
+    }
+
+    /**
+     * @return why the coordinator refused the job, or null.
+     */
+    public String failure()
+    {
+        return failure;
+    }
+
+    public long totalBytes()
+    {
+        return totalBytes;
+    }
+
+    public int chunkCount()
+    {
+        return chunkCount;
+    }
+
+    /**
+     * @return the epochs completed so far, in completion order.
+     */
+    public List<EpochResult> epochs()
+    {
+        synchronized (epochs)
+        {
+            return List.copyOf(epochs);
+        }
+    }
+
+    /**
+     * The job to submit.
+     *
+     * @param manifestPath the dataset's manifest, readable by the coordinator.
+     */
+    public record JobRequest(int worldSize, int epochs, long seed, String manifestPath)
+    {
+    }
+
+    /**
+     * A completed epoch as the coordinator reported it.
+     *
+     * @param missing chunk ids no server could deliver.
+     */
+    public record EpochResult(int epoch, int acknowledgedChunks, List<Integer> missing)
+    {
+    }
+}

@@ -1,0 +1,80 @@
+package io.stoker.coordinator;
+
+import io.stoker.codecs.Role;
+import io.stoker.transport.control.Outbox;
+import io.stoker.transport.data.ServerAdvertisement;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A registered worker, data server or client, as the coordinator sees it.
+ */
+final class Member implements AutoCloseable
+{
+    final int memberId;
+    final Role role;
+    final int rank;
+    final String hostId;
+    final int sessionId;
+    final long registerCorrelationId;
+    final long publicationRegistrationId;
+    final ServerAdvertisement advertisement;
+    final List<byte[]> advertisementMessages = new ArrayList<>();
+    Outbox outbox;
+    boolean active;
+    long leaseDeadlineNs;
+
+    Member(
+        final int memberId,
+        final Role role,
+        final int rank,
+        final String hostId,
+        final int sessionId,
+        final long registerCorrelationId,
+        final long publicationRegistrationId,
+        final long leaseDeadlineNs)
+    {
+        this.memberId = memberId;
+        this.role = role;
+        this.rank = rank;
+        this.hostId = hostId;
+        this.sessionId = sessionId;
+        this.registerCorrelationId = registerCorrelationId;
+        this.publicationRegistrationId = publicationRegistrationId;
+        this.leaseDeadlineNs = leaseDeadlineNs;
+        this.advertisement = role == Role.DATA_SERVER ? new ServerAdvertisement(memberId) : null;
+    }
+
+    /**
+     * Keep a copy of an advertisement message to relay to workers that join later.
+     */
+    void keepAdvertisement(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final byte[] copy = new byte[length];
+        buffer.getBytes(offset, copy);
+        advertisementMessages.add(copy);
+    }
+
+    boolean hasPublication()
+    {
+        return null != outbox;
+    }
+
+    String describe()
+    {
+        return switch (role)
+        {
+            case WORKER -> "worker rank " + rank + " (member " + memberId + ")";
+            case DATA_SERVER -> "data server " + memberId + " on " + hostId;
+            default -> "client " + memberId;
+        };
+    }
+
+    public void close()
+    {
+        CloseHelper.quietClose(outbox);
+    }
+}

@@ -1,0 +1,172 @@
+package io.stoker.server;
+
+import io.aeron.Aeron;
+import io.stoker.dataset.Manifest;
+import io.stoker.transport.HostIds;
+import io.stoker.transport.control.ControlProtocol;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.nio.file.Path;
+import java.util.function.Consumer;
+
+/**
+ * Configuration of a {@link DataServerAgent}, with its defaults in one place.
+ */
+public final class DataServerContext
+{
+    private Aeron aeron;
+    private Path datasetDirectory;
+    private Manifest manifest;
+    private String hostId;
+    private String coordinatorChannel = ControlProtocol.IPC_CHANNEL;
+    private String responseChannel = ControlProtocol.IPC_CHANNEL;
+    private int responseStreamId;
+    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+    private ErrorHandler errorHandler = Throwable::printStackTrace;
+    private Consumer<String> logger = System.err::println;
+
+    /**
+     * Check the configuration and fill in what derives from it.
+     *
+     * @return this.
+     * @throws IllegalStateException naming what is missing.
+     */
+    public DataServerContext conclude()
+    {
+        if (null == aeron)
+        {
+            throw new IllegalStateException("data server needs a connected Aeron client");
+        }
+        if (null == manifest || null == datasetDirectory)
+        {
+            throw new IllegalStateException("data server needs a dataset directory and its manifest");
+        }
+        if (null == hostId)
+        {
+            hostId = HostIds.local();
+        }
+        if (0 == responseStreamId)
+        {
+            responseStreamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
+                ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
+                ControlProtocol.MEMBER_STREAM_ID;
+        }
+        return this;
+    }
+
+    public Aeron aeron()
+    {
+        return aeron;
+    }
+
+    public DataServerContext aeron(final Aeron aeron)
+    {
+        this.aeron = aeron;
+        return this;
+    }
+
+    public Path datasetDirectory()
+    {
+        return datasetDirectory;
+    }
+
+    /**
+     * @param directory where the manifest's shard paths are relative to.
+     * @return this.
+     */
+    public DataServerContext datasetDirectory(final Path directory)
+    {
+        this.datasetDirectory = directory;
+        return this;
+    }
+
+    public Manifest manifest()
+    {
+        return manifest;
+    }
+
+    public DataServerContext manifest(final Manifest manifest)
+    {
+        this.manifest = manifest;
+        return this;
+    }
+
+    public String hostId()
+    {
+        return hostId;
+    }
+
+    public DataServerContext hostId(final String hostId)
+    {
+        this.hostId = hostId;
+        return this;
+    }
+
+    public String coordinatorChannel()
+    {
+        return coordinatorChannel;
+    }
+
+    public DataServerContext coordinatorChannel(final String channel)
+    {
+        this.coordinatorChannel = channel;
+        return this;
+    }
+
+    public String responseChannel()
+    {
+        return responseChannel;
+    }
+
+    public DataServerContext responseChannel(final String channel)
+    {
+        this.responseChannel = channel;
+        return this;
+    }
+
+    public int responseStreamId()
+    {
+        return responseStreamId;
+    }
+
+    public DataServerContext responseStreamId(final int streamId)
+    {
+        this.responseStreamId = streamId;
+        return this;
+    }
+
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
+    }
+
+    public DataServerContext nanoClock(final NanoClock clock)
+    {
+        this.nanoClock = clock;
+        return this;
+    }
+
+    public ErrorHandler errorHandler()
+    {
+        return errorHandler;
+    }
+
+    public DataServerContext errorHandler(final ErrorHandler handler)
+    {
+        this.errorHandler = handler;
+        return this;
+    }
+
+    public Consumer<String> logger()
+    {
+        return logger;
+    }
+
+    public DataServerContext logger(final Consumer<String> logger)
+    {
+        this.logger = logger;
+        return this;
+    }
+}

@@ -1,0 +1,341 @@
+package io.stoker.launcher;
+
+import io.stoker.codecs.JobOutcome;
+import io.stoker.coordinator.CoordinatorAgent;
+import io.stoker.coordinator.CoordinatorContext;
+import io.stoker.coordinator.JobClientAgent;
+import io.stoker.dataset.Manifest;
+import io.stoker.server.DataServerAgent;
+import io.stoker.server.DataServerContext;
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.status.CounterType;
+import io.stoker.worker.HostChunk;
+import io.stoker.worker.WorkerAgent;
+import io.stoker.worker.WorkerContext;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+/**
+ * A coordinator, a data server and N workers in one JVM over an embedded media driver and
+ * {@code aeron:ipc}: what {@code stoker local} runs. Each worker runs on its own thread together with
+ * its consumer; the coordinator, the data server and the job's client share one more thread.
+ */
+public final class LocalCluster implements AutoCloseable
+{
+    private final Settings settings;
+    private final AeronConnector connector;
+    private final CoordinatorAgent coordinator;
+    private final DataServerAgent dataServer;
+    private final JobClientAgent client;
+    private final List<WorkerAgent<HostChunk>> workers = new ArrayList<>();
+    private final List<AgentRunner> runners = new ArrayList<>();
+    private final AtomicLong errorCount = new AtomicLong();
+    private final long startNs;
+    private volatile long endNs;
+
+    /**
+     * Start everything and submit the job.
+     *
+     * @param settings what to run.
+     * @param handlers the consumer of each rank.
+     */
+    public LocalCluster(final Settings settings, final IntFunction<ChunkHandler> handlers)
+    {
+        this.settings = settings;
+        final ErrorHandler errorHandler = ex ->
+        {
+            errorCount.incrementAndGet();
+            settings.logger.accept("stoker: " + ex.getMessage());
+        };
+        connector = AeronConnector.connect(new AeronConnector.Context().errorHandler(errorHandler));
+        try
+        {
+            coordinator = new CoordinatorAgent(new CoordinatorContext()
+                .aeron(connector.aeron())
+                .errorHandler(errorHandler));
+            dataServer = new DataServerAgent(new DataServerContext()
+                .aeron(connector.aeron())
+                .datasetDirectory(settings.datasetDirectory)
+                .manifest(settings.manifest)
+                .errorHandler(errorHandler)
+                .logger(settings.verboseLogger));
+            client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL,
+                new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
+                    settings.manifestPath.toAbsolutePath().toString()));
+            runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
+                new CompositeAgent(coordinator, dataServer, client)));
+
+            for (int rank = 0; rank < settings.workers; rank++)
+            {
+                final WorkerAgent<HostChunk> worker = new WorkerAgent<>(WorkerContext.host()
+                    .aeron(connector.aeron())
+                    .rank(rank)
+                    .bufferCount(settings.bufferCount)
+                    .errorHandler(errorHandler)
+                    .logger(settings.verboseLogger));
+                workers.add(worker);
+                runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
+                    new CompositeAgent(worker, new ConsumerAgent(rank, worker.feed(), handlers.apply(rank)))));
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            close();
+            throw ex;
+        }
+
+        startNs = System.nanoTime();
+        runners.forEach(runner -> AgentRunner.startOnThread(runner));
+    }
+
+    /**
+     * Wait for the job to end.
+     *
+     * @param timeoutNs   how long to wait.
+     * @param onEachTick  called about every 200 ms while waiting, e.g. to draw progress.
+     * @return true when the job completed in time (check {@link #outcome()} for missing chunks).
+     */
+    public boolean awaitCompletion(final long timeoutNs, final Runnable onEachTick) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + timeoutNs;
+        while (!isDone())
+        {
+            if (System.nanoTime() - deadline > 0)
+            {
+                return false;
+            }
+            onEachTick.run();
+            Thread.sleep(50);
+        }
+        onEachTick.run();
+        return null != client.outcome();
+    }
+
+    private boolean isDone()
+    {
+        if (null != client.failure())
+        {
+            return true;
+        }
+        if (null == client.outcome())
+        {
+            return false;
+        }
+        for (final WorkerAgent<HostChunk> worker : workers)
+        {
+            if (!worker.feed().isFinished())
+            {
+                return false;
+            }
+        }
+        if (0 == endNs)
+        {
+            endNs = System.nanoTime();
+        }
+        return true;
+    }
+
+    /**
+     * @return how the job ended, or null while it runs.
+     */
+    public JobOutcome outcome()
+    {
+        return client.outcome();
+    }
+
+    /**
+     * @return why the coordinator refused the job, or null.
+     */
+    public String failure()
+    {
+        return client.failure();
+    }
+
+    /**
+     * @return the job's client, with the per-epoch results.
+     */
+    public JobClientAgent client()
+    {
+        return client;
+    }
+
+    public CoordinatorAgent coordinator()
+    {
+        return coordinator;
+    }
+
+    public List<WorkerAgent<HostChunk>> workers()
+    {
+        return workers;
+    }
+
+    /**
+     * @return the client connected to the embedded media driver.
+     */
+    public AeronConnector connector()
+    {
+        return connector;
+    }
+
+    /**
+     * @return errors reported by any component so far.
+     */
+    public long errorCount()
+    {
+        return errorCount.get();
+    }
+
+    /**
+     * @return nanoseconds from start to the end of the job, or to now while it runs.
+     */
+    public long elapsedNs()
+    {
+        return (0 != endNs ? endNs : System.nanoTime()) - startNs;
+    }
+
+    /**
+     * @param type a worker counter.
+     * @return its sum over all workers.
+     */
+    public long workerTotal(final CounterType type)
+    {
+        long total = 0;
+        for (final WorkerAgent<HostChunk> worker : workers)
+        {
+            total += worker.counters().get(type).get();
+        }
+        return total;
+    }
+
+    /**
+     * @param rank a rank.
+     * @param type a worker counter.
+     * @return its value.
+     */
+    public long workerCounter(final int rank, final CounterType type)
+    {
+        final AtomicCounter counter = workers.get(rank).counters().get(type);
+        return counter.get();
+    }
+
+    public Settings settings()
+    {
+        return settings;
+    }
+
+    public void close()
+    {
+        CloseHelper.closeAll(runners);
+        CloseHelper.quietClose(connector);
+    }
+
+    private static BackoffIdleStrategy idleStrategy()
+    {
+        return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200));
+    }
+
+    /**
+     * What a local run feeds, and how.
+     */
+    public static final class Settings
+    {
+        final Path datasetDirectory;
+        final Manifest manifest;
+        final Path manifestPath;
+        int workers = 1;
+        int epochs = 1;
+        long seed;
+        int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
+        Consumer<String> logger = System.err::println;
+        Consumer<String> verboseLogger = line -> {};
+
+        /**
+         * @param datasetDirectory where the shard files are.
+         * @param manifest         the dataset's manifest.
+         * @param manifestPath     where that manifest is stored, for the coordinator and workers to read.
+         */
+        public Settings(final Path datasetDirectory, final Manifest manifest, final Path manifestPath)
+        {
+            this.datasetDirectory = datasetDirectory;
+            this.manifest = manifest;
+            this.manifestPath = manifestPath;
+        }
+
+        public Settings workers(final int workers)
+        {
+            this.workers = workers;
+            return this;
+        }
+
+        public Settings epochs(final int epochs)
+        {
+            this.epochs = epochs;
+            return this;
+        }
+
+        public Settings seed(final long seed)
+        {
+            this.seed = seed;
+            return this;
+        }
+
+        public Settings bufferCount(final int count)
+        {
+            this.bufferCount = count;
+            return this;
+        }
+
+        /**
+         * @param logger where errors go, one line each.
+         * @return this.
+         */
+        public Settings logger(final Consumer<String> logger)
+        {
+            this.logger = logger;
+            return this;
+        }
+
+        /**
+         * @param logger where notices go (transport choices, advertisements); silent by default.
+         * @return this.
+         */
+        public Settings verboseLogger(final Consumer<String> logger)
+        {
+            this.verboseLogger = logger;
+            return this;
+        }
+
+        public Manifest manifest()
+        {
+            return manifest;
+        }
+
+        public int workers()
+        {
+            return workers;
+        }
+
+        public int epochs()
+        {
+            return epochs;
+        }
+
+        public long seed()
+        {
+            return seed;
+        }
+    }
+}

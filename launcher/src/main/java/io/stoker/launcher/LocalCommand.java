@@ -1,0 +1,175 @@
+package io.stoker.launcher;
+
+import io.stoker.codecs.JobOutcome;
+import io.stoker.dataset.DatasetGenerator;
+import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.FormatSpec;
+import io.stoker.dataset.Manifest;
+import io.stoker.dataset.Sizes;
+import io.stoker.transport.status.CounterType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code stoker local}: the coordinator, a data server and the workers in this JVM, feeding a dataset.
+ */
+@Command(
+    name = "local",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Feed a dataset through a coordinator, a data server and N workers in this JVM (embedded media driver,",
+        "aeron:ipc control, local mapped-file reads), then print a summary.",
+        "Give --dataset DIR to feed an existing dataset, or --generate SIZE to make a synthetic one first." })
+final class LocalCommand implements Callable<Integer>
+{
+    @Option(names = "--dataset", paramLabel = "DIR",
+        description = "Dataset directory. With --generate, where to write it (default: a temporary directory, " +
+        "deleted afterwards unless --keep-dataset).")
+    Path dataset;
+
+    @Option(names = "--generate", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Generate a synthetic dataset of SIZE bytes of records first, e.g. 1GiB.")
+    Long generate;
+
+    @Option(names = "--format", defaultValue = "fixed:4096", converter = FormatConverter.class,
+        description = "Record format of a generated dataset: fixed:SIZE, npy[:DTYPE:COLUMNS], tfrecord[:MEAN], " +
+        "webdataset[:MEAN]. Default: ${DEFAULT-VALUE}.")
+    FormatSpec format;
+
+    @Option(names = "--workers", defaultValue = "1", description = "Worker agents (ranks). Default: ${DEFAULT-VALUE}.")
+    int workers;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "Epochs to feed. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--seed", defaultValue = "0",
+        description = "Seed of the epoch order (and of a generated dataset's content). Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--chunk-size", defaultValue = "4MiB", converter = SizeConverter.class,
+        description = "Target chunk size, 64KiB to 64MiB; a chunk holds whole records. Default: ${DEFAULT-VALUE}.")
+    long chunkSize;
+
+    @Option(names = "--buffers", defaultValue = "8",
+        description = "Buffers per worker, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
+    int buffers;
+
+    @Option(names = "--report", paramLabel = "FILE",
+        description = "Write a JSON report: per epoch and rank, the ordered chunks delivered with their shard, " +
+        "offset, length, record count and CRC32C, plus totals.")
+    Path report;
+
+    @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
+        description = "Give up after this many seconds. Default: ${DEFAULT-VALUE}.")
+    long timeoutSeconds;
+
+    @Option(names = "--keep-dataset", description = "Keep a generated dataset in a temporary directory.")
+    boolean keepDataset;
+
+    @Option(names = "--no-progress", description = "Do not draw the progress bar.")
+    boolean noProgress;
+
+    @Option(names = { "-v", "--verbose" }, description = "Print which transport reaches which server, and more.")
+    boolean verbose;
+
+    public Integer call() throws Exception
+    {
+        if (workers < 1 || epochs < 1 || buffers < 2)
+        {
+            throw new IllegalArgumentException("--workers and --epochs must be at least 1, --buffers at least 2");
+        }
+        final int chunkSizeTarget = chunkSize(chunkSize);
+        final boolean temporaryDataset = null != generate && null == dataset;
+        final Path directory = null != dataset ? dataset : Files.createTempDirectory("stoker-dataset-");
+        final Path manifestFile = Files.createTempFile("stoker-", ".manifest");
+        try
+        {
+            if (null != generate)
+            {
+                final long start = System.nanoTime();
+                DatasetGenerator.generate(directory, format, generate, seed);
+                System.err.printf("generated %s of %s records in %s in %.2f s%n",
+                    Sizes.format(generate), format, directory, (System.nanoTime() - start) / 1e9);
+            }
+            else if (null == dataset)
+            {
+                throw new IllegalArgumentException("give --dataset DIR, --generate SIZE, or both");
+            }
+
+            final Manifest manifest = DatasetIndexer.loadOrIndex(directory, chunkSizeTarget);
+            manifest.write(manifestFile);
+            return run(directory, manifest, manifestFile);
+        }
+        finally
+        {
+            Files.deleteIfExists(manifestFile);
+            if (temporaryDataset && !keepDataset)
+            {
+                deleteRecursively(directory);
+            }
+        }
+    }
+
+    private int run(final Path directory, final Manifest manifest, final Path manifestFile) throws Exception
+    {
+        final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest, manifestFile)
+            .workers(workers)
+            .epochs(epochs)
+            .seed(seed)
+            .bufferCount(buffers)
+            .verboseLogger(verbose ? System.err::println : line -> {});
+        final DeliveryLog[] logs = new DeliveryLog[workers];
+        for (int rank = 0; rank < workers; rank++)
+        {
+            logs[rank] = new DeliveryLog(false);
+        }
+
+        final RunSummary summary;
+        try (LocalCluster cluster = new LocalCluster(settings, rank -> logs[rank]);
+            ProgressDisplay progress = new ProgressDisplay(!noProgress, manifest.totalBytes() * epochs))
+        {
+            final boolean completed = cluster.awaitCompletion(TimeUnit.SECONDS.toNanos(timeoutSeconds),
+                () -> progress.update(cluster.workerTotal(CounterType.BYTES_DELIVERED)));
+            progress.close();
+            summary = RunSummary.of(cluster, completed);
+        }
+
+        System.out.print(summary.text());
+        if (null != report)
+        {
+            RunReport.write(report, directory, summary, logs);
+            System.out.println("report: " + report.toAbsolutePath());
+        }
+        return summary.outcome() == JobOutcome.COMPLETE ? 0 : StokerCli.EXIT_INCOMPLETE;
+    }
+
+    static int chunkSize(final long size)
+    {
+        if (size < DatasetIndexer.MIN_CHUNK_SIZE || size > DatasetIndexer.MAX_CHUNK_SIZE)
+        {
+            throw new IllegalArgumentException("--chunk-size must be 64KiB to 64MiB, was " + Sizes.format(size));
+        }
+        return (int)size;
+    }
+
+    private static void deleteRecursively(final Path directory)
+    {
+        try (Stream<Path> paths = Files.walk(directory))
+        {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+}

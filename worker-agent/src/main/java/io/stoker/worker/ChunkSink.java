@@ -1,0 +1,54 @@
+package io.stoker.worker;
+
+import io.stoker.dataset.Manifest;
+
+/**
+ * Where a worker puts chunks it has read and verified: the host sink hands its buffers to the consumer,
+ * a GPU sink copies them to device memory first. Called from the worker's agent thread only.
+ */
+public interface ChunkSink extends AutoCloseable
+{
+    /**
+     * Take a filled, verified buffer of the pool.
+     *
+     * @param buffer   index of the buffer in the worker's pool.
+     * @param manifest the dataset's manifest, for the chunk's record table.
+     * @return false when the sink cannot take it now (back pressure); offer again later.
+     */
+    boolean offer(int buffer, int epoch, int chunkId, int length, int crc, Manifest manifest);
+
+    /**
+     * Make progress: give back pool buffers the sink is done with, report chunks the consumer released.
+     *
+     * @return work done.
+     */
+    int doWork(SinkListener listener);
+
+    /**
+     * No more chunks will come: the consumer's feed ends once it has taken what is queued.
+     */
+    void finish();
+
+    /**
+     * @return a short description for the run summary, e.g. "host" or "gpu 0".
+     */
+    String description();
+
+    void close();
+
+    /**
+     * Told what a sink gives back.
+     */
+    interface SinkListener
+    {
+        /**
+         * The sink no longer needs this pool buffer.
+         */
+        void onBufferFree(int buffer);
+
+        /**
+         * The consumer released a chunk: it is delivered.
+         */
+        void onConsumed(int epoch, int chunkId, int crc);
+    }
+}

@@ -1,0 +1,66 @@
+package io.stoker.worker;
+
+import io.stoker.dataset.Manifest;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+
+/**
+ * Hands the pool's buffers themselves to the consumer: no copy. A buffer comes back to the pool when
+ * the consumer releases its chunk.
+ */
+public final class HostSink implements ChunkSink
+{
+    private final HostChunk[] chunks;
+    private final OneToOneConcurrentArrayQueue<HostChunk> released;
+    private final ChunkFeed<HostChunk> feed;
+
+    /**
+     * @param pool the worker's buffers.
+     * @param feed the consumer's end; holds at least as many chunks as the pool has buffers.
+     */
+    public HostSink(final BufferPool pool, final ChunkFeed<HostChunk> feed)
+    {
+        final int capacity = pool.capacity();
+        released = new OneToOneConcurrentArrayQueue<>(capacity);
+        this.feed = feed;
+        chunks = new HostChunk[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            chunks[i] = new HostChunk(i, pool.buffer(i), pool.byteBuffer(i), released);
+        }
+    }
+
+    public boolean offer(
+        final int buffer, final int epoch, final int chunkId, final int length, final int crc, final Manifest manifest)
+    {
+        final HostChunk chunk = chunks[buffer].set(epoch, chunkId, length, crc);
+        manifest.recordsOf(chunkId, chunk.records());
+        return feed.offer(chunk);
+    }
+
+    public int doWork(final SinkListener listener)
+    {
+        int work = 0;
+        HostChunk chunk;
+        while (null != (chunk = released.poll()))
+        {
+            listener.onConsumed(chunk.epoch(), chunk.chunkId(), chunk.crc());
+            listener.onBufferFree(chunk.bufferIndex());
+            work++;
+        }
+        return work;
+    }
+
+    public void finish()
+    {
+        feed.finish();
+    }
+
+    public String description()
+    {
+        return "host";
+    }
+
+    public void close()
+    {
+    }
+}

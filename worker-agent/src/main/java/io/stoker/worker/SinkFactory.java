@@ -1,0 +1,39 @@
+package io.stoker.worker;
+
+/**
+ * Makes a worker's sink once the worker knows how large its buffers must be.
+ *
+ * @param <C> the kind of chunk the consumer receives.
+ */
+public interface SinkFactory<C extends Chunk>
+{
+    /**
+     * @return where the worker's buffer pool gets its memory: pinned memory for a GPU sink.
+     */
+    HostMemoryAllocator allocator();
+
+    /**
+     * @param pool the worker's buffers.
+     * @param feed the consumer's end, which the sink fills.
+     * @return a sink over the pool.
+     */
+    ChunkSink newSink(BufferPool pool, ChunkFeed<C> feed);
+
+    /**
+     * The default: chunks stay in host memory and the consumer reads the pool's buffers.
+     */
+    SinkFactory<HostChunk> HOST = new SinkFactory<>()
+    {
+        private final HostMemoryAllocator allocator = new DirectMemoryAllocator();
+
+        public HostMemoryAllocator allocator()
+        {
+            return allocator;
+        }
+
+        public ChunkSink newSink(final BufferPool pool, final ChunkFeed<HostChunk> feed)
+        {
+            return new HostSink(pool, feed);
+        }
+    };
+}

@@ -1,0 +1,637 @@
+package io.stoker.worker;
+
+import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.EpochCompleteDecoder;
+import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.JobCompleteDecoder;
+import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.RegionAdvertisementDecoder;
+import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.Role;
+import io.stoker.dataset.Crc32c;
+import io.stoker.dataset.DatasetException;
+import io.stoker.dataset.Manifest;
+import io.stoker.transport.control.ControlAdapter;
+import io.stoker.transport.control.ControlListener;
+import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.data.DataReader;
+import io.stoker.transport.data.DataTransport;
+import io.stoker.transport.data.ReadCompletionHandler;
+import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.status.CounterType;
+import io.stoker.transport.status.StatusCounters;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.IntArrayQueue;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+
+/**
+ * A worker's duty cycle: take assignments from the coordinator, keep the buffer pool busy with reads
+ * from the data servers, check every chunk's CRC32C, hand chunks to the sink in assignment order,
+ * and acknowledge them once the consumer released them.
+ * <p>
+ * Each read takes one pool buffer; a chunk whose read fails or whose checksum does not match is read
+ * again, from the next server that holds it, up to {@link WorkerContext#maxReadAttempts()} times,
+ * then reported unavailable. A chunk assigned twice is delivered once.
+ *
+ * @param <C> the kind of chunk the consumer receives.
+ */
+public final class WorkerAgent<C extends Chunk>
+    implements Agent, ControlListener, ReadCompletionHandler, ChunkSink.SinkListener
+{
+    private static final int FRAGMENT_LIMIT = 16;
+    private static final int EMPTY = -2;
+    private static final int SKIPPED = -1;
+
+    private static final byte FREE = 0;
+    private static final byte READING = 1;
+    private static final byte RETRY = 2;
+    private static final byte READY = 3;
+    private static final byte WITH_SINK = 4;
+    private static final byte ABANDONED = 5;
+
+    private final WorkerContext<C> ctx;
+    private final String owner;
+    private final ControlPublisher publisher = new ControlPublisher();
+    private final MemberSession session;
+    private final ControlAdapter adapter;
+    private final StatusCounters counters;
+    private final AtomicCounter[] bytesRead = new AtomicCounter[TransportKind.values().length];
+    private final AtomicCounter[] chunksRead = new AtomicCounter[TransportKind.values().length];
+    private final AtomicCounter chunksDelivered;
+    private final AtomicCounter bytesDelivered;
+    private final AtomicCounter readsInFlight;
+    private final AtomicCounter readRetries;
+    private final AtomicCounter readFailures;
+    private final AtomicCounter checksumFailures;
+    private final AtomicCounter duplicatesDropped;
+    private final AtomicCounter chunksUnavailable;
+    private final AtomicCounter leaseExpiries;
+    private final AtomicCounter errors;
+    private final ServerDirectory directory;
+    private final EpochLedger ledger = new EpochLedger();
+    private final AckBatcher acks = new AckBatcher(publisher);
+    private final Crc32c crc32c = new Crc32c();
+    private final ChunkFeed<C> feed;
+    private final IntArrayQueue pendingEpochs = new IntArrayQueue(1024, -1);
+    private final IntArrayQueue pendingChunks = new IntArrayQueue(1024, -1);
+    private final IntArrayQueue retrySlots;
+
+    private final int[] windowSlots;
+    private final int windowMask;
+    private long nextSequence;
+    private long deliverSequence;
+
+    private final byte[] slotState;
+    private final int[] slotEpoch;
+    private final int[] slotChunk;
+    private final int[] slotAttempts;
+    private final int[] slotGeneration;
+    private final long[] slotSequence;
+    private final DataReader[] slotReader;
+    private final String[] slotFailure;
+
+    private BufferPool pool;
+    private ChunkSink sink;
+    private Manifest manifest;
+    private long jobId = -1;
+    private int epochsCompleted;
+    private JobOutcome outcome;
+    private long nowNs;
+
+    /**
+     * Connect to the coordinator and allocate counters: call at start-up. The buffer pool is allocated
+     * when the job starts, sized for the dataset's largest chunk.
+     *
+     * @param ctx configuration.
+     */
+    public WorkerAgent(final WorkerContext<C> ctx)
+    {
+        this.ctx = ctx.conclude();
+        owner = "worker rank " + ctx.rank();
+        counters = new StatusCounters(ctx.aeron(), owner,
+            CounterType.BYTES_READ_LOCAL, CounterType.BYTES_READ_RDMA, CounterType.BYTES_READ_UDP,
+            CounterType.CHUNKS_READ_LOCAL, CounterType.CHUNKS_READ_RDMA, CounterType.CHUNKS_READ_UDP,
+            CounterType.CHUNKS_DELIVERED, CounterType.BYTES_DELIVERED, CounterType.READS_IN_FLIGHT,
+            CounterType.READ_RETRIES, CounterType.READ_FAILURES, CounterType.CHECKSUM_FAILURES,
+            CounterType.DUPLICATES_DROPPED, CounterType.CONSUMER_WAIT_NS, CounterType.CHUNKS_UNAVAILABLE,
+            CounterType.LEASE_EXPIRIES, CounterType.INVALID_MESSAGES, CounterType.ERRORS);
+        bytesRead[TransportKind.LOCAL.ordinal()] = counters.get(CounterType.BYTES_READ_LOCAL);
+        bytesRead[TransportKind.RDMA.ordinal()] = counters.get(CounterType.BYTES_READ_RDMA);
+        bytesRead[TransportKind.UDP.ordinal()] = counters.get(CounterType.BYTES_READ_UDP);
+        chunksRead[TransportKind.LOCAL.ordinal()] = counters.get(CounterType.CHUNKS_READ_LOCAL);
+        chunksRead[TransportKind.RDMA.ordinal()] = counters.get(CounterType.CHUNKS_READ_RDMA);
+        chunksRead[TransportKind.UDP.ordinal()] = counters.get(CounterType.CHUNKS_READ_UDP);
+        chunksDelivered = counters.get(CounterType.CHUNKS_DELIVERED);
+        bytesDelivered = counters.get(CounterType.BYTES_DELIVERED);
+        readsInFlight = counters.get(CounterType.READS_IN_FLIGHT);
+        readRetries = counters.get(CounterType.READ_RETRIES);
+        readFailures = counters.get(CounterType.READ_FAILURES);
+        checksumFailures = counters.get(CounterType.CHECKSUM_FAILURES);
+        duplicatesDropped = counters.get(CounterType.DUPLICATES_DROPPED);
+        chunksUnavailable = counters.get(CounterType.CHUNKS_UNAVAILABLE);
+        leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
+        errors = counters.get(CounterType.ERRORS);
+
+        final List<DataTransport> transports = new ArrayList<>();
+        ctx.transportFactories().forEach(factory -> transports.add(factory.apply(ctx)));
+        byte transportSet = 0;
+        for (final DataTransport transport : transports)
+        {
+            transportSet = transport.kind().addTo(transportSet);
+        }
+        directory = new ServerDirectory(transports, ctx.forcedTransport(), ctx.logger(), owner);
+
+        final int buffers = ctx.bufferCount();
+        feed = new ChunkFeed<>(buffers, counters.get(CounterType.CONSUMER_WAIT_NS));
+        retrySlots = new IntArrayQueue(buffers * 4, -1);
+        final int windowLength = BitUtil.findNextPositivePowerOfTwo(buffers * 2);
+        windowSlots = new int[windowLength];
+        java.util.Arrays.fill(windowSlots, EMPTY);
+        windowMask = windowLength - 1;
+        slotState = new byte[buffers];
+        slotEpoch = new int[buffers];
+        slotChunk = new int[buffers];
+        slotAttempts = new int[buffers];
+        slotGeneration = new int[buffers];
+        slotSequence = new long[buffers];
+        slotReader = new DataReader[buffers];
+        slotFailure = new String[buffers];
+
+        session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
+            ctx.responseStreamId(), Role.WORKER, ctx.rank(), transportSet, ctx.hostId());
+        adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
+    }
+
+    public String roleName()
+    {
+        return "stoker-worker-" + ctx.rank();
+    }
+
+    /**
+     * @return the consumer's end: chunks in assignment order.
+     */
+    public ChunkFeed<C> feed()
+    {
+        return feed;
+    }
+
+    /**
+     * @return the counters this worker keeps.
+     */
+    public StatusCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * @return how the worker reaches each data server, e.g. "server 2: local".
+     */
+    public String transportSummary()
+    {
+        return directory.describe();
+    }
+
+    /**
+     * @return the transports this worker reads over, as a {@link TransportKind} set.
+     */
+    public byte transportsInUse()
+    {
+        return directory.transportsInUse();
+    }
+
+    /**
+     * @return how the job ended, or null while it runs.
+     */
+    public JobOutcome outcome()
+    {
+        return outcome;
+    }
+
+    public int doWork()
+    {
+        nowNs = ctx.nanoClock().nanoTime();
+        int work = session.doWork(nowNs);
+        work += adapter.poll(FRAGMENT_LIMIT);
+        if (null != sink)
+        {
+            work += sink.doWork(this);
+            work += directory.poll(this);
+            work += deliverInOrder();
+            work += issueReads();
+            readsInFlight.setOrdered(directory.inFlight());
+            if (session.isRegistered() && acks.flush(session.outbox(), session.memberId(), jobId))
+            {
+                work++;
+            }
+        }
+        return work;
+    }
+
+    public void onClose()
+    {
+        CloseHelper.closeAll(directory, sink, pool, adapter, session, counters);
+    }
+
+    public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
+    {
+        if (session.onRegistered(decoder, nowNs) && session.registrations() > 1 && null != manifest)
+        {
+            reacknowledge();
+        }
+    }
+
+    public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
+    {
+        if (session.onLeaseExpired(decoder))
+        {
+            leaseExpiries.incrementOrdered();
+            ctx.logger().accept(owner + ": lease expired, abandoning work the coordinator handed to others");
+            abandonWork();
+        }
+        else
+        {
+            directory.remove(decoder.memberId());
+        }
+    }
+
+    public void onRegionAdvertisement(
+        final int sessionId,
+        final RegionAdvertisementDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        directory.onAdvertisement(decoder);
+    }
+
+    public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
+    {
+        final long startedJobId = decoder.jobId();
+        final String manifestPath = decoder.manifestPath();
+        if (startedJobId == jobId)
+        {
+            return;
+        }
+        if (-1 != jobId)
+        {
+            error("job " + startedJobId + " started while job " + jobId + " runs: a worker serves one job");
+            return;
+        }
+
+        try
+        {
+            manifest = Manifest.read(Path.of(manifestPath));
+        }
+        catch (final DatasetException ex)
+        {
+            error("cannot read the job's manifest: " + ex.getMessage());
+            return;
+        }
+        jobId = startedJobId;
+        ledger.reset(manifest.chunkCount());
+        pool = new BufferPool(ctx.bufferCount(), manifest.maxChunkLength(), ctx.sinkFactory().allocator());
+        sink = ctx.sinkFactory().newSink(pool, feed);
+        directory.bind(pool.memory());
+    }
+
+    public void onAssignment(final int sessionId, final AssignmentDecoder decoder)
+    {
+        final long assignedJobId = decoder.jobId();
+        final int epoch = decoder.epoch();
+        final int rank = decoder.rank();
+        if (assignedJobId != jobId || rank != ctx.rank())
+        {
+            error("assignment for job " + assignedJobId + " rank " + rank + " does not match job " + jobId +
+                " rank " + ctx.rank());
+            return;
+        }
+        for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
+        {
+            final int chunkId = chunk.chunkId();
+            if (chunkId < 0 || chunkId >= manifest.chunkCount())
+            {
+                error("assignment names chunk " + chunkId + ", the manifest has " + manifest.chunkCount());
+                continue;
+            }
+            pendingEpochs.addInt(epoch);
+            pendingChunks.addInt(chunkId);
+        }
+    }
+
+    public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
+    {
+        if (decoder.jobId() == jobId)
+        {
+            ledger.close(decoder.epoch());
+            epochsCompleted++;
+        }
+    }
+
+    public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
+    {
+        if (decoder.jobId() == jobId && null != sink)
+        {
+            outcome = decoder.outcome();
+            sink.finish();
+        }
+    }
+
+    public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
+    {
+        final boolean refused = session.onErrorResponse(decoder);
+        final ErrorCode code = decoder.code();
+        final String message = decoder.message();
+        error("coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " + message);
+    }
+
+    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    {
+        error("dropped an invalid message from the coordinator: " + reason);
+    }
+
+    public void onReadComplete(final long readId)
+    {
+        final int slot = slotOf(readId);
+        if (slot < 0)
+        {
+            return;
+        }
+        if (slotState[slot] == ABANDONED)
+        {
+            freeSlot(slot);
+            return;
+        }
+
+        final int chunkId = slotChunk[slot];
+        final int length = manifest.chunkLength(chunkId);
+        final int kind = slotReader[slot].kind().ordinal();
+        bytesRead[kind].getAndAddOrdered(length);
+        chunksRead[kind].incrementOrdered();
+        final int crc = crc32c.compute(pool.byteBuffer(slot), 0, length);
+        if (crc == manifest.chunkCrc(chunkId))
+        {
+            slotState[slot] = READY;
+        }
+        else
+        {
+            checksumFailures.incrementOrdered();
+            retry(slot, "CRC32C " + Integer.toHexString(crc) + " != manifest's " +
+                Integer.toHexString(manifest.chunkCrc(chunkId)) + " over " + slotReader[slot].kind().label());
+        }
+    }
+
+    public void onReadFailed(final long readId, final String reason)
+    {
+        final int slot = slotOf(readId);
+        if (slot < 0)
+        {
+            return;
+        }
+        if (slotState[slot] == ABANDONED)
+        {
+            freeSlot(slot);
+            return;
+        }
+        readFailures.incrementOrdered();
+        retry(slot, reason);
+    }
+
+    public void onBufferFree(final int buffer)
+    {
+        freeSlot(buffer);
+    }
+
+    public void onConsumed(final int epoch, final int chunkId, final int crc)
+    {
+        ledger.release(epoch, chunkId);
+        acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, crc);
+    }
+
+    private int issueReads()
+    {
+        int work = 0;
+        while (!retrySlots.isEmpty())
+        {
+            final int slot = retrySlots.peekInt();
+            if (slotState[slot] != RETRY)
+            {
+                retrySlots.pollInt();
+                continue;
+            }
+            if (!dispatch(slot))
+            {
+                return work;
+            }
+            retrySlots.pollInt();
+            work++;
+        }
+
+        while (!pendingChunks.isEmpty() && nextSequence - deliverSequence < windowSlots.length && pool.available() > 0)
+        {
+            final int epoch = pendingEpochs.peekInt();
+            final int chunkId = pendingChunks.peekInt();
+            if (ledger.isTaken(epoch, chunkId) || ledger.isReleased(epoch, chunkId))
+            {
+                pendingEpochs.pollInt();
+                pendingChunks.pollInt();
+                duplicatesDropped.incrementOrdered();
+                if (ledger.isReleased(epoch, chunkId))
+                {
+                    acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, manifest.chunkCrc(chunkId));
+                }
+                continue;
+            }
+
+            final int slot = pool.claim();
+            pendingEpochs.pollInt();
+            pendingChunks.pollInt();
+            ledger.take(epoch, chunkId);
+            slotEpoch[slot] = epoch;
+            slotChunk[slot] = chunkId;
+            slotAttempts[slot] = 0;
+            slotFailure[slot] = null;
+            slotSequence[slot] = nextSequence;
+            windowSlots[(int)(nextSequence++ & windowMask)] = slot;
+            work++;
+            if (!dispatch(slot))
+            {
+                slotState[slot] = RETRY;
+                retrySlots.addInt(slot);
+                break;
+            }
+        }
+        return work;
+    }
+
+    /**
+     * Submit the slot's read to the next server that holds its chunk.
+     *
+     * @return false when the reader pushed back: try again on a later cycle.
+     */
+    private boolean dispatch(final int slot)
+    {
+        final int chunkId = slotChunk[slot];
+        final int regionId = manifest.chunkShard(chunkId);
+        final DataReader reader = directory.readerFor(regionId, chunkId, slotAttempts[slot]);
+        if (null == reader)
+        {
+            retry(slot, "no live data server exports region " + regionId);
+            return true;
+        }
+        final long readId = ((long)(++slotGeneration[slot]) << 32) | slot;
+        if (!reader.read(readId, regionId, manifest.chunkOffset(chunkId), manifest.chunkLength(chunkId),
+            pool.buffer(slot), 0))
+        {
+            return false;
+        }
+        slotReader[slot] = reader;
+        slotState[slot] = READING;
+        return true;
+    }
+
+    private void retry(final int slot, final String reason)
+    {
+        slotFailure[slot] = reason;
+        if (++slotAttempts[slot] < ctx.maxReadAttempts())
+        {
+            readRetries.incrementOrdered();
+            slotState[slot] = RETRY;
+            retrySlots.addInt(slot);
+            return;
+        }
+
+        final int epoch = slotEpoch[slot];
+        final int chunkId = slotChunk[slot];
+        final String message = "chunk " + chunkId + " (" + manifest.shardPath(manifest.chunkShard(chunkId)) +
+            " at " + manifest.chunkOffset(chunkId) + ") failed " + slotAttempts[slot] + " reads, last: " + reason;
+        chunksUnavailable.incrementOrdered();
+        error(message);
+        publisher.chunkUnavailable(session.outbox(), session.memberId(), jobId, epoch, chunkId, message);
+        ledger.drop(epoch, chunkId);
+        windowSlots[(int)(slotSequence[slot] & windowMask)] = SKIPPED;
+        freeSlot(slot);
+    }
+
+    private int deliverInOrder()
+    {
+        int work = 0;
+        while (deliverSequence < nextSequence)
+        {
+            final int index = (int)(deliverSequence & windowMask);
+            final int slot = windowSlots[index];
+            if (SKIPPED != slot)
+            {
+                if (slotState[slot] != READY)
+                {
+                    break;
+                }
+                final int chunkId = slotChunk[slot];
+                final int length = manifest.chunkLength(chunkId);
+                if (!sink.offer(slot, slotEpoch[slot], chunkId, length, manifest.chunkCrc(chunkId), manifest))
+                {
+                    break;
+                }
+                slotState[slot] = WITH_SINK;
+                chunksDelivered.incrementOrdered();
+                bytesDelivered.getAndAddOrdered(length);
+            }
+            windowSlots[index] = EMPTY;
+            deliverSequence++;
+            work++;
+        }
+        return work;
+    }
+
+    /**
+     * Drop every chunk not yet with the consumer: after a lease expiry the coordinator gave them to other ranks.
+     */
+    private void abandonWork()
+    {
+        pendingEpochs.clear();
+        pendingChunks.clear();
+        retrySlots.clear();
+        acks.clear();
+        for (long sequence = deliverSequence; sequence < nextSequence; sequence++)
+        {
+            final int index = (int)(sequence & windowMask);
+            final int slot = windowSlots[index];
+            if (slot >= 0)
+            {
+                ledger.drop(slotEpoch[slot], slotChunk[slot]);
+                if (slotState[slot] == READING)
+                {
+                    slotState[slot] = ABANDONED;
+                }
+                else
+                {
+                    freeSlot(slot);
+                }
+            }
+            windowSlots[index] = SKIPPED;
+        }
+    }
+
+    /**
+     * After re-registering with a coordinator that may have lost acknowledgements, acknowledge again
+     * what the consumer released in the epochs still open.
+     */
+    private void reacknowledge()
+    {
+        ledger.releasedByEpoch().forEach((epoch, released) ->
+        {
+            for (int chunkId = released.nextSetBit(0); chunkId >= 0; chunkId = released.nextSetBit(chunkId + 1))
+            {
+                acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, manifest.chunkCrc(chunkId));
+            }
+        });
+    }
+
+    private int slotOf(final long readId)
+    {
+        final int slot = (int)readId;
+        if (slot < 0 || slot >= slotState.length || slotGeneration[slot] != (int)(readId >>> 32))
+        {
+            error("completion for unknown read " + Long.toHexString(readId));
+            return -1;
+        }
+        return slot;
+    }
+
+    private void freeSlot(final int slot)
+    {
+        slotState[slot] = FREE;
+        slotReader[slot] = null;
+        pool.release(slot);
+    }
+
+    private void error(final String message)
+    {
+        errors.incrementOrdered();
+        ctx.errorHandler().onError(new WorkerException(owner + ": " + message));
+    }
+
+    /**
+     * @return epochs the coordinator reported complete.
+     */
+    public int epochsCompleted()
+    {
+        return epochsCompleted;
+    }
+
+    BitSet releasedIn(final int epoch)
+    {
+        return ledger.releasedByEpoch().get(epoch);
+    }
+}

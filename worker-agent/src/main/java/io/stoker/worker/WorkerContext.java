@@ -1,0 +1,291 @@
+package io.stoker.worker;
+
+import io.aeron.Aeron;
+import io.stoker.transport.HostIds;
+import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.data.DataTransport;
+import io.stoker.transport.data.LocalTransport;
+import io.stoker.transport.data.TransportKind;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Configuration of a worker agent, with its defaults in one place.
+ *
+ * @param <C> the kind of chunk the consumer receives.
+ */
+public final class WorkerContext<C extends Chunk>
+{
+    /**
+     * Buffers in the pool: reads in flight plus chunks the consumer holds.
+     */
+    public static final int DEFAULT_BUFFER_COUNT = 8;
+
+    /**
+     * Reads each data-plane reader accepts at once.
+     */
+    public static final int DEFAULT_READS_IN_FLIGHT = 8;
+
+    /**
+     * Tries per chunk, rotating over the servers that hold it, before it is reported unavailable.
+     */
+    public static final int DEFAULT_MAX_READ_ATTEMPTS = 4;
+
+    private Aeron aeron;
+    private int rank = -1;
+    private String hostId;
+    private String coordinatorChannel = ControlProtocol.IPC_CHANNEL;
+    private String responseChannel = ControlProtocol.IPC_CHANNEL;
+    private int responseStreamId;
+    private int bufferCount = DEFAULT_BUFFER_COUNT;
+    private int readsInFlight = DEFAULT_READS_IN_FLIGHT;
+    private int maxReadAttempts = DEFAULT_MAX_READ_ATTEMPTS;
+    private TransportKind forcedTransport;
+    private final List<Function<WorkerContext<C>, DataTransport>> transportFactories = new ArrayList<>();
+    private final SinkFactory<C> sinkFactory;
+    private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+    private ErrorHandler errorHandler = Throwable::printStackTrace;
+    private Consumer<String> logger = System.err::println;
+
+    /**
+     * @param sinkFactory where chunks go: {@link SinkFactory#HOST} for host memory.
+     */
+    public WorkerContext(final SinkFactory<C> sinkFactory)
+    {
+        this.sinkFactory = sinkFactory;
+        transportFactories.add(ctx -> new LocalTransport(ctx.hostId(), ctx.readsInFlight()));
+    }
+
+    /**
+     * @return a context for a worker whose consumer reads host memory.
+     */
+    public static WorkerContext<HostChunk> host()
+    {
+        return new WorkerContext<>(SinkFactory.HOST);
+    }
+
+    /**
+     * Check the configuration and fill in what derives from it.
+     *
+     * @return this.
+     * @throws IllegalStateException naming what is missing or wrong.
+     */
+    public WorkerContext<C> conclude()
+    {
+        if (null == aeron)
+        {
+            throw new IllegalStateException("worker needs a connected Aeron client");
+        }
+        if (rank < 0)
+        {
+            throw new IllegalStateException("worker rank must be >= 0, was " + rank);
+        }
+        if (bufferCount < 2)
+        {
+            throw new IllegalStateException("worker needs at least 2 buffers, was given " + bufferCount);
+        }
+        if (null == hostId)
+        {
+            hostId = HostIds.local();
+        }
+        if (0 == responseStreamId)
+        {
+            responseStreamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
+                ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
+                ControlProtocol.MEMBER_STREAM_ID;
+        }
+        return this;
+    }
+
+    public Aeron aeron()
+    {
+        return aeron;
+    }
+
+    public WorkerContext<C> aeron(final Aeron aeron)
+    {
+        this.aeron = aeron;
+        return this;
+    }
+
+    public int rank()
+    {
+        return rank;
+    }
+
+    /**
+     * @param rank this worker's rank in the job, from 0.
+     * @return this.
+     */
+    public WorkerContext<C> rank(final int rank)
+    {
+        this.rank = rank;
+        return this;
+    }
+
+    public String hostId()
+    {
+        return hostId;
+    }
+
+    /**
+     * @param hostId this machine's id; data servers with the same id are read through local files.
+     * @return this.
+     */
+    public WorkerContext<C> hostId(final String hostId)
+    {
+        this.hostId = hostId;
+        return this;
+    }
+
+    public String coordinatorChannel()
+    {
+        return coordinatorChannel;
+    }
+
+    public WorkerContext<C> coordinatorChannel(final String channel)
+    {
+        this.coordinatorChannel = channel;
+        return this;
+    }
+
+    public String responseChannel()
+    {
+        return responseChannel;
+    }
+
+    /**
+     * @param channel where this worker listens for the coordinator: {@code aeron:ipc} on one host.
+     * @return this.
+     */
+    public WorkerContext<C> responseChannel(final String channel)
+    {
+        this.responseChannel = channel;
+        return this;
+    }
+
+    public int responseStreamId()
+    {
+        return responseStreamId;
+    }
+
+    public WorkerContext<C> responseStreamId(final int streamId)
+    {
+        this.responseStreamId = streamId;
+        return this;
+    }
+
+    public int bufferCount()
+    {
+        return bufferCount;
+    }
+
+    /**
+     * @param count buffers in the pool, each as large as the dataset's largest chunk.
+     * @return this.
+     */
+    public WorkerContext<C> bufferCount(final int count)
+    {
+        this.bufferCount = count;
+        return this;
+    }
+
+    public int readsInFlight()
+    {
+        return readsInFlight;
+    }
+
+    public WorkerContext<C> readsInFlight(final int reads)
+    {
+        this.readsInFlight = reads;
+        return this;
+    }
+
+    public int maxReadAttempts()
+    {
+        return maxReadAttempts;
+    }
+
+    public WorkerContext<C> maxReadAttempts(final int attempts)
+    {
+        this.maxReadAttempts = attempts;
+        return this;
+    }
+
+    /**
+     * @return the only transport the worker may use, or null to choose per server.
+     */
+    public TransportKind forcedTransport()
+    {
+        return forcedTransport;
+    }
+
+    public WorkerContext<C> forcedTransport(final TransportKind kind)
+    {
+        this.forcedTransport = kind;
+        return this;
+    }
+
+    /**
+     * Add a transport, made when the worker starts. The local transport is always present.
+     *
+     * @return this.
+     */
+    public WorkerContext<C> addTransport(final Function<WorkerContext<C>, DataTransport> factory)
+    {
+        transportFactories.add(factory);
+        return this;
+    }
+
+    List<Function<WorkerContext<C>, DataTransport>> transportFactories()
+    {
+        return transportFactories;
+    }
+
+    public SinkFactory<C> sinkFactory()
+    {
+        return sinkFactory;
+    }
+
+    public NanoClock nanoClock()
+    {
+        return nanoClock;
+    }
+
+    public WorkerContext<C> nanoClock(final NanoClock clock)
+    {
+        this.nanoClock = clock;
+        return this;
+    }
+
+    /**
+     * @return where one-line notices go, such as which transport reaches which server.
+     */
+    public Consumer<String> logger()
+    {
+        return logger;
+    }
+
+    public WorkerContext<C> logger(final Consumer<String> logger)
+    {
+        this.logger = logger;
+        return this;
+    }
+
+    public ErrorHandler errorHandler()
+    {
+        return errorHandler;
+    }
+
+    public WorkerContext<C> errorHandler(final ErrorHandler handler)
+    {
+        this.errorHandler = handler;
+        return this;
+    }
+}
