@@ -1,0 +1,204 @@
+package io.stoker.dataset;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import io.stoker.dataset.format.RecordFormat;
+import io.stoker.dataset.format.ShardOutput;
+import org.agrona.collections.IntArrayList;
+
+/**
+ * Writes synthetic datasets of random records in any {@link FormatSpec}, for tests and benchmarks.
+ * <p>
+ * Output depends only on the arguments: the same arguments give byte-identical files on any machine. Shards are
+ * named {@code shard-00000<ext>}, {@code shard-00001<ext>}, ... and hold whole records while the next would not push
+ * them past the shard size; the dataset holds whole records while the next would not push it past the total size.
+ * Both hold at least one record. The format is written to {@value DatasetIndexer#FORMAT_FILE_NAME}.
+ */
+public final class DatasetGenerator
+{
+    /** Shard size when none is given. */
+    public static final long DEFAULT_SHARD_BYTES = 256L << 20;
+
+    private static final Pattern OWN_FILE = Pattern.compile(
+        "shard-\\d{5,}\\.(bin|npy|tfrecord|tar)|" + Pattern.quote(DatasetIndexer.FORMAT_FILE_NAME) + "|" +
+        Pattern.quote(Manifest.FILE_NAME));
+    private static final long CONTENT_STREAM = 0x636F6E74656E7473L;
+
+    private DatasetGenerator()
+    {
+    }
+
+    /**
+     * Generates a dataset in shards of {@link #DEFAULT_SHARD_BYTES}.
+     *
+     * @param dir        directory to write; created if missing, else empty or a dataset generated before.
+     * @param format     the record format.
+     * @param totalBytes bytes of records to write, framing included.
+     * @param seed       random seed.
+     * @return what was written.
+     * @see #generate(Path, FormatSpec, long, long, long)
+     */
+    public static GeneratedDataset generate(
+        final Path dir, final FormatSpec format, final long totalBytes, final long seed)
+    {
+        return generate(dir, format, totalBytes, seed, DEFAULT_SHARD_BYTES);
+    }
+
+    /**
+     * Generates a dataset. A directory that holds a dataset generated before is emptied first; a non-empty
+     * directory holding anything else is refused.
+     *
+     * @param dir        directory to write; created if missing, else empty or a dataset generated before.
+     * @param format     the record format.
+     * @param totalBytes bytes of records to write, framing included.
+     * @param seed       random seed.
+     * @param shardBytes bytes of records per shard file.
+     * @return what was written, including where every record is.
+     * @throws DatasetException naming the directory or file that cannot be used or written.
+     */
+    public static GeneratedDataset generate(
+        final Path dir, final FormatSpec format, final long totalBytes, final long seed, final long shardBytes)
+    {
+        if (totalBytes < 1 || shardBytes < 1)
+        {
+            throw new IllegalArgumentException(
+                "total and shard bytes must be positive: total " + totalBytes + ", shard " + shardBytes);
+        }
+
+        prepareDirectory(dir);
+
+        final RecordFormat writer = RecordFormat.of(format);
+        final SplitMix64 sizes = new SplitMix64(seed);
+        final SplitMix64 content = new SplitMix64(SplitMix64.mix(seed ^ CONTENT_STREAM));
+        final GeneratedDataset.Builder records = new GeneratedDataset.Builder(dir, format);
+        // Fixed-size records all have the record size as payload, so only varying payloads are kept.
+        final boolean varying = !format.fixedStride();
+        final IntArrayList shardPayloads = new IntArrayList();
+
+        long index = 0;
+        long total = 0;
+        int payload = writer.drawPayloadLength(sizes);
+        long length = writer.recordLength(index, payload);
+        try (ShardOutput out = new ShardOutput())
+        {
+            for (int shard = 0; index == 0 || total + length <= totalBytes; shard++)
+            {
+                final long firstRecord = index;
+                long shardTotal = 0;
+                shardPayloads.clear();
+                do
+                {
+                    if (varying)
+                    {
+                        shardPayloads.addInt(payload);
+                    }
+                    shardTotal += length;
+                    total += length;
+                    index++;
+                    payload = writer.drawPayloadLength(sizes);
+                    length = writer.recordLength(index, payload);
+                }
+                while (total + length <= totalBytes && shardTotal + length <= shardBytes);
+
+                final String name = String.format(Locale.ROOT, "shard-%05d%s", shard, format.fileExtension());
+                records.beginShard(name);
+                out.open(dir.resolve(name));
+                writer.beginShard(out, index - firstRecord);
+                for (long record = firstRecord; record < index; record++)
+                {
+                    final int recordPayload =
+                        varying ? shardPayloads.getInt((int)(record - firstRecord)) : format.recordSize();
+                    final long offset = out.position();
+                    writer.writeRecord(out, record, recordPayload, content);
+                    final long written = out.position() - offset;
+                    if (written != writer.recordLength(record, recordPayload) || written > Integer.MAX_VALUE)
+                    {
+                        throw new IllegalStateException(format + " wrote " + written + " bytes for record " + record +
+                            " instead of " + writer.recordLength(record, recordPayload));
+                    }
+
+                    records.addRecord(offset, (int)written);
+                }
+
+                writer.endShard(out);
+                out.close();
+            }
+        }
+
+        writeFormatFile(dir, format);
+        return records.build();
+    }
+
+    private static void prepareDirectory(final Path dir)
+    {
+        try
+        {
+            if (!Files.exists(dir))
+            {
+                Files.createDirectories(dir);
+                return;
+            }
+
+            if (!Files.isDirectory(dir))
+            {
+                throw new DatasetException(dir, "not a directory");
+            }
+
+            final List<Path> entries;
+            try (Stream<Path> list = Files.list(dir))
+            {
+                entries = list.sorted().collect(Collectors.toList());
+            }
+
+            if (entries.isEmpty())
+            {
+                return;
+            }
+
+            if (!Files.exists(dir.resolve(DatasetIndexer.FORMAT_FILE_NAME)))
+            {
+                throw new DatasetException(dir, "not empty and not a generated Stoker dataset (it has no " +
+                    DatasetIndexer.FORMAT_FILE_NAME + "): refusing to write into it");
+            }
+
+            for (final Path entry : entries)
+            {
+                if (!OWN_FILE.matcher(entry.getFileName().toString()).matches() || Files.isDirectory(entry))
+                {
+                    throw new DatasetException(entry, "not part of a generated Stoker dataset: refusing to " +
+                        "overwrite " + dir);
+                }
+            }
+
+            for (final Path entry : entries)
+            {
+                Files.delete(entry);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new DatasetException(dir, "cannot prepare", ex);
+        }
+    }
+
+    private static void writeFormatFile(final Path dir, final FormatSpec format)
+    {
+        final Path file = dir.resolve(DatasetIndexer.FORMAT_FILE_NAME);
+        try
+        {
+            Files.writeString(file, format + "\n", StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new DatasetException(file, "cannot write", ex);
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package io.stoker.dataset;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import io.stoker.dataset.format.RecordFormat;
+import io.stoker.dataset.format.ShardInput;
+
+/**
+ * Builds the {@link Manifest} of a dataset directory: finds the shard files and their format, the record boundaries
+ * in each, groups records into chunks and computes each chunk's CRC32C.
+ * <p>
+ * The shard files are the directory's entries in name order, leaving out {@value Manifest#FILE_NAME},
+ * {@value #FORMAT_FILE_NAME} and hidden files. Their format is, in order of precedence: the format given, the one
+ * written in {@value #FORMAT_FILE_NAME}, or the one their extensions say ({@code .bin} needs a given record size).
+ * Chunks hold whole, consecutive records of one shard, as many as fit the chunk size target; a record larger than
+ * the target is a chunk of its own.
+ */
+public final class DatasetIndexer
+{
+    /** Smallest chunk size target. */
+    public static final int MIN_CHUNK_SIZE = 64 << 10;
+    /** Largest chunk size target. */
+    public static final int MAX_CHUNK_SIZE = 64 << 20;
+    /** Chunk size target when none is given. */
+    public static final int DEFAULT_CHUNK_SIZE = 4 << 20;
+    /** File in a dataset directory holding the format as {@link FormatSpec} text, written by the generator. */
+    public static final String FORMAT_FILE_NAME = "stoker.format";
+
+    private DatasetIndexer()
+    {
+    }
+
+    /**
+     * Indexes a dataset directory. Reads every byte of every shard once or twice, with the page cache's help.
+     *
+     * @param dir             the dataset directory.
+     * @param formatOrNull    the format, or null to find it from {@value #FORMAT_FILE_NAME} or the file extensions.
+     * @param chunkSizeTarget chunk size target, {@link #MIN_CHUNK_SIZE} to {@link #MAX_CHUNK_SIZE}.
+     * @return the manifest.
+     * @throws DatasetException naming the file, and the byte offset where one applies, of any bad input.
+     * @throws IllegalArgumentException when the chunk size target is out of range.
+     */
+    public static Manifest index(final Path dir, final FormatSpec formatOrNull, final int chunkSizeTarget)
+    {
+        checkChunkSize(chunkSizeTarget);
+        final List<Path> shards = listShards(dir);
+        final FormatSpec spec = resolveFormat(dir, shards, formatOrNull);
+        final RecordFormat format = RecordFormat.of(spec);
+        final Chunker chunker = new Chunker(chunkSizeTarget, !spec.fixedStride());
+        final String[] shardPaths = new String[shards.size()];
+        final long[] shardLengths = new long[shards.size()];
+        FormatSpec datasetFormat = null;
+
+        for (int i = 0; i < shards.size(); i++)
+        {
+            final Path shard = shards.get(i);
+            try (ShardInput scanInput = new ShardInput(shard); ShardInput crcInput = new ShardInput(shard))
+            {
+                shardPaths[i] = shard.getFileName().toString();
+                shardLengths[i] = scanInput.length();
+                chunker.beginShard(i, crcInput);
+                final FormatSpec shardFormat = format.scan(scanInput, chunker);
+                chunker.endShard();
+
+                if (null == datasetFormat)
+                {
+                    datasetFormat = shardFormat;
+                }
+                else if (!datasetFormat.equals(shardFormat))
+                {
+                    throw new DatasetException(shard, "records are " + shardFormat + " but those of " +
+                        shardPaths[0] + " are " + datasetFormat + "; a dataset has one record layout");
+                }
+            }
+        }
+
+        if (chunker.totalRecords() == 0)
+        {
+            throw new DatasetException(dir, "no records in " + shards.size() + " shard files");
+        }
+
+        return chunker.build(datasetFormat, shardPaths, shardLengths);
+    }
+
+    /**
+     * The directory's {@value Manifest#FILE_NAME} when it is still good: readable, made for this chunk size target,
+     * and naming the same shard files with the same lengths as are there now. Otherwise the directory is indexed
+     * again in the format the old manifest names, if it could be read. The new manifest is not written.
+     *
+     * @param dir             the dataset directory.
+     * @param chunkSizeTarget chunk size target, {@link #MIN_CHUNK_SIZE} to {@link #MAX_CHUNK_SIZE}.
+     * @return the manifest.
+     * @throws DatasetException naming the file, and the byte offset where one applies, of any bad input.
+     */
+    public static Manifest loadOrIndex(final Path dir, final int chunkSizeTarget)
+    {
+        checkChunkSize(chunkSizeTarget);
+        final Path manifestFile = dir.resolve(Manifest.FILE_NAME);
+        FormatSpec format = null;
+        if (Files.exists(manifestFile))
+        {
+            try
+            {
+                final Manifest manifest = Manifest.read(manifestFile);
+                format = manifest.format();
+                if (manifest.chunkSizeTarget() == chunkSizeTarget && matchesShards(manifest, listShards(dir)))
+                {
+                    return manifest;
+                }
+            }
+            catch (final DatasetException ex)
+            {
+                // A damaged or stale manifest is replaced by indexing again, which reports any real problem.
+            }
+        }
+
+        return index(dir, format, chunkSizeTarget);
+    }
+
+    private static void checkChunkSize(final int chunkSizeTarget)
+    {
+        if (chunkSizeTarget < MIN_CHUNK_SIZE || chunkSizeTarget > MAX_CHUNK_SIZE)
+        {
+            throw new IllegalArgumentException("chunk size must be " + Sizes.format(MIN_CHUNK_SIZE) + " to " +
+                Sizes.format(MAX_CHUNK_SIZE) + ": " + chunkSizeTarget);
+        }
+    }
+
+    private static List<Path> listShards(final Path dir)
+    {
+        if (!Files.isDirectory(dir))
+        {
+            throw new DatasetException(dir, Files.exists(dir) ? "not a directory" : "no such directory");
+        }
+
+        final List<Path> shards;
+        try (Stream<Path> entries = Files.list(dir))
+        {
+            shards = entries
+                .filter(DatasetIndexer::isShardName)
+                .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
+                .collect(Collectors.toList());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new DatasetException(dir, "cannot list", ex);
+        }
+
+        for (final Path shard : shards)
+        {
+            if (!Files.isRegularFile(shard))
+            {
+                final boolean danglingLink = Files.isSymbolicLink(shard) && !Files.exists(shard);
+                throw new DatasetException(shard, danglingLink ? "dangling symbolic link" :
+                    Files.isDirectory(shard) ? "a directory where a shard file was expected" : "not a regular file");
+            }
+
+            if (!Files.isReadable(shard))
+            {
+                throw new DatasetException(shard, "not readable");
+            }
+        }
+
+        if (shards.isEmpty())
+        {
+            throw new DatasetException(dir, "no shard files");
+        }
+
+        return shards;
+    }
+
+    private static boolean isShardName(final Path path)
+    {
+        final String name = path.getFileName().toString();
+        return !name.startsWith(".") && !name.equals(Manifest.FILE_NAME) && !name.equals(FORMAT_FILE_NAME);
+    }
+
+    private static FormatSpec resolveFormat(final Path dir, final List<Path> shards, final FormatSpec formatOrNull)
+    {
+        final FormatSpec given = null != formatOrNull ? formatOrNull : readFormatFile(dir);
+        if (null != given)
+        {
+            for (final Path shard : shards)
+            {
+                final FormatSpec.Kind kind = FormatSpec.Kind.ofFileName(shard.getFileName().toString());
+                if (null != kind && kind != given.kind())
+                {
+                    throw new DatasetException(shard, "a " + kind.extension() + " file in a dataset of format " +
+                        given + "; a dataset has one format");
+                }
+            }
+
+            return given;
+        }
+
+        FormatSpec.Kind datasetKind = null;
+        Path first = null;
+        for (final Path shard : shards)
+        {
+            final FormatSpec.Kind kind = FormatSpec.Kind.ofFileName(shard.getFileName().toString());
+            if (null == kind)
+            {
+                throw new DatasetException(shard, "unknown file extension: name the format with --format " +
+                    "(fixed:<recordBytes>, npy, tfrecord or webdataset)");
+            }
+
+            if (null == datasetKind)
+            {
+                datasetKind = kind;
+                first = shard;
+            }
+            else if (kind != datasetKind)
+            {
+                throw new DatasetException(shard, "a " + kind.extension() + " file among " +
+                    datasetKind.extension() + " files such as " + first.getFileName() + "; a dataset has one format");
+            }
+        }
+
+        if (datasetKind == FormatSpec.Kind.FIXED)
+        {
+            throw new DatasetException(first, "raw .bin files do not say their record size: pass --format fixed:N " +
+                "with N the bytes per record");
+        }
+
+        // A kind's name parses as that kind with its default parameters.
+        return FormatSpec.parse(datasetKind.name());
+    }
+
+    private static FormatSpec readFormatFile(final Path dir)
+    {
+        final Path file = dir.resolve(FORMAT_FILE_NAME);
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS))
+        {
+            return null;
+        }
+
+        final String text;
+        try
+        {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        }
+        catch (final IOException ex)
+        {
+            throw new DatasetException(file, "cannot read", ex);
+        }
+
+        try
+        {
+            return FormatSpec.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new DatasetException(file, ex.getMessage());
+        }
+    }
+
+    private static boolean matchesShards(final Manifest manifest, final List<Path> shards)
+    {
+        if (manifest.shardCount() != shards.size())
+        {
+            return false;
+        }
+
+        for (int i = 0; i < shards.size(); i++)
+        {
+            final Path shard = shards.get(i);
+            try
+            {
+                if (!manifest.shardPath(i).equals(shard.getFileName().toString()) ||
+                    manifest.shardLength(i) != Files.size(shard))
+                {
+                    return false;
+                }
+            }
+            catch (final IOException ex)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

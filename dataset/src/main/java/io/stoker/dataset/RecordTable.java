@@ -1,0 +1,78 @@
+package io.stoker.dataset;
+
+/**
+ * Flyweight over the records of one chunk, filled by {@link Manifest#recordsOf(int, RecordTable)}. Reuse one
+ * instance: filling it does not allocate.
+ */
+public final class RecordTable
+{
+    private int count;
+    private int stride;
+    private int[] offsets;
+    private int base;
+    private int chunkLength;
+
+    /**
+     * Number of records in the chunk.
+     *
+     * @return number of records in the chunk.
+     */
+    public int count()
+    {
+        return count;
+    }
+
+    /**
+     * Where a record starts.
+     *
+     * @param i record index within the chunk, {@code 0 <= i < count()}.
+     * @return the record's byte offset from the start of the chunk.
+     */
+    public int offset(final int i)
+    {
+        checkIndex(i);
+        return stride > 0 ? i * stride : offsets[base + i];
+    }
+
+    /**
+     * How long a record is.
+     *
+     * @param i record index within the chunk, {@code 0 <= i < count()}.
+     * @return the record's length in bytes.
+     */
+    public int length(final int i)
+    {
+        checkIndex(i);
+        if (stride > 0)
+        {
+            return stride;
+        }
+
+        final int end = i + 1 < count ? offsets[base + i + 1] : chunkLength;
+        return end - offsets[base + i];
+    }
+
+    void wrapStride(final int count, final int stride)
+    {
+        this.count = count;
+        this.stride = stride;
+        this.offsets = null;
+    }
+
+    void wrapOffsets(final int[] offsets, final int base, final int count, final int chunkLength)
+    {
+        this.count = count;
+        this.stride = 0;
+        this.offsets = offsets;
+        this.base = base;
+        this.chunkLength = chunkLength;
+    }
+
+    private void checkIndex(final int i)
+    {
+        if (i < 0 || i >= count)
+        {
+            throw new IndexOutOfBoundsException("record " + i + " of " + count);
+        }
+    }
+}
