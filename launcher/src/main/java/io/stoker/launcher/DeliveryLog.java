@@ -1,6 +1,7 @@
 package io.stoker.launcher;
 
 import io.stoker.dataset.Crc32c;
+import io.stoker.worker.Chunk;
 import io.stoker.worker.HostChunk;
 import org.agrona.collections.IntArrayList;
 
@@ -18,15 +19,15 @@ public final class DeliveryLog implements ChunkHandler
     private final Crc32c crc32c;
 
     /**
-     * @param recomputeCrc true to compute the CRC32C of the delivered bytes on the consumer side
-     *                     (what tests and audits want), false to record the worker's verified CRC.
+     * @param recomputeCrc true to compute the CRC32C of host-memory chunks again on the consumer side
+     *                     (what tests and audits want), false to record the CRC the worker verified.
      */
     public DeliveryLog(final boolean recomputeCrc)
     {
         crc32c = recomputeCrc ? new Crc32c() : null;
     }
 
-    public void onChunk(final int rank, final HostChunk chunk)
+    public void onChunk(final int rank, final Chunk chunk)
     {
         final int epoch = chunk.epoch();
         while (chunksByEpoch.size() <= epoch)
@@ -35,7 +36,8 @@ public final class DeliveryLog implements ChunkHandler
             crcsByEpoch.add(new IntArrayList());
         }
         chunksByEpoch.get(epoch).addInt(chunk.chunkId());
-        crcsByEpoch.get(epoch).addInt(null != crc32c ? crc32c.compute(chunk.byteBuffer(), 0, chunk.length()) : chunk.crc());
+        crcsByEpoch.get(epoch).addInt(null != crc32c && chunk instanceof HostChunk hostChunk ?
+            crc32c.compute(hostChunk.byteBuffer(), 0, hostChunk.length()) : chunk.crc());
     }
 
     /**

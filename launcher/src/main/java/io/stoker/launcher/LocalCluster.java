@@ -10,7 +10,8 @@ import io.stoker.server.DataServerContext;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
-import io.stoker.worker.HostChunk;
+import io.stoker.worker.Chunk;
+import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
 import org.agrona.CloseHelper;
@@ -40,7 +41,7 @@ public final class LocalCluster implements AutoCloseable
     private final CoordinatorAgent coordinator;
     private final DataServerAgent dataServer;
     private final JobClientAgent client;
-    private final List<WorkerAgent<HostChunk>> workers = new ArrayList<>();
+    private final List<WorkerAgent<?>> workers = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
     private final long startNs;
@@ -80,15 +81,7 @@ public final class LocalCluster implements AutoCloseable
 
             for (int rank = 0; rank < settings.workers; rank++)
             {
-                final WorkerAgent<HostChunk> worker = new WorkerAgent<>(WorkerContext.host()
-                    .aeron(connector.aeron())
-                    .rank(rank)
-                    .bufferCount(settings.bufferCount)
-                    .errorHandler(errorHandler)
-                    .logger(settings.verboseLogger));
-                workers.add(worker);
-                runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
-                    new CompositeAgent(worker, new ConsumerAgent(rank, worker.feed(), handlers.apply(rank)))));
+                startWorker(settings.sinkFactory, rank, handlers.apply(rank), errorHandler);
             }
         }
         catch (final RuntimeException ex)
@@ -99,6 +92,20 @@ public final class LocalCluster implements AutoCloseable
 
         startNs = System.nanoTime();
         runners.forEach(runner -> AgentRunner.startOnThread(runner));
+    }
+
+    private <C extends Chunk> void startWorker(
+        final SinkFactory<C> sinkFactory, final int rank, final ChunkHandler handler, final ErrorHandler errorHandler)
+    {
+        final WorkerAgent<C> worker = new WorkerAgent<>(new WorkerContext<>(sinkFactory)
+            .aeron(connector.aeron())
+            .rank(rank)
+            .bufferCount(settings.bufferCount)
+            .errorHandler(errorHandler)
+            .logger(settings.verboseLogger));
+        workers.add(worker);
+        runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
+            new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), handler))));
     }
 
     /**
@@ -134,7 +141,7 @@ public final class LocalCluster implements AutoCloseable
         {
             return false;
         }
-        for (final WorkerAgent<HostChunk> worker : workers)
+        for (final WorkerAgent<?> worker : workers)
         {
             if (!worker.feed().isFinished())
             {
@@ -177,7 +184,7 @@ public final class LocalCluster implements AutoCloseable
         return coordinator;
     }
 
-    public List<WorkerAgent<HostChunk>> workers()
+    public List<WorkerAgent<?>> workers()
     {
         return workers;
     }
@@ -213,7 +220,7 @@ public final class LocalCluster implements AutoCloseable
     public long workerTotal(final CounterType type)
     {
         long total = 0;
-        for (final WorkerAgent<HostChunk> worker : workers)
+        for (final WorkerAgent<?> worker : workers)
         {
             total += worker.counters().get(type).get();
         }
@@ -259,6 +266,7 @@ public final class LocalCluster implements AutoCloseable
         int epochs = 1;
         long seed;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
+        SinkFactory<?> sinkFactory = SinkFactory.HOST;
         Consumer<String> logger = System.err::println;
         Consumer<String> verboseLogger = line -> {};
 
@@ -295,6 +303,16 @@ public final class LocalCluster implements AutoCloseable
         public Settings bufferCount(final int count)
         {
             this.bufferCount = count;
+            return this;
+        }
+
+        /**
+         * @param factory where chunks go: {@link SinkFactory#HOST} (the default) keeps them in host memory.
+         * @return this.
+         */
+        public Settings sink(final SinkFactory<?> factory)
+        {
+            this.sinkFactory = factory;
             return this;
         }
 

@@ -4,16 +4,18 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
-import java.text.DecimalFormat;
-
 /**
- * The progress bar of a run: bytes delivered out of bytes planned, with live GB/s, on standard error.
+ * The progress bar of a run on standard error: MiB delivered out of MiB planned, and the live
+ * throughput in GB/s over the last second or so.
  */
 final class ProgressDisplay implements AutoCloseable
 {
-    private static final long GB = 1_000_000_000L;
+    private static final long MIB = 1024 * 1024;
+    private static final long WINDOW_NS = 1_000_000_000L;
 
     private final ProgressBar bar;
+    private long windowStartNs = System.nanoTime();
+    private long windowStartBytes;
 
     /**
      * @param enabled    false draws nothing.
@@ -24,8 +26,7 @@ final class ProgressDisplay implements AutoCloseable
         bar = enabled ? new ProgressBarBuilder()
             .setTaskName("feeding")
             .setInitialMax(totalBytes)
-            .setUnit(" GB", GB)
-            .showSpeed(new DecimalFormat("0.00"))
+            .setUnit(" MiB", MIB)
             .setStyle(ProgressBarStyle.ASCII)
             .setUpdateIntervalMillis(200)
             .build() : null;
@@ -33,9 +34,21 @@ final class ProgressDisplay implements AutoCloseable
 
     void update(final long bytesDelivered)
     {
-        if (null != bar)
+        if (null == bar)
         {
-            bar.stepTo(bytesDelivered);
+            return;
+        }
+        bar.stepTo(bytesDelivered);
+        final long nowNs = System.nanoTime();
+        final long elapsedNs = nowNs - windowStartNs;
+        if (elapsedNs >= WINDOW_NS / 4)
+        {
+            bar.setExtraMessage(String.format(" %.2f GB/s", (bytesDelivered - windowStartBytes) / (double)elapsedNs));
+            if (elapsedNs >= WINDOW_NS)
+            {
+                windowStartNs = nowNs;
+                windowStartBytes = bytesDelivered;
+            }
         }
     }
 

@@ -6,7 +6,6 @@ import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
-import io.stoker.worker.HostChunk;
 import io.stoker.worker.WorkerAgent;
 
 import java.util.ArrayList;
@@ -63,7 +62,7 @@ public record RunSummary(
         final List<RankFigures> ranks = new ArrayList<>();
         for (int rank = 0; rank < cluster.workers().size(); rank++)
         {
-            final WorkerAgent<HostChunk> worker = cluster.workers().get(rank);
+            final WorkerAgent<?> worker = cluster.workers().get(rank);
             ranks.add(new RankFigures(
                 rank,
                 cluster.workerCounter(rank, CounterType.BYTES_DELIVERED),

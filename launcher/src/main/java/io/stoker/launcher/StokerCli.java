@@ -48,10 +48,17 @@ public final class StokerCli implements Runnable
      */
     public static int execute(final String... args)
     {
+        return commandLine().execute(args);
+    }
+
+    /**
+     * @return the command line, ready to execute; callers may redirect its output streams first.
+     */
+    public static CommandLine commandLine()
+    {
         return new CommandLine(new StokerCli())
             .setCaseInsensitiveEnumValuesAllowed(true)
-            .setExecutionExceptionHandler(StokerCli::onException)
-            .execute(args);
+            .setExecutionExceptionHandler(StokerCli::onException);
     }
 
     public static void main(final String[] args)

@@ -45,7 +45,7 @@ public final class BufferPool implements AutoCloseable
         memory = allocator.allocate((int)total);
         buffers = new UnsafeBuffer[count];
         byteBuffers = new ByteBuffer[count];
-        free = new IntArrayQueue(count, -1);
+        free = new IntArrayQueue(Math.max(count, IntArrayQueue.MIN_CAPACITY), -1);
         isFree = new boolean[count];
         for (int i = 0; i < count; i++)
         {

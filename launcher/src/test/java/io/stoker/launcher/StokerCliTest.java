@@ -1,0 +1,183 @@
+package io.stoker.launcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stoker.dataset.Manifest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class StokerCliTest
+{
+    @TempDir
+    Path temp;
+
+    @Test
+    void generateIndexAndFeedWithAReportThatAuditsExactlyOnceDelivery() throws IOException
+    {
+        final Path dataset = temp.resolve("data");
+        assertEquals(0, run("dataset", "generate", dataset.toString(), "--format", "tfrecord:5000", "--size", "6MiB",
+            "--seed", "3", "--shard-size", "2MiB").status);
+        final Result index = run("dataset", "index", dataset.toString(), "--chunk-size", "256KiB");
+        assertEquals(0, index.status, index.err);
+        final Manifest manifest = Manifest.read(dataset.resolve(Manifest.FILE_NAME));
+
+        final Path report = temp.resolve("run.json");
+        final Result local = run("local", "--dataset", dataset.toString(), "--workers", "2", "--epochs", "2",
+            "--seed", "11", "--chunk-size", "256KiB", "--no-progress", "--report", report.toString());
+        assertEquals(0, local.status, local.err);
+
+        final JsonNode json = new ObjectMapper().readTree(report.toFile());
+        assertEquals(manifest.chunkCount(), json.at("/dataset/chunks").asInt());
+        assertEquals(manifest.totalBytes() * 2, json.at("/totals/bytes").asLong());
+        assertEquals(0, json.at("/totals/checksumFailures").asInt());
+        for (final JsonNode epoch : json.get("epochs"))
+        {
+            final Set<Integer> seen = new HashSet<>();
+            for (final JsonNode rank : epoch.get("ranks"))
+            {
+                for (final JsonNode chunk : rank.get("chunks"))
+                {
+                    final int id = chunk.get("id").asInt();
+                    assertTrue(seen.add(id), "chunk " + id + " twice in epoch " + epoch.get("epoch"));
+                    assertEquals(manifest.shardPath(manifest.chunkShard(id)), chunk.get("shard").asText());
+                    assertEquals(manifest.chunkOffset(id), chunk.get("offset").asLong());
+                    assertEquals(manifest.chunkLength(id), chunk.get("length").asInt());
+                    assertEquals(manifest.chunkRecordCount(id), chunk.get("records").asInt());
+                    assertEquals(Integer.toUnsignedLong(manifest.chunkCrc(id)), chunk.get("crc32c").asLong());
+                }
+            }
+            assertEquals(manifest.chunkCount(), seen.size(), "chunks delivered in epoch " + epoch.get("epoch"));
+        }
+    }
+
+    @Test
+    void truncatedFixedRecordFailsWithOneLineNamingFileAndOffset() throws IOException
+    {
+        final Path dataset = generate("fixed:4096", "1MiB");
+        final Path shard = dataset.resolve("shard-00000.bin");
+        try (FileChannel channel = FileChannel.open(shard, StandardOpenOption.WRITE))
+        {
+            channel.truncate(channel.size() - 100);
+        }
+
+        final Result result = run("local", "--dataset", dataset.toString(), "--no-progress");
+        assertBadDataset(result, shard, 1024 * 1024 - 4096);
+    }
+
+    @Test
+    void tfRecordWithABadDataCrcFailsNamingFileAndOffset() throws IOException
+    {
+        final Path dataset = generate("tfrecord:1000", "256KiB");
+        final Path shard = dataset.resolve("shard-00000.tfrecord");
+        final byte[] bytes = Files.readAllBytes(shard);
+        bytes[20] ^= 0x5A;
+        Files.write(shard, bytes);
+
+        assertBadDataset(run("dataset", "index", dataset.toString()), shard, 0);
+    }
+
+    @Test
+    void corruptNpyHeaderFailsNamingFileAndOffset() throws IOException
+    {
+        final Path dataset = generate("npy", "256KiB");
+        final Path shard = dataset.resolve("shard-00000.npy");
+        final byte[] bytes = Files.readAllBytes(shard);
+        bytes[1] = 'X';
+        Files.write(shard, bytes);
+
+        assertBadDataset(run("dataset", "index", dataset.toString()), shard, 1);
+    }
+
+    @Test
+    void mixedFormatsFailNamingTheOddFile() throws IOException
+    {
+        final Path dataset = generate("tfrecord", "128KiB");
+        final Path odd = dataset.resolve("shard-00001.npy");
+        Files.copy(generate("npy", "64KiB").resolve("shard-00000.npy"), odd);
+
+        final Result result = run("dataset", "index", dataset.toString());
+        assertEquals(StokerCli.EXIT_BAD_DATASET, result.status, result.err);
+        assertTrue(result.err.contains(odd.toString()), result.err);
+    }
+
+    @Test
+    void unreadableShardFailsNamingIt() throws IOException
+    {
+        final Path dataset = generate("fixed:4096", "128KiB");
+        final Path notAFile = dataset.resolve("shard-00001.bin");
+        Files.createDirectory(notAFile);
+
+        final Result result = run("dataset", "index", dataset.toString());
+        assertEquals(StokerCli.EXIT_BAD_DATASET, result.status, result.err);
+        assertTrue(result.err.contains(notAFile.toString()), result.err);
+        assertEquals(1, result.err.strip().lines().count(), result.err);
+    }
+
+    @Test
+    void badOptionValuesAreUsageErrors()
+    {
+        assertEquals(StokerCli.EXIT_USAGE, run("local", "--generate", "lots").status);
+        assertEquals(StokerCli.EXIT_USAGE, run("local", "--generate", "1MiB", "--chunk-size", "1KiB").status);
+        assertEquals(StokerCli.EXIT_USAGE, run("local", "--generate", "1MiB", "--format", "parquet").status);
+    }
+
+    @Test
+    void everySubcommandDocumentsItsOptionsWithDefaults()
+    {
+        for (final String[] command : new String[][]{
+            { "local" }, { "dataset", "generate" }, { "dataset", "index" } })
+        {
+            final String[] args = new String[command.length + 1];
+            System.arraycopy(command, 0, args, 0, command.length);
+            args[command.length] = "--help";
+            final Result help = run(args);
+            assertEquals(0, help.status);
+            assertTrue(help.out.contains("Default:"), String.join(" ", command) + " --help: " + help.out);
+        }
+    }
+
+    private Path generate(final String format, final String size)
+    {
+        final Path dataset = temp.resolve(format.replace(':', '_') + "-" + size);
+        assertEquals(0, run("dataset", "generate", dataset.toString(), "--format", format, "--size", size).status);
+        return dataset;
+    }
+
+    private static void assertBadDataset(final Result result, final Path file, final long offset)
+    {
+        assertEquals(StokerCli.EXIT_BAD_DATASET, result.status, result.err);
+        final String line = result.err.strip();
+        assertEquals(1, line.lines().count(), "one line: " + line);
+        assertTrue(line.contains(file.toString()), line);
+        assertTrue(line.contains("offset " + offset), "offset " + offset + " in: " + line);
+    }
+
+    private static Result run(final String... args)
+    {
+        final StringWriter out = new StringWriter();
+        final StringWriter err = new StringWriter();
+        final CommandLine commandLine = StokerCli.commandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        final int status = commandLine.execute(args);
+        return new Result(status, out.toString(), err.toString());
+    }
+
+    private record Result(int status, String out, String err)
+    {
+    }
+}
