@@ -17,6 +17,7 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.JobToken;
 import io.stoker.transport.control.Outbox;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
@@ -27,17 +28,24 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The coordinator's duty cycle: membership with leases, the job, its epoch plans, and progress
- * counted from acknowledgements.
+ * The coordinator's duty cycle: membership with leases (both ways: members heartbeat, and so does the
+ * coordinator, so members notice a restart), the job, its epoch plans, progress counted from
+ * acknowledgements, reassignment of a dead worker's chunks, and checkpoints.
  * <p>
  * Everything arrives as control messages on one subscription and leaves through one {@link Outbox}
- * per member, so nothing here blocks: a member's publication is created asynchronously and its
- * messages wait in its outbox until it is connected.
+ * per member, so nothing here waits on a peer: a member's publication is created asynchronously and
+ * its messages wait in its outbox until it is connected. Checkpoint writes (every
+ * {@link CoordinatorContext#checkpointInterval()} acknowledgements and at each epoch's end) are the
+ * one blocking I/O of the cycle.
  */
 public final class CoordinatorAgent implements Agent, ControlListener
 {
@@ -45,6 +53,8 @@ public final class CoordinatorAgent implements Agent, ControlListener
 
     private final CoordinatorContext ctx;
     private final Aeron aeron;
+    private final JobToken token;
+    private final CheckpointStore checkpoints;
     private final ControlPublisher publisher = new ControlPublisher();
     private final ControlAdapter adapter;
     private final StatusCounters counters;
@@ -54,8 +64,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private final AtomicCounter leaseExpiries;
     private final AtomicCounter epochsCompleted;
     private final AtomicCounter membersCounter;
+    private final AtomicCounter refused;
     private final AtomicCounter errors;
-    private final Int2ObjectHashMap<Member> membersById = new Int2ObjectHashMap<>();
+    private final List<Member> members = new ArrayList<>();
     private final Int2ObjectHashMap<Member> membersBySession = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<Member> workersByRank = new Int2ObjectHashMap<>();
     private final List<Member> expired = new ArrayList<>();
@@ -63,18 +74,22 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private int nextMemberId = 1;
     private long nextJobId = 1;
+    private int acknowledgementsSinceCheckpoint;
     private Job job;
     private long nowNs;
 
     /**
-     * Subscribe to the control channel and allocate counters: call at start-up.
+     * Subscribe to the control channel, allocate counters and restore a checkpointed job: call at start-up.
      *
      * @param ctx configuration; its Aeron client must be connected.
+     * @throws UncheckedIOException naming the file when a checkpoint exists but cannot be read.
      */
     public CoordinatorAgent(final CoordinatorContext ctx)
     {
         this.ctx = ctx.conclude();
         this.aeron = ctx.aeron();
+        this.token = ctx.jobToken();
+        this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.CHUNKS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.CHUNKS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
@@ -85,11 +100,16 @@ public final class CoordinatorAgent implements Agent, ControlListener
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
         epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);
+        refused = counters.get(CounterType.REGISTRATIONS_REFUSED);
         errors = counters.get(CounterType.ERRORS);
         adapter = new ControlAdapter(
             aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID),
             this,
             counters.get(CounterType.INVALID_MESSAGES));
+        if (null != checkpoints)
+        {
+            restore(checkpoints.read());
+        }
     }
 
     public String roleName()
@@ -110,12 +130,17 @@ public final class CoordinatorAgent implements Agent, ControlListener
         {
             work += tryStartJob();
         }
+        if (acknowledgementsSinceCheckpoint >= ctx.checkpointInterval())
+        {
+            checkpoint();
+        }
         return work;
     }
 
     public void onClose()
     {
-        membersById.values().forEach(CloseHelper::quietClose);
+        members.forEach(CloseHelper::quietClose);
+        refusals.forEach(refusal -> CloseHelper.quietClose(refusal.outbox));
         CloseHelper.closeAll(adapter, counters);
     }
 
@@ -135,47 +160,36 @@ public final class CoordinatorAgent implements Agent, ControlListener
         final int responseStreamId = decoder.responseStreamId();
         final String hostId = decoder.hostId();
         final String responseChannel = decoder.responseChannel();
+        final byte[] proof = new byte[decoder.proofLength()];
+        decoder.getProof(proof, 0, proof.length);
 
         final Member previous = membersBySession.get(sessionId);
         if (null != previous && previous.registerCorrelationId == correlationId)
         {
+            if (!previous.authenticated && proof.length > 0)
+            {
+                authenticate(previous, proof);
+            }
             return;
         }
         if (null != previous)
         {
             remove(previous);
         }
-        if (role == Role.NULL_VAL)
+        if (role == Role.NULL_VAL || (role == Role.WORKER && rank < 0))
         {
-            refuse(sessionId, correlationId, responseChannel, responseStreamId, "unknown role");
+            refuse(sessionId, correlationId, responseChannel, responseStreamId, ErrorCode.REGISTRATION_REFUSED,
+                role == Role.NULL_VAL ? "unknown role" : "worker rank must be >= 0, was " + rank);
             return;
         }
-        if (role == Role.WORKER)
-        {
-            if (rank < 0)
-            {
-                refuse(sessionId, correlationId, responseChannel, responseStreamId, "worker rank must be >= 0");
-                return;
-            }
-            final Member holder = workersByRank.get(rank);
-            if (null != holder)
-            {
-                refuse(sessionId, correlationId, responseChannel, responseStreamId,
-                    "rank " + rank + " is held by a live worker (member " + holder.memberId + ")");
-                return;
-            }
-        }
 
-        final long registrationId = aeron.asyncAddPublication(responseChannel, responseStreamId);
-        final Member member = new Member(nextMemberId++, role, rank, hostId, sessionId, correlationId,
-            registrationId, nowNs + ctx.leaseTimeoutNs());
-        membersById.put(member.memberId, member);
+        final Member member = new Member(nextMemberId++, role, rank, hostId, sessionId, correlationId, responseChannel,
+            responseStreamId, aeron.asyncAddExclusivePublication(responseChannel, responseStreamId),
+            nowNs + ctx.leaseTimeoutNs());
+        member.authenticated = null == token;
+        members.add(member);
         membersBySession.put(sessionId, member);
-        if (role == Role.WORKER)
-        {
-            workersByRank.put(rank, member);
-        }
-        membersCounter.setOrdered(membersById.size());
+        membersCounter.setOrdered(members.size());
     }
 
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
@@ -207,9 +221,10 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
         member.advertisement.apply(decoder);
         member.keepAdvertisement(message, offset, length);
-        for (final Member worker : workersByRank.values())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
-            if (worker.active)
+            final Member worker = members.get(i);
+            if (worker.active && worker.role == Role.WORKER)
             {
                 publisher.forward(worker.outbox, message, offset, length);
             }
@@ -231,6 +246,14 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
         if (null != job && !job.isFinished())
         {
+            if (job.worldSize == worldSize && job.epochs == epochs && job.seed == seed &&
+                job.manifestPath.equals(manifestPath))
+            {
+                job.clientMemberId = member.memberId;
+                job.correlationId = correlationId;
+                sendJobStarted(member);
+                return;
+            }
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
                 "job " + job.jobId + " is still running");
             return;
@@ -247,7 +270,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         {
             manifest = Manifest.read(Path.of(manifestPath));
         }
-        catch (final DatasetException | java.io.UncheckedIOException ex)
+        catch (final DatasetException | UncheckedIOException ex)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), ex.getMessage());
             return;
@@ -259,7 +282,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
             return;
         }
 
-        job = new Job(nextJobId++, correlationId, member.memberId, worldSize, epochs, seed, manifestPath, manifest);
+        job = new Job(nextJobId++, worldSize, epochs, seed, manifestPath, manifest);
+        job.clientMemberId = member.memberId;
+        job.correlationId = correlationId;
         sendJobStarted(member);
     }
 
@@ -294,6 +319,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
             else if (progress.acknowledge(chunkId))
             {
                 acknowledged.incrementOrdered();
+                acknowledgementsSinceCheckpoint++;
             }
         }
         if (null != progress && progress.isComplete())
@@ -336,14 +362,27 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
     }
 
+    private void authenticate(final Member member, final byte[] proof)
+    {
+        if (null != member.nonce && token.verify(member.nonce, proof))
+        {
+            member.authenticated = true;
+            return;
+        }
+        remove(member);
+        refuse(member.sessionId, member.registerCorrelationId, member.responseChannel, member.responseStreamId,
+            ErrorCode.AUTHENTICATION_FAILED, "wrong job token from " + member.describe() + " on " + member.hostId);
+    }
+
     private int serviceMembers()
     {
         int work = 0;
-        for (final Member member : membersById.values())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
+            final Member member = members.get(i);
             if (!member.hasPublication())
             {
-                final Publication publication = aeron.getPublication(member.publicationRegistrationId);
+                final Publication publication = aeron.getExclusivePublication(member.publicationRegistrationId);
                 if (null != publication)
                 {
                     member.outbox = new Outbox(publication);
@@ -352,8 +391,22 @@ public final class CoordinatorAgent implements Agent, ControlListener
             }
             else if (!member.active && member.outbox.publication().isConnected())
             {
-                activate(member);
-                work++;
+                if (member.authenticated)
+                {
+                    activate(member);
+                    work++;
+                }
+                else if (null == member.nonce)
+                {
+                    member.nonce = JobToken.newNonce();
+                    publisher.challenge(member.outbox, member.registerCorrelationId, member.nonce);
+                    work++;
+                }
+            }
+            if (member.active && nowNs - member.nextHeartbeatNs >= 0)
+            {
+                publisher.heartbeat(member.outbox, member.memberId, nowNs);
+                member.nextHeartbeatNs = nowNs + ctx.heartbeatIntervalNs();
             }
             if (member.hasPublication())
             {
@@ -379,6 +432,20 @@ public final class CoordinatorAgent implements Agent, ControlListener
 
     private void activate(final Member member)
     {
+        if (member.role == Role.WORKER)
+        {
+            final Member holder = workersByRank.get(member.rank);
+            if (null != holder)
+            {
+                remove(member);
+                refuse(member.sessionId, member.registerCorrelationId, member.responseChannel,
+                    member.responseStreamId, ErrorCode.REGISTRATION_REFUSED,
+                    "rank " + member.rank + " is held by a live worker (member " + holder.memberId + ")");
+                return;
+            }
+            workersByRank.put(member.rank, member);
+        }
+
         member.active = true;
         member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
         publisher.registered(
@@ -389,8 +456,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
             return;
         }
 
-        for (final Member server : membersById.values())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
+            final Member server = members.get(i);
             if (server.role == Role.DATA_SERVER)
             {
                 for (final byte[] message : server.advertisementMessages)
@@ -413,17 +481,20 @@ public final class CoordinatorAgent implements Agent, ControlListener
 
     private void expire(final Member member)
     {
+        remove(member);
+        if (!member.active)
+        {
+            refused.incrementOrdered();
+            error("registration of " + member.describe() + " from " + member.hostId + " never completed" +
+                (member.authenticated ? "" : ": no answer to the job-token challenge"));
+            return;
+        }
+
         leaseExpiries.incrementOrdered();
         error("lease of " + member.describe() + " expired");
-        if (member.hasPublication())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
-            publisher.leaseExpired(member.outbox, member.memberId);
-            member.outbox.drain();
-        }
-        remove(member);
-
-        for (final Member other : membersById.values())
-        {
+            final Member other = members.get(i);
             if (other.role == Role.WORKER && other.active)
             {
                 publisher.leaseExpired(other.outbox, member.memberId);
@@ -440,19 +511,23 @@ public final class CoordinatorAgent implements Agent, ControlListener
 
     private void remove(final Member member)
     {
-        membersById.remove(member.memberId);
-        membersBySession.remove(member.sessionId);
+        members.remove(member);
+        if (membersBySession.get(member.sessionId) == member)
+        {
+            membersBySession.remove(member.sessionId);
+        }
         if (member.role == Role.WORKER && workersByRank.get(member.rank) == member)
         {
             workersByRank.remove(member.rank);
         }
         member.close();
-        membersCounter.setOrdered(membersById.size());
+        membersCounter.setOrdered(members.size());
     }
 
     /**
-     * Hand the chunks a dead rank still holds to the live ranks, in contiguous runs of plan order
-     * so that each survivor's share stays about equal.
+     * Hand the chunks a rank holds and has not delivered to the live ranks, in contiguous runs of plan
+     * order so that each survivor's share stays about equal. With no live rank they stay with the dead
+     * one, which gets them when a worker of that rank registers again.
      */
     private void reassign(final EpochProgress progress, final int deadRank)
     {
@@ -468,16 +543,13 @@ public final class CoordinatorAgent implements Agent, ControlListener
         {
             final int to = (int)((long)chunks.length * (i + 1) / liveRanks.length);
             final Member worker = workersByRank.get(liveRanks[i]);
-            final int[] share = java.util.Arrays.copyOfRange(chunks, from, to);
+            final int[] share = Arrays.copyOfRange(chunks, from, to);
             for (final int chunkId : share)
             {
                 progress.reassign(chunkId, worker.rank);
             }
             reassigned.getAndAddOrdered(share.length);
-            if (worker.active)
-            {
-                sendAssignment(worker, progress.epoch(), -1, share, share.length);
-            }
+            sendAssignment(worker, progress.epoch(), -1, share, share.length);
             from = to;
         }
     }
@@ -492,7 +564,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
                 return 0;
             }
         }
-        if (!hasActiveServer())
+        if (!hasAdvertisedServer())
         {
             return 0;
         }
@@ -501,19 +573,22 @@ public final class CoordinatorAgent implements Agent, ControlListener
         for (final Member worker : workersByRank.values())
         {
             sendJobStarted(worker);
+            for (final EpochProgress progress : job.openEpochs.values())
+            {
+                final int[] chunks = progress.outstanding(worker.rank);
+                sendAssignment(worker, progress.epoch(), -1, chunks, chunks.length);
+            }
         }
-        final int lastEpoch = Math.min(job.epochs, 1 + ctx.epochLookahead());
-        while (job.nextEpochToPlan < lastEpoch)
-        {
-            planNextEpoch();
-        }
+        planAhead();
+        checkpoint();
         return 1;
     }
 
-    private boolean hasActiveServer()
+    private boolean hasAdvertisedServer()
     {
-        for (final Member member : membersById.values())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
+            final Member member = members.get(i);
             if (member.role == Role.DATA_SERVER && member.active && !member.advertisementMessages.isEmpty())
             {
                 return true;
@@ -522,22 +597,29 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return false;
     }
 
-    private void planNextEpoch()
+    /**
+     * Plan epochs until {@link CoordinatorContext#epochLookahead()} epochs beyond the oldest open one are open.
+     */
+    private void planAhead()
     {
-        final int epoch = job.nextEpochToPlan++;
-        final EpochPlan plan = EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch);
-        final EpochProgress progress = new EpochProgress(plan);
-        job.openEpochs.put(epoch, progress);
-        for (int rank = 0; rank < job.worldSize; rank++)
+        final int oldestOpen = job.epochsCompleted;
+        while (job.nextEpochToPlan < job.epochs && job.nextEpochToPlan <= oldestOpen + ctx.epochLookahead())
         {
-            final Member worker = workersByRank.get(rank);
-            if (null != worker && worker.active)
+            final int epoch = job.nextEpochToPlan++;
+            final EpochPlan plan = EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch);
+            final EpochProgress progress = new EpochProgress(plan);
+            job.openEpochs.put(epoch, progress);
+            for (int rank = 0; rank < job.worldSize; rank++)
             {
-                sendAssignment(worker, epoch, 0, plan.slice(rank), plan.sliceLength(rank));
-            }
-            else
-            {
-                reassign(progress, rank);
+                final Member worker = workersByRank.get(rank);
+                if (null != worker && worker.active)
+                {
+                    sendAssignment(worker, epoch, 0, plan.slice(rank), plan.sliceLength(rank));
+                }
+                else
+                {
+                    reassign(progress, rank);
+                }
             }
         }
     }
@@ -550,8 +632,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
         job.chunksUnavailable += progress.unavailableCount();
         epochsCompleted.incrementOrdered();
         final int[] missing = progress.unavailableChunks();
-        for (final Member member : membersById.values())
+        for (int i = 0, size = members.size(); i < size; i++)
         {
+            final Member member = members.get(i);
             if (member.active && (member.role == Role.WORKER || member.memberId == job.clientMemberId))
             {
                 publisher.epochComplete(
@@ -559,21 +642,61 @@ public final class CoordinatorAgent implements Agent, ControlListener
             }
         }
 
-        if (job.nextEpochToPlan < job.epochs)
-        {
-            planNextEpoch();
-        }
-        else if (job.isFinished())
+        planAhead();
+        if (job.isFinished())
         {
             final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
-            for (final Member member : membersById.values())
+            for (int i = 0, size = members.size(); i < size; i++)
             {
+                final Member member = members.get(i);
                 if (member.active && (member.role == Role.WORKER || member.memberId == job.clientMemberId))
                 {
                     publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
                 }
             }
         }
+        checkpoint();
+    }
+
+    private void checkpoint()
+    {
+        acknowledgementsSinceCheckpoint = 0;
+        if (null != checkpoints && null != job)
+        {
+            try
+            {
+                checkpoints.write(job);
+            }
+            catch (final UncheckedIOException ex)
+            {
+                error(ex.getMessage());
+            }
+        }
+    }
+
+    private void restore(final CheckpointStore.Checkpoint checkpoint)
+    {
+        if (null == checkpoint || checkpoint.epochsCompleted() == checkpoint.epochs())
+        {
+            return;
+        }
+        final Manifest manifest = Manifest.read(Path.of(checkpoint.manifestPath()));
+        job = new Job(checkpoint.jobId(), checkpoint.worldSize(), checkpoint.epochs(), checkpoint.seed(),
+            checkpoint.manifestPath(), manifest);
+        job.nextEpochToPlan = checkpoint.nextEpochToPlan();
+        job.epochsCompleted = checkpoint.epochsCompleted();
+        job.chunksUnavailable = checkpoint.chunksUnavailable();
+        for (final Map.Entry<Integer, BitSet[]> open : checkpoint.openEpochs().entrySet())
+        {
+            final int epoch = open.getKey();
+            final EpochProgress progress =
+                new EpochProgress(EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch));
+            progress.restore(open.getValue()[0], open.getValue()[1]);
+            job.openEpochs.put(epoch, progress);
+        }
+        nextJobId = job.jobId + 1;
+        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " at epoch " +
+            job.epochsCompleted + " with " + job.openEpochs.size() + " epoch(s) open");
     }
 
     private void sendJobStarted(final Member member)
@@ -583,8 +706,8 @@ public final class CoordinatorAgent implements Agent, ControlListener
     }
 
     /**
-     * Send chunk ids in batches. A positive {@code firstPosition} numbers the rank's planned slice; a
-     * reassignment or resend carries -1: those chunks extend the slice rather than start it.
+     * Send chunk ids in batches. A non-negative {@code firstPosition} numbers the rank's planned slice;
+     * a reassignment or resend carries -1: those chunks extend the slice rather than start it.
      */
     private void sendAssignment(
         final Member worker, final int epoch, final int firstPosition, final int[] chunks, final int count)
@@ -603,7 +726,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private Member sender(final int sessionId, final int memberId, final int templateId)
     {
         final Member member = membersBySession.get(sessionId);
-        if (null == member || member.memberId != memberId)
+        if (null == member || member.memberId != memberId || !member.active)
         {
             onInvalid(sessionId, ErrorCode.NOT_REGISTERED, templateId,
                 "member " + memberId + " is not registered on this session");
@@ -621,12 +744,13 @@ public final class CoordinatorAgent implements Agent, ControlListener
         final long correlationId,
         final String responseChannel,
         final int responseStreamId,
+        final ErrorCode code,
         final String reason)
     {
-        counters.get(CounterType.REGISTRATIONS_REFUSED).incrementOrdered();
+        refused.incrementOrdered();
         error("refused registration from session " + sessionId + ": " + reason);
         refusals.add(new Refusal(
-            aeron.asyncAddExclusivePublication(responseChannel, responseStreamId), correlationId, reason,
+            aeron.asyncAddExclusivePublication(responseChannel, responseStreamId), correlationId, code, reason,
             nowNs + ctx.leaseTimeoutNs()));
     }
 
@@ -646,8 +770,8 @@ public final class CoordinatorAgent implements Agent, ControlListener
             }
             else if (refusal.outbox.publication().isConnected() && !refusal.sent)
             {
-                publisher.errorResponse(refusal.outbox, refusal.correlationId, ErrorCode.REGISTRATION_REFUSED,
-                    RegisterDecoder.TEMPLATE_ID, refusal.reason);
+                publisher.errorResponse(
+                    refusal.outbox, refusal.correlationId, refusal.code, RegisterDecoder.TEMPLATE_ID, refusal.reason);
                 refusal.sent = true;
                 work++;
             }
@@ -665,24 +789,6 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return work;
     }
 
-    private static final class Refusal
-    {
-        final long registrationId;
-        final long correlationId;
-        final String reason;
-        final long deadlineNs;
-        Outbox outbox;
-        boolean sent;
-
-        Refusal(final long registrationId, final long correlationId, final String reason, final long deadlineNs)
-        {
-            this.registrationId = registrationId;
-            this.correlationId = correlationId;
-            this.reason = reason;
-            this.deadlineNs = deadlineNs;
-        }
-    }
-
     private void reply(
         final Member member, final long correlationId, final ErrorCode code, final int templateId, final String reason)
     {
@@ -697,5 +803,30 @@ public final class CoordinatorAgent implements Agent, ControlListener
     {
         errors.incrementOrdered();
         ctx.errorHandler().onError(new ControlProtocolException(message));
+    }
+
+    private static final class Refusal
+    {
+        final long registrationId;
+        final long correlationId;
+        final ErrorCode code;
+        final String reason;
+        final long deadlineNs;
+        Outbox outbox;
+        boolean sent;
+
+        Refusal(
+            final long registrationId,
+            final long correlationId,
+            final ErrorCode code,
+            final String reason,
+            final long deadlineNs)
+        {
+            this.registrationId = registrationId;
+            this.correlationId = correlationId;
+            this.code = code;
+            this.reason = reason;
+            this.deadlineNs = deadlineNs;
+        }
     }
 }

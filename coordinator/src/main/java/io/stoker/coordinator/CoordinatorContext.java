@@ -2,11 +2,14 @@ package io.stoker.coordinator;
 
 import io.aeron.Aeron;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.JobToken;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Configuration of a {@link CoordinatorAgent}, with its defaults in one place.
@@ -35,7 +38,16 @@ public final class CoordinatorContext
     private long heartbeatIntervalNs = DEFAULT_HEARTBEAT_INTERVAL_NS;
     private int epochLookahead = DEFAULT_EPOCH_LOOKAHEAD;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
+    /**
+     * Acknowledgements between checkpoints.
+     */
+    public static final int DEFAULT_CHECKPOINT_INTERVAL = 64;
+
     private ErrorHandler errorHandler = Throwable::printStackTrace;
+    private Consumer<String> logger = System.err::println;
+    private JobToken jobToken;
+    private Path checkpointDirectory;
+    private int checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
 
     /**
      * Check the configuration before an agent uses it.
@@ -53,6 +65,10 @@ public final class CoordinatorContext
         {
             throw new IllegalStateException("lease timeout (" + leaseTimeoutNs + " ns) must exceed two heartbeat " +
                 "intervals (" + heartbeatIntervalNs + " ns)");
+        }
+        if (checkpointInterval < 1)
+        {
+            throw new IllegalStateException("checkpoint interval must be >= 1, was " + checkpointInterval);
         }
         if (epochLookahead < 0)
         {
@@ -127,6 +143,63 @@ public final class CoordinatorContext
     public CoordinatorContext nanoClock(final NanoClock clock)
     {
         this.nanoClock = clock;
+        return this;
+    }
+
+    /**
+     * @return the token members must prove, or null to admit any member (one-host runs).
+     */
+    public JobToken jobToken()
+    {
+        return jobToken;
+    }
+
+    public CoordinatorContext jobToken(final JobToken token)
+    {
+        this.jobToken = token;
+        return this;
+    }
+
+    /**
+     * @return where the job's progress is checkpointed, or null for no checkpoints.
+     */
+    public Path checkpointDirectory()
+    {
+        return checkpointDirectory;
+    }
+
+    public CoordinatorContext checkpointDirectory(final Path directory)
+    {
+        this.checkpointDirectory = directory;
+        return this;
+    }
+
+    public int checkpointInterval()
+    {
+        return checkpointInterval;
+    }
+
+    /**
+     * @param acknowledgements new acknowledgements that trigger a checkpoint; epochs' ends always do.
+     * @return this.
+     */
+    public CoordinatorContext checkpointInterval(final int acknowledgements)
+    {
+        this.checkpointInterval = acknowledgements;
+        return this;
+    }
+
+    /**
+     * @return where one-line notices go.
+     */
+    public Consumer<String> logger()
+    {
+        return logger;
+    }
+
+    public CoordinatorContext logger(final Consumer<String> logger)
+    {
+        this.logger = logger;
         return this;
     }
 

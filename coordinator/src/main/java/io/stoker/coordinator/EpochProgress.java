@@ -1,5 +1,6 @@
 package io.stoker.coordinator;
 
+import java.util.Arrays;
 import java.util.BitSet;
 
 /**
@@ -145,7 +146,24 @@ public final class EpochProgress
                 result[count++] = chunkId;
             }
         }
-        return java.util.Arrays.copyOf(result, count);
+        return Arrays.copyOf(result, count);
+    }
+
+    /**
+     * @return a copy of the unavailable set, for checkpoints.
+     */
+    public BitSet unavailableSet()
+    {
+        return (BitSet)unavailable.clone();
+    }
+
+    /**
+     * Take over a checkpoint's state of this epoch.
+     */
+    void restore(final BitSet acknowledgedChunks, final BitSet unavailableChunks)
+    {
+        acknowledgedChunks.stream().forEach(this::acknowledge);
+        unavailableChunks.stream().forEach(this::markUnavailable);
     }
 
     /**

@@ -4,13 +4,11 @@ import io.stoker.dataset.Manifest;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * A running job: the dataset's chunk table, the epochs still open, and who asked for it.
+ * A running job: the dataset's chunk table, the epochs still open, and the client following it.
  */
 final class Job
 {
     final long jobId;
-    final long correlationId;
-    final int clientMemberId;
     final int worldSize;
     final int epochs;
     final long seed;
@@ -19,6 +17,8 @@ final class Job
     final int[] chunkLengths;
     final int[] chunkCrcs;
     final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
+    long correlationId;
+    int clientMemberId = -1;
     boolean started;
     int nextEpochToPlan;
     int epochsCompleted;
@@ -26,8 +26,6 @@ final class Job
 
     Job(
         final long jobId,
-        final long correlationId,
-        final int clientMemberId,
         final int worldSize,
         final int epochs,
         final long seed,
@@ -35,8 +33,6 @@ final class Job
         final Manifest manifest)
     {
         this.jobId = jobId;
-        this.correlationId = correlationId;
-        this.clientMemberId = clientMemberId;
         this.worldSize = worldSize;
         this.epochs = epochs;
         this.seed = seed;

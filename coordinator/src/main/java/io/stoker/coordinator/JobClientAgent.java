@@ -1,9 +1,11 @@
 package io.stoker.coordinator;
 
 import io.aeron.Aeron;
+import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
@@ -14,6 +16,7 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.JobToken;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
@@ -53,18 +56,20 @@ public final class JobClientAgent implements Agent, ControlListener
      * @param aeron              connected client.
      * @param coordinatorChannel where the coordinator listens.
      * @param responseChannel    where this client listens: {@code aeron:ipc} on the coordinator's host.
+     * @param token              the job token, or null when the coordinator asks for none.
      * @param request            the job.
      */
     public JobClientAgent(
-        final Aeron aeron, final String coordinatorChannel, final String responseChannel, final JobRequest request)
+        final Aeron aeron,
+        final String coordinatorChannel,
+        final String responseChannel,
+        final JobToken token,
+        final JobRequest request)
     {
         this.aeron = aeron;
         this.request = request;
-        final int streamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
-            ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
-            ControlProtocol.MEMBER_STREAM_ID;
-        session = new MemberSession(aeron, publisher, coordinatorChannel, responseChannel, streamId, Role.CLIENT, -1,
-            (byte)0, "");
+        session = new MemberSession(aeron, publisher, coordinatorChannel, responseChannel,
+            ControlProtocol.responseStreamId(aeron, responseChannel), Role.CLIENT, -1, (byte)0, "", token);
         counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES);
         adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
     }
@@ -93,9 +98,29 @@ public final class JobClientAgent implements Agent, ControlListener
         CloseHelper.closeAll(adapter, session, counters);
     }
 
+    /**
+     * Submit on every registration: after a coordinator restart the same submission attaches this
+     * client to the job the coordinator resumed.
+     */
     public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
     {
-        session.onRegistered(decoder, clock.nanoTime());
+        if (session.onRegistered(decoder, clock.nanoTime()))
+        {
+            submitCorrelationId = Aeron.NULL_VALUE;
+        }
+    }
+
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        if (!session.onChallenge(decoder))
+        {
+            failure = "the coordinator asks for a job token: pass --job-token-file";
+        }
+    }
+
+    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
+    {
+        session.onHeartbeat(decoder, clock.nanoTime());
     }
 
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
@@ -105,7 +130,7 @@ public final class JobClientAgent implements Agent, ControlListener
 
     public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
     {
-        if (decoder.correlationId() == submitCorrelationId)
+        if (decoder.correlationId() == submitCorrelationId && (Aeron.NULL_VALUE == jobId || decoder.jobId() == jobId))
         {
             chunkCount = decoder.chunkCount();
             totalBytes = decoder.totalBytes();

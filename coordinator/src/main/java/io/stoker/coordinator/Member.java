@@ -10,7 +10,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A registered worker, data server or client, as the coordinator sees it.
+ * A worker, data server or client that asked to register, as the coordinator sees it. It becomes
+ * active once it proved the job token (when the coordinator has one) and its reply channel is connected.
  */
 final class Member implements AutoCloseable
 {
@@ -20,12 +21,17 @@ final class Member implements AutoCloseable
     final String hostId;
     final int sessionId;
     final long registerCorrelationId;
+    final String responseChannel;
+    final int responseStreamId;
     final long publicationRegistrationId;
     final ServerAdvertisement advertisement;
     final List<byte[]> advertisementMessages = new ArrayList<>();
     Outbox outbox;
+    byte[] nonce;
+    boolean authenticated;
     boolean active;
     long leaseDeadlineNs;
+    long nextHeartbeatNs;
 
     Member(
         final int memberId,
@@ -34,6 +40,8 @@ final class Member implements AutoCloseable
         final String hostId,
         final int sessionId,
         final long registerCorrelationId,
+        final String responseChannel,
+        final int responseStreamId,
         final long publicationRegistrationId,
         final long leaseDeadlineNs)
     {
@@ -43,6 +51,8 @@ final class Member implements AutoCloseable
         this.hostId = hostId;
         this.sessionId = sessionId;
         this.registerCorrelationId = registerCorrelationId;
+        this.responseChannel = responseChannel;
+        this.responseStreamId = responseStreamId;
         this.publicationRegistrationId = publicationRegistrationId;
         this.leaseDeadlineNs = leaseDeadlineNs;
         this.advertisement = role == Role.DATA_SERVER ? new ServerAdvertisement(memberId) : null;

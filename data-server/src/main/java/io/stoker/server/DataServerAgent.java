@@ -1,7 +1,9 @@
 package io.stoker.server;
 
+import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -11,6 +13,7 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
@@ -19,9 +22,14 @@ import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.status.AtomicCounter;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
 /**
- * A data server's duty cycle: register with the coordinator and advertise the dataset's shard files
- * as regions, by absolute path for same-host workers.
+ * A data server's duty cycle: register with the coordinator, advertise the dataset's shard files as
+ * regions (by absolute path for same-host workers, and through each {@link RegionServer} for the
+ * network transports), and let the region servers serve.
  */
 public final class DataServerAgent implements Agent, ControlListener
 {
@@ -34,6 +42,7 @@ public final class DataServerAgent implements Agent, ControlListener
     private final StatusCounters counters;
     private final AtomicCounter errors;
     private final ServerAdvertisement.Region[] regions;
+    private final List<RegionServer> regionServers = new ArrayList<>();
     private final byte transports;
     private boolean advertised;
     private long nowNs;
@@ -46,14 +55,25 @@ public final class DataServerAgent implements Agent, ControlListener
     public DataServerAgent(final DataServerContext ctx)
     {
         this.ctx = ctx.conclude();
-        transports = TransportKind.LOCAL.addTo((byte)0);
         regions = regionsOf(ctx.manifest());
+        byte offered = TransportKind.LOCAL.addTo((byte)0);
+        for (final Function<DataServerContext, RegionServer> factory : ctx.regionServers())
+        {
+            final RegionServer server = factory.apply(ctx);
+            regionServers.add(server);
+            offered = server.kind().addTo(offered);
+            for (int i = 0; i < regions.length; i++)
+            {
+                regions[i] = server.export(regions[i]);
+            }
+        }
+        transports = offered;
         counters = new StatusCounters(ctx.aeron(), "data server",
             CounterType.BYTES_SERVED, CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES,
             CounterType.ERRORS);
         errors = counters.get(CounterType.ERRORS);
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
-            ctx.responseStreamId(), Role.DATA_SERVER, -1, transports, ctx.hostId());
+            ctx.responseStreamId(), Role.DATA_SERVER, -1, transports, ctx.hostId(), ctx.jobToken());
         adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
     }
 
@@ -67,6 +87,10 @@ public final class DataServerAgent implements Agent, ControlListener
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
         work += adapter.poll(FRAGMENT_LIMIT);
+        for (int i = 0, size = regionServers.size(); i < size; i++)
+        {
+            work += regionServers.get(i).doWork();
+        }
         if (session.isRegistered() && !advertised)
         {
             advertise();
@@ -77,6 +101,7 @@ public final class DataServerAgent implements Agent, ControlListener
 
     public void onClose()
     {
+        CloseHelper.closeAll(regionServers);
         CloseHelper.closeAll(adapter, session, counters);
     }
 
@@ -94,6 +119,19 @@ public final class DataServerAgent implements Agent, ControlListener
         {
             advertised = false;
         }
+    }
+
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        if (!session.onChallenge(decoder))
+        {
+            error("the coordinator asks for a job token: give this data server the job's token file");
+        }
+    }
+
+    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
+    {
+        session.onHeartbeat(decoder, nowNs);
     }
 
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
@@ -116,7 +154,8 @@ public final class DataServerAgent implements Agent, ControlListener
 
     private void advertise()
     {
-        final ServerAdvertisement self = new ServerAdvertisement(session.memberId(), ctx.hostId(), transports, "", "");
+        final ServerAdvertisement self = new ServerAdvertisement(
+            session.memberId(), ctx.hostId(), transports, endpointOf(TransportKind.UDP), endpointOf(TransportKind.RDMA));
         for (int from = 0; from < regions.length; from += ControlProtocol.MAX_REGIONS_PER_MESSAGE)
         {
             final int count = Math.min(ControlProtocol.MAX_REGIONS_PER_MESSAGE, regions.length - from);
@@ -125,6 +164,18 @@ public final class DataServerAgent implements Agent, ControlListener
         advertised = true;
         ctx.logger().accept("data server " + session.memberId() + ": advertised " + regions.length + " regions of " +
             ctx.datasetDirectory());
+    }
+
+    private String endpointOf(final TransportKind kind)
+    {
+        for (final RegionServer server : regionServers)
+        {
+            if (server.kind() == kind)
+            {
+                return server.endpoint();
+            }
+        }
+        return "";
     }
 
     private ServerAdvertisement.Region[] regionsOf(final Manifest manifest)

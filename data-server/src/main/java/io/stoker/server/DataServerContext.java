@@ -4,12 +4,17 @@ import io.aeron.Aeron;
 import io.stoker.dataset.Manifest;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.JobToken;
+import io.stoker.transport.data.RegionServer;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Configuration of a {@link DataServerAgent}, with its defaults in one place.
@@ -25,7 +30,9 @@ public final class DataServerContext
     private int responseStreamId;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
+    private JobToken jobToken;
     private Consumer<String> logger = System.err::println;
+    private final List<Function<DataServerContext, RegionServer>> regionServers = new ArrayList<>();
 
     /**
      * Check the configuration and fill in what derives from it.
@@ -49,9 +56,7 @@ public final class DataServerContext
         }
         if (0 == responseStreamId)
         {
-            responseStreamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
-                ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
-                ControlProtocol.MEMBER_STREAM_ID;
+            responseStreamId = ControlProtocol.responseStreamId(aeron, responseChannel);
         }
         return this;
     }
@@ -148,6 +153,20 @@ public final class DataServerContext
         return this;
     }
 
+    /**
+     * @return the job token this member proves to the coordinator, or null when it asks for none.
+     */
+    public JobToken jobToken()
+    {
+        return jobToken;
+    }
+
+    public DataServerContext jobToken(final JobToken token)
+    {
+        this.jobToken = token;
+        return this;
+    }
+
     public ErrorHandler errorHandler()
     {
         return errorHandler;
@@ -157,6 +176,23 @@ public final class DataServerContext
     {
         this.errorHandler = handler;
         return this;
+    }
+
+    /**
+     * Serve the regions over another transport too, made when the server starts. Same-host reads
+     * need nothing here: they are always offered.
+     *
+     * @return this.
+     */
+    public DataServerContext addRegionServer(final Function<DataServerContext, RegionServer> factory)
+    {
+        regionServers.add(factory);
+        return this;
+    }
+
+    List<Function<DataServerContext, RegionServer>> regionServers()
+    {
+        return regionServers;
     }
 
     public Consumer<String> logger()

@@ -73,7 +73,7 @@ public final class LocalCluster implements AutoCloseable
                 .manifest(settings.manifest)
                 .errorHandler(errorHandler)
                 .logger(settings.verboseLogger));
-            client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL,
+            client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
                     settings.manifestPath.toAbsolutePath().toString()));
             runners.add(new AgentRunner(idleStrategy(), errorHandler, null,

@@ -1,9 +1,11 @@
 package io.stoker.worker;
 
 import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
@@ -170,7 +172,7 @@ public final class WorkerAgent<C extends Chunk>
         slotFailure = new String[buffers];
 
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
-            ctx.responseStreamId(), Role.WORKER, ctx.rank(), transportSet, ctx.hostId());
+            ctx.responseStreamId(), Role.WORKER, ctx.rank(), transportSet, ctx.hostId(), ctx.jobToken());
         adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
     }
 
@@ -250,6 +252,19 @@ public final class WorkerAgent<C extends Chunk>
         {
             reacknowledge();
         }
+    }
+
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        if (!session.onChallenge(decoder))
+        {
+            error("the coordinator asks for a job token: give this worker the job's token file");
+        }
+    }
+
+    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
+    {
+        session.onHeartbeat(decoder, nowNs);
     }
 
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)

@@ -3,6 +3,7 @@ package io.stoker.worker;
 import io.aeron.Aeron;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.JobToken;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.LocalTransport;
 import io.stoker.transport.data.TransportKind;
@@ -51,6 +52,7 @@ public final class WorkerContext<C extends Chunk>
     private final SinkFactory<C> sinkFactory;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
+    private JobToken jobToken;
     private Consumer<String> logger = System.err::println;
 
     /**
@@ -96,9 +98,7 @@ public final class WorkerContext<C extends Chunk>
         }
         if (0 == responseStreamId)
         {
-            responseStreamId = ControlProtocol.IPC_CHANNEL.equals(responseChannel) ?
-                ControlProtocol.MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) :
-                ControlProtocol.MEMBER_STREAM_ID;
+            responseStreamId = ControlProtocol.responseStreamId(aeron, responseChannel);
         }
         return this;
     }
@@ -275,6 +275,20 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> logger(final Consumer<String> logger)
     {
         this.logger = logger;
+        return this;
+    }
+
+    /**
+     * @return the job token this member proves to the coordinator, or null when it asks for none.
+     */
+    public JobToken jobToken()
+    {
+        return jobToken;
+    }
+
+    public WorkerContext<C> jobToken(final JobToken token)
+    {
+        this.jobToken = token;
         return this;
     }
 

@@ -6,6 +6,12 @@ import io.aeron.logbuffer.FragmentHandler;
 import io.aeron.logbuffer.Header;
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChunkAckDecoder;
+import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.DataConnectDecoder;
+import io.stoker.codecs.DataConnectedDecoder;
+import io.stoker.codecs.ReadDataDecoder;
+import io.stoker.codecs.ReadErrorDecoder;
+import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
@@ -25,7 +31,8 @@ import org.agrona.sbe.MessageDecoderFlyweight;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * Polls a control subscription, validates every message and dispatches it to a {@link ControlListener}.
+ * Polls a subscription of Stoker messages (control plane, or the UDP data plane), validates every
+ * message and dispatches it to a {@link ControlListener}.
  * <p>
  * Validation happens before any field reaches the listener: the header must be complete and of this
  * schema and a version not newer than ours, the template known, the root block at least as long as
@@ -54,9 +61,16 @@ public final class ControlAdapter implements FragmentHandler, AutoCloseable
     private final EpochCompleteDecoder epochComplete = new EpochCompleteDecoder();
     private final JobCompleteDecoder jobComplete = new JobCompleteDecoder();
     private final ErrorResponseDecoder errorResponse = new ErrorResponseDecoder();
+    private final ChallengeDecoder challenge = new ChallengeDecoder();
+    private final DataConnectDecoder dataConnect = new DataConnectDecoder();
+    private final DataConnectedDecoder dataConnected = new DataConnectedDecoder();
+    private final ReadRequestDecoder readRequest = new ReadRequestDecoder();
+    private final ReadDataDecoder readData = new ReadDataDecoder();
+    private final ReadErrorDecoder readError = new ReadErrorDecoder();
     private final MessageDecoderFlyweight[] decoders = byTemplateId(
         register, registered, heartbeat, leaseExpired, regionAdvertisement, jobSubmit, jobStarted, assignment,
-        chunkAck, chunkUnavailable, epochComplete, jobComplete, errorResponse);
+        chunkAck, chunkUnavailable, epochComplete, jobComplete, errorResponse, challenge, dataConnect, dataConnected,
+        readRequest, readData, readError);
 
     /**
      * @param subscription    to poll; closed with this adapter.
@@ -186,6 +200,12 @@ public final class ControlAdapter implements FragmentHandler, AutoCloseable
             case EpochCompleteDecoder.TEMPLATE_ID -> listener.onEpochComplete(sessionId, epochComplete);
             case JobCompleteDecoder.TEMPLATE_ID -> listener.onJobComplete(sessionId, jobComplete);
             case ErrorResponseDecoder.TEMPLATE_ID -> listener.onErrorResponse(sessionId, errorResponse);
+            case ChallengeDecoder.TEMPLATE_ID -> listener.onChallenge(sessionId, challenge);
+            case DataConnectDecoder.TEMPLATE_ID -> listener.onDataConnect(sessionId, dataConnect);
+            case DataConnectedDecoder.TEMPLATE_ID -> listener.onDataConnected(sessionId, dataConnected);
+            case ReadRequestDecoder.TEMPLATE_ID -> listener.onReadRequest(sessionId, readRequest);
+            case ReadDataDecoder.TEMPLATE_ID -> listener.onReadData(sessionId, readData);
+            case ReadErrorDecoder.TEMPLATE_ID -> listener.onReadError(sessionId, readError);
             default -> listener.onUnexpected(sessionId, templateId);
         }
     }

@@ -2,6 +2,12 @@ package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChunkAckDecoder;
+import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.DataConnectDecoder;
+import io.stoker.codecs.DataConnectedDecoder;
+import io.stoker.codecs.ReadDataDecoder;
+import io.stoker.codecs.ReadErrorDecoder;
+import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
@@ -94,6 +100,36 @@ public interface ControlListener
     }
 
     default void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onDataConnect(final int sessionId, final DataConnectDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onDataConnected(final int sessionId, final DataConnectedDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onReadRequest(final int sessionId, final ReadRequestDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onReadData(final int sessionId, final ReadDataDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onReadError(final int sessionId, final ReadErrorDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

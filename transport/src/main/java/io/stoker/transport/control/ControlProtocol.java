@@ -1,5 +1,6 @@
 package io.stoker.transport.control;
 
+import io.aeron.Aeron;
 import io.stoker.codecs.MessageHeaderDecoder;
 
 /**
@@ -39,6 +40,20 @@ public final class ControlProtocol
 
     private ControlProtocol()
     {
+    }
+
+    /**
+     * Pick the stream on which a member receives: on a shared IPC channel each member needs its own;
+     * on its own UDP endpoint the fixed {@link #MEMBER_STREAM_ID} will do.
+     *
+     * @param aeron           the member's client, whose driver hands out ids unique on the host.
+     * @param responseChannel where the member listens.
+     * @return the stream id.
+     */
+    public static int responseStreamId(final Aeron aeron, final String responseChannel)
+    {
+        return IPC_CHANNEL.equals(responseChannel) ?
+            MEMBER_STREAM_ID + 1 + (int)(aeron.nextCorrelationId() & 0xFFFFFF) : MEMBER_STREAM_ID;
     }
 
     /**

@@ -1,6 +1,11 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentEncoder;
+import io.stoker.codecs.ChallengeEncoder;
+import io.stoker.codecs.DataConnectEncoder;
+import io.stoker.codecs.DataConnectedEncoder;
+import io.stoker.codecs.ReadErrorEncoder;
+import io.stoker.codecs.ReadRequestEncoder;
 import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
@@ -44,6 +49,11 @@ public final class ControlPublisher
     private final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder();
     private final JobCompleteEncoder jobComplete = new JobCompleteEncoder();
     private final ErrorResponseEncoder errorResponse = new ErrorResponseEncoder();
+    private final ChallengeEncoder challenge = new ChallengeEncoder();
+    private final DataConnectEncoder dataConnect = new DataConnectEncoder();
+    private final DataConnectedEncoder dataConnected = new DataConnectedEncoder();
+    private final ReadRequestEncoder readRequest = new ReadRequestEncoder();
+    private final ReadErrorEncoder readError = new ReadErrorEncoder();
 
     public boolean register(
         final Outbox outbox,
@@ -53,7 +63,8 @@ public final class ControlPublisher
         final int responseStreamId,
         final byte transports,
         final String hostId,
-        final String responseChannel)
+        final String responseChannel,
+        final byte[] proof)
     {
         register.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
@@ -64,7 +75,7 @@ public final class ControlPublisher
             .local(TransportKind.LOCAL.isIn(transports))
             .udp(TransportKind.UDP.isIn(transports))
             .rdma(TransportKind.RDMA.isIn(transports));
-        register.hostId(hostId).responseChannel(responseChannel);
+        register.hostId(hostId).responseChannel(responseChannel).putProof(proof, 0, proof.length);
         return offer(outbox, header.encodedLength() + register.encodedLength());
     }
 
@@ -276,6 +287,50 @@ public final class ControlPublisher
             .udpChannel(server.udpChannel())
             .rdmaEndpoint(server.rdmaEndpoint());
         return offer(outbox, header.encodedLength() + regionAdvertisement.encodedLength());
+    }
+
+    public boolean challenge(final Outbox outbox, final long correlationId, final byte[] nonce)
+    {
+        challenge.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId).putNonce(nonce, 0, nonce.length);
+        return offer(outbox, header.encodedLength() + challenge.encodedLength());
+    }
+
+    public boolean dataConnect(
+        final Outbox outbox,
+        final long correlationId,
+        final int responseStreamId,
+        final String responseChannel,
+        final byte[] proof)
+    {
+        dataConnect.wrapAndApplyHeader(buffer, 0, header)
+            .correlationId(correlationId)
+            .responseStreamId(responseStreamId)
+            .responseChannel(responseChannel)
+            .putProof(proof, 0, proof.length);
+        return offer(outbox, header.encodedLength() + dataConnect.encodedLength());
+    }
+
+    public boolean dataConnected(final Outbox outbox, final long correlationId)
+    {
+        dataConnected.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId);
+        return offer(outbox, header.encodedLength() + dataConnected.encodedLength());
+    }
+
+    public boolean readRequest(
+        final Outbox outbox, final long requestId, final int regionId, final long regionOffset, final int length)
+    {
+        readRequest.wrapAndApplyHeader(buffer, 0, header)
+            .requestId(requestId)
+            .regionId(regionId)
+            .regionOffset(regionOffset)
+            .length(length);
+        return offer(outbox, header.encodedLength() + readRequest.encodedLength());
+    }
+
+    public boolean readError(final Outbox outbox, final long requestId, final ErrorCode code, final String message)
+    {
+        readError.wrapAndApplyHeader(buffer, 0, header).requestId(requestId).code(code).message(message);
+        return offer(outbox, header.encodedLength() + readError.encodedLength());
     }
 
     /**

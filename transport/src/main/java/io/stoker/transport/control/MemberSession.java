@@ -2,7 +2,9 @@ package io.stoker.transport.control;
 
 import io.aeron.Aeron;
 import io.aeron.Subscription;
+import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -13,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A member's side of its relationship with the coordinator, shared by workers, data servers and
  * clients: the publication to the coordinator, the subscription for its replies, registration
- * (repeated until answered, and again after a lease expiry or a coordinator restart) and heartbeats.
+ * (repeated until answered, answering the coordinator's token challenge, and again after a lease
+ * expiry or when the coordinator's own heartbeats stop) and heartbeats.
  * <p>
  * The publication is exclusive: its session id names this member to the coordinator, also when
  * several members share one Aeron client.
@@ -27,6 +30,8 @@ public final class MemberSession implements AutoCloseable
      * How long to wait for an answer to a registration before asking again.
      */
     public static final long REGISTER_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(250);
+
+    private static final byte[] NO_PROOF = new byte[0];
 
     private final Aeron aeron;
     private final ControlPublisher publisher;
@@ -42,6 +47,10 @@ public final class MemberSession implements AutoCloseable
     private long nextRegisterNs;
     private long nextHeartbeatNs;
     private long heartbeatIntervalNs;
+    private long leaseTimeoutNs;
+    private long lastCoordinatorHeartbeatNs;
+    private final JobToken token;
+    private byte[] proof = NO_PROOF;
     private int memberId = Aeron.NULL_VALUE;
     private int registrations;
 
@@ -58,6 +67,7 @@ public final class MemberSession implements AutoCloseable
      * @param rank               the worker's rank, -1 for other roles.
      * @param transports         data-plane transports this member can use or serve.
      * @param hostId             this host's id.
+     * @param token              the job token, or null when the coordinator asks for none.
      */
     public MemberSession(
         final Aeron aeron,
@@ -68,8 +78,10 @@ public final class MemberSession implements AutoCloseable
         final Role role,
         final int rank,
         final byte transports,
-        final String hostId)
+        final String hostId,
+        final JobToken token)
     {
+        this.token = token;
         this.aeron = aeron;
         this.publisher = publisher;
         this.responseChannel = responseChannel;
@@ -91,14 +103,19 @@ public final class MemberSession implements AutoCloseable
     public int doWork(final long nowNs)
     {
         int work = outbox.drain();
+        if (isRegistered() && nowNs - lastCoordinatorHeartbeatNs > leaseTimeoutNs)
+        {
+            reset();
+            work++;
+        }
         if (!isRegistered())
         {
             if (nowNs - nextRegisterNs >= 0 && outbox.publication().isConnected())
             {
                 registerCorrelationId = aeron.nextCorrelationId();
+                proof = NO_PROOF;
                 outbox.clear();
-                publisher.register(
-                    outbox, registerCorrelationId, role, rank, responseStreamId, transports, hostId, responseChannel);
+                sendRegister();
                 nextRegisterNs = nowNs + REGISTER_RETRY_NS;
                 work++;
             }
@@ -125,9 +142,46 @@ public final class MemberSession implements AutoCloseable
         }
         memberId = decoder.memberId();
         heartbeatIntervalNs = decoder.heartbeatIntervalNs();
+        leaseTimeoutNs = decoder.leaseTimeoutNs();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
+        lastCoordinatorHeartbeatNs = nowNs;
         registrations++;
         return true;
+    }
+
+    /**
+     * Answer the coordinator's challenge with the job token's proof.
+     *
+     * @param decoder a Challenge received on this member's subscription.
+     * @return false when the challenge asks for a token this member does not have.
+     */
+    public boolean onChallenge(final ChallengeDecoder decoder)
+    {
+        if (decoder.correlationId() != registerCorrelationId || isRegistered())
+        {
+            return true;
+        }
+        if (null == token)
+        {
+            return false;
+        }
+        final byte[] nonce = new byte[decoder.nonceLength()];
+        decoder.getNonce(nonce, 0, nonce.length);
+        proof = token.prove(nonce);
+        sendRegister();
+        return true;
+    }
+
+    /**
+     * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
+     * When none came for a lease, the member registers again (with a restarted coordinator).
+     */
+    public void onHeartbeat(final HeartbeatDecoder decoder, final long nowNs)
+    {
+        if (decoder.memberId() == memberId)
+        {
+            lastCoordinatorHeartbeatNs = nowNs;
+        }
     }
 
     /**
@@ -161,6 +215,12 @@ public final class MemberSession implements AutoCloseable
     {
         memberId = Aeron.NULL_VALUE;
         nextRegisterNs = 0;
+    }
+
+    private void sendRegister()
+    {
+        publisher.register(
+            outbox, registerCorrelationId, role, rank, responseStreamId, transports, hostId, responseChannel, proof);
     }
 
     public boolean isRegistered()

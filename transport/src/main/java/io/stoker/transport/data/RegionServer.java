@@ -1,0 +1,36 @@
+package io.stoker.transport.data;
+
+/**
+ * A data server's side of one network transport: exports the server's regions over it and does
+ * whatever serving the transport needs on the server's duty cycle (nothing per read for RDMA, answering
+ * read requests for UDP). Same-host reads need no region server: they map the files directly.
+ */
+public interface RegionServer extends AutoCloseable
+{
+    /**
+     * @return the transport served.
+     */
+    TransportKind kind();
+
+    /**
+     * Export a region, called once per region at start-up.
+     *
+     * @param region the region as the server knows it (id, length, absolute path).
+     * @return the region as advertised over this transport, e.g. with its RDMA address and key.
+     */
+    ServerAdvertisement.Region export(ServerAdvertisement.Region region);
+
+    /**
+     * @return where workers reach this server over this transport, as the advertisement carries it.
+     */
+    String endpoint();
+
+    /**
+     * Serve, from the data server's duty cycle.
+     *
+     * @return work done.
+     */
+    int doWork();
+
+    void close();
+}
