@@ -1,6 +1,7 @@
 package io.stoker.coordinator;
 
 import io.stoker.dataset.Crc32c;
+import io.stoker.dataset.Manifest;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -27,11 +28,13 @@ import java.util.TreeMap;
 final class CheckpointStore
 {
     static final String FILE_NAME = "coordinator.checkpoint";
+    static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
     private static final int VERSION = 1;
 
     private final Path directory;
     private final Path file;
+    private String manifestWritten;
 
     CheckpointStore(final Path directory)
     {
@@ -48,6 +51,12 @@ final class CheckpointStore
     {
         try
         {
+            if (!job.datasetId.equals(manifestWritten))
+            {
+                Files.createDirectories(directory);
+                job.manifest.write(directory.resolve(MANIFEST_FILE_NAME));
+                manifestWritten = job.datasetId;
+            }
             final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             final DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(MAGIC);
@@ -56,7 +65,7 @@ final class CheckpointStore
             out.writeInt(job.worldSize);
             out.writeInt(job.epochs);
             out.writeLong(job.seed);
-            out.writeUTF(job.manifestPath);
+            out.writeUTF(job.datasetId);
             out.writeInt(job.nextEpochToPlan);
             out.writeInt(job.epochsCompleted);
             out.writeInt(job.chunksUnavailable);
@@ -90,6 +99,14 @@ final class CheckpointStore
         {
             throw new UncheckedIOException(file + ": cannot write the checkpoint: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * @return the manifest of the checkpointed job's dataset.
+     */
+    Manifest manifest()
+    {
+        return Manifest.read(directory.resolve(MANIFEST_FILE_NAME));
     }
 
     /**
@@ -166,7 +183,7 @@ final class CheckpointStore
         int worldSize,
         int epochs,
         long seed,
-        String manifestPath,
+        String datasetId,
         int nextEpochToPlan,
         int epochsCompleted,
         int chunksUnavailable,

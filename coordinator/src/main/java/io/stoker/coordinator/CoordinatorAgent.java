@@ -8,6 +8,7 @@ import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobSubmitDecoder;
+import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisterDecoder;
 import io.stoker.codecs.Role;
@@ -18,6 +19,7 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.JobToken;
+import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.Outbox;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
@@ -29,7 +31,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -72,6 +73,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private final List<Member> expired = new ArrayList<>();
     private final List<Refusal> refusals = new ArrayList<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
+    private final ManifestAssembler manifests = new ManifestAssembler();
     private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
@@ -183,9 +185,20 @@ public final class CoordinatorAgent implements Agent, ControlListener
             return;
         }
 
+        final long registrationId;
+        try
+        {
+            registrationId = aeron.asyncAddExclusivePublication(responseChannel, responseStreamId);
+        }
+        catch (final RuntimeException ex)
+        {
+            refused.incrementOrdered();
+            error("refused registration from session " + sessionId + ": bad response channel '" + responseChannel +
+                "': " + ex.getMessage());
+            return;
+        }
         final Member member = new Member(nextMemberId++, role, rank, hostId, sessionId, correlationId, responseChannel,
-            responseStreamId, aeron.asyncAddExclusivePublication(responseChannel, responseStreamId),
-            nowNs + ctx.leaseTimeoutNs());
+            responseStreamId, registrationId, nowNs + ctx.leaseTimeoutNs());
         member.authenticated = null == token;
         members.add(member);
         membersBySession.put(sessionId, member);
@@ -220,7 +233,46 @@ public final class CoordinatorAgent implements Agent, ControlListener
             return;
         }
         member.advertisement.apply(decoder);
-        member.keepAdvertisement(message, offset, length);
+        relay(member, message, offset, length);
+    }
+
+    public void onManifestPart(
+        final int sessionId,
+        final ManifestPartDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        final Member member = membersBySession.get(sessionId);
+        if (null == member || !member.active || member.role != Role.DATA_SERVER)
+        {
+            onInvalid(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "a manifest part from a peer that is not a registered data server");
+            return;
+        }
+        try
+        {
+            final Manifest manifest = manifests.onPart(decoder);
+            if (null != manifest)
+            {
+                ctx.logger().accept("coordinator: " + member.describe() + " serves dataset " + manifest.datasetId() +
+                    " (" + manifest.chunkCount() + " chunks)");
+            }
+        }
+        catch (final DatasetException ex)
+        {
+            reply(member, 0, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
+            return;
+        }
+        relay(member, message, offset, length);
+    }
+
+    /**
+     * Keep a data server's message for workers that join later and pass it to the workers here now.
+     */
+    private void relay(final Member server, final DirectBuffer message, final int offset, final int length)
+    {
+        server.keepRelay(message, offset, length);
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member worker = members.get(i);
@@ -238,7 +290,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         final int worldSize = decoder.worldSize();
         final int epochs = decoder.epochs();
         final long seed = decoder.seed();
-        final String manifestPath = decoder.manifestPath();
+        final String datasetId = decoder.datasetId();
         if (null == member || !member.active)
         {
             onInvalid(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(), "job submitted before registering");
@@ -247,7 +299,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         if (null != job && !job.isFinished())
         {
             if (job.worldSize == worldSize && job.epochs == epochs && job.seed == seed &&
-                job.manifestPath.equals(manifestPath))
+                job.datasetId.equals(datasetId))
             {
                 job.clientMemberId = member.memberId;
                 job.correlationId = correlationId;
@@ -265,27 +317,13 @@ public final class CoordinatorAgent implements Agent, ControlListener
             return;
         }
 
-        final Manifest manifest;
-        try
-        {
-            manifest = Manifest.read(Path.of(manifestPath));
-        }
-        catch (final DatasetException | UncheckedIOException ex)
-        {
-            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), ex.getMessage());
-            return;
-        }
-        if (manifest.chunkCount() < 1)
-        {
-            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
-                manifestPath + ": the dataset has no chunks");
-            return;
-        }
-
-        job = new Job(nextJobId++, worldSize, epochs, seed, manifestPath, manifest);
+        job = new Job(nextJobId++, worldSize, epochs, seed, datasetId);
         job.clientMemberId = member.memberId;
         job.correlationId = correlationId;
-        sendJobStarted(member);
+        if (null == manifests.manifest(datasetId))
+        {
+            ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " + datasetId);
+        }
     }
 
     public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
@@ -382,7 +420,18 @@ public final class CoordinatorAgent implements Agent, ControlListener
             final Member member = members.get(i);
             if (!member.hasPublication())
             {
-                final Publication publication = aeron.getExclusivePublication(member.publicationRegistrationId);
+                final Publication publication;
+                try
+                {
+                    publication = aeron.getExclusivePublication(member.publicationRegistrationId);
+                }
+                catch (final RuntimeException ex)
+                {
+                    error("cannot answer " + member.describe() + " at " + member.responseChannel + ": " +
+                        ex.getMessage());
+                    expired.add(member);
+                    continue;
+                }
                 if (null != publication)
                 {
                     member.outbox = new Outbox(publication);
@@ -461,7 +510,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
             final Member server = members.get(i);
             if (server.role == Role.DATA_SERVER)
             {
-                for (final byte[] message : server.advertisementMessages)
+                for (final byte[] message : server.relayMessages)
                 {
                     relayBuffer.wrap(message);
                     publisher.forward(member.outbox, relayBuffer, 0, message.length);
@@ -556,6 +605,20 @@ public final class CoordinatorAgent implements Agent, ControlListener
 
     private int tryStartJob()
     {
+        if (null == job.manifest)
+        {
+            final Manifest manifest = manifests.manifest(job.datasetId);
+            if (null == manifest)
+            {
+                return 0;
+            }
+            job.bind(manifest);
+            final Member client = member(job.clientMemberId);
+            if (null != client)
+            {
+                sendJobStarted(client);
+            }
+        }
         for (int rank = 0; rank < job.worldSize; rank++)
         {
             final Member worker = workersByRank.get(rank);
@@ -589,12 +652,25 @@ public final class CoordinatorAgent implements Agent, ControlListener
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
-            if (member.role == Role.DATA_SERVER && member.active && !member.advertisementMessages.isEmpty())
+            if (member.role == Role.DATA_SERVER && member.active &&
+                job.datasetId.equals(member.advertisement.datasetId()))
             {
                 return true;
             }
         }
         return false;
+    }
+
+    private Member member(final int memberId)
+    {
+        for (int i = 0, size = members.size(); i < size; i++)
+        {
+            if (members.get(i).memberId == memberId)
+            {
+                return members.get(i);
+            }
+        }
+        return null;
     }
 
     /**
@@ -680,9 +756,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
         {
             return;
         }
-        final Manifest manifest = Manifest.read(Path.of(checkpoint.manifestPath()));
         job = new Job(checkpoint.jobId(), checkpoint.worldSize(), checkpoint.epochs(), checkpoint.seed(),
-            checkpoint.manifestPath(), manifest);
+            checkpoint.datasetId());
+        job.bind(checkpoints.manifest());
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
         job.epochsCompleted = checkpoint.epochsCompleted();
         job.chunksUnavailable = checkpoint.chunksUnavailable();
@@ -702,7 +778,8 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private void sendJobStarted(final Member member)
     {
         publisher.jobStarted(member.outbox, job.correlationId, job.jobId, job.worldSize, job.epochs, job.seed,
-            job.chunkLengths.length, job.manifest.totalBytes(), job.manifestPath);
+            null != job.manifest ? job.chunkLengths.length : 0, null != job.manifest ? job.manifest.totalBytes() : 0,
+            job.datasetId);
     }
 
     /**
@@ -762,7 +839,16 @@ public final class CoordinatorAgent implements Agent, ControlListener
             final Refusal refusal = refusals.get(i);
             if (null == refusal.outbox)
             {
-                final Publication publication = aeron.getExclusivePublication(refusal.registrationId);
+                final Publication publication;
+                try
+                {
+                    publication = aeron.getExclusivePublication(refusal.registrationId);
+                }
+                catch (final RuntimeException ex)
+                {
+                    refusals.remove(i);
+                    continue;
+                }
                 if (null != publication)
                 {
                     refusal.outbox = new Outbox(publication);

@@ -4,7 +4,8 @@ import io.stoker.dataset.Manifest;
 import org.agrona.collections.Int2ObjectHashMap;
 
 /**
- * A running job: the dataset's chunk table, the epochs still open, and the client following it.
+ * A job: the dataset's chunk table (once a data server sent the manifest), the epochs still open,
+ * and the client following it.
  */
 final class Job
 {
@@ -12,10 +13,10 @@ final class Job
     final int worldSize;
     final int epochs;
     final long seed;
-    final String manifestPath;
-    final Manifest manifest;
-    final int[] chunkLengths;
-    final int[] chunkCrcs;
+    final String datasetId;
+    Manifest manifest;
+    int[] chunkLengths;
+    int[] chunkCrcs;
     final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
     long correlationId;
     int clientMemberId = -1;
@@ -24,19 +25,20 @@ final class Job
     int epochsCompleted;
     int chunksUnavailable;
 
-    Job(
-        final long jobId,
-        final int worldSize,
-        final int epochs,
-        final long seed,
-        final String manifestPath,
-        final Manifest manifest)
+    Job(final long jobId, final int worldSize, final int epochs, final long seed, final String datasetId)
     {
         this.jobId = jobId;
         this.worldSize = worldSize;
         this.epochs = epochs;
         this.seed = seed;
-        this.manifestPath = manifestPath;
+        this.datasetId = datasetId;
+    }
+
+    /**
+     * Take the dataset's chunk table, once a data server delivered the manifest.
+     */
+    void bind(final Manifest manifest)
+    {
         this.manifest = manifest;
         final int chunkCount = manifest.chunkCount();
         chunkLengths = new int[chunkCount];

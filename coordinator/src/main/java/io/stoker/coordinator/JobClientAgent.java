@@ -87,7 +87,7 @@ public final class JobClientAgent implements Agent, ControlListener
         {
             submitCorrelationId = aeron.nextCorrelationId();
             publisher.jobSubmit(session.outbox(), submitCorrelationId, request.worldSize(), request.epochs(),
-                request.seed(), request.manifestPath());
+                request.seed(), request.datasetId());
             work++;
         }
         return work;
@@ -230,9 +230,9 @@ public final class JobClientAgent implements Agent, ControlListener
     /**
      * The job to submit.
      *
-     * @param manifestPath the dataset's manifest, readable by the coordinator.
+     * @param datasetId the dataset, as its data servers' manifests name it.
      */
-    public record JobRequest(int worldSize, int epochs, long seed, String manifestPath)
+    public record JobRequest(int worldSize, int epochs, long seed, String datasetId)
     {
     }
 

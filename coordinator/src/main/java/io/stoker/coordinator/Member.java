@@ -25,7 +25,7 @@ final class Member implements AutoCloseable
     final int responseStreamId;
     final long publicationRegistrationId;
     final ServerAdvertisement advertisement;
-    final List<byte[]> advertisementMessages = new ArrayList<>();
+    final List<byte[]> relayMessages = new ArrayList<>();
     Outbox outbox;
     byte[] nonce;
     boolean authenticated;
@@ -59,13 +59,13 @@ final class Member implements AutoCloseable
     }
 
     /**
-     * Keep a copy of an advertisement message to relay to workers that join later.
+     * Keep a copy of a data server's manifest part or advertisement to relay to workers that join later.
      */
-    void keepAdvertisement(final DirectBuffer buffer, final int offset, final int length)
+    void keepRelay(final DirectBuffer buffer, final int offset, final int length)
     {
         final byte[] copy = new byte[length];
         buffer.getBytes(offset, copy);
-        advertisementMessages.add(copy);
+        relayMessages.add(copy);
     }
 
     boolean hasPublication()

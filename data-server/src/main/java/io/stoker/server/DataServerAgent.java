@@ -12,6 +12,7 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
@@ -27,8 +28,8 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * A data server's duty cycle: register with the coordinator, advertise the dataset's shard files as
- * regions (by absolute path for same-host workers, and through each {@link RegionServer} for the
+ * A data server's duty cycle: register with the coordinator, send it the dataset's manifest, advertise
+ * the dataset's shard files as regions (by absolute path for same-host workers, and through each {@link RegionServer} for the
  * network transports), and let the region servers serve.
  */
 public final class DataServerAgent implements Agent, ControlListener
@@ -55,6 +56,11 @@ public final class DataServerAgent implements Agent, ControlListener
     public DataServerAgent(final DataServerContext ctx)
     {
         this.ctx = ctx.conclude();
+        counters = new StatusCounters(ctx.aeron(), "data server",
+            CounterType.BYTES_SERVED, CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES,
+            CounterType.ERRORS);
+        errors = counters.get(CounterType.ERRORS);
+        ctx.counters(counters);
         regions = regionsOf(ctx.manifest());
         byte offered = TransportKind.LOCAL.addTo((byte)0);
         for (final Function<DataServerContext, RegionServer> factory : ctx.regionServers())
@@ -68,10 +74,6 @@ public final class DataServerAgent implements Agent, ControlListener
             }
         }
         transports = offered;
-        counters = new StatusCounters(ctx.aeron(), "data server",
-            CounterType.BYTES_SERVED, CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES,
-            CounterType.ERRORS);
-        errors = counters.get(CounterType.ERRORS);
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
             ctx.responseStreamId(), Role.DATA_SERVER, -1, transports, ctx.hostId(), ctx.jobToken());
         adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
@@ -154,16 +156,17 @@ public final class DataServerAgent implements Agent, ControlListener
 
     private void advertise()
     {
-        final ServerAdvertisement self = new ServerAdvertisement(
-            session.memberId(), ctx.hostId(), transports, endpointOf(TransportKind.UDP), endpointOf(TransportKind.RDMA));
+        ManifestAssembler.send(publisher, session.outbox(), ctx.manifest());
+        final ServerAdvertisement self = new ServerAdvertisement(session.memberId(), ctx.manifest().datasetId(),
+            ctx.hostId(), transports, endpointOf(TransportKind.UDP), endpointOf(TransportKind.RDMA));
         for (int from = 0; from < regions.length; from += ControlProtocol.MAX_REGIONS_PER_MESSAGE)
         {
             final int count = Math.min(ControlProtocol.MAX_REGIONS_PER_MESSAGE, regions.length - from);
             publisher.regionAdvertisement(session.outbox(), self, regions, from, count);
         }
         advertised = true;
-        ctx.logger().accept("data server " + session.memberId() + ": advertised " + regions.length + " regions of " +
-            ctx.datasetDirectory());
+        ctx.logger().accept("data server " + session.memberId() + ": advertised dataset " + ctx.manifest().datasetId() +
+            " (" + regions.length + " regions of " + ctx.datasetDirectory() + ")");
     }
 
     private String endpointOf(final TransportKind kind)

@@ -5,6 +5,7 @@ import io.stoker.dataset.Manifest;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.JobToken;
+import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.RegionServer;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
@@ -31,6 +32,7 @@ public final class DataServerContext
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private JobToken jobToken;
+    private StatusCounters counters;
     private Consumer<String> logger = System.err::println;
     private final List<Function<DataServerContext, RegionServer>> regionServers = new ArrayList<>();
 
@@ -164,6 +166,20 @@ public final class DataServerContext
     public DataServerContext jobToken(final JobToken token)
     {
         this.jobToken = token;
+        return this;
+    }
+
+    /**
+     * @return the component's counters once its agent allocated them, for the transports it makes.
+     */
+    public StatusCounters counters()
+    {
+        return counters;
+    }
+
+    DataServerContext counters(final StatusCounters counters)
+    {
+        this.counters = counters;
         return this;
     }
 

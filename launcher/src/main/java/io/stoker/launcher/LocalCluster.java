@@ -75,7 +75,7 @@ public final class LocalCluster implements AutoCloseable
                 .logger(settings.verboseLogger));
             client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
-                    settings.manifestPath.toAbsolutePath().toString()));
+                    settings.manifest.datasetId()));
             runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
                 new CompositeAgent(coordinator, dataServer, client)));
 
@@ -261,7 +261,6 @@ public final class LocalCluster implements AutoCloseable
     {
         final Path datasetDirectory;
         final Manifest manifest;
-        final Path manifestPath;
         int workers = 1;
         int epochs = 1;
         long seed;
@@ -273,13 +272,11 @@ public final class LocalCluster implements AutoCloseable
         /**
          * @param datasetDirectory where the shard files are.
          * @param manifest         the dataset's manifest.
-         * @param manifestPath     where that manifest is stored, for the coordinator and workers to read.
          */
-        public Settings(final Path datasetDirectory, final Manifest manifest, final Path manifestPath)
+        public Settings(final Path datasetDirectory, final Manifest manifest)
         {
             this.datasetDirectory = datasetDirectory;
             this.manifest = manifest;
-            this.manifestPath = manifestPath;
         }
 
         public Settings workers(final int workers)

@@ -90,7 +90,6 @@ final class LocalCommand implements Callable<Integer>
         final int chunkSizeTarget = chunkSize(chunkSize);
         final boolean temporaryDataset = null != generate && null == dataset;
         final Path directory = null != dataset ? dataset : Files.createTempDirectory("stoker-dataset-");
-        final Path manifestFile = Files.createTempFile("stoker-", ".manifest");
         try
         {
             if (null != generate)
@@ -106,12 +105,10 @@ final class LocalCommand implements Callable<Integer>
             }
 
             final Manifest manifest = DatasetIndexer.loadOrIndex(directory, chunkSizeTarget);
-            manifest.write(manifestFile);
-            return run(directory, manifest, manifestFile);
+            return run(directory, manifest);
         }
         finally
         {
-            Files.deleteIfExists(manifestFile);
             if (temporaryDataset && !keepDataset)
             {
                 deleteRecursively(directory);
@@ -119,9 +116,9 @@ final class LocalCommand implements Callable<Integer>
         }
     }
 
-    private int run(final Path directory, final Manifest manifest, final Path manifestFile) throws Exception
+    private int run(final Path directory, final Manifest manifest) throws Exception
     {
-        final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest, manifestFile)
+        final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest)
             .workers(workers)
             .epochs(epochs)
             .seed(seed)

@@ -27,16 +27,14 @@ final class LocalFeed
 {
     final GeneratedDataset dataset;
     final Manifest manifest;
-    final Path manifestFile;
     final List<String> errors = new ArrayList<>();
     DeliveryLog[] logs;
     RunSummary summary;
 
-    private LocalFeed(final GeneratedDataset dataset, final Manifest manifest, final Path manifestFile)
+    private LocalFeed(final GeneratedDataset dataset, final Manifest manifest)
     {
         this.dataset = dataset;
         this.manifest = manifest;
-        this.manifestFile = manifestFile;
     }
 
     static LocalFeed generate(
@@ -46,9 +44,7 @@ final class LocalFeed
         final Path directory = root.resolve("dataset");
         final GeneratedDataset dataset = DatasetGenerator.generate(directory, format, bytes, seed, shardBytes);
         final Manifest manifest = DatasetIndexer.index(directory, null, chunkSize);
-        final Path manifestFile = root.resolve("run.manifest");
-        manifest.write(manifestFile);
-        return new LocalFeed(dataset, manifest, manifestFile);
+        return new LocalFeed(dataset, manifest);
     }
 
     LocalFeed run(final int workers, final int epochs, final long seed) throws InterruptedException
@@ -79,7 +75,7 @@ final class LocalFeed
         {
             logs[rank] = new DeliveryLog(true);
         }
-        final LocalCluster.Settings settings = new LocalCluster.Settings(dataset.dir(), manifest, manifestFile)
+        final LocalCluster.Settings settings = new LocalCluster.Settings(dataset.dir(), manifest)
             .workers(workers)
             .epochs(epochs)
             .seed(seed)

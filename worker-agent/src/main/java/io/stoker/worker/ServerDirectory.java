@@ -15,9 +15,13 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The data servers a worker knows, the transport it chose for each, and which servers hold a region.
- * A server's transport is the first of the worker's transports, in {@link TransportKind} order, that
- * can reach it; the choice is logged once per server with the reasons the better ones could not.
+ * The data servers a worker knows and, for those of the job's dataset, a reader for every transport
+ * that reaches each of them.
+ * <p>
+ * A read goes first over the best transport ({@link TransportKind} order) of a server holding the
+ * region, spread over equally good servers; each retry moves to the next (server, transport) pair, so a
+ * failed RDMA read is tried again over the same server's UDP, or on a replica. The choice for each server
+ * is logged once, with the reasons the better transports could not reach it.
  */
 final class ServerDirectory implements AutoCloseable
 {
@@ -27,12 +31,24 @@ final class ServerDirectory implements AutoCloseable
     private final TransportKind forced;
     private final Consumer<String> logger;
     private final String owner;
-    private final Int2ObjectHashMap<ServerLink> servers = new Int2ObjectHashMap<>();
+    private final Consumer<DataReader> onReaderClosed;
+    private final List<ServerLink> servers = new ArrayList<>();
+    private final Int2ObjectHashMap<ServerLink> serversById = new Int2ObjectHashMap<>();
     private ByteBuffer localMemory;
+    private String datasetId;
 
+    /**
+     * @param onReaderClosed told of each reader closed while reads may be in flight on it: those reads
+     *                       will never complete, the caller retries them.
+     */
     ServerDirectory(
-        final List<DataTransport> transports, final TransportKind forced, final Consumer<String> logger, final String owner)
+        final List<DataTransport> transports,
+        final TransportKind forced,
+        final Consumer<String> logger,
+        final String owner,
+        final Consumer<DataReader> onReaderClosed)
     {
+        this.onReaderClosed = onReaderClosed;
         this.transports = new ArrayList<>(transports);
         this.transports.sort((a, b) -> a.kind().compareTo(b.kind()));
         this.forced = forced;
@@ -41,36 +57,52 @@ final class ServerDirectory implements AutoCloseable
     }
 
     /**
-     * Merge an advertisement; connects to a new server once the worker's memory is known.
+     * Merge an advertisement. A server already known under another id (the coordinator restarted and
+     * numbered it anew) keeps its readers.
      */
     void onAdvertisement(final RegionAdvertisementDecoder decoder)
     {
         final int serverId = decoder.serverId();
-        ServerLink link = servers.get(serverId);
+        ServerLink link = serversById.get(serverId);
         if (null == link)
         {
             link = new ServerLink(new ServerAdvertisement(serverId));
-            servers.put(serverId, link);
+            link.advertisement.apply(decoder);
+            final ServerLink known = sameServer(link.advertisement);
+            if (null != known)
+            {
+                serversById.remove(known.advertisement.serverId());
+                servers.remove(known);
+                close(known);
+            }
+            serversById.put(serverId, link);
+            servers.add(link);
         }
-        link.advertisement.apply(decoder);
-        if (null != localMemory && null == link.reader && !link.unreachable)
+        else
+        {
+            link.advertisement.apply(decoder);
+        }
+        if (null != localMemory && !link.connected && link.advertisement.datasetId().equals(datasetId))
         {
             connect(link);
         }
     }
 
     /**
-     * Use this memory as the destination of every read; (re)connects all servers.
+     * Read the job's dataset into this memory: connects every known server of that dataset.
      */
-    void bind(final ByteBuffer memory)
+    void bind(final ByteBuffer memory, final String datasetId)
     {
-        localMemory = memory;
-        for (final ServerLink link : servers.values())
+        this.localMemory = memory;
+        this.datasetId = datasetId;
+        for (int i = 0, size = servers.size(); i < size; i++)
         {
-            CloseHelper.quietClose(link.reader);
-            link.reader = null;
-            link.unreachable = false;
-            connect(link);
+            final ServerLink link = servers.get(i);
+            close(link);
+            if (link.advertisement.datasetId().equals(datasetId))
+            {
+                connect(link);
+            }
         }
     }
 
@@ -81,12 +113,13 @@ final class ServerDirectory implements AutoCloseable
      */
     boolean remove(final int serverId)
     {
-        final ServerLink link = servers.remove(serverId);
+        final ServerLink link = serversById.remove(serverId);
         if (null == link)
         {
             return false;
         }
-        CloseHelper.quietClose(link.reader);
+        servers.remove(link);
+        close(link);
         logger.accept(owner + ": data server " + serverId + " left");
         return true;
     }
@@ -96,49 +129,38 @@ final class ServerDirectory implements AutoCloseable
      *
      * @param regionId the region.
      * @param spread   spreads first attempts over equally good servers (the chunk id).
-     * @param attempt  0 for the first try; each retry moves to the next server holding the region.
+     * @param attempt  0 for the first try; each retry moves to the next (server, transport) pair.
      * @return a reader, or null when no connected server holds the region.
      */
     DataReader readerFor(final int regionId, final int spread, final int attempt)
     {
         int candidates = 0;
         int bestTier = 0;
-        TransportKind bestKind = null;
-        for (final ServerLink link : servers.values())
+        for (final TransportKind kind : KINDS)
         {
-            if (null != link.reader && null != link.advertisement.region(regionId))
+            final int ofKind = count(regionId, kind);
+            if (0 == candidates)
             {
-                candidates++;
-                final TransportKind kind = link.reader.kind();
-                if (null == bestKind || kind.compareTo(bestKind) < 0)
-                {
-                    bestKind = kind;
-                    bestTier = 1;
-                }
-                else if (kind == bestKind)
-                {
-                    bestTier++;
-                }
+                bestTier = ofKind;
             }
+            candidates += ofKind;
         }
         if (0 == candidates)
         {
             return null;
         }
 
-        final int start = Math.floorMod(spread, bestTier);
-        final int pick = (start + attempt) % candidates;
+        final int pick = (Math.floorMod(spread, Math.max(1, bestTier)) + attempt) % candidates;
         int index = 0;
         for (final TransportKind kind : KINDS)
         {
-            for (final ServerLink link : servers.values())
+            for (int i = 0, size = servers.size(); i < size; i++)
             {
-                if (null != link.reader && link.reader.kind() == kind && null != link.advertisement.region(regionId))
+                final ServerLink link = servers.get(i);
+                final DataReader reader = link.readers[kind.ordinal()];
+                if (null != reader && null != link.advertisement.region(regionId) && index++ == pick)
                 {
-                    if (index++ == pick)
-                    {
-                        return link.reader;
-                    }
+                    return reader;
                 }
             }
         }
@@ -151,11 +173,14 @@ final class ServerDirectory implements AutoCloseable
     int poll(final ReadCompletionHandler handler)
     {
         int work = 0;
-        for (final ServerLink link : servers.values())
+        for (int i = 0, size = servers.size(); i < size; i++)
         {
-            if (null != link.reader)
+            for (final DataReader reader : servers.get(i).readers)
             {
-                work += link.reader.poll(handler);
+                if (null != reader)
+                {
+                    work += reader.poll(handler);
+                }
             }
         }
         return work;
@@ -167,38 +192,46 @@ final class ServerDirectory implements AutoCloseable
     int inFlight()
     {
         int inFlight = 0;
-        for (final ServerLink link : servers.values())
+        for (int i = 0, size = servers.size(); i < size; i++)
         {
-            if (null != link.reader)
+            for (final DataReader reader : servers.get(i).readers)
             {
-                inFlight += link.reader.inFlight();
+                if (null != reader)
+                {
+                    inFlight += reader.inFlight();
+                }
             }
         }
         return inFlight;
     }
 
     /**
-     * @return e.g. "server 2: local, server 3: udp", for the run summary.
+     * @return e.g. "server 2: local, server 3: udp": each server's first choice, for the run summary.
      */
     String describe()
     {
         final StringBuilder sb = new StringBuilder();
-        servers.forEach((id, link) -> sb.append(sb.length() > 0 ? ", " : "").append("server ").append(id)
-            .append(": ").append(null != link.reader ? link.reader.kind().label() : "unreachable"));
+        for (final ServerLink link : servers)
+        {
+            final DataReader best = link.best();
+            sb.append(sb.length() > 0 ? ", " : "").append("server ").append(link.advertisement.serverId())
+                .append(": ").append(null != best ? best.kind().label() : "unreachable");
+        }
         return sb.toString();
     }
 
     /**
-     * @return the transports in use, as a {@link TransportKind} set.
+     * @return each server's first-choice transport, as a {@link TransportKind} set.
      */
     byte transportsInUse()
     {
         byte set = 0;
-        for (final ServerLink link : servers.values())
+        for (final ServerLink link : servers)
         {
-            if (null != link.reader)
+            final DataReader best = link.best();
+            if (null != best)
             {
-                set = link.reader.kind().addTo(set);
+                set = best.kind().addTo(set);
             }
         }
         return set;
@@ -206,16 +239,61 @@ final class ServerDirectory implements AutoCloseable
 
     public void close()
     {
-        for (final ServerLink link : servers.values())
-        {
-            CloseHelper.quietClose(link.reader);
-        }
+        servers.forEach(this::close);
         servers.clear();
+        serversById.clear();
         CloseHelper.closeAll(transports);
+    }
+
+    private int count(final int regionId, final TransportKind kind)
+    {
+        int count = 0;
+        for (int i = 0, size = servers.size(); i < size; i++)
+        {
+            final ServerLink link = servers.get(i);
+            if (null != link.readers[kind.ordinal()] && null != link.advertisement.region(regionId))
+            {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * @return the known server at the same host and endpoints, or null.
+     */
+    private ServerLink sameServer(final ServerAdvertisement server)
+    {
+        for (final ServerLink link : servers)
+        {
+            final ServerAdvertisement known = link.advertisement;
+            if (known.hostId().equals(server.hostId()) && known.udpChannel().equals(server.udpChannel()) &&
+                known.rdmaEndpoint().equals(server.rdmaEndpoint()))
+            {
+                return link;
+            }
+        }
+        return null;
+    }
+
+    private void close(final ServerLink link)
+    {
+        for (int i = 0; i < link.readers.length; i++)
+        {
+            final DataReader reader = link.readers[i];
+            if (null != reader)
+            {
+                onReaderClosed.accept(reader);
+                CloseHelper.quietClose(reader);
+                link.readers[i] = null;
+            }
+        }
+        link.connected = false;
     }
 
     private void connect(final ServerLink link)
     {
+        link.connected = true;
         final ServerAdvertisement server = link.advertisement;
         final StringBuilder reasons = new StringBuilder();
         for (final DataTransport transport : transports)
@@ -229,10 +307,8 @@ final class ServerDirectory implements AutoCloseable
             {
                 try
                 {
-                    link.reader = transport.connect(server, localMemory);
-                    logger.accept(owner + ": reads " + server + " over " + transport.kind().label() +
-                        (reasons.length() > 0 ? " (" + reasons + ")" : ""));
-                    return;
+                    link.readers[transport.kind().ordinal()] = transport.connect(server, localMemory);
+                    continue;
                 }
                 catch (final RuntimeException ex)
                 {
@@ -240,26 +316,47 @@ final class ServerDirectory implements AutoCloseable
                         .append(ex.getMessage());
                 }
             }
-            else
+            else if (null == link.best())
             {
                 reasons.append(reasons.length() > 0 ? "; " : "").append(transport.kind().label()).append(": ")
                     .append(reason);
             }
         }
-        link.unreachable = true;
-        logger.accept(owner + ": cannot reach " + server + ": " +
-            (reasons.length() > 0 ? reasons : "transport " + forced + " is not available"));
+
+        final DataReader best = link.best();
+        if (null != best)
+        {
+            logger.accept(owner + ": reads " + server + " over " + best.kind().label() +
+                (reasons.length() > 0 ? " (" + reasons + ")" : ""));
+        }
+        else
+        {
+            logger.accept(owner + ": cannot reach " + server + ": " +
+                (reasons.length() > 0 ? reasons : "transport " + forced + " is not available"));
+        }
     }
 
     private static final class ServerLink
     {
         final ServerAdvertisement advertisement;
-        DataReader reader;
-        boolean unreachable;
+        final DataReader[] readers = new DataReader[KINDS.length];
+        boolean connected;
 
         ServerLink(final ServerAdvertisement advertisement)
         {
             this.advertisement = advertisement;
+        }
+
+        DataReader best()
+        {
+            for (final DataReader reader : readers)
+            {
+                if (null != reader)
+                {
+                    return reader;
+                }
+            }
+            return null;
         }
     }
 }

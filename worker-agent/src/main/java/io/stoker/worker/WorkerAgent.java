@@ -10,6 +10,7 @@ import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -19,6 +20,7 @@ import io.stoker.dataset.Manifest;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.DataTransport;
@@ -33,9 +35,7 @@ import org.agrona.collections.IntArrayQueue;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 
 /**
@@ -83,6 +83,7 @@ public final class WorkerAgent<C extends Chunk>
     private final AtomicCounter errors;
     private final ServerDirectory directory;
     private final EpochLedger ledger = new EpochLedger();
+    private final ManifestAssembler manifests = new ManifestAssembler();
     private final AckBatcher acks = new AckBatcher(publisher);
     private final Crc32c crc32c = new Crc32c();
     private final ChunkFeed<C> feed;
@@ -106,8 +107,12 @@ public final class WorkerAgent<C extends Chunk>
 
     private BufferPool pool;
     private ChunkSink sink;
-    private Manifest manifest;
+    private volatile Manifest manifest;
     private long jobId = -1;
+    private long seed;
+    private int worldSize;
+    private ResumeToken resumeFrom;
+    private ResumePoint resumePoint = new ResumePoint(0);
     private int epochsCompleted;
     private JobOutcome outcome;
     private long nowNs;
@@ -146,6 +151,7 @@ public final class WorkerAgent<C extends Chunk>
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
         errors = counters.get(CounterType.ERRORS);
 
+        ctx.counters(counters);
         final List<DataTransport> transports = new ArrayList<>();
         ctx.transportFactories().forEach(factory -> transports.add(factory.apply(ctx)));
         byte transportSet = 0;
@@ -153,7 +159,7 @@ public final class WorkerAgent<C extends Chunk>
         {
             transportSet = transport.kind().addTo(transportSet);
         }
-        directory = new ServerDirectory(transports, ctx.forcedTransport(), ctx.logger(), owner);
+        directory = new ServerDirectory(transports, ctx.forcedTransport(), ctx.logger(), owner, this::onReaderClosed);
 
         final int buffers = ctx.bufferCount();
         feed = new ChunkFeed<>(buffers, counters.get(CounterType.CONSUMER_WAIT_NS));
@@ -211,6 +217,19 @@ public final class WorkerAgent<C extends Chunk>
     public byte transportsInUse()
     {
         return directory.transportsInUse();
+    }
+
+    /**
+     * Where this rank's consumer is: pass it to {@link WorkerContext#resumeFrom(ResumeToken)} of a
+     * worker that takes over after a restart. Safe to call from the consumer's thread.
+     *
+     * @return the token, or null before the job started.
+     */
+    public ResumeToken resumeToken()
+    {
+        final Manifest manifest = this.manifest;
+        return null == manifest ? null : new ResumeToken(
+            manifest.datasetId(), seed, worldSize, ctx.rank(), resumePoint.epoch(), resumePoint.position());
     }
 
     /**
@@ -291,10 +310,29 @@ public final class WorkerAgent<C extends Chunk>
         directory.onAdvertisement(decoder);
     }
 
+    public void onManifestPart(
+        final int sessionId,
+        final ManifestPartDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        try
+        {
+            manifests.onPart(decoder);
+        }
+        catch (final DatasetException ex)
+        {
+            error("dropped a manifest: " + ex.getMessage());
+        }
+    }
+
     public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
     {
         final long startedJobId = decoder.jobId();
-        final String manifestPath = decoder.manifestPath();
+        final int startedWorldSize = decoder.worldSize();
+        final long startedSeed = decoder.seed();
+        final String datasetId = decoder.datasetId();
         if (startedJobId == jobId)
         {
             return;
@@ -305,20 +343,22 @@ public final class WorkerAgent<C extends Chunk>
             return;
         }
 
-        try
+        final Manifest jobManifest = manifests.manifest(datasetId);
+        if (null == jobManifest)
         {
-            manifest = Manifest.read(Path.of(manifestPath));
-        }
-        catch (final DatasetException ex)
-        {
-            error("cannot read the job's manifest: " + ex.getMessage());
+            error("job " + startedJobId + " started before the manifest of dataset " + datasetId + " arrived");
             return;
         }
+        manifest = jobManifest;
         jobId = startedJobId;
+        seed = startedSeed;
+        worldSize = startedWorldSize;
+        resumeFrom = checkResumeToken(ctx.resumeFrom());
+        resumePoint = new ResumePoint(null != resumeFrom ? resumeFrom.epoch() : 0);
         ledger.reset(manifest.chunkCount());
         pool = new BufferPool(ctx.bufferCount(), manifest.maxChunkLength(), ctx.sinkFactory().allocator());
         sink = ctx.sinkFactory().newSink(pool, feed);
-        directory.bind(pool.memory());
+        directory.bind(pool.memory(), datasetId);
     }
 
     public void onAssignment(final int sessionId, final AssignmentDecoder decoder)
@@ -332,6 +372,8 @@ public final class WorkerAgent<C extends Chunk>
                 " rank " + ctx.rank());
             return;
         }
+        final int firstPosition = decoder.firstPosition();
+        int position = firstPosition;
         for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
         {
             final int chunkId = chunk.chunkId();
@@ -339,6 +381,18 @@ public final class WorkerAgent<C extends Chunk>
             {
                 error("assignment names chunk " + chunkId + ", the manifest has " + manifest.chunkCount());
                 continue;
+            }
+            if (firstPosition >= 0)
+            {
+                resumePoint.plan(epoch, chunkId, position);
+                if (null != resumeFrom &&
+                    (epoch < resumeFrom.epoch() || (epoch == resumeFrom.epoch() && position < resumeFrom.position())))
+                {
+                    onConsumed(epoch, chunkId, manifest.chunkCrc(chunkId));
+                    position++;
+                    continue;
+                }
+                position++;
             }
             pendingEpochs.addInt(epoch);
             pendingChunks.addInt(chunkId);
@@ -350,6 +404,7 @@ public final class WorkerAgent<C extends Chunk>
         if (decoder.jobId() == jobId)
         {
             ledger.close(decoder.epoch());
+            resumePoint.complete(decoder.epoch());
             epochsCompleted++;
         }
     }
@@ -431,7 +486,28 @@ public final class WorkerAgent<C extends Chunk>
     public void onConsumed(final int epoch, final int chunkId, final int crc)
     {
         ledger.release(epoch, chunkId);
+        resumePoint.release(epoch, chunkId);
         acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, crc);
+    }
+
+    private void onReaderClosed(final DataReader reader)
+    {
+        for (int slot = 0; slot < slotState.length; slot++)
+        {
+            if (slotReader[slot] == reader && (slotState[slot] == READING || slotState[slot] == ABANDONED))
+            {
+                slotGeneration[slot]++;
+                if (slotState[slot] == ABANDONED)
+                {
+                    freeSlot(slot);
+                }
+                else
+                {
+                    readFailures.incrementOrdered();
+                    retry(slot, "data server went away during the read");
+                }
+            }
+        }
     }
 
     private int issueReads()
@@ -613,6 +689,23 @@ public final class WorkerAgent<C extends Chunk>
         });
     }
 
+    private ResumeToken checkResumeToken(final ResumeToken token)
+    {
+        if (null == token)
+        {
+            return null;
+        }
+        if (!token.datasetId().equals(manifest.datasetId()) || token.seed() != seed ||
+            token.worldSize() != worldSize || token.rank() != ctx.rank())
+        {
+            error("resume token " + token + " is for another job (dataset " + manifest.datasetId() + ", seed " + seed +
+                ", world size " + worldSize + ", rank " + ctx.rank() + "): starting from the beginning");
+            return null;
+        }
+        ctx.logger().accept(owner + ": resuming at epoch " + token.epoch() + ", position " + token.position());
+        return token;
+    }
+
     private int slotOf(final long readId)
     {
         final int slot = (int)readId;
@@ -643,10 +736,5 @@ public final class WorkerAgent<C extends Chunk>
     public int epochsCompleted()
     {
         return epochsCompleted;
-    }
-
-    BitSet releasedIn(final int epoch)
-    {
-        return ledger.releasedByEpoch().get(epoch);
     }
 }

@@ -4,6 +4,7 @@ import io.aeron.Aeron;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.JobToken;
+import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.LocalTransport;
 import io.stoker.transport.data.TransportKind;
@@ -53,6 +54,8 @@ public final class WorkerContext<C extends Chunk>
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private JobToken jobToken;
+    private ResumeToken resumeFrom;
+    private StatusCounters counters;
     private Consumer<String> logger = System.err::println;
 
     /**
@@ -289,6 +292,38 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> jobToken(final JobToken token)
     {
         this.jobToken = token;
+        return this;
+    }
+
+    /**
+     * @return where a restarted consumer left off, or null to start at the beginning.
+     */
+    public ResumeToken resumeFrom()
+    {
+        return resumeFrom;
+    }
+
+    /**
+     * @param token from {@link WorkerAgent#resumeToken()} of an earlier run of this rank.
+     * @return this.
+     */
+    public WorkerContext<C> resumeFrom(final ResumeToken token)
+    {
+        this.resumeFrom = token;
+        return this;
+    }
+
+    /**
+     * @return the component's counters once its agent allocated them, for the transports it makes.
+     */
+    public StatusCounters counters()
+    {
+        return counters;
+    }
+
+    WorkerContext<C> counters(final StatusCounters counters)
+    {
+        this.counters = counters;
         return this;
     }
 

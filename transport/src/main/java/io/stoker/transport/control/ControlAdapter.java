@@ -21,6 +21,7 @@ import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisterDecoder;
@@ -67,10 +68,11 @@ public final class ControlAdapter implements FragmentHandler, AutoCloseable
     private final ReadRequestDecoder readRequest = new ReadRequestDecoder();
     private final ReadDataDecoder readData = new ReadDataDecoder();
     private final ReadErrorDecoder readError = new ReadErrorDecoder();
+    private final ManifestPartDecoder manifestPart = new ManifestPartDecoder();
     private final MessageDecoderFlyweight[] decoders = byTemplateId(
         register, registered, heartbeat, leaseExpired, regionAdvertisement, jobSubmit, jobStarted, assignment,
         chunkAck, chunkUnavailable, epochComplete, jobComplete, errorResponse, challenge, dataConnect, dataConnected,
-        readRequest, readData, readError);
+        readRequest, readData, readError, manifestPart);
 
     /**
      * @param subscription    to poll; closed with this adapter.
@@ -206,6 +208,8 @@ public final class ControlAdapter implements FragmentHandler, AutoCloseable
             case ReadRequestDecoder.TEMPLATE_ID -> listener.onReadRequest(sessionId, readRequest);
             case ReadDataDecoder.TEMPLATE_ID -> listener.onReadData(sessionId, readData);
             case ReadErrorDecoder.TEMPLATE_ID -> listener.onReadError(sessionId, readError);
+            case ManifestPartDecoder.TEMPLATE_ID ->
+                listener.onManifestPart(sessionId, manifestPart, buffer, offset, length);
             default -> listener.onUnexpected(sessionId, templateId);
         }
     }

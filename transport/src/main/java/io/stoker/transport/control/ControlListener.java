@@ -17,6 +17,7 @@ import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisterDecoder;
 import io.stoker.codecs.RegisteredDecoder;
@@ -57,6 +58,19 @@ public interface ControlListener
     default void onRegionAdvertisement(
         final int sessionId,
         final RegionAdvertisementDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    /**
+     * @param message the whole encoded message, for relaying it unchanged.
+     */
+    default void onManifestPart(
+        final int sessionId,
+        final ManifestPartDecoder decoder,
         final DirectBuffer message,
         final int offset,
         final int length)

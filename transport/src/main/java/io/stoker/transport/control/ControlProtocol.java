@@ -24,6 +24,16 @@ public final class ControlProtocol
     public static final int MEMBER_STREAM_ID = 1002;
 
     /**
+     * Stream on which a data server receives read requests at its UDP endpoint.
+     */
+    public static final int DATA_REQUEST_STREAM_ID = 2001;
+
+    /**
+     * Base of the streams on which a worker receives read data, one per data server: base + server id.
+     */
+    public static final int DATA_RESPONSE_STREAM_BASE = 3000;
+
+    /**
      * Header length of every message.
      */
     public static final int HEADER_LENGTH = MessageHeaderDecoder.ENCODED_LENGTH;

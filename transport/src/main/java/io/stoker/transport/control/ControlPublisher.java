@@ -17,6 +17,7 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedEncoder;
 import io.stoker.codecs.JobSubmitEncoder;
 import io.stoker.codecs.LeaseExpiredEncoder;
+import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisterEncoder;
@@ -54,6 +55,7 @@ public final class ControlPublisher
     private final DataConnectedEncoder dataConnected = new DataConnectedEncoder();
     private final ReadRequestEncoder readRequest = new ReadRequestEncoder();
     private final ReadErrorEncoder readError = new ReadErrorEncoder();
+    private final ManifestPartEncoder manifestPart = new ManifestPartEncoder();
 
     public boolean register(
         final Outbox outbox,
@@ -112,14 +114,14 @@ public final class ControlPublisher
         final int worldSize,
         final int epochs,
         final long seed,
-        final String manifestPath)
+        final String datasetId)
     {
         jobSubmit.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
             .worldSize(worldSize)
             .epochs(epochs)
             .seed(seed)
-            .manifestPath(manifestPath);
+            .datasetId(datasetId);
         return offer(outbox, header.encodedLength() + jobSubmit.encodedLength());
     }
 
@@ -132,7 +134,7 @@ public final class ControlPublisher
         final long seed,
         final int chunkCount,
         final long totalBytes,
-        final String manifestPath)
+        final String datasetId)
     {
         jobStarted.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
@@ -142,7 +144,7 @@ public final class ControlPublisher
             .seed(seed)
             .chunkCount(chunkCount)
             .totalBytes(totalBytes)
-            .manifestPath(manifestPath);
+            .datasetId(datasetId);
         return offer(outbox, header.encodedLength() + jobStarted.encodedLength());
     }
 
@@ -283,6 +285,7 @@ public final class ControlPublisher
                 .path(region.path());
         }
         regionAdvertisement
+            .datasetId(server.datasetId())
             .hostId(server.hostId())
             .udpChannel(server.udpChannel())
             .rdmaEndpoint(server.rdmaEndpoint());
@@ -331,6 +334,20 @@ public final class ControlPublisher
     {
         readError.wrapAndApplyHeader(buffer, 0, header).requestId(requestId).code(code).message(message);
         return offer(outbox, header.encodedLength() + readError.encodedLength());
+    }
+
+    /**
+     * Offer {@code length} bytes of a manifest from {@code offset} as one part.
+     */
+    public boolean manifestPart(
+        final Outbox outbox, final String datasetId, final byte[] manifest, final int offset, final int length)
+    {
+        manifestPart.wrapAndApplyHeader(buffer, 0, header)
+            .totalLength(manifest.length)
+            .partOffset(offset)
+            .datasetId(datasetId)
+            .putBytes(manifest, offset, length);
+        return offer(outbox, header.encodedLength() + manifestPart.encodedLength());
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.stoker.transport.data;
 
 import org.agrona.IoUtil;
-import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -90,7 +90,8 @@ public final class MappedRegion implements AutoCloseable
     /**
      * Copy a range out of the file. The range must satisfy {@link #contains}.
      */
-    public void copy(final long offset, final int count, final AtomicBuffer destination, final int destinationOffset)
+    public void copy(
+        final long offset, final int count, final MutableDirectBuffer destination, final int destinationOffset)
     {
         long position = offset;
         int copied = 0;

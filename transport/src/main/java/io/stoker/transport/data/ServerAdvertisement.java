@@ -11,6 +11,7 @@ public final class ServerAdvertisement
 {
     private final int serverId;
     private final Int2ObjectHashMap<Region> regions = new Int2ObjectHashMap<>();
+    private String datasetId = "";
     private String hostId = "";
     private byte transports;
     private String udpChannel = "";
@@ -28,9 +29,15 @@ public final class ServerAdvertisement
      * Describe a server before advertising it.
      */
     public ServerAdvertisement(
-        final int serverId, final String hostId, final byte transports, final String udpChannel, final String rdmaEndpoint)
+        final int serverId,
+        final String datasetId,
+        final String hostId,
+        final byte transports,
+        final String udpChannel,
+        final String rdmaEndpoint)
     {
         this.serverId = serverId;
+        this.datasetId = datasetId;
         this.hostId = hostId;
         this.transports = transports;
         this.udpChannel = udpChannel;
@@ -54,6 +61,7 @@ public final class ServerAdvertisement
             final int rdmaKey = region.rdmaKey();
             regions.put(regionId, new Region(regionId, length, region.path(), rdmaAddress, rdmaKey));
         }
+        datasetId = decoder.datasetId();
         hostId = decoder.hostId();
         udpChannel = decoder.udpChannel();
         rdmaEndpoint = decoder.rdmaEndpoint();
@@ -72,6 +80,14 @@ public final class ServerAdvertisement
     public int serverId()
     {
         return serverId;
+    }
+
+    /**
+     * @return the dataset whose shards the regions are.
+     */
+    public String datasetId()
+    {
+        return datasetId;
     }
 
     /**

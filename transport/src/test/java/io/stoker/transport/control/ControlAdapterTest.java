@@ -110,7 +110,7 @@ class ControlAdapterTest
     void refusesAVariableLengthFieldThatRunsPastTheMessage()
     {
         final JobSubmitEncoder submit = new JobSubmitEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .correlationId(1).worldSize(2).epochs(3).seed(4).manifestPath("/data/stoker.manifest");
+            .correlationId(1).worldSize(2).epochs(3).seed(4).datasetId("0123456789abcdef");
         final int length = MessageHeaderEncoder.ENCODED_LENGTH + submit.encodedLength();
         buffer.putInt(MessageHeaderEncoder.ENCODED_LENGTH + JobSubmitEncoder.BLOCK_LENGTH, 1_000_000,
             java.nio.ByteOrder.LITTLE_ENDIAN);
