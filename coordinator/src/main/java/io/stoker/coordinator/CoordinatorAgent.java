@@ -56,6 +56,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private final Aeron aeron;
     private final JobToken token;
     private final CheckpointStore checkpoints;
+    private final AckLog ackLog;
     private final ControlPublisher publisher = new ControlPublisher();
     private final ControlAdapter adapter;
     private final StatusCounters counters;
@@ -92,6 +93,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         this.aeron = ctx.aeron();
         this.token = ctx.jobToken();
         this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
+        this.ackLog = null != ctx.ackLogFile() ? new AckLog(ctx.ackLogFile()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.CHUNKS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.CHUNKS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
@@ -136,6 +138,10 @@ public final class CoordinatorAgent implements Agent, ControlListener
         {
             checkpoint();
         }
+        if (null != ackLog)
+        {
+            ackLog.flush();
+        }
         return work;
     }
 
@@ -143,7 +149,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
     {
         members.forEach(CloseHelper::quietClose);
         refusals.forEach(refusal -> CloseHelper.quietClose(refusal.outbox));
-        CloseHelper.closeAll(adapter, counters);
+        CloseHelper.closeAll(ackLog, adapter, counters);
     }
 
     /**
@@ -303,7 +309,15 @@ public final class CoordinatorAgent implements Agent, ControlListener
             {
                 job.clientMemberId = member.memberId;
                 job.correlationId = correlationId;
-                sendJobStarted(member);
+                if (null != job.manifest)
+                {
+                    sendJobStarted(member);
+                    for (final Job.EpochResult result : job.results)
+                    {
+                        publisher.epochComplete(member.outbox, job.jobId, result.epoch(), result.acknowledged(),
+                            result.missing(), result.missing().length);
+                    }
+                }
                 return;
             }
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
@@ -358,6 +372,10 @@ public final class CoordinatorAgent implements Agent, ControlListener
             {
                 acknowledged.incrementOrdered();
                 acknowledgementsSinceCheckpoint++;
+                if (null != ackLog)
+                {
+                    ackLog.append(epoch, chunkId, member.rank);
+                }
             }
         }
         if (null != progress && progress.isComplete())
@@ -708,6 +726,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         job.chunksUnavailable += progress.unavailableCount();
         epochsCompleted.incrementOrdered();
         final int[] missing = progress.unavailableChunks();
+        job.results.add(new Job.EpochResult(epoch, progress.acknowledgedCount(), missing));
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);

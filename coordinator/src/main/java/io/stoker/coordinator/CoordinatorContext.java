@@ -47,6 +47,7 @@ public final class CoordinatorContext
     private Consumer<String> logger = System.err::println;
     private JobToken jobToken;
     private Path checkpointDirectory;
+    private Path ackLogFile;
     private int checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
 
     /**
@@ -171,6 +172,20 @@ public final class CoordinatorContext
     public CoordinatorContext checkpointDirectory(final Path directory)
     {
         this.checkpointDirectory = directory;
+        return this;
+    }
+
+    /**
+     * @return where each counted acknowledgement is appended as {@code epoch chunk rank}, or null.
+     */
+    public Path ackLogFile()
+    {
+        return ackLogFile;
+    }
+
+    public CoordinatorContext ackLogFile(final Path file)
+    {
+        this.ackLogFile = file;
         return this;
     }
 

@@ -3,6 +3,9 @@ package io.stoker.coordinator;
 import io.stoker.dataset.Manifest;
 import org.agrona.collections.Int2ObjectHashMap;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * A job: the dataset's chunk table (once a data server sent the manifest), the epochs still open,
  * and the client following it.
@@ -18,6 +21,7 @@ final class Job
     int[] chunkLengths;
     int[] chunkCrcs;
     final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
+    final List<EpochResult> results = new ArrayList<>();
     long correlationId;
     int clientMemberId = -1;
     boolean started;
@@ -48,6 +52,13 @@ final class Job
             chunkLengths[i] = manifest.chunkLength(i);
             chunkCrcs[i] = manifest.chunkCrc(i);
         }
+    }
+
+    /**
+     * A completed epoch, kept to tell a client that attaches later.
+     */
+    record EpochResult(int epoch, int acknowledged, int[] missing)
+    {
     }
 
     boolean isFinished()

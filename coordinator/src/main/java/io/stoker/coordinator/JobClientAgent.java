@@ -146,6 +146,10 @@ public final class JobClientAgent implements Agent, ControlListener
         }
         final int epoch = decoder.epoch();
         final int acknowledged = decoder.acknowledgedChunks();
+        if (epochs().stream().anyMatch(result -> result.epoch() == epoch))
+        {
+            return;
+        }
         final List<Integer> missing = new ArrayList<>();
         for (final EpochCompleteDecoder.MissingDecoder chunk : decoder.missing())
         {

@@ -16,15 +16,14 @@ import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
@@ -42,6 +41,7 @@ public final class LocalCluster implements AutoCloseable
     private final DataServerAgent dataServer;
     private final JobClientAgent client;
     private final List<WorkerAgent<?>> workers = new ArrayList<>();
+    private final List<Agent> agents = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
     private final long startNs;
@@ -76,8 +76,7 @@ public final class LocalCluster implements AutoCloseable
             client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
                     settings.manifest.datasetId()));
-            runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
-                new CompositeAgent(coordinator, dataServer, client)));
+            agents.add(new CompositeAgent(coordinator, dataServer, client));
 
             for (int rank = 0; rank < settings.workers; rank++)
             {
@@ -91,7 +90,7 @@ public final class LocalCluster implements AutoCloseable
         }
 
         startNs = System.nanoTime();
-        runners.forEach(runner -> AgentRunner.startOnThread(runner));
+        agents.forEach(agent -> runners.add(Runners.start(agent, errorHandler)));
     }
 
     private <C extends Chunk> void startWorker(
@@ -104,8 +103,7 @@ public final class LocalCluster implements AutoCloseable
             .errorHandler(errorHandler)
             .logger(settings.verboseLogger));
         workers.add(worker);
-        runners.add(new AgentRunner(idleStrategy(), errorHandler, null,
-            new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), handler))));
+        agents.add(new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs)));
     }
 
     /**
@@ -249,11 +247,6 @@ public final class LocalCluster implements AutoCloseable
         CloseHelper.quietClose(connector);
     }
 
-    private static BackoffIdleStrategy idleStrategy()
-    {
-        return new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200));
-    }
-
     /**
      * What a local run feeds, and how.
      */
@@ -266,6 +259,7 @@ public final class LocalCluster implements AutoCloseable
         long seed;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
         SinkFactory<?> sinkFactory = SinkFactory.HOST;
+        long stepNs;
         Consumer<String> logger = System.err::println;
         Consumer<String> verboseLogger = line -> {};
 
@@ -310,6 +304,16 @@ public final class LocalCluster implements AutoCloseable
         public Settings sink(final SinkFactory<?> factory)
         {
             this.sinkFactory = factory;
+            return this;
+        }
+
+        /**
+         * @param nanos how long each consumer holds a chunk, as a training step would; 0 releases at once.
+         * @return this.
+         */
+        public Settings stepNs(final long nanos)
+        {
+            this.stepNs = nanos;
             return this;
         }
 

@@ -63,6 +63,11 @@ final class LocalCommand implements Callable<Integer>
         description = "Buffers per worker, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
     int buffers;
 
+    @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
+        description = "Each consumer holds each chunk this long before releasing it, as a training step would " +
+        "(the summary's consumer wait then shows whether the feed keeps up). Default: ${DEFAULT-VALUE}.")
+    long stepMicros;
+
     @Option(names = "--report", paramLabel = "FILE",
         description = "Write a JSON report: per epoch and rank, the ordered chunks delivered with their shard, " +
         "offset, length, record count and CRC32C, plus totals.")
@@ -123,6 +128,7 @@ final class LocalCommand implements Callable<Integer>
             .epochs(epochs)
             .seed(seed)
             .bufferCount(buffers)
+            .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
             .verboseLogger(verbose ? System.err::println : line -> {});
         final DeliveryLog[] logs = new DeliveryLog[workers];
         for (int rank = 0; rank < workers; rank++)

@@ -21,6 +21,10 @@ final class RunReport
     {
     }
 
+    /**
+     * @param datasetDirectory where the dataset was read from, or null when this process does not know.
+     * @param logs             what each rank of {@code summary.ranks()} delivered, in the same order.
+     */
     static void write(final Path file, final Path datasetDirectory, final RunSummary summary, final DeliveryLog[] logs)
         throws IOException
     {
@@ -31,7 +35,10 @@ final class RunReport
             json.writeStartObject();
 
             json.writeObjectFieldStart("dataset");
-            json.writeStringField("directory", datasetDirectory.toAbsolutePath().toString());
+            if (null != datasetDirectory)
+            {
+                json.writeStringField("directory", datasetDirectory.toAbsolutePath().toString());
+            }
             json.writeStringField("id", manifest.datasetId());
             json.writeStringField("format", manifest.format().toString());
             json.writeNumberField("shards", manifest.shardCount());
@@ -90,9 +97,9 @@ final class RunReport
                 }
                 json.writeEndArray();
                 json.writeArrayFieldStart("ranks");
-                for (int rank = 0; rank < logs.length; rank++)
+                for (int i = 0; i < logs.length; i++)
                 {
-                    writeRank(json, manifest, rank, logs[rank].chunks(epoch), logs[rank].crcs(epoch));
+                    writeRank(json, manifest, summary.ranks().get(i).rank(), logs[i].chunks(epoch), logs[i].crcs(epoch));
                 }
                 json.writeEndArray();
                 json.writeEndObject();

@@ -14,6 +14,7 @@ import java.util.List;
 /**
  * The figures of a finished run, for the printed summary and the JSON report.
  *
+ * @param mode              what ran: "local", "worker rank 3".
  * @param manifest          the dataset fed.
  * @param workers           ranks.
  * @param epochs            epochs asked for.
@@ -31,6 +32,7 @@ import java.util.List;
  * @param errors            errors logged.
  */
 public record RunSummary(
+    String mode,
     Manifest manifest,
     int workers,
     int epochs,
@@ -72,6 +74,7 @@ public record RunSummary(
         }
         final LocalCluster.Settings settings = cluster.settings();
         return new RunSummary(
+            "local",
             settings.manifest(),
             settings.workers(),
             settings.epochs(),
@@ -118,8 +121,8 @@ public record RunSummary(
     public String text()
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("stoker local: %d worker%s, %d epoch%s, seed %d; dataset %s: %s of %s in %d chunks%n",
-            workers, workers == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s", seed, manifest.datasetId(),
+        sb.append(String.format("stoker %s: %d worker%s, %d epoch%s, seed %d; dataset %s: %s of %s in %d chunks%n",
+            mode, workers, workers == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s", seed, manifest.datasetId(),
             Sizes.format(manifest.totalBytes()), manifest.format(), manifest.chunkCount()));
         if (null != failure)
         {

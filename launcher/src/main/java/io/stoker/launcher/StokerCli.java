@@ -14,7 +14,9 @@ import java.io.UncheckedIOException;
     mixinStandardHelpOptions = true,
     versionProvider = StokerCli.Version.class,
     description = "Keeps GPUs fed: moves dataset chunks into worker buffers, exactly once per epoch, in a seeded order.",
-    subcommands = { LocalCommand.class, DatasetCommand.class, CommandLine.HelpCommand.class })
+    subcommands = {
+        LocalCommand.class, DatasetCommand.class, CoordinatorCommand.class, ServeCommand.class, WorkerCommand.class,
+        SubmitCommand.class, StatCommand.class, CommandLine.HelpCommand.class })
 public final class StokerCli implements Runnable
 {
     /**

@@ -14,6 +14,7 @@ final class EpochLedger
 {
     private final Int2ObjectHashMap<BitSet> taken = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<BitSet> released = new Int2ObjectHashMap<>();
+    private final BitSet closed = new BitSet();
     private int chunkCount;
 
     /**
@@ -24,6 +25,15 @@ final class EpochLedger
         this.chunkCount = chunkCount;
         taken.clear();
         released.clear();
+        closed.clear();
+    }
+
+    /**
+     * @return true when the coordinator completed the epoch: anything of it assigned late is stale.
+     */
+    boolean isClosed(final int epoch)
+    {
+        return closed.get(epoch);
     }
 
     boolean isTaken(final int epoch, final int chunkId)
@@ -66,6 +76,7 @@ final class EpochLedger
      */
     void close(final int epoch)
     {
+        closed.set(epoch);
         taken.remove(epoch);
         released.remove(epoch);
     }

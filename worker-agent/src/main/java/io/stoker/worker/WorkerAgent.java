@@ -109,12 +109,12 @@ public final class WorkerAgent<C extends Chunk>
     private ChunkSink sink;
     private volatile Manifest manifest;
     private long jobId = -1;
-    private long seed;
+    private volatile long seed;
     private int worldSize;
     private ResumeToken resumeFrom;
     private ResumePoint resumePoint = new ResumePoint(0);
-    private int epochsCompleted;
-    private JobOutcome outcome;
+    private volatile int epochsCompleted;
+    private volatile JobOutcome outcome;
     private long nowNs;
 
     /**
@@ -533,6 +533,13 @@ public final class WorkerAgent<C extends Chunk>
         {
             final int epoch = pendingEpochs.peekInt();
             final int chunkId = pendingChunks.peekInt();
+            if (ledger.isClosed(epoch))
+            {
+                pendingEpochs.pollInt();
+                pendingChunks.pollInt();
+                duplicatesDropped.incrementOrdered();
+                continue;
+            }
             if (ledger.isTaken(epoch, chunkId) || ledger.isReleased(epoch, chunkId))
             {
                 pendingEpochs.pollInt();
@@ -728,6 +735,22 @@ public final class WorkerAgent<C extends Chunk>
     {
         errors.incrementOrdered();
         ctx.errorHandler().onError(new WorkerException(owner + ": " + message));
+    }
+
+    /**
+     * @return the job's manifest, or null before the job started.
+     */
+    public Manifest manifest()
+    {
+        return manifest;
+    }
+
+    /**
+     * @return the job's seed.
+     */
+    public long seed()
+    {
+        return seed;
     }
 
     /**

@@ -1,0 +1,84 @@
+package io.stoker.launcher;
+
+import io.stoker.coordinator.CoordinatorAgent;
+import io.stoker.coordinator.CoordinatorContext;
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.ControlProtocol;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code stoker coordinator}: plans the job's epochs and follows its progress, until stopped.
+ */
+@Command(
+    name = "coordinator",
+    mixinStandardHelpOptions = true,
+    description = "Run the coordinator: membership, the job's epoch plans, progress and checkpoints. " +
+        "Runs until interrupted (SIGINT/SIGTERM).")
+final class CoordinatorCommand implements Callable<Integer>
+{
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+        description = "UDP endpoint to listen on, e.g. 10.0.0.1:7400. Nothing listens on 0.0.0.0 unless asked.")
+    String listen;
+
+    @Option(names = "--checkpoint-dir", paramLabel = "DIR",
+        description = "Persist the job's progress here; a coordinator restarted with the same DIR resumes the job.")
+    Path checkpointDirectory;
+
+    @Option(names = "--checkpoint-every", defaultValue = "" + CoordinatorContext.DEFAULT_CHECKPOINT_INTERVAL,
+        paramLabel = "ACKS", description = "Checkpoint after this many acknowledgements (and at each epoch's end). " +
+        "Default: ${DEFAULT-VALUE}.")
+    int checkpointEvery;
+
+    @Option(names = "--ack-log", paramLabel = "FILE",
+        description = "Append each acknowledgement the coordinator counts to FILE as 'epoch chunk rank': an audit " +
+        "trail of exactly-once delivery.")
+    Path ackLog;
+
+    @Option(names = "--lease-timeout", defaultValue = "5000", paramLabel = "MS",
+        description = "A member not heard from for this long loses its lease. Default: ${DEFAULT-VALUE}.")
+    long leaseTimeoutMs;
+
+    @Option(names = "--heartbeat-interval", defaultValue = "500", paramLabel = "MS",
+        description = "How often members and the coordinator heartbeat. Default: ${DEFAULT-VALUE}.")
+    long heartbeatIntervalMs;
+
+    @Mixin
+    NodeOptions node;
+
+    public Integer call()
+    {
+        Endpoints.check("--listen", listen);
+        final ErrorHandler errorHandler = ex -> System.err.println("stoker coordinator: " + ex.getMessage());
+        try (AeronConnector connector = node.connect("coordinator");
+            ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        {
+            final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
+                .aeron(connector.aeron())
+                .controlChannel(ControlProtocol.udpChannel(listen))
+                .jobToken(node.token())
+                .checkpointDirectory(checkpointDirectory)
+                .checkpointInterval(checkpointEvery)
+                .ackLogFile(ackLog)
+                .leaseTimeoutNs(TimeUnit.MILLISECONDS.toNanos(leaseTimeoutMs))
+                .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(heartbeatIntervalMs))
+                .errorHandler(errorHandler)
+                .logger(System.out::println));
+            try (AgentRunner ignored = Runners.start(coordinator, errorHandler))
+            {
+                System.out.println("stoker coordinator: listening on " + listen + " (counters in " +
+                    connector.aeronDirectoryName() + ")");
+                barrier.await();
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,70 @@
+package io.stoker.launcher;
+
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.HostIds;
+import io.stoker.transport.TransportDefaults;
+import io.stoker.transport.control.JobToken;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/**
+ * Options every process of a distributed run shares: its media driver, the job token, its host id.
+ */
+final class NodeOptions
+{
+    /**
+     * Embedded drivers live in {@code <tmp>/stoker-<role>-<pid>}, where {@code stoker stat} finds them.
+     */
+    static final String DRIVER_DIRECTORY_PREFIX = "stoker-";
+
+    @Option(names = "--aeron-dir", paramLabel = "DIR",
+        description = "Join the media driver running in DIR instead of starting one in this process.")
+    String aeronDirectory;
+
+    @Option(names = "--job-token-file", paramLabel = "FILE",
+        description = "File holding the job's secret token (16+ bytes). Members prove it with an HMAC over a " +
+        "fresh nonce; the token never travels. Without it the coordinator admits anyone.")
+    Path jobTokenFile;
+
+    @Option(names = "--host-id", paramLabel = "ID",
+        description = "This machine's id: processes with the same id read each other's files directly. " +
+        "Default: /etc/machine-id, else the host name.")
+    String hostId;
+
+    @Option(names = "--mtu", defaultValue = "" + TransportDefaults.MTU_LENGTH, paramLabel = "BYTES",
+        description = "MTU of UDP publications of the embedded driver. Default: ${DEFAULT-VALUE}.")
+    int mtu;
+
+    @Option(names = "--term-length", defaultValue = "" + TransportDefaults.UDP_TERM_LENGTH, paramLabel = "BYTES",
+        description = "Term length of UDP publications of the embedded driver (power of 2). Default: ${DEFAULT-VALUE}.")
+    int termLength;
+
+    @Option(names = "--socket-buffer", defaultValue = "" + TransportDefaults.SOCKET_BUFFER_LENGTH, paramLabel = "BYTES",
+        description = "UDP socket send/receive buffers and receiver window of the embedded driver. " +
+        "Default: ${DEFAULT-VALUE}.")
+    int socketBuffer;
+
+    AeronConnector connect(final String role)
+    {
+        final boolean embedded = null == aeronDirectory;
+        return AeronConnector.connect(new AeronConnector.Context()
+            .embeddedDriver(embedded)
+            .aeronDirectoryName(embedded ? TransportDefaults.tempAeronDirectory(
+                DRIVER_DIRECTORY_PREFIX + role + "-" + ProcessHandle.current().pid()) : aeronDirectory)
+            .mtuLength(mtu)
+            .udpTermLength(termLength)
+            .socketBufferLength(socketBuffer)
+            .errorHandler(ex -> System.err.println("stoker " + role + ": aeron: " + ex)));
+    }
+
+    JobToken token()
+    {
+        return null == jobTokenFile ? null : JobToken.read(jobTokenFile);
+    }
+
+    String hostId()
+    {
+        return null != hostId ? hostId : HostIds.local();
+    }
+}

@@ -1,0 +1,28 @@
+package io.stoker.launcher;
+
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the launcher's agents, each on its own thread, with one idle strategy: spin briefly, then
+ * yield, then park up to 200 µs. On a small machine agents must give the cores back when idle.
+ */
+final class Runners
+{
+    private Runners()
+    {
+    }
+
+    static AgentRunner start(final Agent agent, final ErrorHandler errorHandler)
+    {
+        final AgentRunner runner = new AgentRunner(
+            new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)),
+            errorHandler, null, agent);
+        AgentRunner.startOnThread(runner);
+        return runner;
+    }
+}

@@ -1,0 +1,105 @@
+package io.stoker.launcher;
+
+import io.stoker.codecs.JobOutcome;
+import io.stoker.coordinator.JobClientAgent;
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.ControlProtocol;
+import org.agrona.concurrent.AgentRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code stoker submit}: submit a job and follow it to the end.
+ */
+@Command(
+    name = "submit",
+    mixinStandardHelpOptions = true,
+    description = "Submit a job to the coordinator and wait until it ends; print each epoch's result. Exits 0 " +
+        "when every chunk of every epoch was delivered, 1 when chunks were missing (listed by id).")
+final class SubmitCommand implements Callable<Integer>
+{
+    @Option(names = "--coordinator", required = true, paramLabel = "HOST:PORT", description = "The coordinator.")
+    String coordinator;
+
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+        description = "UDP endpoint where this client receives the coordinator's messages.")
+    String listen;
+
+    @Option(names = "--dataset-id", required = true, paramLabel = "ID",
+        description = "The dataset, as `stoker dataset index` and `stoker serve` print it.")
+    String datasetId;
+
+    @Option(names = "--world-size", required = true, description = "Number of worker ranks.")
+    int worldSize;
+
+    @Option(names = "--epochs", defaultValue = "1", description = "Epochs. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed of the epoch order. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
+        description = "Give up after this many seconds. Default: ${DEFAULT-VALUE}.")
+    long timeoutSeconds;
+
+    @Mixin
+    NodeOptions node;
+
+    public Integer call() throws InterruptedException
+    {
+        Endpoints.check("--coordinator", coordinator);
+        Endpoints.check("--listen", listen);
+        try (AeronConnector connector = node.connect("client"))
+        {
+            final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
+                ControlProtocol.udpChannel(listen), node.token(),
+                new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId));
+            try (AgentRunner ignored = Runners.start(client, ex -> System.err.println("stoker submit: " + ex)))
+            {
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+                int printed = 0;
+                boolean announced = false;
+                while (null == client.outcome() && null == client.failure() && System.nanoTime() < deadline)
+                {
+                    if (!announced && client.isStarted())
+                    {
+                        System.out.printf("job %d: %d chunks, %d bytes per epoch%n",
+                            client.jobId(), client.chunkCount(), client.totalBytes());
+                        announced = true;
+                    }
+                    printed = printEpochs(client, printed);
+                    Thread.sleep(50);
+                }
+                printEpochs(client, printed);
+                if (null != client.failure())
+                {
+                    System.err.println("stoker submit: " + client.failure());
+                    return StokerCli.EXIT_INCOMPLETE;
+                }
+                if (null == client.outcome())
+                {
+                    System.err.println("stoker submit: timed out after " + timeoutSeconds + " s");
+                    return StokerCli.EXIT_INCOMPLETE;
+                }
+                System.out.println("job " + client.jobId() + ": " + client.outcome());
+                return client.outcome() == JobOutcome.COMPLETE ? 0 : StokerCli.EXIT_INCOMPLETE;
+            }
+        }
+    }
+
+    private static int printEpochs(final JobClientAgent client, final int printed)
+    {
+        final var epochs = client.epochs();
+        for (int i = printed; i < epochs.size(); i++)
+        {
+            final JobClientAgent.EpochResult epoch = epochs.get(i);
+            System.out.println("epoch " + epoch.epoch() + ": " + epoch.acknowledgedChunks() + " chunks delivered" +
+                (epoch.missing().isEmpty() ? "" : ", missing chunks " + epoch.missing()));
+        }
+        return epochs.size();
+    }
+}

@@ -1,0 +1,168 @@
+package io.stoker.launcher;
+
+import io.stoker.codecs.JobOutcome;
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.status.CounterType;
+import io.stoker.transport.udp.UdpTransport;
+import io.stoker.worker.HostChunk;
+import io.stoker.worker.ResumeToken;
+import io.stoker.worker.WorkerAgent;
+import io.stoker.worker.WorkerContext;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.ShutdownSignalBarrier;
+import org.agrona.concurrent.SystemNanoClock;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code stoker worker}: one rank's worker agent with a host consumer, until its job ends.
+ */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = "Run one rank's worker agent: join the coordinator, read the rank's chunks of every epoch into " +
+        "its buffers (mapped files on the same host, else UDP), check every CRC32C, hand the chunks to a host " +
+        "consumer and acknowledge them. Exits when the job ends: 0 when it was complete.")
+final class WorkerCommand implements Callable<Integer>
+{
+    @Option(names = "--coordinator", required = true, paramLabel = "HOST:PORT", description = "The coordinator.")
+    String coordinator;
+
+    @Option(names = "--rank", required = true, description = "This worker's rank, from 0.")
+    int rank;
+
+    @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
+        description = "UDP endpoint for the coordinator's messages and the data servers' read data.")
+    String listen;
+
+    @Option(names = "--sink", defaultValue = "host",
+        description = "Where chunks go: host (the consumer reads the worker's buffers). Default: ${DEFAULT-VALUE}.")
+    String sink;
+
+    @Option(names = "--transport", paramLabel = "local|rdma|udp",
+        description = "Use only this transport (default: the best that reaches each server).")
+    String transport;
+
+    @Option(names = "--buffers", defaultValue = "" + WorkerContext.DEFAULT_BUFFER_COUNT,
+        description = "Buffers, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
+    int buffers;
+
+    @Option(names = "--reads-in-flight", defaultValue = "" + WorkerContext.DEFAULT_READS_IN_FLIGHT,
+        description = "Reads in flight per data server. Default: ${DEFAULT-VALUE}.")
+    int readsInFlight;
+
+    @Option(names = "--read-timeout", defaultValue = "2000", paramLabel = "MS",
+        description = "A read with no progress for this long is retried on another server. Default: ${DEFAULT-VALUE}.")
+    long readTimeoutMs;
+
+    @Option(names = "--resume-from", paramLabel = "TOKEN",
+        description = "A resume token of this rank from an earlier run: skip what it says was consumed.")
+    String resumeFrom;
+
+    @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
+        description = "Hold each chunk this long before releasing it, as a training step would. Default: ${DEFAULT-VALUE}.")
+    long stepMicros;
+
+    @Option(names = "--report", paramLabel = "FILE",
+        description = "Write a JSON report of the chunks this rank delivered, per epoch, with the CRC32C its " +
+        "consumer computed over the delivered bytes.")
+    Path report;
+
+    @Mixin
+    NodeOptions node;
+
+    private volatile boolean interrupted;
+
+    public Integer call() throws Exception
+    {
+        Endpoints.check("--coordinator", coordinator);
+        Endpoints.check("--listen", listen);
+        if (!"host".equals(sink))
+        {
+            throw new IllegalArgumentException("--sink " + sink + " is not available here; use host");
+        }
+        final String owner = "stoker worker rank " + rank;
+        final ErrorHandler errorHandler = ex -> System.err.println(owner + ": " + ex.getMessage());
+        final DeliveryLog log = new DeliveryLog(null != report);
+        final long startNs = System.nanoTime();
+        try (AeronConnector connector = node.connect("worker-" + rank);
+            ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true))
+        {
+            final WorkerContext<HostChunk> ctx = WorkerContext.host()
+                .aeron(connector.aeron())
+                .rank(rank)
+                .hostId(node.hostId())
+                .jobToken(node.token())
+                .coordinatorChannel(ControlProtocol.udpChannel(coordinator))
+                .responseChannel(ControlProtocol.udpChannel(listen))
+                .bufferCount(buffers)
+                .readsInFlight(readsInFlight)
+                .forcedTransport(null != transport ? TransportKind.fromLabel(transport) : null)
+                .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
+                .errorHandler(errorHandler)
+                .logger(line -> System.out.println("stoker " + line));
+            ctx.addTransport(c -> new UdpTransport(connector.aeron(), listen, c.jobToken(), SystemNanoClock.INSTANCE,
+                c.readsInFlight(), TimeUnit.MILLISECONDS.toNanos(readTimeoutMs),
+                c.counters().get(CounterType.INVALID_MESSAGES)));
+            final WorkerAgent<HostChunk> worker = new WorkerAgent<>(ctx);
+            try (AgentRunner ignored = Runners.start(
+                new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), log, TimeUnit.MICROSECONDS.toNanos(stepMicros))), errorHandler))
+            {
+                System.out.println(owner + ": joining " + coordinator + " (counters in " +
+                    connector.aeronDirectoryName() + ")");
+                while (!worker.feed().isFinished() && !interrupted)
+                {
+                    Thread.sleep(20);
+                }
+                return finish(worker, log, System.nanoTime() - startNs);
+            }
+        }
+    }
+
+    private int finish(final WorkerAgent<HostChunk> worker, final DeliveryLog log, final long elapsedNs)
+        throws IOException
+    {
+        final long bytes = worker.counters().get(CounterType.BYTES_DELIVERED).get();
+        final RunSummary summary = new RunSummary(
+            "worker rank " + rank,
+            worker.manifest(),
+            1,
+            worker.epochsCompleted(),
+            worker.seed(),
+            null != worker.outcome(),
+            worker.outcome(),
+            interrupted ? "interrupted" : null,
+            elapsedNs,
+            List.of(new RunSummary.RankFigures(rank, bytes, worker.counters().get(CounterType.CHUNKS_DELIVERED).get(),
+                TransportKind.describe(worker.transportsInUse()),
+                worker.counters().get(CounterType.CONSUMER_WAIT_NS).get())),
+            List.of(),
+            worker.counters().get(CounterType.CHECKSUM_FAILURES).get(),
+            worker.counters().get(CounterType.READ_RETRIES).get(),
+            worker.counters().get(CounterType.DUPLICATES_DROPPED).get(),
+            worker.counters().get(CounterType.CHUNKS_UNAVAILABLE).get(),
+            worker.counters().get(CounterType.ERRORS).get());
+        if (null == summary.manifest())
+        {
+            System.out.println("stoker worker rank " + rank + ": no job started");
+            return StokerCli.EXIT_INCOMPLETE;
+        }
+        System.out.print(summary.text());
+        if (null != report)
+        {
+            RunReport.write(report, null, summary, new DeliveryLog[]{ log });
+        }
+        return worker.outcome() == JobOutcome.COMPLETE ? 0 : StokerCli.EXIT_INCOMPLETE;
+    }
+}
