@@ -1,0 +1,185 @@
+package io.stoker.transport.udp;
+
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.JobToken;
+import io.stoker.transport.data.DataReader;
+import io.stoker.transport.data.ReadCompletionHandler;
+import io.stoker.transport.data.ServerAdvertisement;
+import io.stoker.transport.data.TransportKind;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The UDP data plane over a real embedded media driver on loopback.
+ */
+class UdpTransportTest
+{
+    private static final JobToken TOKEN = new JobToken("a-token-for-the-udp-transport-test".getBytes(StandardCharsets.UTF_8));
+
+    @TempDir
+    Path temp;
+
+    private final CountersManager counters = new CountersManager(
+        new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024]));
+    private final AtomicCounter bytesServed = counters.newCounter("bytes served");
+    private final AtomicCounter invalid = counters.newCounter("invalid");
+    private final List<String> errors = new ArrayList<>();
+    private final List<String> outcomes = new ArrayList<>();
+    private final ReadCompletionHandler handler = new ReadCompletionHandler()
+    {
+        public void onReadComplete(final long readId)
+        {
+            outcomes.add(readId + " ok");
+        }
+
+        public void onReadFailed(final long readId, final String reason)
+        {
+            outcomes.add(readId + " failed: " + reason);
+        }
+    };
+    private AeronConnector connector;
+    private UdpRegionServer server;
+    private byte[] content;
+    private ServerAdvertisement advertisement;
+
+    @BeforeEach
+    void start() throws IOException
+    {
+        connector = AeronConnector.connect(new AeronConnector.Context().udpTermLength(4 * 1024 * 1024));
+        content = new byte[3_000_000];
+        for (int i = 0; i < content.length; i++)
+        {
+            content[i] = (byte)(i * 7 + (i >>> 12));
+        }
+        final Path shard = Files.write(temp.resolve("shard-0.bin"), content);
+        final String endpoint = endpoint();
+        server = new UdpRegionServer(connector.aeron(), endpoint, TOKEN, SystemNanoClock.INSTANCE,
+            TimeUnit.SECONDS.toNanos(5), bytesServed, counters.newCounter("reads"), invalid,
+            ex -> errors.add(ex.getMessage()));
+        final ServerAdvertisement.Region region = server.export(
+            new ServerAdvertisement.Region(0, content.length, shard.toString(), 0, 0));
+        advertisement = new ServerAdvertisement(7, "dataset", "host", TransportKind.UDP.addTo((byte)0),
+            server.endpoint(), "").addRegion(region);
+    }
+
+    @AfterEach
+    void stop()
+    {
+        server.close();
+        connector.close();
+    }
+
+    @Test
+    void readsRangesIntoTheirPlacesWithFramesOfManyReadsInterleaved() throws Exception
+    {
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4_000_000));
+        try (DataReader reader = transport(TOKEN, 1000).connect(advertisement, destination.byteBuffer()))
+        {
+            assertTrue(reader.read(1, 0, 0, 1_000_000, destination, 0));
+            assertTrue(reader.read(2, 0, 1_500_000, 1_500_000, destination, 1_000_000));
+            assertTrue(reader.read(3, 0, 123, 77, destination, 3_000_000));
+            pollUntil(reader, 3);
+        }
+
+        assertEquals(List.of("1 ok", "2 ok", "3 ok"), outcomes.stream().sorted().toList());
+        for (int i = 0; i < 1_000_000; i++)
+        {
+            assertEquals(content[i], destination.getByte(i));
+        }
+        for (int i = 0; i < 1_500_000; i++)
+        {
+            assertEquals(content[1_500_000 + i], destination.getByte(1_000_000 + i));
+        }
+        for (int i = 0; i < 77; i++)
+        {
+            assertEquals(content[123 + i], destination.getByte(3_000_000 + i));
+        }
+        assertEquals(2_500_077, bytesServed.get());
+    }
+
+    @Test
+    void aReadOutsideTheRegionOrOfAnUnknownRegionIsRefusedWithAnError() throws Exception
+    {
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+        try (DataReader reader = transport(TOKEN, 2000).connect(advertisement, destination.byteBuffer()))
+        {
+            reader.read(1, 0, content.length - 10, 100, destination, 0);
+            reader.read(2, 5, 0, 100, destination, 0);
+            pollUntil(reader, 2);
+        }
+
+        assertEquals(2, outcomes.size(), outcomes.toString());
+        assertTrue(outcomes.stream().anyMatch(o -> o.startsWith("1 failed") && o.contains("OUT_OF_REGION") &&
+            o.contains("outside region 0")), outcomes.toString());
+        assertTrue(outcomes.stream().anyMatch(o -> o.startsWith("2 failed") && o.contains("UNKNOWN_REGION")),
+            outcomes.toString());
+        assertEquals(0, bytesServed.get());
+    }
+
+    @Test
+    void aWorkerWithTheWrongTokenIsRefusedAndItsReadsFailWithoutData() throws Exception
+    {
+        final JobToken wrong = new JobToken("definitely-not-the-right-token!!".getBytes(StandardCharsets.UTF_8));
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+        try (DataReader reader = transport(wrong, 1000).connect(advertisement, destination.byteBuffer()))
+        {
+            reader.read(1, 0, 0, 100, destination, 0);
+            pollUntil(reader, 1);
+        }
+
+        assertTrue(outcomes.get(0).contains("refused this worker"), outcomes.toString());
+        assertTrue(errors.stream().anyMatch(e -> e.contains("wrong job token")), errors.toString());
+        assertEquals(0, bytesServed.get());
+    }
+
+    private UdpTransport transport(final JobToken token, final long timeoutMs)
+    {
+        return new UdpTransport(connector.aeron(), endpoint(), token, SystemNanoClock.INSTANCE, 8,
+            TimeUnit.MILLISECONDS.toNanos(timeoutMs), invalid);
+    }
+
+    private void pollUntil(final DataReader reader, final int count) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (outcomes.size() < count)
+        {
+            assertTrue(System.nanoTime() < deadline, "outcomes so far: " + outcomes);
+            server.doWork();
+            if (0 == reader.poll(handler))
+            {
+                Thread.sleep(1);
+            }
+        }
+    }
+
+    private static String endpoint()
+    {
+        try (DatagramSocket socket = new DatagramSocket(0))
+        {
+            return "127.0.0.1:" + socket.getLocalPort();
+        }
+        catch (final IOException ex)
+        {
+            throw new AssertionError(ex);
+        }
+    }
+}
