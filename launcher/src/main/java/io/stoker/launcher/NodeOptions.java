@@ -47,15 +47,20 @@ final class NodeOptions
 
     AeronConnector connect(final String role)
     {
+        return AeronConnector.connect(driver(role));
+    }
+
+    AeronConnector.Context driver(final String role)
+    {
         final boolean embedded = null == aeronDirectory;
-        return AeronConnector.connect(new AeronConnector.Context()
+        return new AeronConnector.Context()
             .embeddedDriver(embedded)
             .aeronDirectoryName(embedded ? TransportDefaults.tempAeronDirectory(
                 DRIVER_DIRECTORY_PREFIX + role + "-" + ProcessHandle.current().pid()) : aeronDirectory)
             .mtuLength(mtu)
             .udpTermLength(termLength)
             .socketBufferLength(socketBuffer)
-            .errorHandler(ex -> System.err.println("stoker " + role + ": aeron: " + ex)));
+            .errorHandler(ex -> System.err.println("stoker " + role + ": aeron: " + ex));
     }
 
     JobToken token()

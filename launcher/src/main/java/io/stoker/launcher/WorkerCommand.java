@@ -1,20 +1,16 @@
 package io.stoker.launcher;
 
 import io.stoker.codecs.JobOutcome;
-import io.stoker.transport.AeronConnector;
-import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
-import io.stoker.transport.udp.UdpTransport;
+import io.stoker.worker.EmbeddedWorker;
 import io.stoker.worker.HostChunk;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
-import org.agrona.ErrorHandler;
-import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ShutdownSignalBarrier;
-import org.agrona.concurrent.SystemNanoClock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -93,40 +89,33 @@ final class WorkerCommand implements Callable<Integer>
             throw new IllegalArgumentException("--sink " + sink + " is not available here; use host");
         }
         final String owner = "stoker worker rank " + rank;
-        final ErrorHandler errorHandler = ex -> System.err.println(owner + ": " + ex.getMessage());
         final DeliveryLog log = new DeliveryLog(null != report);
         final long startNs = System.nanoTime();
-        try (AeronConnector connector = node.connect("worker-" + rank);
-            ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true))
-        {
-            final WorkerContext<HostChunk> ctx = WorkerContext.host()
-                .aeron(connector.aeron())
+        try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
+            EmbeddedWorker<HostChunk> worker = EmbeddedWorker.start(new EmbeddedWorker.Options()
+                .coordinator(coordinator)
+                .listen(listen)
                 .rank(rank)
                 .hostId(node.hostId())
                 .jobToken(node.token())
-                .coordinatorChannel(ControlProtocol.udpChannel(coordinator))
-                .responseChannel(ControlProtocol.udpChannel(listen))
-                .bufferCount(buffers)
+                .buffers(buffers)
                 .readsInFlight(readsInFlight)
-                .forcedTransport(null != transport ? TransportKind.fromLabel(transport) : null)
+                .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))
+                .transport(null != transport ? TransportKind.fromLabel(transport) : null)
                 .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
-                .errorHandler(errorHandler)
-                .logger(line -> System.out.println("stoker " + line));
-            ctx.addTransport(c -> new UdpTransport(connector.aeron(), listen, c.jobToken(), SystemNanoClock.INSTANCE,
-                c.readsInFlight(), TimeUnit.MILLISECONDS.toNanos(readTimeoutMs),
-                c.counters().get(CounterType.INVALID_MESSAGES)));
-            final WorkerAgent<HostChunk> worker = new WorkerAgent<>(ctx);
-            try (AgentRunner ignored = Runners.start(
-                new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), log, TimeUnit.MICROSECONDS.toNanos(stepMicros))), errorHandler))
+                .driver(node.driver("worker-" + rank))
+                .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
+                .logger(line -> System.out.println("stoker " + line))))
+        {
+            System.out.println(owner + ": joining " + coordinator + " (counters in " + worker.aeronDirectory() + ")");
+            final ConsumerAgent<HostChunk> consumer =
+                new ConsumerAgent<>(rank, worker.feed(), log, TimeUnit.MICROSECONDS.toNanos(stepMicros));
+            final IdleStrategy idle = new BackoffIdleStrategy();
+            while (!worker.feed().isFinished() && !interrupted)
             {
-                System.out.println(owner + ": joining " + coordinator + " (counters in " +
-                    connector.aeronDirectoryName() + ")");
-                while (!worker.feed().isFinished() && !interrupted)
-                {
-                    Thread.sleep(20);
-                }
-                return finish(worker, log, System.nanoTime() - startNs);
+                idle.idle(consumer.doWork());
             }
+            return finish(worker.agent(), log, System.nanoTime() - startNs);
         }
     }
 
