@@ -538,7 +538,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         if (null != job && job.started && !job.isFinished())
         {
             sendJobStarted(member);
-            for (final EpochProgress progress : job.openEpochs.values())
+            for (final EpochProgress progress : openEpochsInOrder())
             {
                 final int[] chunks = progress.outstanding(member.rank);
                 sendAssignment(member, progress.epoch(), -1, chunks, chunks.length);
@@ -569,7 +569,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
         if (member.role == Role.WORKER && null != job && job.started)
         {
-            for (final EpochProgress progress : job.openEpochs.values())
+            for (final EpochProgress progress : openEpochsInOrder())
             {
                 reassign(progress, member.rank);
             }
@@ -654,7 +654,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         for (final Member worker : workersByRank.values())
         {
             sendJobStarted(worker);
-            for (final EpochProgress progress : job.openEpochs.values())
+            for (final EpochProgress progress : openEpochsInOrder())
             {
                 final int[] chunks = progress.outstanding(worker.rank);
                 sendAssignment(worker, progress.epoch(), -1, chunks, chunks.length);
@@ -677,6 +677,16 @@ public final class CoordinatorAgent implements Agent, ControlListener
             }
         }
         return false;
+    }
+
+    /**
+     * @return the open epochs, oldest first: work is handed out in the order it is to be done.
+     */
+    private EpochProgress[] openEpochsInOrder()
+    {
+        final EpochProgress[] open = job.openEpochs.values().toArray(new EpochProgress[0]);
+        Arrays.sort(open, (a, b) -> Integer.compare(a.epoch(), b.epoch()));
+        return open;
     }
 
     private Member member(final int memberId)

@@ -66,7 +66,8 @@ public final class LocalCluster implements AutoCloseable
         {
             coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
-                .errorHandler(errorHandler));
+                .errorHandler(errorHandler)
+                .logger(settings.verboseLogger));
             dataServer = new DataServerAgent(new DataServerContext()
                 .aeron(connector.aeron())
                 .datasetDirectory(settings.datasetDirectory)

@@ -116,6 +116,7 @@ public final class WorkerAgent<C extends Chunk>
     private volatile int epochsCompleted;
     private volatile JobOutcome outcome;
     private long nowNs;
+    private String lastCoordinatorError;
 
     /**
      * Connect to the coordinator and allocate counters: call at start-up. The buffer pool is allocated
@@ -422,8 +423,13 @@ public final class WorkerAgent<C extends Chunk>
     {
         final boolean refused = session.onErrorResponse(decoder);
         final ErrorCode code = decoder.code();
-        final String message = decoder.message();
-        error("coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " + message);
+        final String report = "coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " +
+            decoder.message();
+        if (!report.equals(lastCoordinatorError))
+        {
+            lastCoordinatorError = report;
+            error(report);
+        }
     }
 
     public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)

@@ -24,7 +24,7 @@ class BufferPoolTest
     }
 
     @Test
-    void handsOutFreeBuffersInTheOrderTheyCameBack()
+    void handsOutTheBufferGivenBackLastFirstWhileItIsStillInCache()
     {
         try (BufferPool pool = new BufferPool(3, 4096, new DirectMemoryAllocator()))
         {
@@ -35,8 +35,8 @@ class BufferPoolTest
 
             pool.release(2);
             pool.release(0);
-            assertEquals(2, pool.claim());
             assertEquals(0, pool.claim());
+            assertEquals(2, pool.claim());
             assertEquals(0, pool.available());
         }
     }
