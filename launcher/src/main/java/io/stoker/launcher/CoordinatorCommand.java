@@ -58,7 +58,7 @@ final class CoordinatorCommand implements Callable<Integer>
     {
         Endpoints.check("--listen", listen);
         final ErrorHandler errorHandler = ex -> System.err.println("stoker coordinator: " + ex.getMessage());
-        try (AeronConnector connector = node.connect("coordinator");
+        try (AeronConnector connector = node.connectInvoked("coordinator");
             ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
             final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
@@ -72,7 +72,7 @@ final class CoordinatorCommand implements Callable<Integer>
                 .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(heartbeatIntervalMs))
                 .errorHandler(errorHandler)
                 .logger(System.out::println));
-            try (AgentRunner ignored = Runners.start(coordinator, errorHandler))
+            try (AgentRunner ignored = Runners.start(connector, coordinator, errorHandler))
             {
                 System.out.println("stoker coordinator: listening on " + listen + " (counters in " +
                     connector.aeronDirectoryName() + ")");

@@ -45,6 +45,19 @@ final class NodeOptions
         "Default: ${DEFAULT-VALUE}.")
     int socketBuffer;
 
+    /**
+     * Connect a process whose agent does little work (coordinator, client): its Aeron runs on the
+     * agent's thread, see {@link Runners#start(AeronConnector, org.agrona.concurrent.Agent, org.agrona.ErrorHandler)}.
+     */
+    AeronConnector connectInvoked(final String role)
+    {
+        return AeronConnector.connect(driver(role).invoked(true));
+    }
+
+    /**
+     * Connect a process that moves data (data server, worker): its driver gets a thread of its own, so
+     * the network work overlaps with the agent's copies.
+     */
     AeronConnector connect(final String role)
     {
         return AeronConnector.connect(driver(role));

@@ -1,9 +1,11 @@
 package io.stoker.launcher;
 
+import io.stoker.transport.AeronConnector;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
 
 import java.util.concurrent.TimeUnit;
 
@@ -15,6 +17,14 @@ final class Runners
 {
     private Runners()
     {
+    }
+
+    /**
+     * Run a process's one agent together with the duty cycle of its Aeron: one thread for the whole process.
+     */
+    static AgentRunner start(final AeronConnector connector, final Agent agent, final ErrorHandler errorHandler)
+    {
+        return start(new CompositeAgent(connector.invoker(), agent), errorHandler);
     }
 
     static AgentRunner start(final Agent agent, final ErrorHandler errorHandler)

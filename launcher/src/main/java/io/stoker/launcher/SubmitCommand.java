@@ -53,12 +53,12 @@ final class SubmitCommand implements Callable<Integer>
     {
         Endpoints.check("--coordinator", coordinator);
         Endpoints.check("--listen", listen);
-        try (AeronConnector connector = node.connect("client"))
+        try (AeronConnector connector = node.connectInvoked("client"))
         {
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
                 ControlProtocol.udpChannel(listen), node.token(),
                 new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId));
-            try (AgentRunner ignored = Runners.start(client, ex -> System.err.println("stoker submit: " + ex)))
+            try (AgentRunner ignored = Runners.start(connector, client, ex -> System.err.println("stoker submit: " + ex)))
             {
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 int printed = 0;

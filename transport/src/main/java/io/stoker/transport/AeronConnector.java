@@ -5,6 +5,8 @@ import io.aeron.driver.MediaDriver;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
 import java.util.UUID;
@@ -49,7 +51,7 @@ public final class AeronConnector implements AutoCloseable
                     .aeronDirectoryName(directory)
                     .dirDeleteOnStart(true)
                     .dirDeleteOnShutdown(true)
-                    .threadingMode(ThreadingMode.SHARED)
+                    .threadingMode(ctx.invoked() ? ThreadingMode.INVOKER : ThreadingMode.SHARED)
                     .sharedIdleStrategy(new BackoffIdleStrategy(10, 20, 1_000, 200_000))
                     .termBufferSparseFile(true)
                     .performStorageChecks(false)
@@ -66,10 +68,18 @@ public final class AeronConnector implements AutoCloseable
                 directory = io.aeron.CommonContext.getAeronDirectoryName();
             }
 
-            final Aeron aeron = Aeron.connect(new Aeron.Context()
+            final Aeron.Context aeronCtx = new Aeron.Context()
                 .aeronDirectoryName(directory)
-                .errorHandler(ctx.errorHandler()));
-            return new AeronConnector(driver, aeron);
+                .errorHandler(ctx.errorHandler());
+            if (ctx.invoked())
+            {
+                aeronCtx.useConductorAgentInvoker(true);
+                if (null != driver)
+                {
+                    aeronCtx.driverAgentInvoker(driver.sharedAgentInvoker());
+                }
+            }
+            return new AeronConnector(driver, Aeron.connect(aeronCtx));
         }
         catch (final RuntimeException ex)
         {
@@ -92,6 +102,43 @@ public final class AeronConnector implements AutoCloseable
     public String aeronDirectoryName()
     {
         return aeron.context().aeronDirectoryName();
+    }
+
+    /**
+     * The duty cycle of this process's Aeron, when {@link Context#invoked(boolean)}: the embedded
+     * driver's and the client conductor's work, to run on the thread of the process's one agent.
+     *
+     * @return an agent to composite with the process's agent.
+     * @throws IllegalStateException when the connector was not made to be invoked.
+     */
+    public Agent invoker()
+    {
+        final AgentInvoker conductor = aeron.conductorAgentInvoker();
+        if (null == conductor)
+        {
+            throw new IllegalStateException("this connector runs its own threads; ask for invoked(true)");
+        }
+        final AgentInvoker driverInvoker = null != driver ? driver.sharedAgentInvoker() : null;
+        return new Agent()
+        {
+            public int doWork()
+            {
+                return conductor.invoke() + (null != driverInvoker ? driverInvoker.invoke() : 0);
+            }
+
+            public String roleName()
+            {
+                return "aeron";
+            }
+        };
+    }
+
+    /**
+     * @return true when this process's Aeron runs through {@link #invoker()}.
+     */
+    public boolean isInvoked()
+    {
+        return null != aeron.conductorAgentInvoker();
     }
 
     /**
@@ -120,6 +167,7 @@ public final class AeronConnector implements AutoCloseable
         private int mtuLength = TransportDefaults.MTU_LENGTH;
         private int socketBufferLength = TransportDefaults.SOCKET_BUFFER_LENGTH;
         private ErrorHandler errorHandler = Throwable::printStackTrace;
+        private boolean invoked;
 
         /**
          * @param name the media driver directory, or null for a fresh temporary one (embedded) or
@@ -194,6 +242,23 @@ public final class AeronConnector implements AutoCloseable
         public int socketBufferLength()
         {
             return socketBufferLength;
+        }
+
+        /**
+         * @param invoked true to run the embedded driver and the client conductor on the caller's thread,
+         *                through {@link #invoker()}: a process with one agent then needs one thread, not
+         *                four, which matters more than anything on a small machine.
+         * @return this for a fluent API.
+         */
+        public Context invoked(final boolean invoked)
+        {
+            this.invoked = invoked;
+            return this;
+        }
+
+        public boolean invoked()
+        {
+            return invoked;
         }
 
         public Context errorHandler(final ErrorHandler handler)

@@ -10,6 +10,7 @@ import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.concurrent.TimeUnit;
@@ -17,8 +18,9 @@ import java.util.function.Consumer;
 
 /**
  * A worker agent inside the caller's process, joined to a remote coordinator: what a training job
- * embeds. It starts its own media driver (or joins one), runs the agent on a thread of its own, and
- * gives the training loop the {@link #feed()} to take chunks from.
+ * embeds. It starts its own media driver (or joins one), runs the agent on a thread of its own (with
+ * the driver's and Aeron client's duty cycles when the driver context is {@code invoked}), and gives the
+ * training loop the {@link #feed()} to take chunks from.
  *
  * <pre>{@code
  * try (EmbeddedWorker<HostChunk> worker = EmbeddedWorker.start(new EmbeddedWorker.Options()
@@ -47,7 +49,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         this.agent = agent;
         this.runner = new AgentRunner(
             new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)),
-            errorHandler, null, agent);
+            errorHandler, null, connector.isInvoked() ? new CompositeAgent(connector.invoker(), agent) : agent);
         AgentRunner.startOnThread(runner);
     }
 
