@@ -33,7 +33,7 @@ public final class GpuFeedBenchmark
     private static final int CHUNK_BYTES = 4 << 20;
     private static final int CEILING_BUFFERS = 8;
 
-    public static void main(final String[] args)
+    public static void main(final String[] args) throws InterruptedException
     {
         final long size = Sizes.parse(LocalFeedBenchmark.arg(args, 0, "2GiB"));
         final int workers = Integer.parseInt(LocalFeedBenchmark.arg(args, 1, "2"));
@@ -85,6 +85,7 @@ public final class GpuFeedBenchmark
      */
     private static Feed feed(
         final BenchDataset dataset, final CudaDevice device, final int workers, final int epochs, final long stepNs)
+        throws InterruptedException
     {
         final SinkFactory<?> sink = new GpuSinkFactory(device.id());
         final LocalCluster.Settings settings = new LocalCluster.Settings(dataset.directory, dataset.manifest)

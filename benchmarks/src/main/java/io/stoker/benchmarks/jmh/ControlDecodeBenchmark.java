@@ -1,0 +1,95 @@
+package io.stoker.benchmarks.jmh;
+
+import io.stoker.codecs.ChunkAckDecoder;
+import io.stoker.codecs.ChunkAckEncoder;
+import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.MessageHeaderDecoder;
+import io.stoker.codecs.MessageHeaderEncoder;
+import io.stoker.transport.control.ControlAdapter;
+import io.stoker.transport.control.ControlListener;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The price of validating every control message before dispatch: a chunk acknowledgement of 64
+ * chunks through the {@link ControlAdapter}, against decoding it directly.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = { "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED" })
+public class ControlDecodeBenchmark
+{
+    private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
+    private final ChunkAckDecoder direct = new ChunkAckDecoder();
+    private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
+    private final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    private int length;
+    private long sum;
+    private ControlAdapter adapter;
+
+    @Setup
+    public void setup()
+    {
+        final ChunkAckEncoder ack = new ChunkAckEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .memberId(1).jobId(2).epoch(3);
+        final ChunkAckEncoder.ChunksEncoder chunks = ack.chunksCount(64);
+        for (int i = 0; i < 64; i++)
+        {
+            chunks.next().chunkId(i).crc(i * 7);
+        }
+        length = MessageHeaderEncoder.ENCODED_LENGTH + ack.encodedLength();
+        final AtomicCounter invalid = new CountersManager(
+            new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid");
+        adapter = new ControlAdapter(null, new ControlListener()
+        {
+            public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
+            {
+                sum(decoder);
+            }
+
+            public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+            {
+                throw new IllegalStateException(reason);
+            }
+        }, invalid);
+    }
+
+    @Benchmark
+    public long validatedThroughTheAdapter()
+    {
+        adapter.onMessage(buffer, 0, length, 1);
+        return sum;
+    }
+
+    @Benchmark
+    public long decodedDirectly()
+    {
+        direct.wrapAndApplyHeader(buffer, 0, headerDecoder);
+        sum(direct);
+        return sum;
+    }
+
+    private void sum(final ChunkAckDecoder decoder)
+    {
+        for (final ChunkAckDecoder.ChunksDecoder chunk : decoder.chunks())
+        {
+            sum += chunk.chunkId() + chunk.crc();
+        }
+    }
+}
