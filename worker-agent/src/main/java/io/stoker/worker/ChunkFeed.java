@@ -86,12 +86,20 @@ public final class ChunkFeed<C extends Chunk>
         return finished && ready.isEmpty();
     }
 
-    boolean offer(final C chunk)
+    /**
+     * The sink's end: hand a chunk to the consumer. Called from the worker's agent thread only.
+     *
+     * @return false when the feed is full.
+     */
+    public boolean offer(final C chunk)
     {
         return ready.offer(chunk);
     }
 
-    void finish()
+    /**
+     * The sink's end: no more chunks will come once the queued ones are taken.
+     */
+    public void finish()
     {
         finished = true;
     }

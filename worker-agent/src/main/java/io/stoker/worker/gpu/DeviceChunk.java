@@ -1,0 +1,120 @@
+package io.stoker.worker.gpu;
+
+import io.stoker.dataset.RecordTable;
+import io.stoker.worker.Chunk;
+import jcuda.driver.CUdeviceptr;
+import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
+
+/**
+ * A chunk delivered in device memory: its bytes are in a slot of the GPU sink, copied there from the
+ * pinned pool buffer the transport filled. The copy has completed by the time the consumer sees the
+ * chunk, so a kernel on any stream of the device's context may read it.
+ * <p>
+ * {@link #release()} hands the slot back and the next copy overwrites it, so release only once the
+ * device work that reads the slot has finished (e.g. after synchronizing the stream it ran on).
+ */
+public final class DeviceChunk implements Chunk
+{
+    private final int slot;
+    private final int deviceId;
+    private final CUdeviceptr pointer;
+    private final long address;
+    private final RecordTable records = new RecordTable();
+    private final OneToOneConcurrentArrayQueue<DeviceChunk> released;
+    private volatile boolean held;
+    private int epoch;
+    private int chunkId;
+    private int length;
+    private int crc;
+
+    DeviceChunk(
+        final int slot,
+        final int deviceId,
+        final CUdeviceptr pointer,
+        final long address,
+        final OneToOneConcurrentArrayQueue<DeviceChunk> released)
+    {
+        this.slot = slot;
+        this.deviceId = deviceId;
+        this.pointer = pointer;
+        this.address = address;
+        this.released = released;
+    }
+
+    DeviceChunk set(final int epoch, final int chunkId, final int length, final int crc)
+    {
+        this.epoch = epoch;
+        this.chunkId = chunkId;
+        this.length = length;
+        this.crc = crc;
+        held = true;
+        return this;
+    }
+
+    /**
+     * @return the chunk's first byte in device memory, for JCuda calls and kernel arguments.
+     */
+    public CUdeviceptr devicePointer()
+    {
+        return pointer;
+    }
+
+    /**
+     * @return the same address as a number, for libraries that take a raw device pointer.
+     */
+    public long deviceAddress()
+    {
+        return address;
+    }
+
+    /**
+     * @return the ordinal of the CUDA device the chunk is on.
+     */
+    public int deviceId()
+    {
+        return deviceId;
+    }
+
+    public int epoch()
+    {
+        return epoch;
+    }
+
+    public int chunkId()
+    {
+        return chunkId;
+    }
+
+    public int length()
+    {
+        return length;
+    }
+
+    /**
+     * @return the CRC32C of the bytes, checked on the host before the copy.
+     */
+    public int crc()
+    {
+        return crc;
+    }
+
+    public RecordTable records()
+    {
+        return records;
+    }
+
+    public void release()
+    {
+        if (!held)
+        {
+            throw new IllegalStateException("chunk " + chunkId + " of epoch " + epoch + " was already released");
+        }
+        held = false;
+        released.offer(this);
+    }
+
+    int slot()
+    {
+        return slot;
+    }
+}
