@@ -1,0 +1,320 @@
+package io.stoker.transport.rdma;
+
+import com.ibm.disni.verbs.IbvCQ;
+import com.ibm.disni.verbs.IbvSendWR;
+import com.ibm.disni.verbs.IbvSge;
+import com.ibm.disni.verbs.RdmaCm;
+import com.ibm.disni.verbs.RdmaCmEvent;
+import com.ibm.disni.verbs.RdmaCmId;
+import com.ibm.disni.verbs.RdmaEventChannel;
+import com.ibm.disni.verbs.SVCPostSend;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One reliable connection to a data server, set up without blocking: each rdma_cm step (resolve the
+ * address, resolve the route, connect) is started here and finished by the event its owner's event
+ * channel delivers to {@link #onCmEvent}. A connection that fails, at setup or by an error completion
+ * (which moves the queue pair to the error state), is {@link #isBroken() broken}: its owner tears it
+ * down once its work requests are flushed, and it connects again after a pause.
+ * <p>
+ * Each slot holds a one-work-request post built once per connection (opcode, scatter/gather entry count
+ * and lkey fixed), so {@link #post} only rewrites ids, addresses and key, and allocates nothing.
+ */
+final class RdmaQueuePair
+{
+    private static final int IDLE = 0;
+    private static final int PAUSED = 1;
+    private static final int RESOLVING_ADDRESS = 2;
+    private static final int RESOLVING_ROUTE = 3;
+    private static final int CONNECTING = 4;
+    private static final int READY = 5;
+    private static final int BROKEN = 6;
+    private static final long RECONNECT_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    private static final RdmaCmEvent.EventType[] EVENT_TYPES = RdmaCmEvent.EventType.values();
+
+    private final RdmaDevice device;
+    private final RdmaEventChannel channel;
+    private final IbvCQ completionQueue;
+    private final InetSocketAddress source;
+    private final InetSocketAddress destination;
+    private final int opcode;
+    private final int lkey;
+    private final long timeoutNs;
+    private final SVCPostSend[] posts;
+    private final SVCPostSend.SendWRMod[] requests;
+    private final SVCPostSend.SgeMod[] segments;
+    private final SVCPostSend.RdmaMod[] remotes;
+    private RdmaCmId id;
+    private int state = IDLE;
+    private long stateSinceNs;
+    private long nextAttemptNs;
+    private String lastError = "not connected yet";
+
+    /**
+     * @param device          the local device; the queue pair and its memory belong to its protection domain.
+     * @param channel         where this connection's rdma_cm events arrive.
+     * @param completionQueue where its work requests complete.
+     * @param destination     the data server's RDMA endpoint.
+     * @param lkey            local key of the memory the work requests use.
+     * @param slots           work requests in flight at most.
+     * @param opcode          {@code IbvSendWR.IBV_WR_RDMA_READ} for a reader.
+     * @param timeoutNs       limit for each setup step.
+     */
+    RdmaQueuePair(
+        final RdmaDevice device,
+        final RdmaEventChannel channel,
+        final IbvCQ completionQueue,
+        final InetSocketAddress destination,
+        final int lkey,
+        final int slots,
+        final int opcode,
+        final long timeoutNs)
+    {
+        this.device = device;
+        this.channel = channel;
+        this.completionQueue = completionQueue;
+        this.source = new InetSocketAddress(device.address(), 0);
+        this.destination = destination;
+        this.lkey = lkey;
+        this.opcode = opcode;
+        this.timeoutNs = timeoutNs;
+        posts = new SVCPostSend[slots];
+        requests = new SVCPostSend.SendWRMod[slots];
+        segments = new SVCPostSend.SgeMod[slots];
+        remotes = new SVCPostSend.RdmaMod[slots];
+    }
+
+    boolean isReady()
+    {
+        return READY == state;
+    }
+
+    boolean isBroken()
+    {
+        return BROKEN == state;
+    }
+
+    /**
+     * @return true while a setup step waits for its rdma_cm event.
+     */
+    boolean isConnecting()
+    {
+        return RESOLVING_ADDRESS == state || RESOLVING_ROUTE == state || CONNECTING == state;
+    }
+
+    /**
+     * @return nanoseconds since the connection broke.
+     */
+    long brokenForNs(final long nowNs)
+    {
+        return nowNs - stateSinceNs;
+    }
+
+    /**
+     * @return why the connection is not up, or failed last.
+     */
+    String lastError()
+    {
+        return lastError;
+    }
+
+    /**
+     * @return true when the event is about this connection.
+     */
+    boolean owns(final RdmaCmId eventId)
+    {
+        return null != id && id == eventId;
+    }
+
+    /**
+     * Start connecting when never connected or its pause after a failure is over; give up on a setup step
+     * that took too long.
+     *
+     * @return work done.
+     */
+    int doWork(final long nowNs)
+    {
+        if (IDLE == state || (PAUSED == state && nowNs - nextAttemptNs >= 0))
+        {
+            start(nowNs);
+            return 1;
+        }
+        if (isConnecting() && nowNs - stateSinceNs > timeoutNs)
+        {
+            broken("no answer from " + destination + " within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) +
+                " ms while " + (CONNECTING == state ? "connecting" : "resolving its address"), nowNs);
+            return 1;
+        }
+        return 0;
+    }
+
+    /**
+     * Take the next setup step on this connection's event; any event out of order breaks the connection.
+     *
+     * @param type the event's type ({@code enum rdma_cm_event_type}).
+     */
+    void onCmEvent(final int type, final long nowNs)
+    {
+        try
+        {
+            if (RESOLVING_ADDRESS == state && RdmaCmEvent.EventType.RDMA_CM_EVENT_ADDR_RESOLVED.ordinal() == type)
+            {
+                id.resolveRoute(timeoutMs());
+                enter(RESOLVING_ROUTE, nowNs);
+            }
+            else if (RESOLVING_ROUTE == state && RdmaCmEvent.EventType.RDMA_CM_EVENT_ROUTE_RESOLVED.ordinal() == type)
+            {
+                id.createQP(device.protectionDomain(), RdmaDevice.queuePairAttributes(completionQueue, posts.length));
+                createPosts();
+                id.connect(RdmaDevice.connectionParameters());
+                enter(CONNECTING, nowNs);
+            }
+            else if (CONNECTING == state && RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED.ordinal() == type)
+            {
+                enter(READY, nowNs);
+            }
+            else
+            {
+                broken("rdma_cm: " + (type >= 0 && type < EVENT_TYPES.length ? EVENT_TYPES[type].name() : type) +
+                    " from " + destination, nowNs);
+            }
+        }
+        catch (final IOException ex)
+        {
+            broken(ex.getMessage(), nowNs);
+        }
+    }
+
+    /**
+     * Post one work request (the connection must be ready).
+     *
+     * @param slot one of this connection's slots, not in flight.
+     * @return false when posting failed: the connection is broken, the work request is not in flight.
+     */
+    boolean post(
+        final int slot,
+        final long workRequestId,
+        final long localAddress,
+        final long remoteAddress,
+        final int rkey,
+        final int length,
+        final long nowNs)
+    {
+        requests[slot].setWr_id(workRequestId);
+        segments[slot].setAddr(localAddress);
+        segments[slot].setLength(length);
+        remotes[slot].setRemote_addr(remoteAddress);
+        remotes[slot].setRkey(rkey);
+        try
+        {
+            posts[slot].execute();
+            return true;
+        }
+        catch (final IOException ex)
+        {
+            broken("posting to " + destination + ": " + ex.getMessage(), nowNs);
+            return false;
+        }
+    }
+
+    /**
+     * Mark the connection failed. Its queue pair is in (or will be moved to) the error state, which
+     * flushes its work requests.
+     */
+    void broken(final String reason, final long nowNs)
+    {
+        if (BROKEN != state)
+        {
+            lastError = reason;
+            enter(BROKEN, nowNs);
+        }
+    }
+
+    /**
+     * Destroy the queue pair and the id: no work request of this connection completes, and no byte of
+     * it lands, afterwards. The connection starts again after a pause.
+     */
+    void teardown(final long nowNs)
+    {
+        for (int slot = 0; slot < posts.length; slot++)
+        {
+            if (null != posts[slot])
+            {
+                posts[slot].free();
+                posts[slot] = null;
+            }
+        }
+        if (null != id)
+        {
+            try
+            {
+                if (null != id.getQp())
+                {
+                    id.disconnect();
+                    id.destroyQP();
+                }
+                id.destroyId();
+            }
+            catch (final IOException ignore)
+            {
+                // the id is gone either way; its queue pair no longer runs
+            }
+            id = null;
+        }
+        enter(PAUSED, nowNs);
+        nextAttemptNs = nowNs + RECONNECT_DELAY_NS;
+    }
+
+    private void start(final long nowNs)
+    {
+        try
+        {
+            id = channel.createId(RdmaCm.RDMA_PS_TCP);
+            id.resolveAddr(source, destination, timeoutMs());
+            enter(RESOLVING_ADDRESS, nowNs);
+        }
+        catch (final IOException ex)
+        {
+            broken("resolving " + destination + ": " + ex.getMessage(), nowNs);
+        }
+    }
+
+    private void createPosts() throws IOException
+    {
+        for (int slot = 0; slot < posts.length; slot++)
+        {
+            final IbvSge segment = new IbvSge();
+            segment.setLkey(lkey);
+            final LinkedList<IbvSge> segments = new LinkedList<>();
+            segments.add(segment);
+            final IbvSendWR request = new IbvSendWR();
+            request.setOpcode(opcode);
+            request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
+            request.setSg_list(segments);
+            final List<IbvSendWR> list = new ArrayList<>(1);
+            list.add(request);
+
+            posts[slot] = id.getQp().postSend(list, null);
+            requests[slot] = posts[slot].getWrMod(0);
+            this.segments[slot] = requests[slot].getSgeMod(0);
+            remotes[slot] = requests[slot].getRdmaMod();
+        }
+    }
+
+    private void enter(final int newState, final long nowNs)
+    {
+        state = newState;
+        stateSinceNs = nowNs;
+    }
+
+    private int timeoutMs()
+    {
+        return (int)Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(timeoutNs));
+    }
+}

@@ -1,0 +1,376 @@
+package io.stoker.transport.rdma;
+
+import com.ibm.disni.verbs.IbvMr;
+import com.ibm.disni.verbs.IbvSendWR;
+import io.stoker.dataset.Crc32c;
+import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.Manifest;
+import io.stoker.transport.data.DataReader;
+import io.stoker.transport.data.LocalTransport;
+import io.stoker.transport.data.ReadCompletionHandler;
+import io.stoker.transport.data.ServerAdvertisement;
+import io.stoker.transport.data.TransportKind;
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The rdma transport's failure paths on a real device, against a data server's {@link RdmaRegionServer}
+ * exporting a dataset (run in the Soft-RoCE lab by {@code rdma-lab/run-feed-test.sh}, and by
+ * {@link RdmaDeviceTest} where a device exists):
+ * <ol>
+ *     <li>a chunk read over RDMA has the manifest's CRC32C;</li>
+ *     <li>a read under a wrong rkey fails with {@code IBV_WC_REM_ACCESS_ERR (10)} in its reason, and the chunk
+ *     is then delivered over the other path, as the worker retries it: the {@code local} transport, the one
+ *     other path on a single host;</li>
+ *     <li>the reader whose queue pair that error broke reconnects and reads the next chunk;</li>
+ *     <li>an RDMA WRITE into a registered region fails with {@code IBV_WC_REM_ACCESS_ERR (10)} and changes
+ *     nothing.</li>
+ * </ol>
+ * Prints {@code CHECK name: PASS|FAIL ...} lines; exit status 0 when all passed. With a number of passes, it
+ * then measures the transport alone: two readers (one queue pair each, as two workers), each with 8 chunk reads
+ * in flight, read the dataset once to warm up, then that many times without checksums, and it prints
+ * {@code RESULT transport_MBps=}.
+ * <pre>RdmaLabCheck DATASET_DIR DEVICE_ADDRESS [PASSES]</pre>
+ */
+public final class RdmaLabCheck
+{
+    private static final String REMOTE_ACCESS_ERROR = "IBV_WC_REM_ACCESS_ERR (10)";
+    private static final long OUTCOME_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
+    private static final int WRONG_KEY_BITS = 0x5a5a_5a00;
+    private static final int READERS = 2;
+    private static final int READS_PER_READER = 8;
+
+    private final Manifest manifest;
+    private final Consumer<String> out;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
+    private final Crc32c crc32c = new Crc32c();
+    private final ByteBuffer memory;
+    private final UnsafeBuffer destination;
+    private final Outcome outcome = new Outcome();
+    private RdmaRegionServer server;
+    private boolean passed = true;
+
+    private RdmaLabCheck(final Manifest manifest, final Consumer<String> out)
+    {
+        this.manifest = manifest;
+        this.out = out;
+        memory = BufferUtil.allocateDirectAligned(BitUtil.align(manifest.maxChunkLength(), 4096), 4096);
+        destination = new UnsafeBuffer(memory);
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        if (args.length < 2 || args.length > 3)
+        {
+            System.err.println("usage: RdmaLabCheck DATASET_DIR DEVICE_ADDRESS [PASSES]");
+            System.exit(64);
+        }
+        final Path directory = Path.of(args[0]);
+        final Manifest manifest = DatasetIndexer.loadOrIndex(directory, DatasetIndexer.DEFAULT_CHUNK_SIZE);
+        final int passes = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+        System.exit(run(directory, manifest, args[1], passes, System.out::println) ? 0 : 1);
+    }
+
+    /**
+     * @param passes times to read the dataset to measure the transport's throughput, 0 for no measurement.
+     * @return true when every check passed.
+     */
+    static boolean run(
+        final Path directory, final Manifest manifest, final String address, final int passes, final Consumer<String> out)
+        throws IOException
+    {
+        final RdmaCapability capability = RdmaCapability.probe(address);
+        if (!capability.isAvailable())
+        {
+            out.accept("CHECK rdma: FAIL " + capability.unavailableReason());
+            return false;
+        }
+        final RdmaLabCheck check = new RdmaLabCheck(manifest, out);
+        try (RdmaRegionServer server = new RdmaRegionServer(address, 0, check.clock,
+            ex -> out.accept("data server: " + ex.getMessage())))
+        {
+            check.server = server;
+            final ServerAdvertisement advertisement = advertise(server, directory, manifest);
+            check.run(capability, advertisement);
+            if (passes > 0)
+            {
+                check.measure(capability, advertisement, passes);
+            }
+        }
+        return check.passed;
+    }
+
+    private void run(final RdmaCapability capability, final ServerAdvertisement good) throws IOException
+    {
+        final int chunk = 0;
+        final int region = manifest.chunkShard(chunk);
+        final ServerAdvertisement.Region exported = good.region(region);
+        final int alias = manifest.shardCount();
+        final ServerAdvertisement faulty = copy(good)
+            .addRegion(new ServerAdvertisement.Region(region, exported.length(), exported.path(),
+                exported.rdmaAddress(), exported.rdmaKey() ^ WRONG_KEY_BITS))
+            .addRegion(new ServerAdvertisement.Region(alias, exported.length(), exported.path(),
+                exported.rdmaAddress(), exported.rdmaKey()));
+        out.accept(String.format("region %d: %d bytes registered at 0x%x, rkey 0x%x, served on %s",
+            region, exported.length(), exported.rdmaAddress(), exported.rdmaKey(), server.endpoint()));
+
+        try (RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 4, clock);
+            DataReader reader = transport.connect(good, memory);
+            DataReader wrongKey = transport.connect(faulty, memory);
+            DataReader local = new LocalTransport(good.hostId(), 1).connect(good, memory))
+        {
+            String failure = read(reader, region, chunk);
+            expect("rdma read", null == failure && crcMatches(chunk), "chunk " + chunk + " over rdma: " +
+                (null == failure ? "CRC32C " + crcText(chunk) : failure));
+
+            failure = read(wrongKey, region, chunk);
+            expect("wrong rkey", null != failure && failure.contains(REMOTE_ACCESS_ERROR),
+                "read with rkey 0x" + Integer.toHexString(exported.rdmaKey() ^ WRONG_KEY_BITS) + " -> " + failure);
+
+            failure = read(local, region, chunk);
+            expect("other path", null == failure && crcMatches(chunk), "chunk " + chunk + " then read over " +
+                local.kind().label() + ": " + (null == failure ? "CRC32C " + crcText(chunk) : failure));
+
+            failure = read(wrongKey, alias, chunk);
+            expect("reconnect", null == failure && crcMatches(chunk), "the reader the error broke, next read: " +
+                (null == failure ? "CRC32C " + crcText(chunk) : failure));
+        }
+
+        checkWriteRefused(capability, good, region, chunk);
+    }
+
+    /**
+     * Post an RDMA WRITE of the chunk's first page into the region through the reader's own code path,
+     * then read the chunk back.
+     */
+    private void checkWriteRefused(
+        final RdmaCapability capability, final ServerAdvertisement good, final int region, final int chunk)
+        throws IOException
+    {
+        destination.setMemory(0, destination.capacity(), (byte)0x5a);
+        final int length = Math.min(4096, manifest.chunkLength(chunk));
+        try (RdmaDevice device = RdmaDevice.open(new InetSocketAddress(capability.address(), 0)))
+        {
+            final IbvMr registration = device.register(memory, IbvMr.IBV_ACCESS_LOCAL_WRITE);
+            try (DataReader writer = new RdmaDataReader(device, registration, good, RdmaSettings.DEFAULTS, 1, clock,
+                IbvSendWR.IBV_WR_RDMA_WRITE))
+            {
+                final String failure = read(writer, region, chunk, length);
+                expect("write refused", null != failure && failure.contains(REMOTE_ACCESS_ERROR),
+                    "RDMA WRITE of " + length + " bytes into region " + region + " -> " + failure);
+            }
+            finally
+            {
+                registration.deregMr().execute().free();
+            }
+        }
+        try (RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 1, clock);
+            DataReader reader = transport.connect(good, memory))
+        {
+            final String failure = read(reader, region, chunk);
+            expect("region unchanged", null == failure && crcMatches(chunk), "chunk " + chunk + " read back: " +
+                (null == failure ? "CRC32C " + crcText(chunk) : failure));
+        }
+    }
+
+    /**
+     * Read every chunk {@code passes} times, as the workers of a feed would, but without checksums or
+     * consumers: what the transport alone moves. One pass first warms up.
+     */
+    private void measure(final RdmaCapability capability, final ServerAdvertisement good, final int passes)
+    {
+        final RdmaTransport[] transports = new RdmaTransport[READERS];
+        final DataReader[] readers = new DataReader[READERS];
+        try
+        {
+            final SpeedRun run = new SpeedRun();
+            for (int i = 0; i < READERS; i++)
+            {
+                transports[i] = new RdmaTransport(capability, RdmaSettings.DEFAULTS, READS_PER_READER, clock);
+                readers[i] = transports[i].connect(good, run.pool);
+            }
+            run.readEveryChunk(readers, 1);
+            final long startNs = clock.nanoTime();
+            final long bytes = run.readEveryChunk(readers, passes);
+            final double seconds = (clock.nanoTime() - startNs) / 1e9;
+            out.accept(String.format("transport alone: %d MiB in %.2f s over %d readers x %d chunk reads in flight " +
+                "(%d-byte rdma reads, %d per queue pair), no checksums", bytes >> 20, seconds, READERS,
+                READS_PER_READER, RdmaSettings.DEFAULT_READ_SIZE, RdmaSettings.DEFAULT_READS_PER_QUEUE_PAIR));
+            out.accept(String.format("RESULT transport_MBps=%.1f", bytes / seconds / 1e6));
+        }
+        finally
+        {
+            CloseHelper.closeAll(readers);
+            CloseHelper.closeAll(transports);
+        }
+    }
+
+    private String read(final DataReader reader, final int region, final int chunk)
+    {
+        return read(reader, region, chunk, manifest.chunkLength(chunk));
+    }
+
+    /**
+     * @return null when the read completed, else its failure.
+     */
+    private String read(final DataReader reader, final int region, final int chunk, final int length)
+    {
+        destination.setMemory(0, length, (byte)0);
+        outcome.reset();
+        if (!reader.read(1, region, manifest.chunkOffset(chunk), length, destination, 0))
+        {
+            return "the reader refused the read";
+        }
+        final long deadline = clock.nanoTime() + OUTCOME_TIMEOUT_NS;
+        while (!outcome.done && clock.nanoTime() - deadline < 0)
+        {
+            server.doWork();
+            reader.poll(outcome);
+            Thread.onSpinWait();
+        }
+        return outcome.done ? outcome.failure : "no outcome within " + TimeUnit.NANOSECONDS.toSeconds(OUTCOME_TIMEOUT_NS) + " s";
+    }
+
+    private boolean crcMatches(final int chunk)
+    {
+        return crc32c.compute(memory, 0, manifest.chunkLength(chunk)) == manifest.chunkCrc(chunk);
+    }
+
+    private String crcText(final int chunk)
+    {
+        final int crc = crc32c.compute(memory, 0, manifest.chunkLength(chunk));
+        return Integer.toHexString(crc) + (crc == manifest.chunkCrc(chunk) ? " matches the manifest" :
+            " != manifest's " + Integer.toHexString(manifest.chunkCrc(chunk)));
+    }
+
+    private void expect(final String name, final boolean held, final String detail)
+    {
+        passed &= held;
+        out.accept("CHECK " + name + ": " + (held ? "PASS " : "FAIL ") + detail);
+    }
+
+    private static ServerAdvertisement advertise(
+        final RdmaRegionServer server, final Path directory, final Manifest manifest)
+    {
+        final ServerAdvertisement advertisement = new ServerAdvertisement(1, manifest.datasetId(), "lab",
+            TransportKind.RDMA.addTo(TransportKind.LOCAL.addTo((byte)0)), "", server.endpoint());
+        for (int shard = 0; shard < manifest.shardCount(); shard++)
+        {
+            advertisement.addRegion(server.export(new ServerAdvertisement.Region(shard, manifest.shardLength(shard),
+                directory.resolve(manifest.shardPath(shard)).toAbsolutePath().toString(), 0, 0)));
+        }
+        return advertisement;
+    }
+
+    private static ServerAdvertisement copy(final ServerAdvertisement server)
+    {
+        final ServerAdvertisement copy = new ServerAdvertisement(server.serverId(), server.datasetId(), server.hostId(),
+            server.transports(), server.udpChannel(), server.rdmaEndpoint());
+        server.regions().values().forEach(copy::addRegion);
+        return copy;
+    }
+
+    /**
+     * Buffers for {@link #READERS} x {@link #READS_PER_READER} chunk reads, each buffer bound to one reader.
+     */
+    private final class SpeedRun implements ReadCompletionHandler
+    {
+        final int bufferLength = BitUtil.align(manifest.maxChunkLength(), 4096);
+        final ByteBuffer pool = BufferUtil.allocateDirectAligned(READERS * READS_PER_READER * bufferLength, 4096);
+        final UnsafeBuffer[] buffers = new UnsafeBuffer[READERS * READS_PER_READER];
+        final int[] free = new int[buffers.length];
+        int freeCount;
+        long completed;
+
+        SpeedRun()
+        {
+            for (int i = 0; i < buffers.length; i++)
+            {
+                buffers[i] = new UnsafeBuffer(pool, i * bufferLength, bufferLength);
+            }
+        }
+
+        /**
+         * @return bytes read.
+         */
+        long readEveryChunk(final DataReader[] readers, final int passes)
+        {
+            for (int i = 0; i < buffers.length; i++)
+            {
+                free[i] = i;
+            }
+            freeCount = buffers.length;
+            completed = 0;
+            final long reads = (long)manifest.chunkCount() * passes;
+            long issued = 0;
+            long bytes = 0;
+            while (completed < reads)
+            {
+                while (freeCount > 0 && issued < reads)
+                {
+                    final int chunk = (int)(issued % manifest.chunkCount());
+                    final int buffer = free[--freeCount];
+                    if (!readers[buffer % READERS].read(buffer, manifest.chunkShard(chunk), manifest.chunkOffset(chunk),
+                        manifest.chunkLength(chunk), buffers[buffer], 0))
+                    {
+                        freeCount++;
+                        break;
+                    }
+                    bytes += manifest.chunkLength(chunk);
+                    issued++;
+                }
+                server.doWork();
+                for (final DataReader reader : readers)
+                {
+                    reader.poll(this);
+                }
+            }
+            return bytes;
+        }
+
+        public void onReadComplete(final long readId)
+        {
+            free[freeCount++] = (int)readId;
+            completed++;
+        }
+
+        public void onReadFailed(final long readId, final String reason)
+        {
+            throw new IllegalStateException(reason);
+        }
+    }
+
+    private static final class Outcome implements ReadCompletionHandler
+    {
+        boolean done;
+        String failure;
+
+        void reset()
+        {
+            done = false;
+            failure = null;
+        }
+
+        public void onReadComplete(final long readId)
+        {
+            done = true;
+        }
+
+        public void onReadFailed(final long readId, final String reason)
+        {
+            done = true;
+            failure = reason;
+        }
+    }
+}
