@@ -9,6 +9,7 @@ import io.stoker.server.DataServerAgent;
 import io.stoker.server.DataServerContext;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.Chunk;
 import io.stoker.worker.SinkFactory;
@@ -40,7 +41,9 @@ public final class LocalCluster implements AutoCloseable
     private final CoordinatorAgent coordinator;
     private final DataServerAgent dataServer;
     private final JobClientAgent client;
+    private final LocalTransports transports;
     private final List<WorkerAgent<?>> workers = new ArrayList<>();
+    private final List<SinkFactory<?>> sinkFactories = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
@@ -64,16 +67,17 @@ public final class LocalCluster implements AutoCloseable
         connector = AeronConnector.connect(new AeronConnector.Context().errorHandler(errorHandler));
         try
         {
+            transports = new LocalTransports(settings.transport, settings.rdmaAddress, settings.verboseLogger);
             coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
                 .errorHandler(errorHandler)
                 .logger(settings.verboseLogger));
-            dataServer = new DataServerAgent(new DataServerContext()
+            dataServer = new DataServerAgent(transports.serve(new DataServerContext()
                 .aeron(connector.aeron())
                 .datasetDirectory(settings.datasetDirectory)
                 .manifest(settings.manifest)
                 .errorHandler(errorHandler)
-                .logger(settings.verboseLogger));
+                .logger(settings.verboseLogger)));
             client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
                     settings.manifest.datasetId()));
@@ -81,7 +85,7 @@ public final class LocalCluster implements AutoCloseable
 
             for (int rank = 0; rank < settings.workers; rank++)
             {
-                startWorker(settings.sinkFactory, rank, handlers.apply(rank), errorHandler);
+                startWorker(settings.sinkFactories.apply(rank), rank, handlers.apply(rank), errorHandler);
             }
         }
         catch (final RuntimeException ex)
@@ -97,13 +101,14 @@ public final class LocalCluster implements AutoCloseable
     private <C extends Chunk> void startWorker(
         final SinkFactory<C> sinkFactory, final int rank, final ChunkHandler handler, final ErrorHandler errorHandler)
     {
-        final WorkerAgent<C> worker = new WorkerAgent<>(new WorkerContext<>(sinkFactory)
+        final WorkerAgent<C> worker = new WorkerAgent<>(transports.read(new WorkerContext<>(sinkFactory)
             .aeron(connector.aeron())
             .rank(rank)
             .bufferCount(settings.bufferCount)
             .errorHandler(errorHandler)
-            .logger(settings.verboseLogger));
+            .logger(settings.verboseLogger)));
         workers.add(worker);
+        sinkFactories.add(sinkFactory);
         agents.add(new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs)));
     }
 
@@ -189,6 +194,15 @@ public final class LocalCluster implements AutoCloseable
     }
 
     /**
+     * @param rank a rank.
+     * @return where its chunks go.
+     */
+    public SinkFactory<?> sinkFactory(final int rank)
+    {
+        return sinkFactories.get(rank);
+    }
+
+    /**
      * @return the client connected to the embedded media driver.
      */
     public AeronConnector connector()
@@ -259,8 +273,10 @@ public final class LocalCluster implements AutoCloseable
         int epochs = 1;
         long seed;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
-        SinkFactory<?> sinkFactory = SinkFactory.HOST;
+        IntFunction<SinkFactory<?>> sinkFactories = rank -> SinkFactory.HOST;
         long stepNs;
+        TransportKind transport;
+        String rdmaAddress;
         Consumer<String> logger = System.err::println;
         Consumer<String> verboseLogger = line -> {};
 
@@ -299,12 +315,22 @@ public final class LocalCluster implements AutoCloseable
         }
 
         /**
-         * @param factory where chunks go: {@link SinkFactory#HOST} (the default) keeps them in host memory.
+         * @param factory where every rank's chunks go: {@link SinkFactory#HOST} (the default) keeps them in
+         *                host memory.
          * @return this.
          */
         public Settings sink(final SinkFactory<?> factory)
         {
-            this.sinkFactory = factory;
+            return sinks(rank -> factory);
+        }
+
+        /**
+         * @param factories where each rank's chunks go, e.g. a GPU sink on device {@code rank % devices}.
+         * @return this.
+         */
+        public Settings sinks(final IntFunction<SinkFactory<?>> factories)
+        {
+            this.sinkFactories = factories;
             return this;
         }
 
@@ -315,6 +341,28 @@ public final class LocalCluster implements AutoCloseable
         public Settings stepNs(final long nanos)
         {
             this.stepNs = nanos;
+            return this;
+        }
+
+        /**
+         * @param kind the only transport workers may use, or null (the default) for the best that reaches the
+         *             data server: same-host reads.
+         * @return this.
+         */
+        public Settings transport(final TransportKind kind)
+        {
+            this.transport = kind;
+            return this;
+        }
+
+        /**
+         * @param address IP address of the RDMA device to serve and read over, or null (the default) for the
+         *                first RDMA device's.
+         * @return this.
+         */
+        public Settings rdmaAddress(final String address)
+        {
+            this.rdmaAddress = address;
             return this;
         }
 

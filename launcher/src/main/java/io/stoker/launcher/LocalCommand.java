@@ -6,7 +6,11 @@ import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
+import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
+import io.stoker.worker.SinkFactory;
+import io.stoker.worker.gpu.Cuda;
+import io.stoker.worker.gpu.GpuSinkFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -17,6 +21,7 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.stream.Stream;
 
 /**
@@ -27,7 +32,7 @@ import java.util.stream.Stream;
     mixinStandardHelpOptions = true,
     description = {
         "Feed a dataset through a coordinator, a data server and N workers in this JVM (embedded media driver,",
-        "aeron:ipc control, local mapped-file reads), then print a summary.",
+        "aeron:ipc control, local mapped-file reads unless --transport says otherwise), then print a summary.",
         "Give --dataset DIR to feed an existing dataset, or --generate SIZE to make a synthetic one first." })
 final class LocalCommand implements Callable<Integer>
 {
@@ -63,6 +68,30 @@ final class LocalCommand implements Callable<Integer>
         description = "Buffers per worker, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
     int buffers;
 
+    @Option(names = "--transport", paramLabel = "local|rdma|udp",
+        description = "Make workers read only over this transport: local (mapped files), rdma (one-sided RDMA " +
+        "READs; needs libdisni and an RDMA device) or udp (loopback). Default: the best per server, local here.")
+    String transport;
+
+    @Option(names = "--rdma-address", paramLabel = "IP",
+        description = "Address of the RDMA device to serve and read over. Default: the first IPv4 address of the " +
+        "first RDMA device's network interface.")
+    String rdmaAddress;
+
+    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|gpu",
+        description = "Where chunks go: host (the pool's buffers themselves) or gpu (copied from pinned memory to " +
+        "device memory; needs a CUDA device). Default: ${DEFAULT-VALUE}.")
+    String sink;
+
+    @Option(names = "--device", paramLabel = "N",
+        description = "With --sink gpu: put every rank on CUDA device N (default: rank r on device r %% visible devices).")
+    Integer device;
+
+    @Option(names = "--verify-on-device",
+        description = "With --sink gpu: checksum every chunk on the device and compare with the host's checksum of " +
+        "the same bytes; the summary names the chunks that differ.")
+    boolean verifyOnDevice;
+
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
         description = "Each consumer holds each chunk this long before releasing it, as a training step would " +
         "(the summary's consumer wait then shows whether the feed keeps up). Default: ${DEFAULT-VALUE}.")
@@ -93,6 +122,7 @@ final class LocalCommand implements Callable<Integer>
             throw new IllegalArgumentException("--workers and --epochs must be at least 1, --buffers at least 2");
         }
         final int chunkSizeTarget = chunkSize(chunkSize);
+        final IntFunction<SinkFactory<?>> sinks = sinks();
         final boolean temporaryDataset = null != generate && null == dataset;
         final Path directory = null != dataset ? dataset : Files.createTempDirectory("stoker-dataset-");
         try
@@ -110,7 +140,7 @@ final class LocalCommand implements Callable<Integer>
             }
 
             final Manifest manifest = DatasetIndexer.loadOrIndex(directory, chunkSizeTarget);
-            return run(directory, manifest);
+            return run(directory, manifest, sinks);
         }
         finally
         {
@@ -121,13 +151,17 @@ final class LocalCommand implements Callable<Integer>
         }
     }
 
-    private int run(final Path directory, final Manifest manifest) throws Exception
+    private int run(final Path directory, final Manifest manifest, final IntFunction<SinkFactory<?>> sinks)
+        throws Exception
     {
         final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest)
             .workers(workers)
+            .sinks(sinks)
             .epochs(epochs)
             .seed(seed)
             .bufferCount(buffers)
+            .transport(null != transport ? TransportKind.fromLabel(transport) : null)
+            .rdmaAddress(rdmaAddress)
             .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
             .verboseLogger(verbose ? System.err::println : line -> {});
         final DeliveryLog[] logs = new DeliveryLog[workers];
@@ -152,7 +186,39 @@ final class LocalCommand implements Callable<Integer>
             RunReport.write(report, directory, summary, logs);
             System.out.println("report: " + report.toAbsolutePath());
         }
-        return summary.outcome() == JobOutcome.COMPLETE ? 0 : StokerCli.EXIT_INCOMPLETE;
+        return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?
+            0 : StokerCli.EXIT_INCOMPLETE;
+    }
+
+    /**
+     * Decided before any work, so {@code --sink gpu} without a device fails at once, in one line.
+     */
+    private IntFunction<SinkFactory<?>> sinks()
+    {
+        if ("host".equals(sink))
+        {
+            if (null != device || verifyOnDevice)
+            {
+                throw new IllegalArgumentException("--device and --verify-on-device need --sink gpu");
+            }
+            return rank -> SinkFactory.HOST;
+        }
+        if (!"gpu".equals(sink))
+        {
+            throw new IllegalArgumentException("--sink must be host or gpu, was " + sink);
+        }
+        final String reason = Cuda.unavailableReason();
+        if (null != reason)
+        {
+            throw new IllegalStateException("no CUDA device: " + reason);
+        }
+        final GpuSinkFactory[] factories = new GpuSinkFactory[workers];
+        for (int rank = 0; rank < workers; rank++)
+        {
+            factories[rank] = new GpuSinkFactory(null != device ? device : rank % Cuda.deviceCount())
+                .verifyOnDevice(verifyOnDevice);
+        }
+        return rank -> factories[rank];
     }
 
     static int chunkSize(final long size)

@@ -13,7 +13,9 @@ import java.nio.file.Path;
  * Writes a run's JSON report: enough to audit exactly-once delivery from the file alone.
  * <p>
  * {@code epochs[e].ranks[r].chunks} lists, in delivery order, every chunk rank r's consumer received
- * in epoch e, with its shard, offset, length, record count and the CRC32C of the delivered bytes.
+ * in epoch e, with its shard, offset, length, record count, the CRC32C of the delivered bytes and when it
+ * was delivered, in seconds after the run's first delivery (a steady-state feed rate is the bytes delivered
+ * between two of these times over their difference).
  */
 final class RunReport
 {
@@ -29,6 +31,7 @@ final class RunReport
         throws IOException
     {
         final Manifest manifest = summary.manifest();
+        final long firstDeliveryNs = firstDeliveryNs(logs, summary.epochs());
         try (JsonGenerator json = new JsonFactory().createGenerator(file.toFile(), JsonEncoding.UTF8))
         {
             json.useDefaultPrettyPrinter();
@@ -64,6 +67,11 @@ final class RunReport
             json.writeNumberField("readRetries", summary.readRetries());
             json.writeNumberField("duplicatesDropped", summary.duplicatesDropped());
             json.writeNumberField("chunksUnavailable", summary.unavailable());
+            json.writeObjectFieldStart("bytesRead");
+            json.writeNumberField("local", summary.bytesRead().local());
+            json.writeNumberField("rdma", summary.bytesRead().rdma());
+            json.writeNumberField("udp", summary.bytesRead().udp());
+            json.writeEndObject();
             json.writeEndObject();
 
             json.writeArrayFieldStart("ranks");
@@ -99,7 +107,7 @@ final class RunReport
                 json.writeArrayFieldStart("ranks");
                 for (int i = 0; i < logs.length; i++)
                 {
-                    writeRank(json, manifest, summary.ranks().get(i).rank(), logs[i].chunks(epoch), logs[i].crcs(epoch));
+                    writeRank(json, manifest, summary.ranks().get(i).rank(), logs[i], epoch, firstDeliveryNs);
                 }
                 json.writeEndArray();
                 json.writeEndObject();
@@ -110,10 +118,37 @@ final class RunReport
         }
     }
 
+    private static long firstDeliveryNs(final DeliveryLog[] logs, final int epochs)
+    {
+        long first = 0;
+        boolean found = false;
+        for (final DeliveryLog log : logs)
+        {
+            for (int epoch = 0; epoch < epochs; epoch++)
+            {
+                final long[] times = log.times(epoch);
+                if (times.length > 0 && (!found || times[0] - first < 0))
+                {
+                    first = times[0];
+                    found = true;
+                }
+            }
+        }
+        return first;
+    }
+
     private static void writeRank(
-        final JsonGenerator json, final Manifest manifest, final int rank, final int[] chunks, final int[] crcs)
+        final JsonGenerator json,
+        final Manifest manifest,
+        final int rank,
+        final DeliveryLog log,
+        final int epoch,
+        final long firstDeliveryNs)
         throws IOException
     {
+        final int[] chunks = log.chunks(epoch);
+        final int[] crcs = log.crcs(epoch);
+        final long[] times = log.times(epoch);
         json.writeStartObject();
         json.writeNumberField("rank", rank);
         json.writeArrayFieldStart("chunks");
@@ -127,6 +162,7 @@ final class RunReport
             json.writeNumberField("length", manifest.chunkLength(chunkId));
             json.writeNumberField("records", manifest.chunkRecordCount(chunkId));
             json.writeNumberField("crc32c", Integer.toUnsignedLong(crcs[i]));
+            json.writeNumberField("deliveredSeconds", (times[i] - firstDeliveryNs) / 1e9);
             json.writeEndObject();
         }
         json.writeEndArray();

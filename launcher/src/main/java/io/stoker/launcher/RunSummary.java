@@ -6,10 +6,14 @@ import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
+import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
+import io.stoker.worker.gpu.DeviceChecks;
+import io.stoker.worker.gpu.GpuSinkFactory;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.ToLongFunction;
 
 /**
  * The figures of a finished run, for the printed summary and the JSON report.
@@ -30,6 +34,7 @@ import java.util.List;
  * @param duplicatesDropped assignments of chunks already delivered.
  * @param unavailable       chunks no server could deliver.
  * @param errors            errors logged.
+ * @param bytesRead         bytes read over each transport, by all ranks.
  */
 public record RunSummary(
     String mode,
@@ -47,16 +52,51 @@ public record RunSummary(
     long readRetries,
     long duplicatesDropped,
     long unavailable,
-    long errors)
+    long errors,
+    BytesRead bytesRead)
 {
+    private static final String HOST_SINK = "host memory";
+
     /**
      * One rank's share of a run.
      *
-     * @param transports   transports the rank read over.
-     * @param consumerWaitNs time its consumer waited for data after the first chunk.
+     * @param transports       transports the rank read over.
+     * @param consumerWaitNs   time its consumer waited for data after the first chunk.
+     * @param sink             where its chunks went: "host memory", or a GPU.
+     * @param matchedOnDevice  chunks whose checksum on the device matched the host's; -1 when not verified.
+     * @param deviceMismatches chunk ids whose checksum on the device differed from the host's.
      */
-    public record RankFigures(int rank, long bytes, long chunks, String transports, long consumerWaitNs)
+    public record RankFigures(
+        int rank,
+        long bytes,
+        long chunks,
+        String transports,
+        long consumerWaitNs,
+        String sink,
+        long matchedOnDevice,
+        List<Integer> deviceMismatches)
     {
+        /**
+         * A rank whose chunks stayed in host memory.
+         */
+        public RankFigures(final int rank, final long bytes, final long chunks, final String transports,
+            final long consumerWaitNs)
+        {
+            this(rank, bytes, chunks, transports, consumerWaitNs, HOST_SINK, -1, List.of());
+        }
+    }
+
+    /**
+     * Bytes read over each transport, retried and failed-checksum reads included: with one transport
+     * forced and nothing retried, the transport's figure is the dataset's bytes times the epochs.
+     */
+    public record BytesRead(long local, long rdma, long udp)
+    {
+        static BytesRead of(final ToLongFunction<CounterType> counters)
+        {
+            return new BytesRead(counters.applyAsLong(CounterType.BYTES_READ_LOCAL),
+                counters.applyAsLong(CounterType.BYTES_READ_RDMA), counters.applyAsLong(CounterType.BYTES_READ_UDP));
+        }
     }
 
     static RunSummary of(final LocalCluster cluster, final boolean completed)
@@ -65,12 +105,18 @@ public record RunSummary(
         for (int rank = 0; rank < cluster.workers().size(); rank++)
         {
             final WorkerAgent<?> worker = cluster.workers().get(rank);
+            final SinkFactory<?> sink = cluster.sinkFactory(rank);
+            final GpuSinkFactory gpu = sink instanceof GpuSinkFactory ? (GpuSinkFactory)sink : null;
+            final boolean verified = null != gpu && gpu.verifiesOnDevice();
             ranks.add(new RankFigures(
                 rank,
                 cluster.workerCounter(rank, CounterType.BYTES_DELIVERED),
                 cluster.workerCounter(rank, CounterType.CHUNKS_DELIVERED),
                 TransportKind.describe(worker.transportsInUse()),
-                cluster.workerCounter(rank, CounterType.CONSUMER_WAIT_NS)));
+                cluster.workerCounter(rank, CounterType.CONSUMER_WAIT_NS),
+                null != gpu ? gpu.description() : HOST_SINK,
+                verified ? gpu.checks().matched() : -1,
+                verified ? gpu.checks().mismatches().stream().map(DeviceChecks.Mismatch::chunkId).toList() : List.of()));
         }
         final LocalCluster.Settings settings = cluster.settings();
         return new RunSummary(
@@ -89,7 +135,8 @@ public record RunSummary(
             cluster.workerTotal(CounterType.READ_RETRIES),
             cluster.workerTotal(CounterType.DUPLICATES_DROPPED),
             cluster.workerTotal(CounterType.CHUNKS_UNAVAILABLE),
-            cluster.errorCount());
+            cluster.errorCount(),
+            BytesRead.of(cluster::workerTotal));
     }
 
     public long bytes()
@@ -100,6 +147,14 @@ public record RunSummary(
     public long chunks()
     {
         return ranks.stream().mapToLong(RankFigures::chunks).sum();
+    }
+
+    /**
+     * @return chunks whose checksum on the device differed from the host's, over all ranks.
+     */
+    public long deviceMismatches()
+    {
+        return ranks.stream().mapToLong(rank -> rank.deviceMismatches().size()).sum();
     }
 
     public double seconds()
@@ -137,10 +192,19 @@ public record RunSummary(
         final long totalBytes = Math.max(1, bytes());
         for (final RankFigures rank : ranks)
         {
-            sb.append(String.format("  rank %d: %s (%.1f%%) in %d chunks over %s; consumer waited %.1f ms (%.2f%%)%n",
+            sb.append(String.format(
+                "  rank %d: %s (%.1f%%) in %d chunks over %s to %s; consumer waited %.1f ms (%.2f%%)%n",
                 rank.rank(), Sizes.format(rank.bytes()), 100.0 * rank.bytes() / totalBytes, rank.chunks(),
-                rank.transports(), rank.consumerWaitNs() / 1e6, 100.0 * rank.consumerWaitNs() / elapsedNs));
+                rank.transports(), rank.sink(), rank.consumerWaitNs() / 1e6, 100.0 * rank.consumerWaitNs() / elapsedNs));
+            if (rank.matchedOnDevice() >= 0)
+            {
+                sb.append(String.format("  rank %d checksums on the device: %d matched, %d differed%s%n",
+                    rank.rank(), rank.matchedOnDevice(), rank.deviceMismatches().size(),
+                    rank.deviceMismatches().isEmpty() ? "" : ": chunks " + rank.deviceMismatches()));
+            }
         }
+        sb.append(String.format("read over local %s, rdma %s, udp %s%n",
+            Sizes.format(bytesRead.local()), Sizes.format(bytesRead.rdma()), Sizes.format(bytesRead.udp())));
         sb.append(String.format("checksum failures %d, read retries %d, duplicates dropped %d, chunks unavailable %d%n",
             checksumFailures, readRetries, duplicatesDropped, unavailable));
         for (final JobClientAgent.EpochResult epoch : epochResults)

@@ -141,7 +141,8 @@ final class WorkerCommand implements Callable<Integer>
             worker.counters().get(CounterType.READ_RETRIES).get(),
             worker.counters().get(CounterType.DUPLICATES_DROPPED).get(),
             worker.counters().get(CounterType.CHUNKS_UNAVAILABLE).get(),
-            worker.counters().get(CounterType.ERRORS).get());
+            worker.counters().get(CounterType.ERRORS).get(),
+            RunSummary.BytesRead.of(type -> worker.counters().get(type).get()));
         if (null == summary.manifest())
         {
             System.out.println("stoker worker rank " + rank + ": no job started");
