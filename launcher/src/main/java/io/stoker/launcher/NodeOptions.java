@@ -4,6 +4,7 @@ import io.stoker.transport.AeronConnector;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.TransportDefaults;
 import io.stoker.transport.control.JobToken;
+import io.stoker.transport.rdma.RdmaCapability;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -31,6 +32,11 @@ final class NodeOptions
         description = "This machine's id: processes with the same id read each other's files directly. " +
         "Default: /etc/machine-id, else the host name.")
     String hostId;
+
+    @Option(names = "--rdma-address", paramLabel = "IP",
+        description = "Address of the RDMA device to use. Default: the first IPv4 address of the first RDMA " +
+        "device's network interface; without a device or libdisni, RDMA is not used (one line says why).")
+    String rdmaAddress;
 
     @Option(names = "--mtu", defaultValue = "" + TransportDefaults.MTU_LENGTH, paramLabel = "BYTES",
         description = "MTU of UDP publications of the embedded driver. Default: ${DEFAULT-VALUE}.")
@@ -74,6 +80,22 @@ final class NodeOptions
             .udpTermLength(termLength)
             .socketBufferLength(socketBuffer)
             .errorHandler(ex -> System.err.println("stoker " + role + ": aeron: " + ex));
+    }
+
+    /**
+     * Probe RDMA once for this process.
+     *
+     * @param owner names the process in the one line printed when RDMA cannot be used.
+     * @return the capability, available or not.
+     */
+    RdmaCapability rdma(final String owner)
+    {
+        final RdmaCapability rdma = RdmaCapability.probe(rdmaAddress);
+        if (!rdma.isAvailable())
+        {
+            System.out.println(owner + ": rdma not used: " + rdma.unavailableReason());
+        }
+        return rdma;
     }
 
     JobToken token()

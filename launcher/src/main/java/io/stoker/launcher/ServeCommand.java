@@ -7,6 +7,8 @@ import io.stoker.server.DataServerContext;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
+import io.stoker.transport.rdma.RdmaCapability;
+import io.stoker.transport.rdma.RdmaRegionServer;
 import io.stoker.transport.udp.UdpRegionServer;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
@@ -27,7 +29,7 @@ import java.util.concurrent.TimeUnit;
     name = "serve",
     mixinStandardHelpOptions = true,
     description = "Run a data server: send the dataset's manifest to the coordinator, export its shard files as " +
-        "regions (mapped files for same-host workers, UDP reads for others) until interrupted. Several servers of " +
+        "regions (mapped files for same-host workers, RDMA where there is a device, UDP reads) until interrupted. Several servers of " +
         "the same dataset are replicas.")
 final class ServeCommand implements Callable<Integer>
 {
@@ -49,6 +51,10 @@ final class ServeCommand implements Callable<Integer>
     @Option(names = "--connection-timeout", defaultValue = "10000", paramLabel = "MS",
         description = "Drop a worker's data connection unreachable this long. Default: ${DEFAULT-VALUE}.")
     long connectionTimeoutMs;
+
+    @Option(names = "--rdma-port", defaultValue = "0", paramLabel = "PORT",
+        description = "Port of the RDMA endpoint on the RDMA device's address; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+    int rdmaPort;
 
     @Mixin
     NodeOptions node;
@@ -76,6 +82,11 @@ final class ServeCommand implements Callable<Integer>
                 SystemNanoClock.INSTANCE, TimeUnit.MILLISECONDS.toNanos(connectionTimeoutMs),
                 c.counters().get(CounterType.BYTES_SERVED), c.counters().get(CounterType.READ_REQUESTS_SERVED),
                 c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
+            final RdmaCapability rdma = node.rdma("stoker serve");
+            if (rdma.isAvailable())
+            {
+                ctx.addRegionServer(c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.nanoClock(), c.errorHandler()));
+            }
             final DataServerAgent server = new DataServerAgent(ctx);
             try (AgentRunner ignored = Runners.start(server, errorHandler))
             {

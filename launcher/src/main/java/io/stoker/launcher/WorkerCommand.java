@@ -2,6 +2,9 @@ package io.stoker.launcher;
 
 import io.stoker.codecs.JobOutcome;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.rdma.RdmaCapability;
+import io.stoker.transport.rdma.RdmaSettings;
+import io.stoker.transport.rdma.RdmaTransport;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.EmbeddedWorker;
 import io.stoker.worker.HostChunk;
@@ -20,6 +23,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * {@code stoker worker}: one rank's worker agent with a host consumer, until its job ends.
@@ -28,7 +32,8 @@ import java.util.concurrent.TimeUnit;
     name = "worker",
     mixinStandardHelpOptions = true,
     description = "Run one rank's worker agent: join the coordinator, read the rank's chunks of every epoch into " +
-        "its buffers (mapped files on the same host, else UDP), check every CRC32C, hand the chunks to a host " +
+        "its buffers (mapped files on the same host, RDMA where both sides have it, else UDP), check every " +
+        "CRC32C, hand the chunks to a host " +
         "consumer and acknowledge them. Exits when the job ends: 0 when it was complete.")
 final class WorkerCommand implements Callable<Integer>
 {
@@ -104,6 +109,7 @@ final class WorkerCommand implements Callable<Integer>
                 .transport(null != transport ? TransportKind.fromLabel(transport) : null)
                 .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
                 .driver(node.driver("worker-" + rank))
+                .transports(rdmaTransport(node.rdma(owner)))
                 .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
                 .logger(line -> System.out.println("stoker " + line))))
         {
@@ -117,6 +123,17 @@ final class WorkerCommand implements Callable<Integer>
             }
             return finish(worker.agent(), log, System.nanoTime() - startNs);
         }
+    }
+
+    private static Consumer<WorkerContext<?>> rdmaTransport(final RdmaCapability rdma)
+    {
+        return ctx ->
+        {
+            if (rdma.isAvailable())
+            {
+                ctx.addTransport(c -> new RdmaTransport(rdma, RdmaSettings.DEFAULTS, c.readsInFlight(), c.nanoClock()));
+            }
+        };
     }
 
     private int finish(final WorkerAgent<HostChunk> worker, final DeliveryLog log, final long elapsedNs)
