@@ -109,7 +109,8 @@ public final class LocalCluster implements AutoCloseable
             .logger(settings.verboseLogger)));
         workers.add(worker);
         sinkFactories.add(sinkFactory);
-        agents.add(new CompositeAgent(worker, new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs)));
+        // The consumer first: what it releases is the buffer the worker's next local read copies into.
+        agents.add(new CompositeAgent(new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs), worker));
     }
 
     /**

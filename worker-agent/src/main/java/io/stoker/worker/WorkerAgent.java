@@ -248,10 +248,12 @@ public final class WorkerAgent<C extends Chunk>
         work += adapter.poll(FRAGMENT_LIMIT);
         if (null != sink)
         {
+            // Buffers come back first and reads go out before completions are polled: a read a local
+            // reader completes in this very cycle lands in the buffer the consumer gave back last.
             work += sink.doWork(this);
+            work += issueReads();
             work += directory.poll(this);
             work += deliverInOrder();
-            work += issueReads();
             readsInFlight.setOrdered(directory.inFlight());
             if (session.isRegistered() && acks.flush(session.outbox(), session.memberId(), jobId))
             {

@@ -64,7 +64,7 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext(final SinkFactory<C> sinkFactory)
     {
         this.sinkFactory = sinkFactory;
-        transportFactories.add(ctx -> new LocalTransport(ctx.hostId(), ctx.readsInFlight()));
+        transportFactories.add(ctx -> new LocalTransport(ctx.hostId()));
     }
 
     /**

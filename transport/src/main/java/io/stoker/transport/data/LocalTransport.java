@@ -7,17 +7,21 @@ import java.nio.ByteBuffer;
  */
 public final class LocalTransport implements DataTransport
 {
+    /**
+     * Reads a local reader accepts at once. Its copies are synchronous, so more in flight would overlap
+     * nothing: it would only spread each duty cycle's copies over more of the pool's buffers, out of
+     * the CPU's cache (measured: a third of the feed's throughput).
+     */
+    public static final int READS_IN_FLIGHT = 1;
+
     private final String hostId;
-    private final int maxReadsInFlight;
 
     /**
-     * @param hostId           this host's id; servers advertising the same id are local.
-     * @param maxReadsInFlight reads each reader accepts before pushing back.
+     * @param hostId this host's id; servers advertising the same id are local.
      */
-    public LocalTransport(final String hostId, final int maxReadsInFlight)
+    public LocalTransport(final String hostId)
     {
         this.hostId = hostId;
-        this.maxReadsInFlight = maxReadsInFlight;
     }
 
     public TransportKind kind()
@@ -40,7 +44,7 @@ public final class LocalTransport implements DataTransport
 
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
-        return new LocalDataReader(server, maxReadsInFlight);
+        return new LocalDataReader(server, READS_IN_FLIGHT);
     }
 
     public void close()

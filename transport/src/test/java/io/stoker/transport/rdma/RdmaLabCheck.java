@@ -128,7 +128,7 @@ public final class RdmaLabCheck
         try (RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 4, clock);
             DataReader reader = transport.connect(good, memory);
             DataReader wrongKey = transport.connect(faulty, memory);
-            DataReader local = new LocalTransport(good.hostId(), 1).connect(good, memory))
+            DataReader local = new LocalTransport(good.hostId()).connect(good, memory))
         {
             String failure = read(reader, region, chunk);
             expect("rdma read", null == failure && crcMatches(chunk), "chunk " + chunk + " over rdma: " +
