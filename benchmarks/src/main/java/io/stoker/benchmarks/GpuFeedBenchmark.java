@@ -1,9 +1,7 @@
 package io.stoker.benchmarks;
 
-import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.Sizes;
 import io.stoker.launcher.LocalCluster;
-import io.stoker.transport.status.CounterType;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.gpu.Cuda;
 import io.stoker.worker.gpu.CudaDevice;
@@ -12,7 +10,6 @@ import jcuda.driver.JCudaDriver;
 
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The GPU hand-off end to end, in one run on one GPU: the raw ceiling (pinned {@code cuMemcpyHtoDAsync}
@@ -93,33 +90,18 @@ public final class GpuFeedBenchmark
             .epochs(epochs)
             .sink(sink)
             .stepNs(stepNs);
-        final AtomicLong firstNs = new AtomicLong();
-        final AtomicLong lastNs = new AtomicLong();
-        try (LocalCluster cluster = new LocalCluster(settings, rank -> (r, chunk) ->
+        final TimedFeed timed = TimedFeed.run(settings);
+        final long windowNs = timed.windowNs() + stepNs;
+        long worstWaitNs = 0;
+        for (final long waitNs : timed.consumerWaitNs())
         {
-            final long now = System.nanoTime();
-            firstNs.compareAndSet(0, now);
-            lastNs.accumulateAndGet(now, Math::max);
-        }))
-        {
-            if (!cluster.awaitCompletion(TimeUnit.MINUTES.toNanos(10), () -> {}) ||
-                cluster.outcome() != JobOutcome.COMPLETE)
-            {
-                throw new IllegalStateException("the GPU feed did not complete: " + cluster.failure());
-            }
-            final long windowNs = lastNs.get() - firstNs.get() + stepNs;
-            long worstWaitNs = 0;
-            for (int rank = 0; rank < workers; rank++)
-            {
-                worstWaitNs = Math.max(worstWaitNs, cluster.workerCounter(rank, CounterType.CONSUMER_WAIT_NS));
-            }
-            final Feed feed = new Feed(cluster.workerTotal(CounterType.BYTES_DELIVERED) / (windowNs / 1e9),
-                100.0 * worstWaitNs / windowNs);
-            System.out.printf("stoker local --sink gpu%s: %.2f GB/s, consumer waited %.2f%%%n",
-                stepNs > 0 ? " --step-time " + TimeUnit.NANOSECONDS.toMicros(stepNs) : "",
-                feed.bytesPerSecond / 1e9, feed.waitPercent);
-            return feed;
+            worstWaitNs = Math.max(worstWaitNs, waitNs);
         }
+        final Feed feed = new Feed(timed.bytes() / (windowNs / 1e9), 100.0 * worstWaitNs / windowNs);
+        System.out.printf("stoker local --sink gpu%s: %.2f GB/s, consumer waited %.2f%%%n",
+            stepNs > 0 ? " --step-time " + TimeUnit.NANOSECONDS.toMicros(stepNs) : "",
+            feed.bytesPerSecond / 1e9, feed.waitPercent);
+        return feed;
     }
 
     private static String verdict(final boolean met)

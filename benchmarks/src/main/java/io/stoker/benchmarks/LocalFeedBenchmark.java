@@ -1,13 +1,10 @@
 package io.stoker.benchmarks;
 
-import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.Sizes;
 import io.stoker.launcher.LocalCluster;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code stoker local} against the machine's own copy ceiling, in the same run, on the same bytes:
@@ -56,26 +53,11 @@ public final class LocalFeedBenchmark
 
     private static double feed(final BenchDataset dataset, final int workers, final int epochs) throws Exception
     {
-        final LocalCluster.Settings settings = new LocalCluster.Settings(dataset.directory, dataset.manifest)
+        final TimedFeed feed = TimedFeed.run(new LocalCluster.Settings(dataset.directory, dataset.manifest)
             .workers(workers)
-            .epochs(epochs);
-        final AtomicLong firstNs = new AtomicLong();
-        final AtomicLong lastNs = new AtomicLong();
-        try (LocalCluster cluster = new LocalCluster(settings, rank -> (r, chunk) ->
-        {
-            final long now = System.nanoTime();
-            firstNs.compareAndSet(0, now);
-            lastNs.accumulateAndGet(now, Math::max);
-        }))
-        {
-            if (!cluster.awaitCompletion(TimeUnit.MINUTES.toNanos(10), () -> {}) ||
-                cluster.outcome() != JobOutcome.COMPLETE)
-            {
-                throw new IllegalStateException("the local feed did not complete: " + cluster.failure());
-            }
-            startupNs = cluster.elapsedNs() - (lastNs.get() - firstNs.get());
-            return dataset.manifest.totalBytes() * (double)epochs / ((lastNs.get() - firstNs.get()) / 1e9);
-        }
+            .epochs(epochs));
+        startupNs = feed.startupNs();
+        return feed.bytesPerSecond();
     }
 
     static String arg(final String[] args, final int index, final String defaultValue)

@@ -1,6 +1,5 @@
 package io.stoker.worker;
 
-import io.stoker.dataset.RecordTable;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -10,19 +9,12 @@ import java.nio.ByteBuffer;
 /**
  * A chunk delivered in host memory: the worker's pool buffer itself, no copy.
  */
-public final class HostChunk implements Chunk
+public final class HostChunk extends DeliveredChunk<HostChunk>
 {
     private final int bufferIndex;
     private final UnsafeBuffer poolBuffer;
     private final ByteBuffer poolByteBuffer;
     private final UnsafeBuffer view = new UnsafeBuffer(0, 0);
-    private final RecordTable records = new RecordTable();
-    private final OneToOneConcurrentArrayQueue<HostChunk> released;
-    private volatile boolean held;
-    private int epoch;
-    private int chunkId;
-    private int length;
-    private int crc;
 
     HostChunk(
         final int bufferIndex,
@@ -30,21 +22,17 @@ public final class HostChunk implements Chunk
         final ByteBuffer poolByteBuffer,
         final OneToOneConcurrentArrayQueue<HostChunk> released)
     {
+        super(released);
         this.bufferIndex = bufferIndex;
         this.poolBuffer = poolBuffer;
         this.poolByteBuffer = poolByteBuffer;
-        this.released = released;
     }
 
     HostChunk set(final int epoch, final int chunkId, final int length, final int crc)
     {
-        this.epoch = epoch;
-        this.chunkId = chunkId;
-        this.length = length;
-        this.crc = crc;
         view.wrap(poolBuffer, 0, length);
         poolByteBuffer.clear().limit(length);
-        held = true;
+        deliver(epoch, chunkId, length, crc);
         return this;
     }
 
@@ -64,39 +52,9 @@ public final class HostChunk implements Chunk
         return poolByteBuffer;
     }
 
-    public int epoch()
+    protected HostChunk self()
     {
-        return epoch;
-    }
-
-    public int chunkId()
-    {
-        return chunkId;
-    }
-
-    public int length()
-    {
-        return length;
-    }
-
-    public int crc()
-    {
-        return crc;
-    }
-
-    public RecordTable records()
-    {
-        return records;
-    }
-
-    public void release()
-    {
-        if (!held)
-        {
-            throw new IllegalStateException("chunk " + chunkId + " of epoch " + epoch + " was already released");
-        }
-        held = false;
-        released.offer(this);
+        return this;
     }
 
     int bufferIndex()

@@ -1,7 +1,6 @@
 package io.stoker.worker.gpu;
 
-import io.stoker.dataset.RecordTable;
-import io.stoker.worker.Chunk;
+import io.stoker.worker.DeliveredChunk;
 import jcuda.driver.CUdeviceptr;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
@@ -13,19 +12,12 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * {@link #release()} hands the slot back and the next copy overwrites it, so release only once the
  * device work that reads the slot has finished (e.g. after synchronizing the stream it ran on).
  */
-public final class DeviceChunk implements Chunk
+public final class DeviceChunk extends DeliveredChunk<DeviceChunk>
 {
     private final int slot;
     private final int deviceId;
     private final CUdeviceptr pointer;
     private final long address;
-    private final RecordTable records = new RecordTable();
-    private final OneToOneConcurrentArrayQueue<DeviceChunk> released;
-    private volatile boolean held;
-    private int epoch;
-    private int chunkId;
-    private int length;
-    private int crc;
 
     DeviceChunk(
         final int slot,
@@ -34,20 +26,16 @@ public final class DeviceChunk implements Chunk
         final long address,
         final OneToOneConcurrentArrayQueue<DeviceChunk> released)
     {
+        super(released);
         this.slot = slot;
         this.deviceId = deviceId;
         this.pointer = pointer;
         this.address = address;
-        this.released = released;
     }
 
     DeviceChunk set(final int epoch, final int chunkId, final int length, final int crc)
     {
-        this.epoch = epoch;
-        this.chunkId = chunkId;
-        this.length = length;
-        this.crc = crc;
-        held = true;
+        deliver(epoch, chunkId, length, crc);
         return this;
     }
 
@@ -75,42 +63,9 @@ public final class DeviceChunk implements Chunk
         return deviceId;
     }
 
-    public int epoch()
+    protected DeviceChunk self()
     {
-        return epoch;
-    }
-
-    public int chunkId()
-    {
-        return chunkId;
-    }
-
-    public int length()
-    {
-        return length;
-    }
-
-    /**
-     * @return the CRC32C of the bytes, checked on the host before the copy.
-     */
-    public int crc()
-    {
-        return crc;
-    }
-
-    public RecordTable records()
-    {
-        return records;
-    }
-
-    public void release()
-    {
-        if (!held)
-        {
-            throw new IllegalStateException("chunk " + chunkId + " of epoch " + epoch + " was already released");
-        }
-        held = false;
-        released.offer(this);
+        return this;
     }
 
     int slot()
