@@ -141,14 +141,6 @@ public final class AeronConnector implements AutoCloseable
         return null != aeron.conductorAgentInvoker();
     }
 
-    /**
-     * @return true when this connector started the media driver itself.
-     */
-    public boolean isDriverEmbedded()
-    {
-        return null != driver;
-    }
-
     public void close()
     {
         CloseHelper.closeAll(aeron, driver);

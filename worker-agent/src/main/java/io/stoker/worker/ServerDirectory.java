@@ -206,21 +206,6 @@ final class ServerDirectory implements AutoCloseable
     }
 
     /**
-     * @return e.g. "server 2: local, server 3: udp": each server's first choice, for the run summary.
-     */
-    String describe()
-    {
-        final StringBuilder sb = new StringBuilder();
-        for (final ServerLink link : servers)
-        {
-            final DataReader best = link.best();
-            sb.append(sb.length() > 0 ? ", " : "").append("server ").append(link.advertisement.serverId())
-                .append(": ").append(null != best ? best.kind().label() : "unreachable");
-        }
-        return sb.toString();
-    }
-
-    /**
      * @return each server's first-choice transport, as a {@link TransportKind} set.
      */
     byte transportsInUse()

@@ -205,14 +205,6 @@ public final class WorkerAgent<C extends Chunk>
     }
 
     /**
-     * @return how the worker reaches each data server, e.g. "server 2: local".
-     */
-    public String transportSummary()
-    {
-        return directory.describe();
-    }
-
-    /**
      * @return the transports this worker reads over, as a {@link TransportKind} set.
      */
     public byte transportsInUse()

@@ -106,23 +106,6 @@ public final class MappedRegion implements AutoCloseable
         }
     }
 
-    /**
-     * @param segment index of a segment.
-     * @return the mapping of that segment, for transports that register it (RDMA).
-     */
-    public MappedByteBuffer segment(final int segment)
-    {
-        return mappings[segment];
-    }
-
-    /**
-     * @return how many segments map the file.
-     */
-    public int segmentCount()
-    {
-        return mappings.length;
-    }
-
     public void close()
     {
         for (final MappedByteBuffer mapping : mappings)

@@ -47,14 +47,6 @@ public final class StatusCounters implements AutoCloseable
         return counter;
     }
 
-    /**
-     * @return who the counters belong to.
-     */
-    public String owner()
-    {
-        return owner;
-    }
-
     public void close()
     {
         CloseHelper.closeAll(counters.values());
