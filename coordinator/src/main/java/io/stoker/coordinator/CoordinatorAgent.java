@@ -124,8 +124,8 @@ public final class CoordinatorAgent implements Agent, ControlListener
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
-        int work = adapter.poll(FRAGMENT_LIMIT);
-        work += serviceMembers();
+        final int fragments = adapter.poll(FRAGMENT_LIMIT);
+        int work = fragments + serviceMembers(fragments < FRAGMENT_LIMIT);
         if (!refusals.isEmpty())
         {
             work += serviceRefusals();
@@ -211,13 +211,12 @@ public final class CoordinatorAgent implements Agent, ControlListener
         membersCounter.setOrdered(members.size());
     }
 
+    /**
+     * Renews the sender's lease, as every message from a registered member does.
+     */
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId());
-        if (null != member)
-        {
-            member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
-        }
+        sender(sessionId, decoder.memberId(), decoder.sbeTemplateId());
     }
 
     public void onRegionAdvertisement(
@@ -430,7 +429,10 @@ public final class CoordinatorAgent implements Agent, ControlListener
             ErrorCode.AUTHENTICATION_FAILED, "wrong job token from " + member.describe() + " on " + member.hostId);
     }
 
-    private int serviceMembers()
+    /**
+     * @param checkLeases false while messages are backed up: a member's heartbeat may be among them.
+     */
+    private int serviceMembers(final boolean checkLeases)
     {
         int work = 0;
         for (int i = 0, size = members.size(); i < size; i++)
@@ -479,7 +481,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
             {
                 work += member.outbox.drain();
             }
-            if (nowNs - member.leaseDeadlineNs > 0)
+            if (checkLeases && nowNs - member.leaseDeadlineNs > 0)
             {
                 expired.add(member);
             }
@@ -838,6 +840,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
                 "member " + memberId + " is not registered on this session");
             return null;
         }
+        member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
         return member;
     }
 

@@ -81,8 +81,9 @@ public final class JobClientAgent implements Agent, ControlListener
 
     public int doWork()
     {
-        int work = session.doWork(clock.nanoTime());
-        work += adapter.poll(FRAGMENT_LIMIT);
+        final long nowNs = clock.nanoTime();
+        int work = session.doWork(nowNs);
+        work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         if (session.isRegistered() && Aeron.NULL_VALUE == submitCorrelationId)
         {
             submitCorrelationId = aeron.nextCorrelationId();

@@ -88,7 +88,7 @@ public final class DataServerAgent implements Agent, ControlListener
     {
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
-        work += adapter.poll(FRAGMENT_LIMIT);
+        work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         for (int i = 0, size = regionServers.size(); i < size; i++)
         {
             work += regionServers.get(i).doWork();

@@ -25,6 +25,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
@@ -36,6 +37,13 @@ import java.util.function.IntFunction;
  */
 public final class LocalCluster implements AutoCloseable
 {
+    /**
+     * In one JVM no member can die alone, so a lease only has to outlast the longest stall of a slow
+     * machine (an emulated one, a JIT storm): a member that misses it is treated as dead and its
+     * chunks go to the others, which is work done twice.
+     */
+    static final long LEASE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+
     private final Settings settings;
     private final AeronConnector connector;
     private final CoordinatorAgent coordinator;
@@ -70,6 +78,7 @@ public final class LocalCluster implements AutoCloseable
             transports = new LocalTransports(settings.transport, settings.rdmaAddress, settings.verboseLogger);
             coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
+                .leaseTimeoutNs(LEASE_TIMEOUT_NS)
                 .errorHandler(errorHandler)
                 .logger(settings.verboseLogger));
             dataServer = new DataServerAgent(transports.serve(new DataServerContext()

@@ -237,7 +237,7 @@ public final class WorkerAgent<C extends Chunk>
     {
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
-        work += adapter.poll(FRAGMENT_LIMIT);
+        work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         if (null != sink)
         {
             // Buffers come back first and reads go out before completions are polled: a read a local
@@ -487,7 +487,19 @@ public final class WorkerAgent<C extends Chunk>
     {
         ledger.release(epoch, chunkId);
         resumePoint.release(epoch, chunkId);
-        acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, crc);
+        acknowledge(epoch, chunkId, crc);
+    }
+
+    /**
+     * Unregistered, nothing is sent: the chunk is in the ledger as released, and a worker acknowledges
+     * every released chunk of the open epochs again when it registers.
+     */
+    private void acknowledge(final int epoch, final int chunkId, final int crc)
+    {
+        if (session.isRegistered())
+        {
+            acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, crc);
+        }
     }
 
     private void onReaderClosed(final DataReader reader)
@@ -547,7 +559,7 @@ public final class WorkerAgent<C extends Chunk>
                 duplicatesDropped.incrementOrdered();
                 if (ledger.isReleased(epoch, chunkId))
                 {
-                    acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, manifest.chunkCrc(chunkId));
+                    acknowledge(epoch, chunkId, manifest.chunkCrc(chunkId));
                 }
                 continue;
             }
@@ -616,7 +628,10 @@ public final class WorkerAgent<C extends Chunk>
             " at " + manifest.chunkOffset(chunkId) + ") failed " + slotAttempts[slot] + " reads, last: " + reason;
         chunksUnavailable.incrementOrdered();
         error(message);
-        publisher.chunkUnavailable(session.outbox(), session.memberId(), jobId, epoch, chunkId, message);
+        if (session.isRegistered())
+        {
+            publisher.chunkUnavailable(session.outbox(), session.memberId(), jobId, epoch, chunkId, message);
+        }
         ledger.drop(epoch, chunkId);
         windowSlots[(int)(slotSequence[slot] & windowMask)] = SKIPPED;
         freeSlot(slot);
@@ -691,7 +706,7 @@ public final class WorkerAgent<C extends Chunk>
         {
             for (int chunkId = released.nextSetBit(0); chunkId >= 0; chunkId = released.nextSetBit(chunkId + 1))
             {
-                acks.add(session.outbox(), session.memberId(), jobId, epoch, chunkId, manifest.chunkCrc(chunkId));
+                acknowledge(epoch, chunkId, manifest.chunkCrc(chunkId));
             }
         });
     }

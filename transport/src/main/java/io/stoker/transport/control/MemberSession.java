@@ -173,6 +173,22 @@ public final class MemberSession implements AutoCloseable
     }
 
     /**
+     * Poll the coordinator's messages: any message from it, not only its heartbeat, shows it lives (a
+     * heartbeat can wait behind a burst of assignments).
+     *
+     * @return fragments read.
+     */
+    public int poll(final ControlAdapter adapter, final int fragmentLimit, final long nowNs)
+    {
+        final int fragments = adapter.poll(fragmentLimit);
+        if (fragments > 0 && isRegistered())
+        {
+            lastCoordinatorHeartbeatNs = nowNs;
+        }
+        return fragments;
+    }
+
+    /**
      * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
      * When none came for a lease, the member registers again (with a restarted coordinator).
      */
