@@ -59,14 +59,8 @@ class DistributedRunIT
             sendGarbageDatagrams(endpoints);
             sendGarbageMessages(run.coordinatorEndpoint);
 
-            assertEquals(0, submit.awaitExit(RUN), submit.log());
-            run.assertSubmitReported(submit, 2);
-            for (final StokerProcesses.Node worker : run.workers)
-            {
-                assertEquals(0, worker.awaitExit(RUN), worker.log());
-                assertTrue(worker.log().contains("over udp"), worker.log());
-            }
-            run.assertEachEpochExactlyOnce(2, Set.of());
+            run.assertCompletesExactlyOnce(submit, 2, Set.of());
+            run.workers.forEach(worker -> assertTrue(worker.log().contains("over udp"), worker.log()));
 
             final String stat = run.stat("coordinator");
             assertTrue(counter(stat, "coordinator: invalid messages") >= 2, stat);
@@ -90,11 +84,7 @@ class DistributedRunIT
             run.awaitAcks(2, 8);
             run.workers.get(2).kill9();
 
-            assertEquals(0, submit.awaitExit(RUN), submit.log());
-            run.assertSubmitReported(submit, 2);
-            assertEquals(0, run.workers.get(0).awaitExit(RUN), run.workers.get(0).log());
-            assertEquals(0, run.workers.get(1).awaitExit(RUN), run.workers.get(1).log());
-            run.assertEachEpochExactlyOnce(2, Set.of(2));
+            run.assertCompletesExactlyOnce(submit, 2, Set.of(2));
             assertTrue(run.coordinator.log().contains("lease of worker rank 2"), run.coordinator.log());
         }
     }
@@ -115,13 +105,7 @@ class DistributedRunIT
             run.awaitAcks(-1, 20);
             run.servers.get(0).kill9();
 
-            assertEquals(0, submit.awaitExit(RUN), submit.log());
-            run.assertSubmitReported(submit, 2);
-            for (final StokerProcesses.Node worker : run.workers)
-            {
-                assertEquals(0, worker.awaitExit(RUN), worker.log());
-            }
-            run.assertEachEpochExactlyOnce(2, Set.of());
+            run.assertCompletesExactlyOnce(submit, 2, Set.of());
         }
     }
 
@@ -142,13 +126,7 @@ class DistributedRunIT
             run.coordinator("--checkpoint-dir", temp.resolve("checkpoints").toString(), "--checkpoint-every", "4");
             run.coordinator.awaitLog("resumed job", START);
 
-            assertEquals(0, submit.awaitExit(RUN), submit.log());
-            run.assertSubmitReported(submit, 2);
-            for (final StokerProcesses.Node worker : run.workers)
-            {
-                assertEquals(0, worker.awaitExit(RUN), worker.log());
-            }
-            run.assertEachEpochExactlyOnce(2, Set.of());
+            run.assertCompletesExactlyOnce(submit, 2, Set.of());
         }
     }
 
@@ -338,6 +316,25 @@ class DistributedRunIT
                 "--aeron-dir", "/dev/shm/stoker-" + prefix + "-" + node.process.pid());
             stat.awaitExit(START);
             return stat.log();
+        }
+
+        /**
+         * The submitting client and every surviving worker exit 0, the client reported each epoch, and
+         * each epoch was delivered exactly once (see {@link #assertEachEpochExactlyOnce}).
+         */
+        void assertCompletesExactlyOnce(
+            final StokerProcesses.Node submit, final int epochs, final Set<Integer> killedRanks) throws Exception
+        {
+            assertEquals(0, submit.awaitExit(RUN), submit.log());
+            for (int rank = 0; rank < workers.size(); rank++)
+            {
+                if (!killedRanks.contains(rank))
+                {
+                    assertEquals(0, workers.get(rank).awaitExit(RUN), workers.get(rank).log());
+                }
+            }
+            assertSubmitReported(submit, epochs);
+            assertEachEpochExactlyOnce(epochs, killedRanks);
         }
 
         void assertSubmitReported(final StokerProcesses.Node submit, final int epochs)
