@@ -1,16 +1,16 @@
 package io.stoker.coordinator;
 
 import io.aeron.Aeron;
-import io.aeron.Publication;
 import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.HeartbeatDecoder;
+import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
+import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
-import io.stoker.codecs.RegisterDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
@@ -18,14 +18,23 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.JobToken;
 import io.stoker.transport.control.ManifestAssembler;
-import io.stoker.transport.control.Outbox;
+import io.stoker.transport.session.Authenticator;
+import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.PendingSession;
+import io.stoker.transport.session.Service;
+import io.stoker.transport.session.SessionAcceptor;
+import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionPublisher;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -42,39 +51,42 @@ import java.util.Map;
  * coordinator, so members notice a restart), the job, its epoch plans, progress counted from
  * acknowledgements, reassignment of a dead worker's chunks, and checkpoints.
  * <p>
- * Everything arrives as control messages on one subscription and leaves through one {@link Outbox}
- * per member, so nothing here waits on a peer: a member's publication is created asynchronously and
- * its messages wait in its outbox until it is connected. Checkpoint writes (every
- * {@link CoordinatorContext#checkpointInterval()} acknowledgements and at each epoch's end) are the
- * one blocking I/O of the cycle.
+ * Members open their sessions through a {@link SessionAcceptor} (both sides prove the job token, then
+ * every message is sealed); only an admitted member's session may send anything but a handshake, and
+ * only what its role may: data servers advertise, clients submit and watch, and a worker acknowledges
+ * only the chunks it holds. Everything leaves through one sealed outbox per member, so nothing here
+ * waits on a peer. Checkpoint writes (every {@link CoordinatorContext#checkpointInterval()}
+ * acknowledgements and at each epoch's end) are the one blocking I/O of the cycle.
  */
-public final class CoordinatorAgent implements Agent, ControlListener
+public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
+    private static final int MANIFESTS_IN_PROGRESS = 8;
 
     private final CoordinatorContext ctx;
-    private final Aeron aeron;
-    private final JobToken token;
     private final CheckpointStore checkpoints;
     private final AckLog ackLog;
     private final ControlPublisher publisher = new ControlPublisher();
-    private final ControlAdapter adapter;
+    private final SessionPublisher sessionPublisher = new SessionPublisher();
     private final StatusCounters counters;
+    private final Refusals refusals;
+    private final SessionAcceptor acceptor;
+    private final ControlAdapter adapter;
     private final AtomicCounter acknowledged;
     private final AtomicCounter unavailable;
     private final AtomicCounter reassigned;
     private final AtomicCounter leaseExpiries;
     private final AtomicCounter epochsCompleted;
     private final AtomicCounter membersCounter;
-    private final AtomicCounter refused;
     private final AtomicCounter errors;
     private final List<Member> members = new ArrayList<>();
     private final Int2ObjectHashMap<Member> membersBySession = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<Member> workersByRank = new Int2ObjectHashMap<>();
     private final List<Member> expired = new ArrayList<>();
-    private final List<Refusal> refusals = new ArrayList<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
-    private final ManifestAssembler manifests = new ManifestAssembler();
+    private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
+    private final int[] ackChunkIds = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
+    private final int[] ackCrcs = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
     private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
@@ -90,46 +102,46 @@ public final class CoordinatorAgent implements Agent, ControlListener
     public CoordinatorAgent(final CoordinatorContext ctx)
     {
         this.ctx = ctx.conclude();
-        this.aeron = ctx.aeron();
-        this.token = ctx.jobToken();
+        final Aeron aeron = ctx.aeron();
         this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
         this.ackLog = null != ctx.ackLogFile() ? new AckLog(ctx.ackLogFile()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.CHUNKS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.CHUNKS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
-            CounterType.INVALID_MESSAGES, CounterType.REGISTRATIONS_REFUSED, CounterType.ERRORS);
+            CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING,
+            CounterType.ERRORS, CounterType.AGENT_ERRORS);
         acknowledged = counters.get(CounterType.CHUNKS_ACKNOWLEDGED);
         unavailable = counters.get(CounterType.CHUNKS_UNAVAILABLE);
         reassigned = counters.get(CounterType.CHUNKS_REASSIGNED);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
         epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);
-        refused = counters.get(CounterType.REGISTRATIONS_REFUSED);
         errors = counters.get(CounterType.ERRORS);
+        refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
+            ctx.nanoClock()).answerWith(this::answer);
+        acceptor = new SessionAcceptor(aeron, ctx.controlChannel(), Authenticator.of(ctx.jobToken(), Service.COORDINATOR),
+            refusals, counters.get(CounterType.SESSIONS_REFUSED), counters.get(CounterType.SESSIONS_PENDING),
+            ctx.maxPendingSessions(), ctx.handshakeTimeoutNs(), this);
         adapter = new ControlAdapter(
-            aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID),
-            this,
-            counters.get(CounterType.INVALID_MESSAGES));
+            aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID), this, refusals, -1, this);
         if (null != checkpoints)
         {
             restore(checkpoints.read());
         }
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-coordinator";
     }
 
+    @Override
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
         final int fragments = adapter.poll(FRAGMENT_LIMIT);
-        int work = fragments + serviceMembers(fragments < FRAGMENT_LIMIT);
-        if (!refusals.isEmpty())
-        {
-            work += serviceRefusals();
-        }
+        int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
         if (null != job && !job.started)
         {
             work += tryStartJob();
@@ -145,11 +157,11 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return work;
     }
 
+    @Override
     public void onClose()
     {
         members.forEach(CloseHelper::quietClose);
-        refusals.forEach(refusal -> CloseHelper.quietClose(refusal.outbox));
-        CloseHelper.closeAll(ackLog, adapter, counters);
+        CloseHelper.closeAll(acceptor, ackLog, adapter, counters);
     }
 
     /**
@@ -160,65 +172,86 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return counters;
     }
 
-    public void onRegister(final int sessionId, final RegisterDecoder decoder)
+    @Override
+    public MessageOpener opener(final int sessionId)
     {
-        final long correlationId = decoder.correlationId();
-        final Role role = decoder.role();
-        final int rank = decoder.rank();
-        final int responseStreamId = decoder.responseStreamId();
-        final String hostId = decoder.hostId();
-        final String responseChannel = decoder.responseChannel();
-        final byte[] proof = new byte[decoder.proofLength()];
-        decoder.getProof(proof, 0, proof.length);
+        final Member member = membersBySession.get(sessionId);
+        return null != member ? member.opener : null;
+    }
 
-        final Member previous = membersBySession.get(sessionId);
-        if (null != previous && previous.registerCorrelationId == correlationId)
+    @Override
+    public void onHello(final int sessionId, final HelloDecoder decoder)
+    {
+        acceptor.onHello(sessionId, decoder, nowNs);
+    }
+
+    @Override
+    public void onProof(final int sessionId, final ProofDecoder decoder)
+    {
+        acceptor.onProof(sessionId, decoder, nowNs);
+    }
+
+    @Override
+    public String screen(final HelloDecoder hello)
+    {
+        if (hello.role() == Role.WORKER && hello.rank() < 0)
         {
-            if (!previous.authenticated && proof.length > 0)
-            {
-                authenticate(previous, proof);
-            }
-            return;
+            return "worker rank must be >= 0, was " + hello.rank();
         }
+        return null;
+    }
+
+    /**
+     * Admit a member whose session is authenticated: a worker only while no live worker holds its rank.
+     */
+    @Override
+    public boolean onAuthenticated(final PendingSession session, final long nowNs)
+    {
+        final Member previous = membersBySession.get(session.sessionId());
         if (null != previous)
         {
             remove(previous);
         }
-        if (role == Role.NULL_VAL || (role == Role.WORKER && rank < 0))
+        if (session.role() == Role.WORKER)
         {
-            refuse(sessionId, correlationId, responseChannel, responseStreamId, ErrorCode.REGISTRATION_REFUSED,
-                role == Role.NULL_VAL ? "unknown role" : "worker rank must be >= 0, was " + rank);
-            return;
+            final Member holder = workersByRank.get(session.identity().rank());
+            if (null != holder)
+            {
+                session.reject(ErrorCode.REGISTRATION_REFUSED, "rank " + session.identity().rank() +
+                    " is held by a live worker (member " + holder.memberId + ")");
+                error("refused a worker of rank " + session.identity().rank() + " from " +
+                    Quote.of(session.identity().hostId()) + ": the rank is held by member " + holder.memberId);
+                return false;
+            }
         }
 
-        final long registrationId;
-        try
-        {
-            registrationId = aeron.asyncAddExclusivePublication(responseChannel, responseStreamId);
-        }
-        catch (final RuntimeException ex)
-        {
-            refused.incrementOrdered();
-            error("refused registration from session " + sessionId + ": bad response channel '" + responseChannel +
-                "': " + ex.getMessage());
-            return;
-        }
-        final Member member = new Member(nextMemberId++, role, rank, hostId, sessionId, correlationId, responseChannel,
-            responseStreamId, registrationId, nowNs + ctx.leaseTimeoutNs());
-        member.authenticated = null == token;
+        final Member member = new Member(nextMemberId++, session, nowNs + ctx.leaseTimeoutNs());
         members.add(member);
-        membersBySession.put(sessionId, member);
+        membersBySession.put(member.sessionId, member);
         membersCounter.setOrdered(members.size());
+        if (member.role == Role.WORKER)
+        {
+            workersByRank.put(member.rank, member);
+        }
+        publisher.registered(
+            member.outbox, member.registerCorrelationId, member.memberId, ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
+        if (member.role == Role.WORKER)
+        {
+            welcomeWorker(member);
+        }
+        return true;
     }
 
     /**
-     * Renews the sender's lease, as every message from a registered member does.
+     * Renews the sender's lease, as every message from a member does.
      */
+    @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        sender(sessionId, decoder.memberId(), decoder.sbeTemplateId());
+        sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
     }
 
+    @Override
     public void onRegionAdvertisement(
         final int sessionId,
         final RegionAdvertisementDecoder decoder,
@@ -226,21 +259,15 @@ public final class CoordinatorAgent implements Agent, ControlListener
         final int offset,
         final int length)
     {
-        final Member member = sender(sessionId, decoder.serverId(), decoder.sbeTemplateId());
-        if (null == member)
+        final Member member = sender(sessionId, decoder.serverId(), decoder.sbeTemplateId(), Role.DATA_SERVER);
+        if (null != member)
         {
-            return;
+            member.advertisement.apply(decoder);
+            relay(member, message, offset, length);
         }
-        if (member.role != Role.DATA_SERVER)
-        {
-            reply(member, 0, ErrorCode.UNKNOWN_TEMPLATE, decoder.sbeTemplateId(),
-                member.describe() + " is not a data server and cannot advertise regions");
-            return;
-        }
-        member.advertisement.apply(decoder);
-        relay(member, message, offset, length);
     }
 
+    @Override
     public void onManifestPart(
         final int sessionId,
         final ManifestPartDecoder decoder,
@@ -248,11 +275,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
         final int offset,
         final int length)
     {
-        final Member member = membersBySession.get(sessionId);
-        if (null == member || !member.active || member.role != Role.DATA_SERVER)
+        final Member member = sender(sessionId, -1, decoder.sbeTemplateId(), Role.DATA_SERVER);
+        if (null == member)
         {
-            onInvalid(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "a manifest part from a peer that is not a registered data server");
             return;
         }
         try
@@ -261,44 +286,28 @@ public final class CoordinatorAgent implements Agent, ControlListener
             if (null != manifest)
             {
                 ctx.logger().accept("coordinator: " + member.describe() + " serves dataset " + manifest.datasetId() +
-                    " (" + manifest.chunkCount() + " chunks)");
+                    " (" + manifest.chunkCount() + " chunks in " + manifest.shardCount() + " shards)");
             }
         }
         catch (final DatasetException ex)
         {
-            reply(member, 0, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
             return;
         }
         relay(member, message, offset, length);
     }
 
-    /**
-     * Keep a data server's message for workers that join later and pass it to the workers here now.
-     */
-    private void relay(final Member server, final DirectBuffer message, final int offset, final int length)
-    {
-        server.keepRelay(message, offset, length);
-        for (int i = 0, size = members.size(); i < size; i++)
-        {
-            final Member worker = members.get(i);
-            if (worker.active && worker.role == Role.WORKER)
-            {
-                publisher.forward(worker.outbox, message, offset, length);
-            }
-        }
-    }
-
+    @Override
     public void onJobSubmit(final int sessionId, final JobSubmitDecoder decoder)
     {
-        final Member member = membersBySession.get(sessionId);
+        final Member member = sender(sessionId, -1, decoder.sbeTemplateId(), Role.CLIENT);
         final long correlationId = decoder.correlationId();
         final int worldSize = decoder.worldSize();
         final int epochs = decoder.epochs();
         final long seed = decoder.seed();
         final String datasetId = decoder.datasetId();
-        if (null == member || !member.active)
+        if (null == member)
         {
-            onInvalid(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(), "job submitted before registering");
             return;
         }
         if (null != job && !job.isFinished())
@@ -323,10 +332,11 @@ public final class CoordinatorAgent implements Agent, ControlListener
                 "job " + job.jobId + " is still running");
             return;
         }
-        if (worldSize < 1 || epochs < 1)
+        if (worldSize < 1 || epochs < 1 || worldSize > ctx.maxWorldSize())
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
-                "world size and epochs must be at least 1, were " + worldSize + " and " + epochs);
+                "world size must be 1.." + ctx.maxWorldSize() + " and epochs at least 1, were " + worldSize +
+                " and " + epochs);
             return;
         }
 
@@ -335,34 +345,55 @@ public final class CoordinatorAgent implements Agent, ControlListener
         job.correlationId = correlationId;
         if (null == manifests.manifest(datasetId))
         {
-            ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " + datasetId);
+            ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " +
+                Quote.of(datasetId));
         }
     }
 
+    /**
+     * Count the acknowledgements of chunks the sending worker holds; a message naming a chunk it does
+     * not hold, or an epoch never planned, is refused whole (and counted once).
+     */
+    @Override
     public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
     {
-        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId());
+        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), Role.WORKER);
         if (null == member)
         {
             return;
         }
         final long jobId = decoder.jobId();
         final int epoch = decoder.epoch();
-        final EpochProgress progress = null != job && job.jobId == jobId ? job.openEpochs.get(epoch) : null;
+        final String refusal = checkEpoch(jobId, epoch);
+        if (null != refusal)
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
+            return;
+        }
+        final EpochProgress progress = job.openEpochs.get(epoch);
+        if (null == progress)
+        {
+            return;
+        }
+
+        int count = 0;
         for (final ChunkAckDecoder.ChunksDecoder chunk : decoder.chunks())
         {
             final int chunkId = chunk.chunkId();
-            final int crc = chunk.crc();
-            if (null == progress)
+            final String chunkRefusal = checkHolder(member, progress, chunkId);
+            if (null != chunkRefusal)
             {
-                continue;
+                refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), chunkRefusal);
+                return;
             }
-            if (chunkId < 0 || chunkId >= job.chunkCrcs.length)
-            {
-                reply(member, 0, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(),
-                    "chunk " + chunkId + " is not in the dataset of job " + jobId);
-            }
-            else if (crc != job.chunkCrcs[chunkId])
+            ackChunkIds[count] = chunkId;
+            ackCrcs[count++] = chunk.crc();
+        }
+        for (int i = 0; i < count; i++)
+        {
+            final int chunkId = ackChunkIds[i];
+            final int crc = ackCrcs[i];
+            if (crc != job.chunkCrcs[chunkId])
             {
                 error(member.describe() + " acknowledged chunk " + chunkId + " of epoch " + epoch + " with CRC " +
                     Integer.toHexString(crc) + ", the manifest says " + Integer.toHexString(job.chunkCrcs[chunkId]));
@@ -377,28 +408,37 @@ public final class CoordinatorAgent implements Agent, ControlListener
                 }
             }
         }
-        if (null != progress && progress.isComplete())
+        if (progress.isComplete())
         {
             completeEpoch(progress);
         }
     }
 
+    @Override
     public void onChunkUnavailable(final int sessionId, final ChunkUnavailableDecoder decoder)
     {
-        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId());
+        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), Role.WORKER);
+        if (null == member)
+        {
+            return;
+        }
         final long jobId = decoder.jobId();
         final int epoch = decoder.epoch();
         final int chunkId = decoder.chunkId();
         final String reason = decoder.reason();
-        if (null == member || null == job || job.jobId != jobId)
+        final String refusal = checkEpoch(jobId, epoch);
+        final EpochProgress progress = null == refusal ? job.openEpochs.get(epoch) : null;
+        final String holderRefusal = null != progress ? checkHolder(member, progress, chunkId) : null;
+        if (null != refusal || null != holderRefusal)
         {
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(),
+                null != refusal ? refusal : holderRefusal);
             return;
         }
-        final EpochProgress progress = job.openEpochs.get(epoch);
-        if (null != progress && chunkId >= 0 && chunkId < job.chunkCrcs.length && progress.markUnavailable(chunkId))
+        if (null != progress && progress.markUnavailable(chunkId))
         {
             unavailable.incrementOrdered();
-            error(member.describe() + ": chunk " + chunkId + " of epoch " + epoch + " unavailable: " + reason);
+            error(member.describe() + ": chunk " + chunkId + " of epoch " + epoch + " unavailable: " + Quote.of(reason));
             if (progress.isComplete())
             {
                 completeEpoch(progress);
@@ -406,27 +446,59 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
     }
 
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-        final Member member = membersBySession.get(sessionId);
-        error("refused a message from " + (null != member ? member.describe() : "unknown session " + sessionId) +
-            ": " + reason);
-        if (null != member && member.hasPublication())
-        {
-            publisher.errorResponse(member.outbox, 0, code, Math.max(templateId, 0), reason);
-        }
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message the coordinator takes");
     }
 
-    private void authenticate(final Member member, final byte[] proof)
+    /**
+     * @return null when acknowledgements of this job and epoch may be counted (or dropped as late), else why not.
+     */
+    private String checkEpoch(final long jobId, final int epoch)
     {
-        if (null != member.nonce && token.verify(member.nonce, proof))
+        if (null == job || job.jobId != jobId || !job.started)
         {
-            member.authenticated = true;
-            return;
+            return "job " + jobId + " is not the running job";
         }
-        remove(member);
-        refuse(member.sessionId, member.registerCorrelationId, member.responseChannel, member.responseStreamId,
-            ErrorCode.AUTHENTICATION_FAILED, "wrong job token from " + member.describe() + " on " + member.hostId);
+        if (epoch < 0 || epoch >= job.nextEpochToPlan)
+        {
+            return "epoch " + epoch + " of job " + jobId + " was never planned";
+        }
+        return null;
+    }
+
+    /**
+     * @return null when the member is the live worker holding the chunk, else why not.
+     */
+    private String checkHolder(final Member member, final EpochProgress progress, final int chunkId)
+    {
+        if (chunkId < 0 || chunkId >= job.chunkCrcs.length)
+        {
+            return "chunk " + chunkId + " is not in the dataset of job " + job.jobId;
+        }
+        if (progress.holder(chunkId) != member.rank || workersByRank.get(member.rank) != member)
+        {
+            return "chunk " + chunkId + " of epoch " + progress.epoch() + " is held by rank " +
+                progress.holder(chunkId) + ", not by " + member.describe();
+        }
+        return null;
+    }
+
+    /**
+     * Keep a data server's message for workers that join later and pass it to the workers here now.
+     */
+    private void relay(final Member server, final DirectBuffer message, final int offset, final int length)
+    {
+        server.keepRelay(message, offset, length);
+        for (int i = 0, size = members.size(); i < size; i++)
+        {
+            final Member worker = members.get(i);
+            if (worker.role == Role.WORKER)
+            {
+                publisher.forward(worker.outbox, message, offset, length);
+            }
+        }
     }
 
     /**
@@ -438,49 +510,12 @@ public final class CoordinatorAgent implements Agent, ControlListener
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
-            if (!member.hasPublication())
-            {
-                final Publication publication;
-                try
-                {
-                    publication = aeron.getExclusivePublication(member.publicationRegistrationId);
-                }
-                catch (final RuntimeException ex)
-                {
-                    error("cannot answer " + member.describe() + " at " + member.responseChannel + ": " +
-                        ex.getMessage());
-                    expired.add(member);
-                    continue;
-                }
-                if (null != publication)
-                {
-                    member.outbox = new Outbox(publication);
-                    work++;
-                }
-            }
-            else if (!member.active && member.outbox.publication().isConnected())
-            {
-                if (member.authenticated)
-                {
-                    activate(member);
-                    work++;
-                }
-                else if (null == member.nonce)
-                {
-                    member.nonce = JobToken.newNonce();
-                    publisher.challenge(member.outbox, member.registerCorrelationId, member.nonce);
-                    work++;
-                }
-            }
-            if (member.active && nowNs - member.nextHeartbeatNs >= 0)
+            if (nowNs - member.nextHeartbeatNs >= 0)
             {
                 publisher.heartbeat(member.outbox, member.memberId, nowNs);
                 member.nextHeartbeatNs = nowNs + ctx.heartbeatIntervalNs();
             }
-            if (member.hasPublication())
-            {
-                work += member.outbox.drain();
-            }
+            work += member.outbox.drain();
             if (checkLeases && nowNs - member.leaseDeadlineNs > 0)
             {
                 expired.add(member);
@@ -499,32 +534,12 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return work;
     }
 
-    private void activate(final Member member)
+    /**
+     * A worker just admitted gets the data servers' manifests and advertisements, and its share of the
+     * running job.
+     */
+    private void welcomeWorker(final Member member)
     {
-        if (member.role == Role.WORKER)
-        {
-            final Member holder = workersByRank.get(member.rank);
-            if (null != holder)
-            {
-                remove(member);
-                refuse(member.sessionId, member.registerCorrelationId, member.responseChannel,
-                    member.responseStreamId, ErrorCode.REGISTRATION_REFUSED,
-                    "rank " + member.rank + " is held by a live worker (member " + holder.memberId + ")");
-                return;
-            }
-            workersByRank.put(member.rank, member);
-        }
-
-        member.active = true;
-        member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
-        publisher.registered(
-            member.outbox, member.registerCorrelationId, member.memberId, ctx.leaseTimeoutNs(),
-            ctx.heartbeatIntervalNs());
-        if (member.role != Role.WORKER)
-        {
-            return;
-        }
-
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member server = members.get(i);
@@ -551,20 +566,12 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private void expire(final Member member)
     {
         remove(member);
-        if (!member.active)
-        {
-            refused.incrementOrdered();
-            error("registration of " + member.describe() + " from " + member.hostId + " never completed" +
-                (member.authenticated ? "" : ": no answer to the job-token challenge"));
-            return;
-        }
-
         leaseExpiries.incrementOrdered();
         error("lease of " + member.describe() + " expired");
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member other = members.get(i);
-            if (other.role == Role.WORKER && other.active)
+            if (other.role == Role.WORKER)
             {
                 publisher.leaseExpired(other.outbox, member.memberId);
             }
@@ -641,13 +648,12 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
         for (int rank = 0; rank < job.worldSize; rank++)
         {
-            final Member worker = workersByRank.get(rank);
-            if (null == worker || !worker.active)
+            if (null == workersByRank.get(rank))
             {
                 return 0;
             }
         }
-        if (!hasAdvertisedServer())
+        if (!allRegionsAdvertised())
         {
             return 0;
         }
@@ -667,18 +673,29 @@ public final class CoordinatorAgent implements Agent, ControlListener
         return 1;
     }
 
-    private boolean hasAdvertisedServer()
+    /**
+     * @return true when the live data servers of the job's dataset together advertised every shard:
+     * a job that started earlier would send workers to regions no one serves yet.
+     */
+    private boolean allRegionsAdvertised()
     {
+        final IntHashSet advertised = new IntHashSet();
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
-            if (member.role == Role.DATA_SERVER && member.active &&
-                job.datasetId.equals(member.advertisement.datasetId()))
+            if (member.role == Role.DATA_SERVER && job.datasetId.equals(member.advertisement.datasetId()))
             {
-                return true;
+                advertised.addAll(member.advertisement.regions().keySet());
             }
         }
-        return false;
+        for (int shard = 0, shards = job.manifest.shardCount(); shard < shards; shard++)
+        {
+            if (!advertised.contains(shard))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -718,7 +735,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
             for (int rank = 0; rank < job.worldSize; rank++)
             {
                 final Member worker = workersByRank.get(rank);
-                if (null != worker && worker.active)
+                if (null != worker)
                 {
                     sendAssignment(worker, epoch, 0, plan.slice(rank), plan.sliceLength(rank));
                 }
@@ -742,7 +759,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
-            if (member.active && (member.role == Role.WORKER || member.memberId == job.clientMemberId))
+            if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
             {
                 publisher.epochComplete(
                     member.outbox, job.jobId, epoch, progress.acknowledgedCount(), missing, missing.length);
@@ -756,7 +773,7 @@ public final class CoordinatorAgent implements Agent, ControlListener
             for (int i = 0, size = members.size(); i < size; i++)
             {
                 final Member member = members.get(i);
-                if (member.active && (member.role == Role.WORKER || member.memberId == job.clientMemberId))
+                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
                 {
                     publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
                 }
@@ -820,9 +837,9 @@ public final class CoordinatorAgent implements Agent, ControlListener
     private void sendAssignment(
         final Member worker, final int epoch, final int firstPosition, final int[] chunks, final int count)
     {
-        for (int from = 0; from < count; from += ControlProtocol.MAX_CHUNKS_PER_MESSAGE)
+        for (int from = 0; from < count; from += MessageLimits.MAX_CHUNKS_PER_MESSAGE)
         {
-            final int batch = Math.min(ControlProtocol.MAX_CHUNKS_PER_MESSAGE, count - from);
+            final int batch = Math.min(MessageLimits.MAX_CHUNKS_PER_MESSAGE, count - from);
             final int position = firstPosition < 0 ? -1 : firstPosition + from;
             if (!publisher.assignment(worker.outbox, job.jobId, epoch, worker.rank, position, chunks, from, batch))
             {
@@ -831,120 +848,50 @@ public final class CoordinatorAgent implements Agent, ControlListener
         }
     }
 
-    private Member sender(final int sessionId, final int memberId, final int templateId)
+    /**
+     * The member that sent a message, if the message may come from it: the member id it names (-1 for
+     * messages that name none) must be its own, and {@code role}, when given, its role. Renews the lease.
+     *
+     * @return the member, or null after refusing the message.
+     */
+    private Member sender(final int sessionId, final int memberId, final int templateId, final Role role)
     {
         final Member member = membersBySession.get(sessionId);
-        if (null == member || member.memberId != memberId || !member.active)
+        if (null == member || (memberId != -1 && member.memberId != memberId))
         {
-            onInvalid(sessionId, ErrorCode.NOT_REGISTERED, templateId,
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, templateId,
                 "member " + memberId + " is not registered on this session");
             return null;
         }
         member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
+        if (null != role && member.role != role)
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, templateId,
+                member.describe() + " may not send it: only a " + role + " may");
+            return null;
+        }
         return member;
     }
 
-    /**
-     * Answer a registration with an error once a publication to the refused peer is connected; the
-     * peer gets no member id and nothing of the dataset.
-     */
-    private void refuse(
-        final int sessionId,
-        final long correlationId,
-        final String responseChannel,
-        final int responseStreamId,
-        final ErrorCode code,
-        final String reason)
+    private void answer(final int sessionId, final ErrorCode code, final int templateId, final String reason)
     {
-        refused.incrementOrdered();
-        error("refused registration from session " + sessionId + ": " + reason);
-        refusals.add(new Refusal(
-            aeron.asyncAddExclusivePublication(responseChannel, responseStreamId), correlationId, code, reason,
-            nowNs + ctx.leaseTimeoutNs()));
-    }
-
-    private int serviceRefusals()
-    {
-        int work = 0;
-        for (int i = refusals.size() - 1; i >= 0; i--)
+        final Member member = membersBySession.get(sessionId);
+        if (null != member && !member.outbox.hasPending())
         {
-            final Refusal refusal = refusals.get(i);
-            if (null == refusal.outbox)
-            {
-                final Publication publication;
-                try
-                {
-                    publication = aeron.getExclusivePublication(refusal.registrationId);
-                }
-                catch (final RuntimeException ex)
-                {
-                    refusals.remove(i);
-                    continue;
-                }
-                if (null != publication)
-                {
-                    refusal.outbox = new Outbox(publication);
-                }
-            }
-            else if (refusal.outbox.publication().isConnected() && !refusal.sent)
-            {
-                publisher.errorResponse(
-                    refusal.outbox, refusal.correlationId, refusal.code, RegisterDecoder.TEMPLATE_ID, refusal.reason);
-                refusal.sent = true;
-                work++;
-            }
-
-            if (null != refusal.outbox)
-            {
-                refusal.outbox.drain();
-            }
-            if ((refusal.sent && !refusal.outbox.hasPending()) || nowNs - refusal.deadlineNs > 0)
-            {
-                CloseHelper.quietClose(refusal.outbox);
-                refusals.remove(i);
-            }
+            sessionPublisher.errorResponse(member.outbox, 0, code, templateId, reason);
         }
-        return work;
     }
 
     private void reply(
         final Member member, final long correlationId, final ErrorCode code, final int templateId, final String reason)
     {
         error("refused a message from " + member.describe() + ": " + reason);
-        if (member.hasPublication())
-        {
-            publisher.errorResponse(member.outbox, correlationId, code, templateId, reason);
-        }
+        sessionPublisher.errorResponse(member.outbox, correlationId, code, templateId, reason);
     }
 
     private void error(final String message)
     {
         errors.incrementOrdered();
         ctx.errorHandler().onError(new ControlProtocolException(message));
-    }
-
-    private static final class Refusal
-    {
-        final long registrationId;
-        final long correlationId;
-        final ErrorCode code;
-        final String reason;
-        final long deadlineNs;
-        Outbox outbox;
-        boolean sent;
-
-        Refusal(
-            final long registrationId,
-            final long correlationId,
-            final ErrorCode code,
-            final String reason,
-            final long deadlineNs)
-        {
-            this.registrationId = registrationId;
-            this.correlationId = correlationId;
-            this.code = code;
-            this.reason = reason;
-            this.deadlineNs = deadlineNs;
-        }
     }
 }

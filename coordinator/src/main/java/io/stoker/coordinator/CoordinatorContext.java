@@ -2,7 +2,7 @@ package io.stoker.coordinator;
 
 import io.aeron.Aeron;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -32,6 +32,21 @@ public final class CoordinatorContext
      */
     public static final int DEFAULT_EPOCH_LOOKAHEAD = 1;
 
+    /**
+     * Handshakes in progress at once, at most: what strangers can make the coordinator hold.
+     */
+    public static final int DEFAULT_MAX_PENDING_SESSIONS = 64;
+
+    /**
+     * How long a member's handshake may take.
+     */
+    public static final long DEFAULT_HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
+
+    /**
+     * Largest world size a job may have.
+     */
+    public static final int DEFAULT_MAX_WORLD_SIZE = 65_536;
+
     private Aeron aeron;
     private String controlChannel = ControlProtocol.IPC_CHANNEL;
     private long leaseTimeoutNs = DEFAULT_LEASE_TIMEOUT_NS;
@@ -49,6 +64,9 @@ public final class CoordinatorContext
     private Path checkpointDirectory;
     private Path ackLogFile;
     private int checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL;
+    private int maxPendingSessions = DEFAULT_MAX_PENDING_SESSIONS;
+    private long handshakeTimeoutNs = DEFAULT_HANDSHAKE_TIMEOUT_NS;
+    private int maxWorldSize = DEFAULT_MAX_WORLD_SIZE;
 
     /**
      * Check the configuration before an agent uses it.
@@ -74,6 +92,11 @@ public final class CoordinatorContext
         if (epochLookahead < 0)
         {
             throw new IllegalStateException("epoch lookahead must be >= 0, was " + epochLookahead);
+        }
+        if (maxPendingSessions < 1 || handshakeTimeoutNs <= 0 || maxWorldSize < 1)
+        {
+            throw new IllegalStateException("max pending sessions (" + maxPendingSessions + "), handshake timeout (" +
+                handshakeTimeoutNs + " ns) and max world size (" + maxWorldSize + ") must be positive");
         }
         return this;
     }
@@ -201,6 +224,51 @@ public final class CoordinatorContext
     public CoordinatorContext checkpointInterval(final int acknowledgements)
     {
         this.checkpointInterval = acknowledgements;
+        return this;
+    }
+
+    public int maxPendingSessions()
+    {
+        return maxPendingSessions;
+    }
+
+    /**
+     * @param sessions most handshakes in progress at once; a Hello beyond is refused.
+     * @return this.
+     */
+    public CoordinatorContext maxPendingSessions(final int sessions)
+    {
+        this.maxPendingSessions = sessions;
+        return this;
+    }
+
+    public long handshakeTimeoutNs()
+    {
+        return handshakeTimeoutNs;
+    }
+
+    /**
+     * @param timeoutNs how long a member's handshake may take before it is given up.
+     * @return this.
+     */
+    public CoordinatorContext handshakeTimeoutNs(final long timeoutNs)
+    {
+        this.handshakeTimeoutNs = timeoutNs;
+        return this;
+    }
+
+    public int maxWorldSize()
+    {
+        return maxWorldSize;
+    }
+
+    /**
+     * @param worldSize the largest world size a submitted job may have.
+     * @return this.
+     */
+    public CoordinatorContext maxWorldSize(final int worldSize)
+    {
+        this.maxWorldSize = worldSize;
         return this;
     }
 

@@ -16,11 +16,15 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.JobToken;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -42,6 +46,7 @@ public final class JobClientAgent implements Agent, ControlListener
     private final MemberSession session;
     private final ControlAdapter adapter;
     private final StatusCounters counters;
+    private final Refusals refusals;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
     private final JobRequest request;
     private final List<EpochResult> epochs = Collections.synchronizedList(new ArrayList<>());
@@ -58,27 +63,33 @@ public final class JobClientAgent implements Agent, ControlListener
      * @param responseChannel    where this client listens: {@code aeron:ipc} on the coordinator's host.
      * @param token              the job token, or null when the coordinator asks for none.
      * @param request            the job.
+     * @param errorHandler       told of messages refused, at a bounded rate.
      */
     public JobClientAgent(
         final Aeron aeron,
         final String coordinatorChannel,
         final String responseChannel,
         final JobToken token,
-        final JobRequest request)
+        final JobRequest request,
+        final ErrorHandler errorHandler)
     {
         this.aeron = aeron;
         this.request = request;
-        session = new MemberSession(aeron, publisher, coordinatorChannel, responseChannel,
-            ControlProtocol.responseStreamId(aeron, responseChannel), Role.CLIENT, -1, (byte)0, "", token);
-        counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES);
-        adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
+        session = new MemberSession(aeron, publisher, coordinatorChannel, new HandshakeIdentity(Role.CLIENT, -1,
+            (byte)0, ControlProtocol.responseStreamId(aeron, responseChannel), "client", responseChannel), token);
+        counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES, CounterType.AGENT_ERRORS);
+        refusals = new Refusals("client", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock);
+        adapter = new ControlAdapter(
+            session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-job-client";
     }
 
+    @Override
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
@@ -94,41 +105,76 @@ public final class JobClientAgent implements Agent, ControlListener
         return work;
     }
 
+    @Override
     public void onClose()
     {
         CloseHelper.closeAll(adapter, session, counters);
     }
 
     /**
+     * @return the counters this client keeps.
+     */
+    public StatusCounters counters()
+    {
+        return counters;
+    }
+
+    /**
      * Submit on every registration: after a coordinator restart the same submission attaches this
      * client to the job the coordinator resumed.
      */
+    @Override
     public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
     {
-        if (session.onRegistered(decoder, clock.nanoTime()))
+        if (session.onRegistered(sessionId, decoder, clock.nanoTime()))
         {
             submitCorrelationId = Aeron.NULL_VALUE;
         }
-    }
-
-    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
-    {
-        if (!session.onChallenge(decoder))
+        else
         {
-            failure = "the coordinator asks for a job token: pass --job-token-file";
+            onUnexpected(sessionId, decoder.sbeTemplateId());
         }
     }
 
+    @Override
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        switch (session.onChallenge(sessionId, decoder, clock.nanoTime()))
+        {
+            case ANSWERED ->
+            {
+            }
+            case NO_TOKEN -> failure = "the coordinator asks for a job token: pass --job-token-file";
+            case VERIFIER_NOT_PROVEN ->
+            {
+                failure = "the coordinator did not prove the job token: the token files differ, or it is not " +
+                    "the job's coordinator";
+                refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED, decoder.sbeTemplateId(), failure);
+            }
+            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no handshake of this client waits for this challenge");
+        }
+    }
+
+    @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        session.onHeartbeat(decoder, clock.nanoTime());
+        if (!session.onHeartbeat(decoder, clock.nanoTime()))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
     }
 
+    @Override
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
     {
-        session.onLeaseExpired(decoder);
+        if (!session.onLeaseExpired(decoder))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
     }
 
+    @Override
     public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
     {
         if (decoder.correlationId() == submitCorrelationId && (Aeron.NULL_VALUE == jobId || decoder.jobId() == jobId))
@@ -139,6 +185,7 @@ public final class JobClientAgent implements Agent, ControlListener
         }
     }
 
+    @Override
     public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
     {
         if (decoder.jobId() != jobId)
@@ -159,6 +206,7 @@ public final class JobClientAgent implements Agent, ControlListener
         epochs.add(new EpochResult(epoch, acknowledged, List.copyOf(missing)));
     }
 
+    @Override
     public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
     {
         if (decoder.jobId() == jobId)
@@ -167,19 +215,39 @@ public final class JobClientAgent implements Agent, ControlListener
         }
     }
 
+    /**
+     * A refusal of the submission or of the registration ends the client; a coordinator too busy to
+     * take the handshake now is asked again.
+     */
+    @Override
     public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
     {
+        final long correlationId = decoder.correlationId();
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
-        if (decoder.correlationId() == submitCorrelationId || session.onErrorResponse(decoder))
+        final boolean authenticated = null != session.opener(sessionId);
+        if ((authenticated && correlationId == submitCorrelationId) || session.onErrorResponse(decoder))
         {
-            failure = code + ": " + message;
+            if (code != ErrorCode.BUSY)
+            {
+                failure = code + ": " + Quote.of(message);
+            }
+        }
+        else if (!authenticated)
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "an error response that answers nothing of this client's");
+        }
+        else
+        {
+            refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
         }
     }
 
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-        failure = "invalid message from the coordinator: " + reason;
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message a client takes");
     }
 
     /**

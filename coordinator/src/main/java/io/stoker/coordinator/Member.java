@@ -1,8 +1,12 @@
 package io.stoker.coordinator;
 
 import io.stoker.codecs.Role;
-import io.stoker.transport.control.Outbox;
 import io.stoker.transport.data.ServerAdvertisement;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.session.PendingSession;
+import io.stoker.transport.wire.Quote;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 
@@ -10,8 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A worker, data server or client that asked to register, as the coordinator sees it. It becomes
- * active once it proved the job token (when the coordinator has one) and its reply channel is connected.
+ * A worker, data server or client whose session the coordinator authenticated and admitted: its sealed
+ * outbox, the opener of what it sends, its lease, and what a data server advertised.
  */
 final class Member implements AutoCloseable
 {
@@ -21,39 +25,24 @@ final class Member implements AutoCloseable
     final String hostId;
     final int sessionId;
     final long registerCorrelationId;
-    final String responseChannel;
-    final int responseStreamId;
-    final long publicationRegistrationId;
+    final Outbox outbox;
+    final MessageOpener opener;
     final ServerAdvertisement advertisement;
     final List<byte[]> relayMessages = new ArrayList<>();
-    Outbox outbox;
-    byte[] nonce;
-    boolean authenticated;
-    boolean active;
     long leaseDeadlineNs;
     long nextHeartbeatNs;
 
-    Member(
-        final int memberId,
-        final Role role,
-        final int rank,
-        final String hostId,
-        final int sessionId,
-        final long registerCorrelationId,
-        final String responseChannel,
-        final int responseStreamId,
-        final long publicationRegistrationId,
-        final long leaseDeadlineNs)
+    Member(final int memberId, final PendingSession session, final long leaseDeadlineNs)
     {
+        final HandshakeIdentity identity = session.identity();
         this.memberId = memberId;
-        this.role = role;
-        this.rank = rank;
-        this.hostId = hostId;
-        this.sessionId = sessionId;
-        this.registerCorrelationId = registerCorrelationId;
-        this.responseChannel = responseChannel;
-        this.responseStreamId = responseStreamId;
-        this.publicationRegistrationId = publicationRegistrationId;
+        this.role = identity.role();
+        this.rank = identity.role() == Role.WORKER ? identity.rank() : -1;
+        this.hostId = identity.hostId();
+        this.sessionId = session.sessionId();
+        this.registerCorrelationId = session.correlationId();
+        this.outbox = session.outbox();
+        this.opener = session.opener();
         this.leaseDeadlineNs = leaseDeadlineNs;
         this.advertisement = role == Role.DATA_SERVER ? new ServerAdvertisement(memberId) : null;
     }
@@ -68,21 +57,17 @@ final class Member implements AutoCloseable
         relayMessages.add(copy);
     }
 
-    boolean hasPublication()
-    {
-        return null != outbox;
-    }
-
     String describe()
     {
         return switch (role)
         {
             case WORKER -> "worker rank " + rank + " (member " + memberId + ")";
-            case DATA_SERVER -> "data server " + memberId + " on " + hostId;
+            case DATA_SERVER -> "data server " + memberId + " on " + Quote.of(hostId);
             default -> "client " + memberId;
         };
     }
 
+    @Override
     public void close()
     {
         CloseHelper.quietClose(outbox);

@@ -17,8 +17,12 @@ import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -41,6 +45,7 @@ public final class DataServerAgent implements Agent, ControlListener
     private final MemberSession session;
     private final ControlAdapter adapter;
     private final StatusCounters counters;
+    private final Refusals refusals;
     private final AtomicCounter errors;
     private final ServerAdvertisement.Region[] regions;
     private final List<RegionServer> regionServers = new ArrayList<>();
@@ -58,8 +63,10 @@ public final class DataServerAgent implements Agent, ControlListener
         this.ctx = ctx.conclude();
         counters = new StatusCounters(ctx.aeron(), "data server",
             CounterType.BYTES_SERVED, CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES,
-            CounterType.ERRORS);
+            CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING, CounterType.ERRORS, CounterType.AGENT_ERRORS);
         errors = counters.get(CounterType.ERRORS);
+        refusals = new Refusals("data server", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
+            ctx.nanoClock());
         ctx.counters(counters);
         regions = regionsOf(ctx.manifest());
         byte offered = TransportKind.LOCAL.addTo((byte)0);
@@ -74,16 +81,20 @@ public final class DataServerAgent implements Agent, ControlListener
             }
         }
         transports = offered;
-        session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
-            ctx.responseStreamId(), Role.DATA_SERVER, -1, transports, ctx.hostId(), ctx.jobToken());
-        adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
+        session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
+            Role.DATA_SERVER, -1, transports, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel()),
+            ctx.jobToken());
+        adapter = new ControlAdapter(
+            session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-data-server";
     }
 
+    @Override
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
@@ -101,10 +112,19 @@ public final class DataServerAgent implements Agent, ControlListener
         return work;
     }
 
+    @Override
     public void onClose()
     {
         CloseHelper.closeAll(regionServers);
         CloseHelper.closeAll(adapter, session, counters);
+    }
+
+    /**
+     * @return the counters this data server keeps.
+     */
+    public StatusCounters counters()
+    {
+        return counters;
     }
 
     /**
@@ -115,43 +135,78 @@ public final class DataServerAgent implements Agent, ControlListener
         return advertised;
     }
 
+    @Override
     public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
     {
-        if (session.onRegistered(decoder, nowNs))
+        if (session.onRegistered(sessionId, decoder, nowNs))
         {
             advertised = false;
         }
-    }
-
-    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
-    {
-        if (!session.onChallenge(decoder))
+        else
         {
-            error("the coordinator asks for a job token: give this data server the job's token file");
+            onUnexpected(sessionId, decoder.sbeTemplateId());
         }
     }
 
+    @Override
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        switch (session.onChallenge(sessionId, decoder, nowNs))
+        {
+            case ANSWERED ->
+            {
+            }
+            case NO_TOKEN -> error("the coordinator asks for a job token: give this data server the job's token file");
+            case VERIFIER_NOT_PROVEN -> refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED,
+                decoder.sbeTemplateId(), "the coordinator did not prove the job token: the token files differ, " +
+                "or it is not the job's coordinator");
+            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no handshake of this data server waits for this challenge");
+        }
+    }
+
+    @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        session.onHeartbeat(decoder, nowNs);
+        if (!session.onHeartbeat(decoder, nowNs))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
     }
 
+    @Override
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
     {
-        session.onLeaseExpired(decoder);
+        if (!session.onLeaseExpired(decoder))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
     }
 
+    @Override
     public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
     {
-        final boolean refused = session.onErrorResponse(decoder);
         final ErrorCode code = decoder.code();
-        error("coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " +
-            decoder.message());
+        final String message = decoder.message();
+        if (session.onErrorResponse(decoder))
+        {
+            error("coordinator refused registration: " + code + ": " + Quote.of(message));
+        }
+        else if (null == session.opener(sessionId))
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "an error response that answers nothing of this data server's");
+        }
+        else
+        {
+            refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+        }
     }
 
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-        error("dropped an invalid message from the coordinator: " + reason);
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message a data server takes");
     }
 
     private void advertise()
@@ -159,9 +214,9 @@ public final class DataServerAgent implements Agent, ControlListener
         ManifestAssembler.send(publisher, session.outbox(), ctx.manifest());
         final ServerAdvertisement self = new ServerAdvertisement(session.memberId(), ctx.manifest().datasetId(),
             ctx.hostId(), transports, endpointOf(TransportKind.UDP), endpointOf(TransportKind.RDMA));
-        for (int from = 0; from < regions.length; from += ControlProtocol.MAX_REGIONS_PER_MESSAGE)
+        for (int from = 0; from < regions.length; from += MessageLimits.MAX_REGIONS_PER_MESSAGE)
         {
-            final int count = Math.min(ControlProtocol.MAX_REGIONS_PER_MESSAGE, regions.length - from);
+            final int count = Math.min(MessageLimits.MAX_REGIONS_PER_MESSAGE, regions.length - from);
             publisher.regionAdvertisement(session.outbox(), self, regions, from, count);
         }
         advertised = true;

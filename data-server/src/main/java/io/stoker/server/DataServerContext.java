@@ -4,7 +4,7 @@ import io.aeron.Aeron;
 import io.stoker.dataset.Manifest;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.RegionServer;
 import org.agrona.ErrorHandler;

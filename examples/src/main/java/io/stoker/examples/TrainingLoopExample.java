@@ -1,7 +1,7 @@
 package io.stoker.examples;
 
 import io.stoker.dataset.RecordTable;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import io.stoker.worker.EmbeddedWorker;
 import io.stoker.worker.HostChunk;
 import io.stoker.worker.ResumeToken;

@@ -4,6 +4,7 @@ import io.stoker.coordinator.CoordinatorAgent;
 import io.stoker.coordinator.CoordinatorContext;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.status.CounterType;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -72,7 +73,8 @@ final class CoordinatorCommand implements Callable<Integer>
                 .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(heartbeatIntervalMs))
                 .errorHandler(errorHandler)
                 .logger(System.out::println));
-            try (AgentRunner ignored = Runners.start(connector, coordinator, errorHandler))
+            try (AgentRunner ignored = Runners.start(connector, coordinator, errorHandler,
+                coordinator.counters().get(CounterType.AGENT_ERRORS)))
             {
                 System.out.println("stoker coordinator: listening on " + listen + " (counters in " +
                     connector.aeronDirectoryName() + ")");

@@ -53,6 +53,7 @@ public final class LocalCluster implements AutoCloseable
     private final List<WorkerAgent<?>> workers = new ArrayList<>();
     private final List<SinkFactory<?>> sinkFactories = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
+    private final List<AtomicCounter> agentErrors = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
     private final long startNs;
@@ -89,8 +90,9 @@ public final class LocalCluster implements AutoCloseable
                 .logger(settings.verboseLogger)));
             client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
-                    settings.manifest.datasetId()));
+                    settings.manifest.datasetId()), errorHandler);
             agents.add(new CompositeAgent(coordinator, dataServer, client));
+            agentErrors.add(coordinator.counters().get(CounterType.AGENT_ERRORS));
 
             for (int rank = 0; rank < settings.workers; rank++)
             {
@@ -104,7 +106,10 @@ public final class LocalCluster implements AutoCloseable
         }
 
         startNs = System.nanoTime();
-        agents.forEach(agent -> runners.add(Runners.start(agent, errorHandler)));
+        for (int i = 0; i < agents.size(); i++)
+        {
+            runners.add(Runners.start(agents.get(i), errorHandler, agentErrors.get(i)));
+        }
     }
 
     private <C extends Chunk> void startWorker(
@@ -120,6 +125,7 @@ public final class LocalCluster implements AutoCloseable
         sinkFactories.add(sinkFactory);
         // The consumer first: what it releases is the buffer the worker's next local read copies into.
         agents.add(new CompositeAgent(new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs), worker));
+        agentErrors.add(worker.counters().get(CounterType.AGENT_ERRORS));
     }
 
     /**

@@ -67,9 +67,7 @@ final class LocalTransports
         if (null != udpEndpoint)
         {
             ctx.addRegionServer(c -> new UdpRegionServer(c.aeron(), udpEndpoint, c.jobToken(), c.nanoClock(),
-                UDP_TIMEOUT_NS, c.counters().get(CounterType.BYTES_SERVED),
-                c.counters().get(CounterType.READ_REQUESTS_SERVED), c.counters().get(CounterType.INVALID_MESSAGES),
-                c.errorHandler()));
+                UDP_TIMEOUT_NS, c.counters(), c.errorHandler()));
         }
         return ctx;
     }
@@ -86,8 +84,9 @@ final class LocalTransports
         }
         if (null != udpEndpoint)
         {
-            ctx.addTransport(c -> new UdpTransport(c.aeron(), freeLoopbackEndpoint(), c.jobToken(), c.nanoClock(),
-                c.readsInFlight(), UDP_TIMEOUT_NS, c.counters().get(CounterType.INVALID_MESSAGES)));
+            ctx.addTransport(c -> new UdpTransport(c.aeron(), freeLoopbackEndpoint(), c.jobToken(), c.rank(),
+                c.hostId(), c.nanoClock(), c.readsInFlight(), UDP_TIMEOUT_NS,
+                c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
         }
         return ctx;
     }

@@ -3,7 +3,7 @@ package io.stoker.launcher;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.TransportDefaults;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.rdma.RdmaCapability;
 import picocli.CommandLine.Option;
 

@@ -6,6 +6,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.concurrent.TimeUnit;
 
@@ -21,17 +22,23 @@ final class Runners
 
     /**
      * Run a process's one agent together with the duty cycle of its Aeron: one thread for the whole process.
+     *
+     * @param agentErrors counts what escapes the duty cycle: always a bug, which the tests look for.
      */
-    static AgentRunner start(final AeronConnector connector, final Agent agent, final ErrorHandler errorHandler)
+    static AgentRunner start(
+        final AeronConnector connector, final Agent agent, final ErrorHandler errorHandler, final AtomicCounter agentErrors)
     {
-        return start(new CompositeAgent(connector.invoker(), agent), errorHandler);
+        return start(new CompositeAgent(connector.invoker(), agent), errorHandler, agentErrors);
     }
 
-    static AgentRunner start(final Agent agent, final ErrorHandler errorHandler)
+    /**
+     * @param agentErrors counts what escapes the duty cycle: always a bug, which the tests look for.
+     */
+    static AgentRunner start(final Agent agent, final ErrorHandler errorHandler, final AtomicCounter agentErrors)
     {
         final AgentRunner runner = new AgentRunner(
             new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)),
-            errorHandler, null, agent);
+            errorHandler, agentErrors, agent);
         AgentRunner.startOnThread(runner);
         return runner;
     }

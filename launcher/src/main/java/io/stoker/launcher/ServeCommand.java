@@ -79,16 +79,16 @@ final class ServeCommand implements Callable<Integer>
                 .errorHandler(errorHandler)
                 .logger(System.out::println);
             ctx.addRegionServer(c -> new UdpRegionServer(connector.aeron(), listen, c.jobToken(),
-                SystemNanoClock.INSTANCE, TimeUnit.MILLISECONDS.toNanos(connectionTimeoutMs),
-                c.counters().get(CounterType.BYTES_SERVED), c.counters().get(CounterType.READ_REQUESTS_SERVED),
-                c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
+                SystemNanoClock.INSTANCE, TimeUnit.MILLISECONDS.toNanos(connectionTimeoutMs), c.counters(),
+                c.errorHandler()));
             final RdmaCapability rdma = node.rdma("stoker serve");
             if (rdma.isAvailable())
             {
                 ctx.addRegionServer(c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.nanoClock(), c.errorHandler()));
             }
             final DataServerAgent server = new DataServerAgent(ctx);
-            try (AgentRunner ignored = Runners.start(server, errorHandler))
+            try (AgentRunner ignored = Runners.start(server, errorHandler,
+                server.counters().get(CounterType.AGENT_ERRORS)))
             {
                 System.out.println("stoker serve: dataset " + manifest.datasetId() + " (" + manifest.chunkCount() +
                     " chunks) on " + listen + " (counters in " + connector.aeronDirectoryName() + ")");

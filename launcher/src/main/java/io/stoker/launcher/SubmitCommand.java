@@ -4,6 +4,8 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.coordinator.JobClientAgent;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.status.CounterType;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -55,10 +57,12 @@ final class SubmitCommand implements Callable<Integer>
         Endpoints.check("--listen", listen);
         try (AeronConnector connector = node.connectInvoked("client"))
         {
+            final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
                 ControlProtocol.udpChannel(listen), node.token(),
-                new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId));
-            try (AgentRunner ignored = Runners.start(connector, client, ex -> System.err.println("stoker submit: " + ex)))
+                new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId), errorHandler);
+            try (AgentRunner ignored = Runners.start(connector, client, errorHandler,
+                client.counters().get(CounterType.AGENT_ERRORS)))
             {
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 int printed = 0;

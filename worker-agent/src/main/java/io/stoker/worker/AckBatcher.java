@@ -1,8 +1,9 @@
 package io.stoker.worker;
 
+import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.Outbox;
+import io.stoker.transport.session.Outbox;
 
 /**
  * Collects acknowledgements of one epoch and sends them as one message per duty cycle, or sooner
@@ -10,8 +11,8 @@ import io.stoker.transport.control.Outbox;
  */
 final class AckBatcher
 {
-    private final int[] chunkIds = new int[ControlProtocol.MAX_CHUNKS_PER_MESSAGE];
-    private final int[] crcs = new int[ControlProtocol.MAX_CHUNKS_PER_MESSAGE];
+    private final int[] chunkIds = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
+    private final int[] crcs = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
     private final ControlPublisher publisher;
     private int epoch;
     private int count;

@@ -2,7 +2,7 @@ package io.stoker.worker;
 
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.udp.UdpTransport;
@@ -49,7 +49,8 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         this.agent = agent;
         this.runner = new AgentRunner(
             new BackoffIdleStrategy(100, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MICROSECONDS.toNanos(200)),
-            errorHandler, null, connector.isInvoked() ? new CompositeAgent(connector.invoker(), agent) : agent);
+            errorHandler, agent.counters().get(CounterType.AGENT_ERRORS),
+            connector.isInvoked() ? new CompositeAgent(connector.invoker(), agent) : agent);
         AgentRunner.startOnThread(runner);
     }
 
@@ -82,9 +83,9 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
                 .resumeFrom(options.resumeFrom)
                 .errorHandler(options.errorHandler)
                 .logger(options.logger);
-            ctx.addTransport(c -> new UdpTransport(connector.aeron(), options.listen, c.jobToken(),
-                SystemNanoClock.INSTANCE, c.readsInFlight(), options.readTimeoutNs,
-                c.counters().get(CounterType.INVALID_MESSAGES)));
+            ctx.addTransport(c -> new UdpTransport(connector.aeron(), options.listen, c.jobToken(), c.rank(),
+                c.hostId(), SystemNanoClock.INSTANCE, c.readsInFlight(), options.readTimeoutNs,
+                c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
             options.transportHook.accept(ctx);
             return new EmbeddedWorker<>(connector, new WorkerAgent<>(ctx), options.errorHandler);
         }

@@ -22,6 +22,10 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.ReadCompletionHandler;
@@ -53,6 +57,7 @@ public final class WorkerAgent<C extends Chunk>
     implements Agent, ControlListener, ReadCompletionHandler, ChunkSink.SinkListener
 {
     private static final int FRAGMENT_LIMIT = 16;
+    private static final int MANIFESTS_IN_PROGRESS = 2;
     private static final int EMPTY = -2;
     private static final int SKIPPED = -1;
 
@@ -69,6 +74,7 @@ public final class WorkerAgent<C extends Chunk>
     private final MemberSession session;
     private final ControlAdapter adapter;
     private final StatusCounters counters;
+    private final Refusals refusals;
     private final AtomicCounter[] bytesRead = new AtomicCounter[TransportKind.values().length];
     private final AtomicCounter[] chunksRead = new AtomicCounter[TransportKind.values().length];
     private final AtomicCounter chunksDelivered;
@@ -83,7 +89,8 @@ public final class WorkerAgent<C extends Chunk>
     private final AtomicCounter errors;
     private final ServerDirectory directory;
     private final EpochLedger ledger = new EpochLedger();
-    private final ManifestAssembler manifests = new ManifestAssembler();
+    private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
+    private final int[] assignedChunks = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
     private final AckBatcher acks = new AckBatcher(publisher);
     private final Crc32c crc32c = new Crc32c();
     private final ChunkFeed<C> feed;
@@ -134,7 +141,7 @@ public final class WorkerAgent<C extends Chunk>
             CounterType.CHUNKS_DELIVERED, CounterType.BYTES_DELIVERED, CounterType.READS_IN_FLIGHT,
             CounterType.READ_RETRIES, CounterType.READ_FAILURES, CounterType.CHECKSUM_FAILURES,
             CounterType.DUPLICATES_DROPPED, CounterType.CONSUMER_WAIT_NS, CounterType.CHUNKS_UNAVAILABLE,
-            CounterType.LEASE_EXPIRIES, CounterType.INVALID_MESSAGES, CounterType.ERRORS);
+            CounterType.LEASE_EXPIRIES, CounterType.INVALID_MESSAGES, CounterType.ERRORS, CounterType.AGENT_ERRORS);
         bytesRead[TransportKind.LOCAL.ordinal()] = counters.get(CounterType.BYTES_READ_LOCAL);
         bytesRead[TransportKind.RDMA.ordinal()] = counters.get(CounterType.BYTES_READ_RDMA);
         bytesRead[TransportKind.UDP.ordinal()] = counters.get(CounterType.BYTES_READ_UDP);
@@ -151,6 +158,7 @@ public final class WorkerAgent<C extends Chunk>
         chunksUnavailable = counters.get(CounterType.CHUNKS_UNAVAILABLE);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
         errors = counters.get(CounterType.ERRORS);
+        refusals = new Refusals(owner, counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(), ctx.nanoClock());
 
         ctx.counters(counters);
         final List<DataTransport> transports = new ArrayList<>();
@@ -178,11 +186,14 @@ public final class WorkerAgent<C extends Chunk>
         slotReader = new DataReader[buffers];
         slotFailure = new String[buffers];
 
-        session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), ctx.responseChannel(),
-            ctx.responseStreamId(), Role.WORKER, ctx.rank(), transportSet, ctx.hostId(), ctx.jobToken());
-        adapter = new ControlAdapter(session.subscription(), this, counters.get(CounterType.INVALID_MESSAGES));
+        session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
+            Role.WORKER, ctx.rank(), transportSet, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel()),
+            ctx.jobToken());
+        adapter = new ControlAdapter(
+            session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-worker-" + ctx.rank();
@@ -233,6 +244,7 @@ public final class WorkerAgent<C extends Chunk>
         return outcome;
     }
 
+    @Override
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
@@ -255,32 +267,57 @@ public final class WorkerAgent<C extends Chunk>
         return work;
     }
 
+    @Override
     public void onClose()
     {
         CloseHelper.closeAll(directory, sink, pool, adapter, session, counters);
     }
 
+    @Override
     public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
     {
-        if (session.onRegistered(decoder, nowNs) && session.registrations() > 1 && null != manifest)
+        if (!session.onRegistered(sessionId, decoder, nowNs))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+            return;
+        }
+        if (session.registrations() > 1 && null != manifest)
         {
             reacknowledge();
         }
     }
 
+    @Override
     public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
     {
-        if (!session.onChallenge(decoder))
+        switch (session.onChallenge(sessionId, decoder, nowNs))
         {
-            error("the coordinator asks for a job token: give this worker the job's token file");
+            case ANSWERED ->
+            {
+            }
+            case NO_TOKEN -> error("the coordinator asks for a job token: give this worker the job's token file");
+            case VERIFIER_NOT_PROVEN -> refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED,
+                decoder.sbeTemplateId(), "the coordinator did not prove the job token: the token files differ, " +
+                "or it is not the job's coordinator");
+            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no handshake of this worker waits for this challenge");
         }
     }
 
+    @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        session.onHeartbeat(decoder, nowNs);
+        if (!session.onHeartbeat(decoder, nowNs))
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
     }
 
+    /**
+     * This worker's lease ended: the coordinator gave its work to others. A data server's lease ended:
+     * its reads move to replicas.
+     */
+    @Override
     public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
     {
         if (session.onLeaseExpired(decoder))
@@ -295,6 +332,7 @@ public final class WorkerAgent<C extends Chunk>
         }
     }
 
+    @Override
     public void onRegionAdvertisement(
         final int sessionId,
         final RegionAdvertisementDecoder decoder,
@@ -305,6 +343,7 @@ public final class WorkerAgent<C extends Chunk>
         directory.onAdvertisement(decoder);
     }
 
+    @Override
     public void onManifestPart(
         final int sessionId,
         final ManifestPartDecoder decoder,
@@ -318,10 +357,11 @@ public final class WorkerAgent<C extends Chunk>
         }
         catch (final DatasetException ex)
         {
-            error("dropped a manifest: " + ex.getMessage());
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
         }
     }
 
+    @Override
     public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
     {
         final long startedJobId = decoder.jobId();
@@ -337,11 +377,18 @@ public final class WorkerAgent<C extends Chunk>
             error("job " + startedJobId + " started while job " + jobId + " runs: a worker serves one job");
             return;
         }
+        if (startedWorldSize <= ctx.rank())
+        {
+            refusals.refuse(sessionId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
+                "job " + startedJobId + " has world size " + startedWorldSize + ", which has no rank " + ctx.rank());
+            return;
+        }
 
         final Manifest jobManifest = manifests.manifest(datasetId);
         if (null == jobManifest)
         {
-            error("job " + startedJobId + " started before the manifest of dataset " + datasetId + " arrived");
+            error("job " + startedJobId + " started before the manifest of dataset " + Quote.of(datasetId) +
+                " arrived");
             return;
         }
         manifest = jobManifest;
@@ -356,27 +403,41 @@ public final class WorkerAgent<C extends Chunk>
         directory.bind(pool.memory(), datasetId);
     }
 
+    /**
+     * Take chunks to read. The message is refused whole when it is not for this job and rank or names
+     * a chunk the manifest does not have.
+     */
+    @Override
     public void onAssignment(final int sessionId, final AssignmentDecoder decoder)
     {
         final long assignedJobId = decoder.jobId();
         final int epoch = decoder.epoch();
         final int rank = decoder.rank();
-        if (assignedJobId != jobId || rank != ctx.rank())
+        final int firstPosition = decoder.firstPosition();
+        if (assignedJobId != jobId || rank != ctx.rank() || epoch < 0 || firstPosition < -1)
         {
-            error("assignment for job " + assignedJobId + " rank " + rank + " does not match job " + jobId +
-                " rank " + ctx.rank());
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(),
+                "assignment for job " + assignedJobId + " rank " + rank + " epoch " + epoch + " position " +
+                firstPosition + " does not fit job " + jobId + " rank " + ctx.rank());
             return;
         }
-        final int firstPosition = decoder.firstPosition();
-        int position = firstPosition;
+        int count = 0;
         for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
         {
             final int chunkId = chunk.chunkId();
             if (chunkId < 0 || chunkId >= manifest.chunkCount())
             {
-                error("assignment names chunk " + chunkId + ", the manifest has " + manifest.chunkCount());
-                continue;
+                refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(),
+                    "assignment names chunk " + chunkId + ", the manifest has " + manifest.chunkCount());
+                return;
             }
+            assignedChunks[count++] = chunkId;
+        }
+
+        int position = firstPosition;
+        for (int i = 0; i < count; i++)
+        {
+            final int chunkId = assignedChunks[i];
             if (firstPosition >= 0)
             {
                 resumePoint.plan(epoch, chunkId, position);
@@ -394,31 +455,45 @@ public final class WorkerAgent<C extends Chunk>
         }
     }
 
+    @Override
     public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
     {
-        if (decoder.jobId() == jobId)
+        if (decoder.jobId() != jobId || decoder.epoch() < 0)
         {
-            ledger.close(decoder.epoch());
-            resumePoint.complete(decoder.epoch());
-            epochsCompleted++;
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+            return;
         }
+        ledger.close(decoder.epoch());
+        resumePoint.complete(decoder.epoch());
+        epochsCompleted++;
     }
 
+    @Override
     public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
     {
-        if (decoder.jobId() == jobId && null != sink)
+        if (decoder.jobId() != jobId || null == sink)
         {
-            outcome = decoder.outcome();
-            sink.finish();
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+            return;
         }
+        outcome = decoder.outcome();
+        sink.finish();
     }
 
+    @Override
     public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
     {
         final boolean refused = session.onErrorResponse(decoder);
         final ErrorCode code = decoder.code();
+        final String message = decoder.message();
+        if (!refused && null == session.opener(sessionId))
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "an error response that answers nothing of this worker's");
+            return;
+        }
         final String report = "coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " +
-            decoder.message();
+            Quote.of(message);
         if (!report.equals(lastCoordinatorError))
         {
             lastCoordinatorError = report;
@@ -426,11 +501,13 @@ public final class WorkerAgent<C extends Chunk>
         }
     }
 
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-        error("dropped an invalid message from the coordinator: " + reason);
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message a worker takes");
     }
 
+    @Override
     public void onReadComplete(final long readId)
     {
         final int slot = slotOf(readId);
@@ -462,6 +539,7 @@ public final class WorkerAgent<C extends Chunk>
         }
     }
 
+    @Override
     public void onReadFailed(final long readId, final String reason)
     {
         final int slot = slotOf(readId);
@@ -478,11 +556,13 @@ public final class WorkerAgent<C extends Chunk>
         retry(slot, reason);
     }
 
+    @Override
     public void onBufferFree(final int buffer)
     {
         freeSlot(buffer);
     }
 
+    @Override
     public void onConsumed(final int epoch, final int chunkId, final int crc)
     {
         ledger.release(epoch, chunkId);

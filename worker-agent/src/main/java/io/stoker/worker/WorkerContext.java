@@ -3,7 +3,7 @@ package io.stoker.worker;
 import io.aeron.Aeron;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.JobToken;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.LocalTransport;

@@ -1,10 +1,9 @@
 package io.stoker.transport.control;
 
 import io.aeron.Aeron;
-import io.stoker.codecs.MessageHeaderDecoder;
 
 /**
- * Channels, stream ids and limits of the control protocol.
+ * Channels and stream ids of the control protocol and the UDP data plane.
  */
 public final class ControlProtocol
 {
@@ -32,21 +31,6 @@ public final class ControlProtocol
      * Base of the streams on which a worker receives read data, one per data server: base + server id.
      */
     public static final int DATA_RESPONSE_STREAM_BASE = 3000;
-
-    /**
-     * Header length of every message.
-     */
-    public static final int HEADER_LENGTH = MessageHeaderDecoder.ENCODED_LENGTH;
-
-    /**
-     * Most chunk ids in one assignment or acknowledgement message; keeps messages well under an MTU-sized burst.
-     */
-    public static final int MAX_CHUNKS_PER_MESSAGE = 4096;
-
-    /**
-     * Most regions in one advertisement message.
-     */
-    public static final int MAX_REGIONS_PER_MESSAGE = 256;
 
     private ControlProtocol()
     {

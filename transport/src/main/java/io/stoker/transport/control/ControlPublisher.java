@@ -1,16 +1,9 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentEncoder;
-import io.stoker.codecs.ChallengeEncoder;
-import io.stoker.codecs.DataConnectEncoder;
-import io.stoker.codecs.DataConnectedEncoder;
-import io.stoker.codecs.ReadErrorEncoder;
-import io.stoker.codecs.ReadRequestEncoder;
 import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
-import io.stoker.codecs.ErrorCode;
-import io.stoker.codecs.ErrorResponseEncoder;
 import io.stoker.codecs.HeartbeatEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
 import io.stoker.codecs.JobOutcome;
@@ -20,24 +13,25 @@ import io.stoker.codecs.LeaseExpiredEncoder;
 import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
-import io.stoker.codecs.RegisterEncoder;
 import io.stoker.codecs.RegisteredEncoder;
-import io.stoker.codecs.Role;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableDirectByteBuffer;
 
 /**
- * Encodes control messages into one buffer and hands them to an {@link Outbox}. One instance per
- * agent; the outbox is an argument so a coordinator uses one publisher for all its members. Every
- * method returns false only when the outbox is full.
+ * Encodes the control protocol's messages into one buffer and hands them to an {@link Outbox}, which
+ * seals them once its session is authenticated. One instance per agent; the outbox is an argument so
+ * a coordinator uses one publisher for all its members. Every method returns false only when the
+ * outbox is full. The handshake's messages and error responses are the {@code SessionPublisher}'s.
  */
 public final class ControlPublisher
 {
     private final ExpandableDirectByteBuffer buffer = new ExpandableDirectByteBuffer(64 * 1024);
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
-    private final RegisterEncoder register = new RegisterEncoder();
     private final RegionAdvertisementEncoder regionAdvertisement = new RegionAdvertisementEncoder();
     private final RegisteredEncoder registered = new RegisteredEncoder();
     private final HeartbeatEncoder heartbeat = new HeartbeatEncoder();
@@ -49,37 +43,7 @@ public final class ControlPublisher
     private final ChunkUnavailableEncoder chunkUnavailable = new ChunkUnavailableEncoder();
     private final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder();
     private final JobCompleteEncoder jobComplete = new JobCompleteEncoder();
-    private final ErrorResponseEncoder errorResponse = new ErrorResponseEncoder();
-    private final ChallengeEncoder challenge = new ChallengeEncoder();
-    private final DataConnectEncoder dataConnect = new DataConnectEncoder();
-    private final DataConnectedEncoder dataConnected = new DataConnectedEncoder();
-    private final ReadRequestEncoder readRequest = new ReadRequestEncoder();
-    private final ReadErrorEncoder readError = new ReadErrorEncoder();
     private final ManifestPartEncoder manifestPart = new ManifestPartEncoder();
-
-    public boolean register(
-        final Outbox outbox,
-        final long correlationId,
-        final Role role,
-        final int rank,
-        final int responseStreamId,
-        final byte transports,
-        final String hostId,
-        final String responseChannel,
-        final byte[] proof)
-    {
-        register.wrapAndApplyHeader(buffer, 0, header)
-            .correlationId(correlationId)
-            .role(role)
-            .rank(rank)
-            .responseStreamId(responseStreamId);
-        register.transports().clear()
-            .local(TransportKind.LOCAL.isIn(transports))
-            .udp(TransportKind.UDP.isIn(transports))
-            .rdma(TransportKind.RDMA.isIn(transports));
-        register.hostId(hostId).responseChannel(responseChannel).putProof(proof, 0, proof.length);
-        return offer(outbox, header.encodedLength() + register.encodedLength());
-    }
 
     public boolean registered(
         final Outbox outbox,
@@ -208,7 +172,7 @@ public final class ControlPublisher
             .jobId(jobId)
             .epoch(epoch)
             .chunkId(chunkId)
-            .reason(reason);
+            .reason(Quote.printable(reason, MessageLimits.MAX_TEXT_LENGTH));
         return offer(outbox, header.encodedLength() + chunkUnavailable.encodedLength());
     }
 
@@ -224,7 +188,7 @@ public final class ControlPublisher
             .jobId(jobId)
             .epoch(epoch)
             .acknowledgedChunks(acknowledgedChunks);
-        final int count = Math.min(missingCount, 65535);
+        final int count = Math.min(missingCount, MessageLimits.MAX_MISSING_PER_MESSAGE);
         final EpochCompleteEncoder.MissingEncoder missing = epochComplete.missingCount(count);
         for (int i = 0; i < count; i++)
         {
@@ -241,21 +205,6 @@ public final class ControlPublisher
             .outcome(outcome)
             .epochsCompleted(epochsCompleted);
         return offer(outbox, header.encodedLength() + jobComplete.encodedLength());
-    }
-
-    public boolean errorResponse(
-        final Outbox outbox,
-        final long correlationId,
-        final ErrorCode code,
-        final int offendingTemplateId,
-        final String message)
-    {
-        errorResponse.wrapAndApplyHeader(buffer, 0, header)
-            .correlationId(correlationId)
-            .code(code)
-            .offendingTemplateId(offendingTemplateId)
-            .message(message);
-        return offer(outbox, header.encodedLength() + errorResponse.encodedLength());
     }
 
     /**
@@ -290,50 +239,6 @@ public final class ControlPublisher
             .udpChannel(server.udpChannel())
             .rdmaEndpoint(server.rdmaEndpoint());
         return offer(outbox, header.encodedLength() + regionAdvertisement.encodedLength());
-    }
-
-    public boolean challenge(final Outbox outbox, final long correlationId, final byte[] nonce)
-    {
-        challenge.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId).putNonce(nonce, 0, nonce.length);
-        return offer(outbox, header.encodedLength() + challenge.encodedLength());
-    }
-
-    public boolean dataConnect(
-        final Outbox outbox,
-        final long correlationId,
-        final int responseStreamId,
-        final String responseChannel,
-        final byte[] proof)
-    {
-        dataConnect.wrapAndApplyHeader(buffer, 0, header)
-            .correlationId(correlationId)
-            .responseStreamId(responseStreamId)
-            .responseChannel(responseChannel)
-            .putProof(proof, 0, proof.length);
-        return offer(outbox, header.encodedLength() + dataConnect.encodedLength());
-    }
-
-    public boolean dataConnected(final Outbox outbox, final long correlationId)
-    {
-        dataConnected.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId);
-        return offer(outbox, header.encodedLength() + dataConnected.encodedLength());
-    }
-
-    public boolean readRequest(
-        final Outbox outbox, final long requestId, final int regionId, final long regionOffset, final int length)
-    {
-        readRequest.wrapAndApplyHeader(buffer, 0, header)
-            .requestId(requestId)
-            .regionId(regionId)
-            .regionOffset(regionOffset)
-            .length(length);
-        return offer(outbox, header.encodedLength() + readRequest.encodedLength());
-    }
-
-    public boolean readError(final Outbox outbox, final long requestId, final ErrorCode code, final String message)
-    {
-        readError.wrapAndApplyHeader(buffer, 0, header).requestId(requestId).code(code).message(message);
-        return offer(outbox, header.encodedLength() + readError.encodedLength());
     }
 
     /**

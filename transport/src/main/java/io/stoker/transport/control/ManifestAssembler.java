@@ -3,7 +3,10 @@ package io.stoker.transport.control;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
-import org.agrona.concurrent.UnsafeBuffer;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
+import org.agrona.ExpandableArrayBuffer;
 
 import java.util.BitSet;
 import java.util.HashMap;
@@ -12,60 +15,79 @@ import java.util.Map;
 /**
  * Puts manifests back together from the parts data servers send, one per dataset id. A manifest is
  * used only once whole and valid (its own CRC32C) and when its content is the dataset id it claims.
+ * What a peer can make it hold is bounded: at most {@code maxAssemblies} manifests in progress, each
+ * at most {@link MessageLimits#MAX_MANIFEST_LENGTH}, growing only as parts arrive.
  */
 public final class ManifestAssembler
 {
     /**
-     * Bytes per part: large messages are fragmented by Aeron and reassembled on receipt.
+     * Bytes per part: every part but the last has exactly this many.
      */
-    public static final int PART_LENGTH = 256 * 1024;
+    public static final int PART_LENGTH = MessageLimits.MAX_MANIFEST_PART_LENGTH;
 
+    private final int maxAssemblies;
     private final Map<String, Assembly> assemblies = new HashMap<>();
     private final Map<String, Manifest> manifests = new HashMap<>();
+
+    /**
+     * @param maxAssemblies most manifests in progress at once.
+     */
+    public ManifestAssembler(final int maxAssemblies)
+    {
+        this.maxAssemblies = maxAssemblies;
+    }
 
     /**
      * Take one part.
      *
      * @return the manifest when this part completed it, else null.
-     * @throws DatasetException when the parts do not make the manifest they claim to be.
+     * @throws DatasetException when the part does not fit the manifest it claims to be part of.
      */
     public Manifest onPart(final ManifestPartDecoder decoder)
     {
-        final int totalLength = decoder.totalLength();
-        final int partOffset = decoder.partOffset();
+        final long totalLength = decoder.totalLength();
+        final long partOffset = decoder.partOffset();
         final String datasetId = decoder.datasetId();
         final int length = decoder.bytesLength();
+        final String name = "manifest of dataset " + Quote.of(datasetId);
         if (manifests.containsKey(datasetId))
         {
-            decoder.skipBytes();
             return null;
         }
-        if (totalLength < 0 || partOffset < 0 || (long)partOffset + length > totalLength)
+        if (totalLength < 1 || totalLength > MessageLimits.MAX_MANIFEST_LENGTH)
         {
-            throw new DatasetException("manifest of dataset " + datasetId, partOffset,
-                "part of " + length + " bytes does not fit a manifest of " + totalLength);
+            throw new DatasetException(name, partOffset,
+                "announced length " + totalLength + " is not within 1.." + MessageLimits.MAX_MANIFEST_LENGTH);
+        }
+        if (partOffset % PART_LENGTH != 0 || partOffset >= totalLength ||
+            length != Math.min(PART_LENGTH, totalLength - partOffset))
+        {
+            throw new DatasetException(name, partOffset,
+                "a part of " + length + " bytes does not fit a manifest of " + totalLength + " in parts of " + PART_LENGTH);
         }
 
         Assembly assembly = assemblies.get(datasetId);
-        if (null == assembly || assembly.bytes.length != totalLength)
+        if (null == assembly || assembly.totalLength != totalLength)
         {
-            assembly = new Assembly(totalLength);
+            if (null == assembly && assemblies.size() >= maxAssemblies)
+            {
+                throw new DatasetException(name, partOffset, maxAssemblies + " manifests are in progress already");
+            }
+            assembly = new Assembly((int)totalLength);
             assemblies.put(datasetId, assembly);
         }
-        decoder.getBytes(assembly.bytes, partOffset, length);
-        assembly.received.set(partOffset / PART_LENGTH);
-        if (assembly.received.cardinality() < (totalLength + PART_LENGTH - 1) / PART_LENGTH)
+        decoder.getBytes(assembly.bytes, (int)partOffset, length);
+        assembly.received.set((int)(partOffset / PART_LENGTH));
+        if (assembly.received.cardinality() < assembly.parts)
         {
             return null;
         }
 
         assemblies.remove(datasetId);
-        final Manifest manifest = Manifest.fromBytes(
-            new UnsafeBuffer(assembly.bytes), 0, totalLength, "manifest of dataset " + datasetId);
+        final Manifest manifest = Manifest.fromBytes(assembly.bytes, 0, assembly.totalLength, name);
         if (!manifest.datasetId().equals(datasetId))
         {
-            throw new DatasetException("manifest of dataset " + datasetId, 0,
-                "content is dataset " + manifest.datasetId());
+            throw new DatasetException(name, 0, "content is dataset " + manifest.datasetId());
         }
         manifests.put(datasetId, manifest);
         return manifest;
@@ -98,12 +120,15 @@ public final class ManifestAssembler
 
     private static final class Assembly
     {
-        final byte[] bytes;
+        final int totalLength;
+        final int parts;
+        final ExpandableArrayBuffer bytes = new ExpandableArrayBuffer(PART_LENGTH);
         final BitSet received = new BitSet();
 
-        Assembly(final int length)
+        Assembly(final int totalLength)
         {
-            bytes = new byte[length];
+            this.totalLength = totalLength;
+            this.parts = (totalLength + PART_LENGTH - 1) / PART_LENGTH;
         }
     }
 }

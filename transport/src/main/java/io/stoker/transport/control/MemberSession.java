@@ -8,49 +8,47 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
+import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.session.Service;
+import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionInitiator;
 import org.agrona.CloseHelper;
 
 import java.util.concurrent.TimeUnit;
 
 /**
  * A member's side of its relationship with the coordinator, shared by workers, data servers and
- * clients: the publication to the coordinator, the subscription for its replies, registration
- * (repeated until answered, answering the coordinator's token challenge, and again after a lease
- * expiry or when the coordinator's own heartbeats stop) and heartbeats.
+ * clients: the publication to the coordinator, the subscription for its replies, the session (opened
+ * by a {@link SessionInitiator}: both sides prove the job token, then every message is sealed, and
+ * only the coordinator's session may talk to this member), registration (again after a lease expiry
+ * or when the coordinator's messages stop for a lease) and heartbeats.
  * <p>
  * The publication is exclusive: its session id names this member to the coordinator, also when
  * several members share one Aeron client.
  * <p>
- * The owning agent calls {@link #doWork(long)} from its duty cycle and passes the session's
- * messages to {@link #onRegistered}, {@link #onLeaseExpired} and {@link #onErrorResponse}.
+ * The owning agent calls {@link #doWork(long)} from its duty cycle, polls its adapter through
+ * {@link #poll}, passes the session's messages to {@link #onRegistered}, {@link #onChallenge},
+ * {@link #onHeartbeat}, {@link #onLeaseExpired} and {@link #onErrorResponse}, and gives this session
+ * to its adapter as the {@link SessionDirectory}.
  */
-public final class MemberSession implements AutoCloseable
+public final class MemberSession implements SessionDirectory, AutoCloseable
 {
     /**
-     * How long to wait for an answer to a registration before asking again.
+     * How long a handshake may wait for the coordinator's acceptance before it starts over.
      */
-    public static final long REGISTER_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(250);
+    public static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
 
-    private static final byte[] NO_PROOF = new byte[0];
-
-    private final Aeron aeron;
     private final ControlPublisher publisher;
     private final Outbox outbox;
     private final Subscription subscription;
-    private final Role role;
-    private final int rank;
-    private final byte transports;
-    private final String hostId;
-    private final String responseChannel;
-    private final int responseStreamId;
-    private long registerCorrelationId = Aeron.NULL_VALUE;
-    private long nextRegisterNs;
+    private final SessionInitiator initiator;
     private long nextHeartbeatNs;
     private long heartbeatIntervalNs;
     private long leaseTimeoutNs;
-    private long lastCoordinatorHeartbeatNs;
-    private final JobToken token;
-    private byte[] proof = NO_PROOF;
+    private long lastCoordinatorMessageNs;
     private int memberId = Aeron.NULL_VALUE;
     private int registrations;
 
@@ -61,41 +59,24 @@ public final class MemberSession implements AutoCloseable
      * @param aeron              connected client.
      * @param publisher          the owning agent's publisher.
      * @param coordinatorChannel where the coordinator listens.
-     * @param responseChannel    where this member listens for the coordinator's messages.
-     * @param responseStreamId   stream for those messages; unique per member on a shared channel.
-     * @param role               what this member is.
-     * @param rank               the worker's rank, -1 for other roles.
-     * @param transports         data-plane transports this member can use or serve.
-     * @param hostId             this host's id.
+     * @param identity           what this member is and where it listens.
      * @param token              the job token, or null when the coordinator asks for none.
      */
     public MemberSession(
         final Aeron aeron,
         final ControlPublisher publisher,
         final String coordinatorChannel,
-        final String responseChannel,
-        final int responseStreamId,
-        final Role role,
-        final int rank,
-        final byte transports,
-        final String hostId,
+        final HandshakeIdentity identity,
         final JobToken token)
     {
-        this.token = token;
-        this.aeron = aeron;
         this.publisher = publisher;
-        this.responseChannel = responseChannel;
-        this.responseStreamId = responseStreamId;
-        this.role = role;
-        this.rank = rank;
-        this.transports = transports;
-        this.hostId = hostId;
-        subscription = aeron.addSubscription(responseChannel, responseStreamId);
+        subscription = aeron.addSubscription(identity.responseChannel(), identity.responseStreamId());
         outbox = new Outbox(aeron.addExclusivePublication(coordinatorChannel, ControlProtocol.COORDINATOR_STREAM_ID));
+        initiator = new SessionInitiator(Service.COORDINATOR, token, identity, outbox, HANDSHAKE_TIMEOUT_NS);
     }
 
     /**
-     * Register when not registered, heartbeat when registered.
+     * Open the session when there is none, heartbeat when registered.
      *
      * @param nowNs current time from a nano clock.
      * @return work done.
@@ -103,22 +84,14 @@ public final class MemberSession implements AutoCloseable
     public int doWork(final long nowNs)
     {
         int work = outbox.drain();
-        if (isRegistered() && nowNs - lastCoordinatorHeartbeatNs > leaseTimeoutNs)
+        if (isRegistered() && nowNs - lastCoordinatorMessageNs > leaseTimeoutNs)
         {
             reset();
             work++;
         }
         if (!isRegistered())
         {
-            if (nowNs - nextRegisterNs >= 0 && outbox.publication().isConnected())
-            {
-                registerCorrelationId = aeron.nextCorrelationId();
-                proof = NO_PROOF;
-                outbox.clear();
-                sendRegister();
-                nextRegisterNs = nowNs + REGISTER_RETRY_NS;
-                work++;
-            }
+            work += initiator.doWork(nowNs);
         }
         else if (nowNs - nextHeartbeatNs >= 0)
         {
@@ -130,13 +103,14 @@ public final class MemberSession implements AutoCloseable
     }
 
     /**
-     * @param decoder a Registered message received on this member's subscription.
-     * @param nowNs   current time.
-     * @return true when it answers this member's latest registration: the member is registered now.
+     * @param sessionId the session it came on.
+     * @param decoder   a Registered message that passed the gate.
+     * @param nowNs     current time.
+     * @return true when it answers this member's handshake: the member is registered now.
      */
-    public boolean onRegistered(final RegisteredDecoder decoder, final long nowNs)
+    public boolean onRegistered(final int sessionId, final RegisteredDecoder decoder, final long nowNs)
     {
-        if (decoder.correlationId() != registerCorrelationId)
+        if (isRegistered() || !initiator.onAccepted(sessionId, decoder.correlationId()))
         {
             return false;
         }
@@ -144,32 +118,20 @@ public final class MemberSession implements AutoCloseable
         heartbeatIntervalNs = decoder.heartbeatIntervalNs();
         leaseTimeoutNs = decoder.leaseTimeoutNs();
         nextHeartbeatNs = nowNs + heartbeatIntervalNs;
-        lastCoordinatorHeartbeatNs = nowNs;
+        lastCoordinatorMessageNs = nowNs;
         registrations++;
         return true;
     }
 
     /**
-     * Answer the coordinator's challenge with the job token's proof.
+     * Answer the coordinator's challenge, if it proved the job token.
      *
-     * @param decoder a Challenge received on this member's subscription.
-     * @return false when the challenge asks for a token this member does not have.
+     * @return what came of it.
      */
-    public boolean onChallenge(final ChallengeDecoder decoder)
+    public SessionInitiator.ChallengeAnswer onChallenge(
+        final int sessionId, final ChallengeDecoder decoder, final long nowNs)
     {
-        if (decoder.correlationId() != registerCorrelationId || isRegistered())
-        {
-            return true;
-        }
-        if (null == token)
-        {
-            return false;
-        }
-        final byte[] nonce = new byte[decoder.nonceLength()];
-        decoder.getNonce(nonce, 0, nonce.length);
-        proof = token.prove(nonce);
-        sendRegister();
-        return true;
+        return initiator.onChallenge(sessionId, decoder, nowNs);
     }
 
     /**
@@ -183,7 +145,7 @@ public final class MemberSession implements AutoCloseable
         final int fragments = adapter.poll(fragmentLimit);
         if (fragments > 0 && isRegistered())
         {
-            lastCoordinatorHeartbeatNs = nowNs;
+            lastCoordinatorMessageNs = nowNs;
         }
         return fragments;
     }
@@ -191,13 +153,17 @@ public final class MemberSession implements AutoCloseable
     /**
      * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
      * When none came for a lease, the member registers again (with a restarted coordinator).
+     *
+     * @return true when it names this member.
      */
-    public void onHeartbeat(final HeartbeatDecoder decoder, final long nowNs)
+    public boolean onHeartbeat(final HeartbeatDecoder decoder, final long nowNs)
     {
-        if (decoder.memberId() == memberId)
+        if (decoder.memberId() != memberId)
         {
-            lastCoordinatorHeartbeatNs = nowNs;
+            return false;
         }
+        lastCoordinatorMessageNs = nowNs;
+        return true;
     }
 
     /**
@@ -210,35 +176,37 @@ public final class MemberSession implements AutoCloseable
         {
             return false;
         }
-        memberId = Aeron.NULL_VALUE;
-        nextRegisterNs = 0;
+        reset();
         return true;
     }
 
     /**
-     * @param decoder an error from the coordinator.
-     * @return true when it refuses this member's registration.
+     * @param decoder an error response that passed the gate.
+     * @return true when it refuses this member's handshake in progress.
      */
     public boolean onErrorResponse(final ErrorResponseDecoder decoder)
     {
-        return !isRegistered() && decoder.correlationId() == registerCorrelationId;
+        return !isRegistered() && initiator.isAnswering(decoder.correlationId());
     }
 
     /**
-     * Forget the registration, as after the coordinator restarted: the next duty cycle registers again.
+     * Forget the registration, as after the coordinator restarted: the next duty cycle opens a new session.
      */
     public void reset()
     {
         memberId = Aeron.NULL_VALUE;
-        nextRegisterNs = 0;
+        initiator.reset();
     }
 
-    private void sendRegister()
+    @Override
+    public MessageOpener opener(final int sessionId)
     {
-        publisher.register(
-            outbox, registerCorrelationId, role, rank, responseStreamId, transports, hostId, responseChannel, proof);
+        return initiator.opener(sessionId);
     }
 
+    /**
+     * @return true while the coordinator counts this member as registered.
+     */
     public boolean isRegistered()
     {
         return memberId != Aeron.NULL_VALUE;
@@ -276,6 +244,7 @@ public final class MemberSession implements AutoCloseable
         return subscription;
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(outbox, subscription);

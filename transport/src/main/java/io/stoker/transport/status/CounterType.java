@@ -30,7 +30,9 @@ public enum CounterType
     BYTES_SERVED(22, "bytes served"),
     READ_REQUESTS_SERVED(23, "read requests served"),
     MEMBERS(24, "members registered"),
-    REGISTRATIONS_REFUSED(25, "registrations refused");
+    SESSIONS_REFUSED(25, "sessions refused"),
+    SESSIONS_PENDING(26, "sessions pending"),
+    AGENT_ERRORS(27, "errors escaping a duty cycle");
 
     /**
      * Type ids of Stoker's counters start here, clear of Aeron's own, its archive's and its cluster's.

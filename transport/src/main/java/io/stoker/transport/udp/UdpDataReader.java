@@ -4,50 +4,52 @@ import io.aeron.Aeron;
 import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.DataConnectedDecoder;
 import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.ReadDataDecoder;
 import io.stoker.codecs.ReadErrorDecoder;
-import io.stoker.transport.control.ControlAdapter;
-import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.JobToken;
-import io.stoker.transport.control.Outbox;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
+import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.session.Service;
+import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionInitiator;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads one data server's regions over Aeron UDP. The connection is opened (and the job token proved)
- * on first use and again after the server went away; reads accepted meanwhile wait and are sent once
- * it is up. Each {@code ReadData} frame is copied from the receive buffer straight to its offset in the
- * destination: frames of many reads interleave freely. A read with no progress for the timeout fails.
+ * Reads one data server's regions over Aeron UDP. The connection is a session like any other
+ * ({@link SessionInitiator}: the server proves the job token first, then this side; requests are sealed,
+ * and only the server's session may answer); it is opened on first use and again after the server
+ * went away, and reads accepted meanwhile wait and are sent once it is up. Each {@code ReadData} frame
+ * is copied from the receive buffer straight to its offset in the destination: frames of many reads
+ * interleave freely. A read with no progress for the timeout fails.
  */
-final class UdpDataReader implements DataReader, ControlListener
+final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirectory
 {
-    private static final long CONNECT_RETRY_NS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final int FRAGMENT_LIMIT = 256;
     private static final byte FREE = 0;
     private static final byte WAITING = 1;
     private static final byte SENT = 2;
-    private static final byte[] NO_PROOF = new byte[0];
 
-    private final Aeron aeron;
     private final ServerAdvertisement server;
-    private final String responseChannel;
-    private final int responseStreamId;
-    private final JobToken token;
     private final NanoClock clock;
     private final long readTimeoutNs;
-    private final ControlPublisher publisher = new ControlPublisher();
+    private final DataPlanePublisher publisher = new DataPlanePublisher();
     private final Outbox outbox;
-    private final ControlAdapter adapter;
+    private final SessionInitiator initiator;
+    private final Refusals refusals;
+    private final DataPlaneAdapter adapter;
 
     private final byte[] state;
     private final int[] generation;
@@ -62,30 +64,27 @@ final class UdpDataReader implements DataReader, ControlListener
     private int inFlight;
 
     private ReadCompletionHandler handler;
-    private long connectCorrelationId = Aeron.NULL_VALUE;
-    private long nextConnectNs;
-    private boolean connected;
     private String refusal;
     private long nowNs;
 
+    /**
+     * @param identity how this worker introduces itself: its rank, host and where it listens.
+     * @param refusals counts and logs what the server's endpoint sends that is refused.
+     */
     UdpDataReader(
         final Aeron aeron,
         final ServerAdvertisement server,
-        final String responseChannel,
-        final int responseStreamId,
+        final HandshakeIdentity identity,
         final JobToken token,
         final NanoClock clock,
         final int capacity,
         final long readTimeoutNs,
-        final AtomicCounter invalidMessages)
+        final Refusals refusals)
     {
-        this.aeron = aeron;
         this.server = server;
-        this.responseChannel = responseChannel;
-        this.responseStreamId = responseStreamId;
-        this.token = token;
         this.clock = clock;
         this.readTimeoutNs = readTimeoutNs;
+        this.refusals = refusals;
         state = new byte[capacity];
         generation = new int[capacity];
         readIds = new long[capacity];
@@ -97,14 +96,19 @@ final class UdpDataReader implements DataReader, ControlListener
         destinations = new AtomicBuffer[capacity];
         destinationOffsets = new int[capacity];
         outbox = new Outbox(aeron.addExclusivePublication(server.udpChannel(), ControlProtocol.DATA_REQUEST_STREAM_ID));
-        adapter = new ControlAdapter(aeron.addSubscription(responseChannel, responseStreamId), this, invalidMessages);
+        initiator = new SessionInitiator(Service.DATA_SERVER, token, identity, outbox, readTimeoutNs);
+        adapter = new DataPlaneAdapter(
+            aeron.addSubscription(identity.responseChannel(), identity.responseStreamId()), this, refusals,
+            ErrorResponseDecoder.TEMPLATE_ID, this);
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.UDP;
     }
 
+    @Override
     public boolean read(
         final long readId,
         final int regionId,
@@ -134,19 +138,20 @@ final class UdpDataReader implements DataReader, ControlListener
         return false;
     }
 
+    @Override
     public int poll(final ReadCompletionHandler handler)
     {
         this.handler = handler;
         nowNs = clock.nanoTime();
         int work = outbox.drain();
-        if (connected && !outbox.publication().isConnected())
+        if (initiator.isEstablished() && !outbox.publication().isConnected())
         {
-            connected = false;
-            connectCorrelationId = Aeron.NULL_VALUE;
+            initiator.reset();
+            work++;
         }
-        if (!connected)
+        if (!initiator.isEstablished())
         {
-            work += connect();
+            work += initiator.doWork(nowNs);
         }
         work += adapter.poll(FRAGMENT_LIMIT);
         if (inFlight > 0)
@@ -156,57 +161,90 @@ final class UdpDataReader implements DataReader, ControlListener
         return work;
     }
 
+    @Override
     public int inFlight()
     {
         return inFlight;
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(adapter, outbox);
     }
 
+    @Override
+    public MessageOpener opener(final int sessionId)
+    {
+        return initiator.opener(sessionId);
+    }
+
+    @Override
     public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
     {
-        if (decoder.correlationId() != connectCorrelationId || connected)
+        switch (initiator.onChallenge(sessionId, decoder, nowNs))
         {
-            return;
+            case ANSWERED -> refusal = null;
+            case NO_TOKEN ->
+                refusal = "data server " + server.serverId() + " asks for a job token this worker does not have";
+            case VERIFIER_NOT_PROVEN ->
+            {
+                refusal = "data server " + server.serverId() + " did not prove the job token";
+                refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED, decoder.sbeTemplateId(), refusal);
+            }
+            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no connection of this worker waits for this challenge");
         }
-        if (null == token)
-        {
-            refusal = "data server " + server.serverId() + " asks for a job token this worker does not have";
-            return;
-        }
-        final byte[] nonce = new byte[decoder.nonceLength()];
-        decoder.getNonce(nonce, 0, nonce.length);
-        publisher.dataConnect(outbox, connectCorrelationId, responseStreamId, responseChannel, token.prove(nonce));
     }
 
+    @Override
     public void onDataConnected(final int sessionId, final DataConnectedDecoder decoder)
     {
-        if (decoder.correlationId() == connectCorrelationId)
+        if (!initiator.onAccepted(sessionId, decoder.correlationId()))
         {
-            connected = true;
-            refusal = null;
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no connection of this worker waits for this acceptance");
+            return;
         }
+        refusal = null;
     }
 
+    @Override
+    public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
+    {
+        final ErrorCode code = decoder.code();
+        final String message = decoder.message();
+        if (initiator.isAnswering(decoder.correlationId()))
+        {
+            refusal = "data server " + server.serverId() + " refused this worker: " + code + ": " + Quote.of(message);
+            return;
+        }
+        if (null == initiator.opener(sessionId))
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "an error response that answers nothing of this worker's");
+            return;
+        }
+        refusals.report("data server " + server.serverId() + " reported " + code + ": " + Quote.of(message));
+    }
+
+    @Override
     public void onReadData(final int sessionId, final ReadDataDecoder decoder)
     {
         final int slot = slotOf(decoder.requestId());
-        final int readOffset = decoder.readOffset();
+        final long readOffset = decoder.readOffset();
         final int length = decoder.bytesLength();
         if (slot < 0)
         {
             return;
         }
-        if (readOffset < 0 || (long)readOffset + length > lengths[slot])
+        if (readOffset + length > lengths[slot])
         {
             fail(slot, "server " + server.serverId() + " sent bytes [" + readOffset + ", " + (readOffset + length) +
                 ") outside a read of " + lengths[slot]);
             return;
         }
-        decoder.getBytes(destinations[slot], destinationOffsets[slot] + readOffset, length);
+        decoder.getBytes(destinations[slot], destinationOffsets[slot] + (int)readOffset, length);
         received[slot] += length;
         deadlines[slot] = nowNs + readTimeoutNs;
         if (received[slot] >= lengths[slot])
@@ -217,45 +255,30 @@ final class UdpDataReader implements DataReader, ControlListener
         }
     }
 
+    @Override
     public void onReadError(final int sessionId, final ReadErrorDecoder decoder)
     {
         final long requestId = decoder.requestId();
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
-        if (requestId == connectCorrelationId && code == ErrorCode.AUTHENTICATION_FAILED)
-        {
-            refusal = "data server " + server.serverId() + " refused this worker: " + message;
-            return;
-        }
         final int slot = slotOf(requestId);
         if (slot >= 0)
         {
-            fail(slot, "data server " + server.serverId() + ": " + code + ": " + message);
+            fail(slot, "data server " + server.serverId() + ": " + code + ": " + Quote.of(message));
         }
     }
 
-    /**
-     * Counted by the adapter; a read whose frame was lost to it times out and is retried elsewhere.
-     */
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-    }
-
-    private int connect()
-    {
-        if (nowNs - nextConnectNs < 0 || !outbox.publication().isConnected())
-        {
-            return 0;
-        }
-        connectCorrelationId = aeron.nextCorrelationId();
-        publisher.dataConnect(outbox, connectCorrelationId, responseStreamId, responseChannel, NO_PROOF);
-        nextConnectNs = nowNs + CONNECT_RETRY_NS;
-        return 1;
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId,
+            "not a message a worker's data connection takes");
     }
 
     private int sendAndExpire()
     {
         int work = 0;
+        final boolean connected = initiator.isEstablished();
         for (int slot = 0; slot < state.length; slot++)
         {
             if (state[slot] == FREE)

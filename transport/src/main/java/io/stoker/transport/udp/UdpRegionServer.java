@@ -1,23 +1,34 @@
 package io.stoker.transport.udp;
 
 import io.aeron.Aeron;
-import io.aeron.ExclusivePublication;
+import io.aeron.Publication;
 import io.aeron.logbuffer.BufferClaim;
-import io.stoker.codecs.DataConnectDecoder;
 import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
+import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.ReadDataEncoder;
 import io.stoker.codecs.ReadRequestDecoder;
-import io.stoker.transport.control.ControlAdapter;
-import io.stoker.transport.control.ControlListener;
+import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.JobToken;
-import io.stoker.transport.control.Outbox;
 import io.stoker.transport.data.MappedRegion;
 import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.session.Authenticator;
+import io.stoker.transport.session.JobToken;
+import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.Outbox;
+import io.stoker.transport.session.PendingSession;
+import io.stoker.transport.session.Service;
+import io.stoker.transport.session.SessionAcceptor;
+import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionPublisher;
+import io.stoker.transport.status.CounterType;
+import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.MessageLimits;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
@@ -31,37 +42,45 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The data server's side of the {@code udp} transport. Workers connect with a DataConnect (proving
- * the job token when the server has one), then send read requests; the server answers each with
- * frames of {@code (request id, offset, bytes)} claimed straight in the publication's term buffer and
- * filled from the mapped shard file: one copy from page cache to network buffer.
+ * The data server's side of the {@code udp} transport. A worker opens a data connection with the
+ * handshake every Stoker session has ({@link SessionAcceptor}: both sides prove the job token, and the
+ * connection is sealed from then on), then sends read requests; the server answers each with frames of
+ * {@code (request id, offset, bytes)} claimed straight in the publication's term buffer and filled from
+ * the mapped shard file: one copy from page cache to network buffer.
  * <p>
  * Reads of a connection are served oldest first, as long as the publication takes the frames; when it
- * pushes back the connection waits for the next duty cycle, and connections take turns each cycle. Each connection accepts a
- * bounded number of reads at once and refuses the rest with an error.
+ * pushes back the connection waits for the next duty cycle, and connections take turns each cycle.
+ * Each connection accepts a bounded number of reads at once and refuses the rest with an error; a read
+ * outside an exported region (its offset and length checked without overflow) is refused too.
  */
-public final class UdpRegionServer implements RegionServer, ControlListener
+public final class UdpRegionServer
+    implements RegionServer, DataPlaneListener, SessionAcceptor.Listener, SessionDirectory
 {
     /**
      * Reads a connection may have waiting or in progress at once.
      */
     public static final int MAX_READS_PER_CONNECTION = 256;
 
+    /**
+     * Data connections being opened at once, at most.
+     */
+    public static final int MAX_PENDING_CONNECTIONS = 64;
+
     private static final int FRAGMENT_LIMIT = 64;
     private static final int FRAME_OVERHEAD = MessageHeaderEncoder.ENCODED_LENGTH + ReadDataEncoder.BLOCK_LENGTH +
         ReadDataEncoder.bytesHeaderLength();
     private static final int FRAMES_PER_CONNECTION_PER_CYCLE = 256;
 
-    private final Aeron aeron;
     private final String channel;
-    private final JobToken token;
     private final NanoClock clock;
     private final long connectionTimeoutNs;
-    private final ErrorHandler errorHandler;
     private final AtomicCounter bytesServed;
     private final AtomicCounter readsServed;
-    private final ControlPublisher publisher = new ControlPublisher();
-    private final ControlAdapter adapter;
+    private final Refusals refusals;
+    private final SessionAcceptor acceptor;
+    private final DataPlaneAdapter adapter;
+    private final DataPlanePublisher publisher = new DataPlanePublisher();
+    private final SessionPublisher sessionPublisher = new SessionPublisher();
     private final Int2ObjectHashMap<MappedRegion> regions = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<Connection> connectionsBySession = new Int2ObjectHashMap<>();
     private final List<Connection> connections = new ArrayList<>();
@@ -71,17 +90,17 @@ public final class UdpRegionServer implements RegionServer, ControlListener
     private long nowNs;
 
     /**
-     * Listen for read requests. Blocks for the driver round trip that creates the subscription: call at start-up.
+     * Listen for data connections. Blocks for the driver round trip that creates the subscription: call at start-up.
      *
      * @param aeron               connected client.
      * @param endpoint            host:port to listen on.
      * @param token               the job token workers must prove, or null to serve anyone.
      * @param clock               time source.
-     * @param connectionTimeoutNs how long a connection may stay unreachable before it is dropped.
-     * @param bytesServed         counts bytes sent.
-     * @param readsServed         counts reads completed.
-     * @param invalidMessages     counts invalid messages received.
-     * @param errorHandler        told of refused requests and connections.
+     * @param connectionTimeoutNs how long a connection may stay unreachable before it is dropped; also
+     *                            how long a handshake may take.
+     * @param counters            the data server's counters: bytes and reads served, invalid messages,
+     *                            sessions refused and pending.
+     * @param errorHandler        told of refused messages and connections, at a bounded rate.
      */
     public UdpRegionServer(
         final Aeron aeron,
@@ -89,155 +108,171 @@ public final class UdpRegionServer implements RegionServer, ControlListener
         final JobToken token,
         final NanoClock clock,
         final long connectionTimeoutNs,
-        final AtomicCounter bytesServed,
-        final AtomicCounter readsServed,
-        final AtomicCounter invalidMessages,
+        final StatusCounters counters,
         final ErrorHandler errorHandler)
     {
-        this.aeron = aeron;
         this.channel = ControlProtocol.udpChannel(endpoint);
-        this.token = token;
         this.clock = clock;
         this.connectionTimeoutNs = connectionTimeoutNs;
-        this.errorHandler = errorHandler;
-        this.bytesServed = bytesServed;
-        this.readsServed = readsServed;
-        adapter = new ControlAdapter(
-            aeron.addSubscription(channel, ControlProtocol.DATA_REQUEST_STREAM_ID), this, invalidMessages);
+        this.bytesServed = counters.get(CounterType.BYTES_SERVED);
+        this.readsServed = counters.get(CounterType.READ_REQUESTS_SERVED);
+        this.refusals = new Refusals("udp data server", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock)
+            .answerWith(this::answer);
+        this.acceptor = new SessionAcceptor(aeron, channel, Authenticator.of(token, Service.DATA_SERVER), refusals,
+            counters.get(CounterType.SESSIONS_REFUSED), counters.get(CounterType.SESSIONS_PENDING),
+            MAX_PENDING_CONNECTIONS, connectionTimeoutNs, this);
+        this.adapter = new DataPlaneAdapter(
+            aeron.addSubscription(channel, ControlProtocol.DATA_REQUEST_STREAM_ID), this, refusals, -1, this);
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.UDP;
     }
 
+    @Override
     public ServerAdvertisement.Region export(final ServerAdvertisement.Region region)
     {
         regions.put(region.id(), new MappedRegion(Path.of(region.path()), region.length()));
         return region;
     }
 
+    @Override
     public String endpoint()
     {
         return channel;
     }
 
+    @Override
     public int doWork()
     {
         nowNs = clock.nanoTime();
         int work = adapter.poll(FRAGMENT_LIMIT);
+        work += acceptor.doWork(nowNs);
         for (int i = connections.size() - 1; i >= 0; i--)
         {
             final Connection connection = connections.get(i);
             work += connection.doWork();
             if (connection.isDead())
             {
-                connections.remove(i);
-                connectionsBySession.remove(connection.sessionId);
-                connection.close();
+                remove(connection);
             }
         }
         return work;
     }
 
+    @Override
     public void close()
     {
         connections.forEach(Connection::close);
         connections.clear();
+        connectionsBySession.clear();
         regions.values().forEach(MappedRegion::close);
-        adapter.close();
+        CloseHelper.closeAll(acceptor, adapter);
     }
 
-    public void onDataConnect(final int sessionId, final DataConnectDecoder decoder)
+    @Override
+    public MessageOpener opener(final int sessionId)
     {
-        final long correlationId = decoder.correlationId();
-        final int responseStreamId = decoder.responseStreamId();
-        final String responseChannel = decoder.responseChannel();
-        final byte[] proof = new byte[decoder.proofLength()];
-        decoder.getProof(proof, 0, proof.length);
+        final Connection connection = connectionsBySession.get(sessionId);
+        return null != connection ? connection.opener : null;
+    }
 
-        final Connection existing = connectionsBySession.get(sessionId);
-        if (null != existing && existing.correlationId == correlationId)
-        {
-            if (!existing.authenticated && proof.length > 0)
-            {
-                existing.authenticated = null != existing.nonce && token.verify(existing.nonce, proof);
-                if (!existing.authenticated)
-                {
-                    errorHandler.onError(new IllegalStateException(
-                        "udp data server: refused a worker connection from " + responseChannel + ": wrong job token"));
-                    existing.refuse("wrong job token");
-                }
-            }
-            return;
-        }
+    @Override
+    public void onHello(final int sessionId, final HelloDecoder decoder)
+    {
+        acceptor.onHello(sessionId, decoder, nowNs);
+    }
+
+    @Override
+    public void onProof(final int sessionId, final ProofDecoder decoder)
+    {
+        acceptor.onProof(sessionId, decoder, nowNs);
+    }
+
+    @Override
+    public String screen(final HelloDecoder hello)
+    {
+        return hello.role() == Role.WORKER ? null : "only workers open data connections, not a " + hello.role();
+    }
+
+    @Override
+    public boolean onAuthenticated(final PendingSession session, final long nowNs)
+    {
+        final Connection existing = connectionsBySession.get(session.sessionId());
         if (null != existing)
         {
-            connections.remove(existing);
-            existing.close();
+            remove(existing);
         }
-        final long registrationId;
-        try
-        {
-            registrationId = aeron.asyncAddExclusivePublication(responseChannel, responseStreamId);
-        }
-        catch (final RuntimeException ex)
-        {
-            errorHandler.onError(new IllegalStateException(
-                "udp data server: bad response channel '" + responseChannel + "': " + ex.getMessage()));
-            return;
-        }
-        final Connection connection = new Connection(sessionId, correlationId, registrationId);
-        connection.authenticated = null == token;
-        connectionsBySession.put(sessionId, connection);
+        final Connection connection = new Connection(session);
+        connectionsBySession.put(connection.sessionId, connection);
         connections.add(connection);
+        publisher.dataConnected(connection.outbox, connection.correlationId);
+        return true;
     }
 
+    @Override
     public void onReadRequest(final int sessionId, final ReadRequestDecoder decoder)
     {
         final long requestId = decoder.requestId();
         final int regionId = decoder.regionId();
         final long regionOffset = decoder.regionOffset();
-        final int length = decoder.length();
+        final long length = decoder.length();
         final Connection connection = connectionsBySession.get(sessionId);
-        if (null == connection || !connection.isReady())
-        {
-            errorHandler.onError(new IllegalStateException(
-                "udp data server: read request from session " + sessionId + " without an accepted connection"));
-            return;
-        }
 
         final MappedRegion region = regions.get(regionId);
         if (null == region)
         {
             connection.fail(requestId, ErrorCode.UNKNOWN_REGION, "this server exports no region " + regionId);
         }
-        else if (!region.contains(regionOffset, length))
+        else if (length > Integer.MAX_VALUE || !region.contains(regionOffset, (int)length))
         {
-            connection.fail(requestId, ErrorCode.OUT_OF_REGION, "read [" + regionOffset + ", " +
-                (regionOffset + length) + ") is outside region " + regionId + " of " + region.length() + " bytes");
+            connection.fail(requestId, ErrorCode.OUT_OF_REGION, "read of " + length + " bytes at " + regionOffset +
+                " is outside region " + regionId + " of " + region.length() + " bytes");
         }
-        else if (!connection.enqueue(requestId, region, regionOffset, length))
+        else if (!connection.enqueue(requestId, region, regionOffset, (int)length))
         {
-            connection.fail(requestId, ErrorCode.IO_ERROR,
+            connection.fail(requestId, ErrorCode.BUSY,
                 "server busy: " + MAX_READS_PER_CONNECTION + " reads in flight on this connection");
         }
     }
 
-    public void onInvalid(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
     {
-        errorHandler.onError(new IllegalStateException(
-            "udp data server: dropped an invalid message from session " + sessionId + ": " + reason));
+        refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message a data server takes");
+    }
+
+    private void answer(final int sessionId, final ErrorCode code, final int templateId, final String reason)
+    {
+        final Connection connection = connectionsBySession.get(sessionId);
+        if (null != connection && !connection.outbox.hasPending())
+        {
+            sessionPublisher.errorResponse(connection.outbox, 0, code, templateId, reason);
+        }
+    }
+
+    private void remove(final Connection connection)
+    {
+        connections.remove(connection);
+        if (connectionsBySession.get(connection.sessionId) == connection)
+        {
+            connectionsBySession.remove(connection.sessionId);
+        }
+        connection.close();
     }
 
     /**
-     * One worker's connection: its reply publication and its reads in progress, in a ring.
+     * One worker's connection: its sealed reply outbox, its opener, and its reads in progress, in a ring.
      */
     private final class Connection implements AutoCloseable
     {
         final int sessionId;
         final long correlationId;
-        final long registrationId;
+        final Outbox outbox;
+        final Publication publication;
+        final MessageOpener opener;
         final long[] requestIds = new long[MAX_READS_PER_CONNECTION];
         final MappedRegion[] readRegions = new MappedRegion[MAX_READS_PER_CONNECTION];
         final long[] regionOffsets = new long[MAX_READS_PER_CONNECTION];
@@ -245,29 +280,20 @@ public final class UdpRegionServer implements RegionServer, ControlListener
         final int[] sent = new int[MAX_READS_PER_CONNECTION];
         int head;
         int count;
-        ExclusivePublication publication;
-        Outbox outbox;
-        byte[] nonce;
-        boolean authenticated;
-        boolean accepted;
-        boolean refused;
         long lastConnectedNs = nowNs;
 
-        Connection(final int sessionId, final long correlationId, final long registrationId)
+        Connection(final PendingSession session)
         {
-            this.sessionId = sessionId;
-            this.correlationId = correlationId;
-            this.registrationId = registrationId;
-        }
-
-        boolean isReady()
-        {
-            return accepted && !refused;
+            this.sessionId = session.sessionId();
+            this.correlationId = session.correlationId();
+            this.outbox = session.outbox();
+            this.publication = outbox.publication();
+            this.opener = session.opener();
         }
 
         boolean isDead()
         {
-            return nowNs - lastConnectedNs > connectionTimeoutNs || (refused && (null == outbox || !outbox.hasPending()));
+            return nowNs - lastConnectedNs > connectionTimeoutNs;
         }
 
         boolean enqueue(final long requestId, final MappedRegion region, final long regionOffset, final int length)
@@ -287,79 +313,30 @@ public final class UdpRegionServer implements RegionServer, ControlListener
 
         void fail(final long requestId, final ErrorCode code, final String message)
         {
+            refusals.report("read " + requestId + " of session " + sessionId + " refused: " + code + ": " + message);
             publisher.readError(outbox, requestId, code, message);
-        }
-
-        void refuse(final String reason)
-        {
-            refused = true;
-            if (null != outbox)
-            {
-                publisher.readError(outbox, correlationId, ErrorCode.AUTHENTICATION_FAILED, reason);
-            }
         }
 
         int doWork()
         {
-            if (null == publication)
-            {
-                try
-                {
-                    publication = aeron.getExclusivePublication(registrationId);
-                }
-                catch (final RuntimeException ex)
-                {
-                    errorHandler.onError(new IllegalStateException(
-                        "udp data server: cannot answer session " + sessionId + ": " + ex.getMessage()));
-                    refused = true;
-                    return 0;
-                }
-                if (null == publication)
-                {
-                    return 0;
-                }
-                outbox = new Outbox(publication);
-            }
             if (!publication.isConnected())
             {
                 return 0;
             }
             lastConnectedNs = nowNs;
-            int work = outbox.drain();
-            if (refused)
-            {
-                return work;
-            }
-            if (!accepted)
-            {
-                if (authenticated)
-                {
-                    publisher.dataConnected(outbox, correlationId);
-                    accepted = true;
-                    work++;
-                }
-                else if (null == nonce)
-                {
-                    nonce = JobToken.newNonce();
-                    publisher.challenge(outbox, correlationId, nonce);
-                    work++;
-                }
-                return work;
-            }
-            if (outbox.hasPending())
-            {
-                return work;
-            }
-            return work + sendFrames();
+            final int work = outbox.drain();
+            return outbox.hasPending() ? work : work + sendFrames();
         }
 
         /**
          * Send frames of the oldest read first (the worker delivers in order, so the oldest read is the
-         * one its consumer waits for) until the publication pushes back or the cycle's share is used.
+         * one its consumer waits for) until the publication pushes back or the cycle's share is used. A
+         * read the file cannot be copied from fails with an error, its claim aborted.
          */
         private int sendFrames()
         {
-            final int maxFrame = publication.maxPayloadLength() - FRAME_OVERHEAD;
+            final int maxFrame = Math.min(publication.maxPayloadLength() - FRAME_OVERHEAD,
+                MessageLimits.MAX_READ_DATA_LENGTH);
             int frames = 0;
             while (count > 0 && frames < FRAMES_PER_CONNECTION_PER_CYCLE)
             {
@@ -371,14 +348,29 @@ public final class UdpRegionServer implements RegionServer, ControlListener
                     break;
                 }
 
-                final MutableDirectBuffer buffer = claim.buffer();
-                final int offset = claim.offset();
-                readData.wrapAndApplyHeader(buffer, offset, header).requestId(requestIds[index]).readOffset(readOffset);
-                final int bytesOffset = offset + MessageHeaderEncoder.ENCODED_LENGTH + ReadDataEncoder.BLOCK_LENGTH;
-                buffer.putInt(bytesOffset, frameLength, ByteOrder.LITTLE_ENDIAN);
-                readRegions[index].copy(regionOffsets[index] + readOffset, frameLength, buffer,
-                    bytesOffset + ReadDataEncoder.bytesHeaderLength());
-                claim.commit();
+                try
+                {
+                    final MutableDirectBuffer buffer = claim.buffer();
+                    final int offset = claim.offset();
+                    readData.wrapAndApplyHeader(buffer, offset, header)
+                        .requestId(requestIds[index])
+                        .readOffset(readOffset);
+                    final int bytesOffset = offset + MessageHeaderEncoder.ENCODED_LENGTH + ReadDataEncoder.BLOCK_LENGTH;
+                    buffer.putShort(bytesOffset, (short)frameLength, ByteOrder.LITTLE_ENDIAN);
+                    readRegions[index].copy(regionOffsets[index] + readOffset, frameLength, buffer,
+                        bytesOffset + ReadDataEncoder.bytesHeaderLength());
+                    claim.commit();
+                }
+                catch (final RuntimeException ex)
+                {
+                    claim.abort();
+                    final long requestId = requestIds[index];
+                    final Path file = readRegions[index].path();
+                    completeHead();
+                    fail(requestId, ErrorCode.IO_ERROR, "cannot read " + Quote.of(file.toString()) + ": " +
+                        Quote.of(ex.toString()));
+                    continue;
+                }
                 bytesServed.getAndAddOrdered(frameLength);
                 frames++;
 
@@ -386,24 +378,23 @@ public final class UdpRegionServer implements RegionServer, ControlListener
                 if (sent[index] == lengths[index])
                 {
                     readsServed.incrementOrdered();
-                    readRegions[index] = null;
-                    head = (head + 1) % requestIds.length;
-                    count--;
+                    completeHead();
                 }
             }
             return frames;
         }
 
+        private void completeHead()
+        {
+            readRegions[head] = null;
+            head = (head + 1) % requestIds.length;
+            count--;
+        }
+
+        @Override
         public void close()
         {
-            if (null != outbox)
-            {
-                CloseHelper.quietClose(outbox);
-            }
-            else
-            {
-                aeron.asyncRemovePublication(registrationId);
-            }
+            CloseHelper.quietClose(outbox);
         }
     }
 }

@@ -1,12 +1,18 @@
 package io.stoker.transport.udp;
 
 import io.aeron.Aeron;
+import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.control.JobToken;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
+import io.stoker.transport.session.ResponseChannels;
+import io.stoker.transport.wire.Quote;
+import io.stoker.transport.wire.Refusals;
+import org.agrona.ErrorHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -14,65 +20,92 @@ import java.nio.ByteBuffer;
 
 /**
  * The {@code udp} transport, a worker's side: read requests to a data server's endpoint over Aeron UDP,
- * answered with frames written straight into the destination buffers. Reaches any server that offers it.
+ * answered with frames written straight into the destination buffers. Reaches any server that offers it
+ * at a channel of the one form Stoker uses.
  */
 public final class UdpTransport implements DataTransport
 {
     private final Aeron aeron;
     private final String dataChannel;
     private final JobToken token;
+    private final int rank;
+    private final String hostId;
     private final NanoClock clock;
     private final int readsInFlight;
     private final long readTimeoutNs;
     private final AtomicCounter invalidMessages;
+    private final ErrorHandler errorHandler;
 
     /**
-     * @param aeron         connected client.
-     * @param endpoint      host:port on which this worker receives read data; one stream per server.
-     * @param token         the job token to prove to data servers, or null.
-     * @param clock         time source for timeouts.
-     * @param readsInFlight reads each server connection accepts at once.
-     * @param readTimeoutNs a read without progress for this long fails (and is retried elsewhere).
-     * @param invalidMessages counts invalid messages from data servers.
+     * @param aeron           connected client.
+     * @param endpoint        host:port on which this worker receives read data; one stream per server.
+     * @param token           the job token to prove to data servers, or null.
+     * @param rank            the worker's rank, as its data connections introduce it.
+     * @param hostId          the worker's host id, likewise.
+     * @param clock           time source for timeouts.
+     * @param readsInFlight   reads each server connection accepts at once.
+     * @param readTimeoutNs   a read without progress for this long fails (and is retried elsewhere).
+     * @param invalidMessages counts messages refused on the data connections.
+     * @param errorHandler    told of refused messages, at a bounded rate.
      */
     public UdpTransport(
         final Aeron aeron,
         final String endpoint,
         final JobToken token,
+        final int rank,
+        final String hostId,
         final NanoClock clock,
         final int readsInFlight,
         final long readTimeoutNs,
-        final AtomicCounter invalidMessages)
+        final AtomicCounter invalidMessages,
+        final ErrorHandler errorHandler)
     {
-        this.invalidMessages = invalidMessages;
         this.aeron = aeron;
         this.dataChannel = ControlProtocol.udpChannel(endpoint);
         this.token = token;
+        this.rank = rank;
+        this.hostId = hostId;
         this.clock = clock;
         this.readsInFlight = readsInFlight;
         this.readTimeoutNs = readTimeoutNs;
+        this.invalidMessages = invalidMessages;
+        this.errorHandler = errorHandler;
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.UDP;
     }
 
+    @Override
     public String unreachableReason(final ServerAdvertisement server)
     {
         if (!TransportKind.UDP.isIn(server.transports()) || server.udpChannel().isEmpty())
         {
             return "server " + server.serverId() + " does not offer udp reads";
         }
+        final String channelRefusal = ResponseChannels.check(server.udpChannel(), dataChannel);
+        if (null != channelRefusal)
+        {
+            return "server " + server.serverId() + " advertises udp channel " + Quote.of(server.udpChannel()) + ": " +
+                channelRefusal;
+        }
         return null;
     }
 
+    @Override
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
-        return new UdpDataReader(aeron, server, dataChannel, ControlProtocol.DATA_RESPONSE_STREAM_BASE + server.serverId(),
-            token, clock, readsInFlight, readTimeoutNs, invalidMessages);
+        final HandshakeIdentity identity = new HandshakeIdentity(Role.WORKER, rank, (byte)0,
+            ControlProtocol.DATA_RESPONSE_STREAM_BASE + server.serverId(), hostId, dataChannel);
+        final Refusals refusals = new Refusals(
+            "worker rank " + rank + ": data connection to server " + server.serverId(), invalidMessages, errorHandler,
+            clock);
+        return new UdpDataReader(aeron, server, identity, token, clock, readsInFlight, readTimeoutNs, refusals);
     }
 
+    @Override
     public void close()
     {
     }

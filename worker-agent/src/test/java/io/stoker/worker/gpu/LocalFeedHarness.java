@@ -91,7 +91,7 @@ final class LocalFeedHarness
                 .manifest(manifest)
                 .errorHandler(errorHandler));
             client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
-                new JobClientAgent.JobRequest(1, epochs, 42, manifest.datasetId()));
+                new JobClientAgent.JobRequest(1, epochs, 42, manifest.datasetId()), errorHandler);
             final WorkerAgent<DeviceChunk> worker = new WorkerAgent<>(new WorkerContext<>(sink)
                 .aeron(connector.aeron())
                 .rank(0)

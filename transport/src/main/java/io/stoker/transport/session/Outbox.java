@@ -1,14 +1,17 @@
-package io.stoker.transport.control;
+package io.stoker.transport.session;
 
 import io.aeron.Publication;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableDirectByteBuffer;
 import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A publication with a queue in front: a message that cannot be offered now (back pressure, peer not
- * connected yet or reconnecting) waits in order and goes out from a later duty cycle, so control
- * messages are neither dropped nor waited for.
+ * connected yet or reconnecting) waits in order and goes out from a later duty cycle, so messages are
+ * neither dropped nor waited for. Once its session is authenticated the outbox {@link #seal seals}
+ * every message it sends, but the handshake's own.
  */
 public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoCloseable
 {
@@ -18,6 +21,9 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
 
     private final Publication publication;
     private final ExpandableRingBuffer pending = new ExpandableRingBuffer(INITIAL_CAPACITY, MAX_CAPACITY, false);
+    private final UnsafeBuffer seal = new UnsafeBuffer(new byte[MessageSealer.SEAL_LENGTH]);
+    private final ExpandableDirectByteBuffer sealedCopy = new ExpandableDirectByteBuffer(1024);
+    private MessageSealer sealer;
 
     /**
      * @param publication where messages go; closed with the outbox.
@@ -28,11 +34,58 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
     }
 
     /**
-     * Offer a message now, or queue it behind those already waiting.
+     * Seal every message offered from now on, but handshake messages.
+     *
+     * @param sealer this side's sealer of the session.
+     */
+    public void seal(final MessageSealer sealer)
+    {
+        this.sealer = sealer;
+    }
+
+    /**
+     * Stop sealing, as when the session is opened again from its handshake.
+     */
+    public void unseal()
+    {
+        sealer = null;
+    }
+
+    /**
+     * @return true once messages are sealed.
+     */
+    public boolean isSealed()
+    {
+        return null != sealer;
+    }
+
+    /**
+     * Offer a message now, or queue it behind those already waiting; sealed once the session is.
      *
      * @return false only when the queue is full: the peer has not read for a long time.
      */
     public boolean offer(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (null == sealer)
+        {
+            return offerUnsealed(buffer, offset, length);
+        }
+        sealer.seal(buffer, offset, length, seal, 0);
+        if (pending.isEmpty() && publication.offer(buffer, offset, length, seal, 0, MessageSealer.SEAL_LENGTH) > 0)
+        {
+            return true;
+        }
+        sealedCopy.putBytes(0, buffer, offset, length);
+        sealedCopy.putBytes(length, seal, 0, MessageSealer.SEAL_LENGTH);
+        return pending.append(sealedCopy, 0, length + MessageSealer.SEAL_LENGTH);
+    }
+
+    /**
+     * Offer a handshake message, which is never sealed.
+     *
+     * @return false only when the queue is full.
+     */
+    public boolean offerUnsealed(final DirectBuffer buffer, final int offset, final int length)
     {
         if (pending.isEmpty() && publication.offer(buffer, offset, length) > 0)
         {
@@ -75,11 +128,13 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
         return publication;
     }
 
+    @Override
     public boolean onMessage(final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
     {
         return publication.offer(buffer, offset, length) > 0;
     }
 
+    @Override
     public void close()
     {
         publication.close();

@@ -1,0 +1,19 @@
+package io.stoker.transport.session;
+
+import io.stoker.codecs.Role;
+
+/**
+ * What an initiator says of itself in its Hello: who it is and where it listens. Part of the session's
+ * transcript, so a proof answers for these exact claims.
+ *
+ * @param role             worker, data server or client.
+ * @param rank             the worker's rank, -1 for other roles.
+ * @param transports       data-plane transports it can use or serve, a {@code TransportKind} set.
+ * @param responseStreamId the stream it listens on.
+ * @param hostId           its host's id, printable ASCII.
+ * @param responseChannel  where it listens, printable ASCII.
+ */
+public record HandshakeIdentity(
+    Role role, int rank, byte transports, int responseStreamId, String hostId, String responseChannel)
+{
+}

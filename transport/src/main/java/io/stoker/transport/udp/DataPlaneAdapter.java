@@ -1,0 +1,93 @@
+package io.stoker.transport.udp;
+
+import io.aeron.Subscription;
+import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.DataConnectedDecoder;
+import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HelloDecoder;
+import io.stoker.codecs.MessageHeaderDecoder;
+import io.stoker.codecs.ProofDecoder;
+import io.stoker.codecs.ReadDataDecoder;
+import io.stoker.codecs.ReadErrorDecoder;
+import io.stoker.codecs.ReadRequestDecoder;
+import io.stoker.transport.session.MessageGate;
+import io.stoker.transport.session.MessageReceiver;
+import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.wire.Refusals;
+import org.agrona.DirectBuffer;
+
+/**
+ * Decodes the UDP data plane: polls a subscription through a {@link MessageReceiver} (validation,
+ * sessions, seals) and dispatches each admitted message to a {@link DataPlaneListener}. Control
+ * messages on a data subscription are unexpected.
+ */
+final class DataPlaneAdapter implements AutoCloseable
+{
+    private final MessageReceiver receiver;
+    private final DataPlaneListener listener;
+    private final HelloDecoder hello = new HelloDecoder();
+    private final ChallengeDecoder challenge = new ChallengeDecoder();
+    private final ProofDecoder proof = new ProofDecoder();
+    private final ErrorResponseDecoder errorResponse = new ErrorResponseDecoder();
+    private final DataConnectedDecoder dataConnected = new DataConnectedDecoder();
+    private final ReadRequestDecoder readRequest = new ReadRequestDecoder();
+    private final ReadDataDecoder readData = new ReadDataDecoder();
+    private final ReadErrorDecoder readError = new ReadErrorDecoder();
+
+    /**
+     * @param subscription        to poll; closed with this adapter.
+     * @param sessions            which sessions may send what.
+     * @param refusals            counts, answers and logs refused messages.
+     * @param strangersTemplateId a template accepted unsealed from unauthenticated sessions, or -1.
+     * @param listener            receives what passes.
+     */
+    DataPlaneAdapter(
+        final Subscription subscription,
+        final SessionDirectory sessions,
+        final Refusals refusals,
+        final int strangersTemplateId,
+        final DataPlaneListener listener)
+    {
+        this.listener = listener;
+        this.receiver = new MessageReceiver(
+            subscription, new MessageGate(sessions, refusals, strangersTemplateId), sessions, this::dispatch);
+    }
+
+    int poll(final int fragmentLimit)
+    {
+        return receiver.poll(fragmentLimit);
+    }
+
+    @Override
+    public void close()
+    {
+        receiver.close();
+    }
+
+    private void dispatch(
+        final int templateId, final DirectBuffer buffer, final int offset, final int length, final int sessionId)
+    {
+        final int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
+        final int version = MessageHeaderDecoder.SCHEMA_VERSION;
+        switch (templateId)
+        {
+            case HelloDecoder.TEMPLATE_ID ->
+                listener.onHello(sessionId, hello.wrap(buffer, body, HelloDecoder.BLOCK_LENGTH, version));
+            case ChallengeDecoder.TEMPLATE_ID ->
+                listener.onChallenge(sessionId, challenge.wrap(buffer, body, ChallengeDecoder.BLOCK_LENGTH, version));
+            case ProofDecoder.TEMPLATE_ID ->
+                listener.onProof(sessionId, proof.wrap(buffer, body, ProofDecoder.BLOCK_LENGTH, version));
+            case ErrorResponseDecoder.TEMPLATE_ID -> listener.onErrorResponse(
+                sessionId, errorResponse.wrap(buffer, body, ErrorResponseDecoder.BLOCK_LENGTH, version));
+            case DataConnectedDecoder.TEMPLATE_ID -> listener.onDataConnected(
+                sessionId, dataConnected.wrap(buffer, body, DataConnectedDecoder.BLOCK_LENGTH, version));
+            case ReadRequestDecoder.TEMPLATE_ID -> listener.onReadRequest(
+                sessionId, readRequest.wrap(buffer, body, ReadRequestDecoder.BLOCK_LENGTH, version));
+            case ReadDataDecoder.TEMPLATE_ID ->
+                listener.onReadData(sessionId, readData.wrap(buffer, body, ReadDataDecoder.BLOCK_LENGTH, version));
+            case ReadErrorDecoder.TEMPLATE_ID ->
+                listener.onReadError(sessionId, readError.wrap(buffer, body, ReadErrorDecoder.BLOCK_LENGTH, version));
+            default -> listener.onUnexpected(sessionId, templateId);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.stoker.transport.wire;
+
+/**
+ * The protocol's bounds: what a valid message may hold at most. The validator refuses anything larger
+ * before a handler sees it, so nothing is allocated from a length on the wire beyond these.
+ */
+public final class MessageLimits
+{
+    /**
+     * Most chunk ids in one assignment or acknowledgement message.
+     */
+    public static final int MAX_CHUNKS_PER_MESSAGE = 4096;
+
+    /**
+     * Most chunk ids listed missing in one epoch-complete message (a 16-bit count).
+     */
+    public static final int MAX_MISSING_PER_MESSAGE = 65_535;
+
+    /**
+     * Most regions in one advertisement message.
+     */
+    public static final int MAX_REGIONS_PER_MESSAGE = 256;
+
+    /**
+     * Longest host id.
+     */
+    public static final int MAX_HOST_ID_LENGTH = 255;
+
+    /**
+     * Longest channel a peer may name for its replies or its endpoints.
+     */
+    public static final int MAX_CHANNEL_LENGTH = 255;
+
+    /**
+     * Longest dataset id.
+     */
+    public static final int MAX_DATASET_ID_LENGTH = 64;
+
+    /**
+     * Longest shard path in an advertisement.
+     */
+    public static final int MAX_PATH_LENGTH = 4096;
+
+    /**
+     * Longest free text: an error message or a reason.
+     */
+    public static final int MAX_TEXT_LENGTH = 1024;
+
+    /**
+     * Bytes of manifest in one part.
+     */
+    public static final int MAX_MANIFEST_PART_LENGTH = 256 * 1024;
+
+    /**
+     * Largest manifest a peer may announce.
+     */
+    public static final int MAX_MANIFEST_LENGTH = 256 * 1024 * 1024;
+
+    /**
+     * Bytes in one read-data frame (a 16-bit length; frames fit an MTU).
+     */
+    public static final int MAX_READ_DATA_LENGTH = 65_535;
+
+    /**
+     * Largest valid message: a manifest part with its dataset id and headers, with room to spare.
+     */
+    public static final int MAX_MESSAGE_LENGTH = MAX_MANIFEST_PART_LENGTH + 4096;
+
+    private MessageLimits()
+    {
+    }
+}
