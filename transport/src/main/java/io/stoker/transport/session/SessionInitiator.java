@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
  * data connections: sends the Hello (again every {@link #HELLO_RETRY_NS} until answered), checks the
  * verifier's proof in its Challenge before proving anything itself, answers with its own proof, and
  * from then on seals what it sends and accepts messages only from the verifier's session, sealed.
- * Without a token it accepts the first acceptance and binds to the session it came on.
+ * Without a token it accepts the first acceptance and binds to the session it came on. A challenge it
+ * cannot answer (no token, or a verifier that did not prove the token) holds the next Hello back for a
+ * timeout: such a handshake will not succeed sooner, and should not take the verifier's room meanwhile.
  * <p>
  * The owner drives {@link #doWork} from its duty cycle, passes the Challenge and its acceptance
  * message on, and asks {@link #opener} which sessions may talk to it.
@@ -144,6 +146,7 @@ public final class SessionInitiator
         }
         if (null == token)
         {
+            nextHelloNs = nowNs + timeoutNs;
             return ChallengeAnswer.NO_TOKEN;
         }
         challenge.getNonce(verifierNonce, 0, verifierNonce.length);
@@ -152,6 +155,7 @@ public final class SessionInitiator
             service, identity, correlationId, outbox.publication().sessionId(), sessionId, nonce, verifierNonce));
         if (!keys.isVerifierProof(verifierProof))
         {
+            nextHelloNs = nowNs + timeoutNs;
             return ChallengeAnswer.VERIFIER_NOT_PROVEN;
         }
         publisher.proof(outbox, correlationId, keys.initiatorProof());

@@ -75,6 +75,8 @@ public final class MessageValidator
     public int validateHeader(final DirectBuffer buffer, final int offset, final int length)
     {
         templateId = -1;
+        failureCode = null;
+        failureFormat = null;
         if (length < HEADER_LENGTH)
         {
             return reject(ErrorCode.MALFORMED_MESSAGE, "message of %2$d bytes is shorter than the %3$d-byte header",
@@ -193,7 +195,7 @@ public final class MessageValidator
     }
 
     /**
-     * @return why the last check failed.
+     * @return why the last check failed, or null when it did not.
      */
     public ErrorCode failureCode()
     {
@@ -213,6 +215,10 @@ public final class MessageValidator
      */
     public String failureReason()
     {
+        if (null == failureFormat)
+        {
+            return "no failure";
+        }
         final String detail = String.format(failureFormat, failureField, failureValue, failureBound);
         return templateId >= 0 && null != shape(templateId) ? SHAPES[templateId].name + ": " + detail : detail;
     }

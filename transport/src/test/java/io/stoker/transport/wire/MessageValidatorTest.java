@@ -1,0 +1,277 @@
+package io.stoker.transport.wire;
+
+import io.stoker.codecs.ChunkAckEncoder;
+import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.ErrorResponseEncoder;
+import io.stoker.codecs.HelloEncoder;
+import io.stoker.codecs.JobCompleteEncoder;
+import io.stoker.codecs.JobSubmitEncoder;
+import io.stoker.codecs.ManifestPartEncoder;
+import io.stoker.codecs.MessageHeaderDecoder;
+import io.stoker.codecs.MessageHeaderEncoder;
+import io.stoker.codecs.RegionAdvertisementEncoder;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.sbe.MessageDecoderFlyweight;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.reflect.Constructor;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MessageValidatorTest
+{
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final int HEADER = MessageHeaderEncoder.ENCODED_LENGTH;
+
+    private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1 << 20]);
+    private final MessageValidator validator = new MessageValidator();
+
+    @Test
+    void acceptsAValidMessageOfEveryTemplateAndItDecodesWhole()
+    {
+        for (final SampleMessages.Sample sample : SampleMessages.all())
+        {
+            final int length = sample.encode(buffer);
+            assertEquals(sample.templateId(), validator.validateHeader(buffer, 0, length), sample.name());
+            assertTrue(validator.validateBody(buffer, 0, length), sample.name() + ": " + validator.failureReason());
+            assertEquals(length, decodeWhole(buffer, length), sample.name());
+        }
+    }
+
+    @Test
+    void refusesEveryTruncationOfEveryTemplate()
+    {
+        for (final SampleMessages.Sample sample : SampleMessages.all())
+        {
+            final int length = sample.encode(buffer);
+            for (int truncated = 0; truncated < length; truncated++)
+            {
+                assertFalse(validates(truncated), sample.name() + " cut to " + truncated + " bytes");
+            }
+        }
+    }
+
+    @Test
+    void refusesATrailingByte()
+    {
+        final int length = SampleMessages.all().get(0).encode(buffer);
+
+        assertFalse(validates(length + 1));
+        assertTrue(validator.failureReason().contains("ends at byte " + length), validator.failureReason());
+    }
+
+    @Test
+    void refusesAShortHeaderAnotherSchemaAnotherVersionAndAnUnknownTemplate()
+    {
+        final int length = SampleMessages.all().get(3).encode(buffer);
+        assertFalse(validates(HEADER - 1));
+        assertEquals(ErrorCode.MALFORMED_MESSAGE, validator.failureCode());
+
+        buffer.putShort(4, (short)999, LE);
+        assertFalse(validates(length));
+        assertEquals(ErrorCode.UNKNOWN_SCHEMA, validator.failureCode());
+
+        for (final int version : new int[]{ 0, 1, MessageHeaderDecoder.SCHEMA_VERSION + 1, 0xFFFF })
+        {
+            SampleMessages.all().get(3).encode(buffer);
+            buffer.putShort(6, (short)version, LE);
+            assertFalse(validates(length), "version " + version);
+            assertEquals(ErrorCode.UNSUPPORTED_VERSION, validator.failureCode());
+        }
+
+        for (final int template : new int[]{ 0, 21, 4000, 0xFFFF })
+        {
+            SampleMessages.all().get(3).encode(buffer);
+            buffer.putShort(2, (short)template, LE);
+            assertFalse(validates(length), "template " + template);
+            assertEquals(ErrorCode.UNKNOWN_TEMPLATE, validator.failureCode());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { -8, -1, 1, 8, 0xFFFF })
+    void refusesABlockLengthNotOurs(final int change)
+    {
+        final int length = SampleMessages.all().get(3).encode(buffer);
+        final int blockLength = buffer.getShort(0, LE) & 0xFFFF;
+        buffer.putShort(0, (short)(blockLength + change), LE);
+
+        assertFalse(validates(length));
+        assertEquals(ErrorCode.MALFORMED_MESSAGE, validator.failureCode());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = { 0, 4, 0x80, 0xFF })
+    void refusesAnUnknownRole(final int role)
+    {
+        final int length = sample("Hello");
+        buffer.putByte(HEADER + HelloEncoder.roleEncodingOffset(), (byte)role);
+
+        assertFalse(validates(length));
+        assertTrue(validator.failureReason().contains("field role holds unknown value " + role), validator.failureReason());
+    }
+
+    @Test
+    void refusesUnknownErrorCodesOutcomesAndTransportBits()
+    {
+        int length = sample("ErrorResponse");
+        buffer.putShort(HEADER + ErrorResponseEncoder.codeEncodingOffset(), (short)999, LE);
+        assertFalse(validates(length));
+
+        length = sample("JobComplete");
+        buffer.putByte(HEADER + JobCompleteEncoder.outcomeEncodingOffset(), (byte)0);
+        assertFalse(validates(length));
+
+        length = sample("Hello");
+        buffer.putByte(HEADER + HelloEncoder.transportsEncodingOffset(), (byte)0b1000);
+        assertFalse(validates(length));
+        assertTrue(validator.failureReason().contains("transports"), validator.failureReason());
+    }
+
+    /**
+     * A 16-bit string length at 0 is valid; at its bound + 1, at 0xFFFF or anything past the frame it is not.
+     */
+    @Test
+    void checksEveryValueOfAStringLength()
+    {
+        final int lengthAt = HEADER + JobSubmitEncoder.BLOCK_LENGTH;
+        for (final int value : new int[]{ 0, MessageLimits.MAX_DATASET_ID_LENGTH + 1, 0x7FFF, 0x8000, 0xFFFF, 17, 100 })
+        {
+            final int length = sample("JobSubmit");
+            final int declared = buffer.getShort(lengthAt, LE) & 0xFFFF;
+            buffer.putShort(lengthAt, (short)value, LE);
+            final boolean fits = value == declared;
+            assertEquals(fits, validates(length), "dataset id length " + value + ": " + validator.failureReason());
+            if (0 == value)
+            {
+                assertTrue(validates(lengthAt + 2), "an empty dataset id is well formed");
+            }
+        }
+    }
+
+    /**
+     * The 32-bit length of a manifest part's bytes, read as the unsigned number it is: 2^31 - 1, 2^31
+     * and 2^32 - 1 are refused as over the bound, never wrapped into a small or negative length.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = { 0x7FFF_FFFFL, 0x8000_0000L, 0xFFFF_FFFFL, MessageLimits.MAX_MANIFEST_PART_LENGTH + 1L, 33 })
+    void readsAThirtyTwoBitLengthAsUnsigned(final long value)
+    {
+        final int length = sample("ManifestPart");
+        final int lengthAt = length - 32 - ManifestPartEncoder.bytesHeaderLength();
+        buffer.putInt(lengthAt, (int)value, LE);
+
+        assertFalse(validates(length));
+        assertTrue(validator.failureReason().contains("bytes"), validator.failureReason());
+    }
+
+    @Test
+    void refusesAGroupOverItsBoundOrPastTheMessage()
+    {
+        final int countAt = HEADER + ChunkAckEncoder.BLOCK_LENGTH + 2;
+        int length = sample("ChunkAck");
+        buffer.putShort(countAt, (short)(MessageLimits.MAX_CHUNKS_PER_MESSAGE + 1), LE);
+        assertFalse(validates(length));
+        assertTrue(validator.failureReason().contains("at most"), validator.failureReason());
+
+        length = sample("ChunkAck");
+        buffer.putShort(countAt, (short)3, LE);
+        assertFalse(validates(length));
+
+        length = sample("ChunkAck");
+        buffer.putShort(countAt, (short)0xFFFF, LE);
+        assertFalse(validates(length));
+
+        length = sample("ChunkAck");
+        buffer.putShort(countAt - 2, (short)0xFFFF, LE);
+        assertFalse(validates(length));
+    }
+
+    @Test
+    void refusesAControlCharacterInAString()
+    {
+        final int length = sample("RegionAdvertisement");
+        final int pathAt = HEADER + RegionAdvertisementEncoder.BLOCK_LENGTH + 4 +
+            RegionAdvertisementEncoder.RegionsEncoder.sbeBlockLength() + 2;
+        buffer.putByte(pathAt + 3, (byte)0x1B);
+
+        assertFalse(validates(length));
+        assertTrue(validator.failureReason().contains("path holds byte 0x1b"), validator.failureReason());
+    }
+
+    /**
+     * Seeded mutations of every template: the validator never throws, and whatever it accepts decodes
+     * whole with the generated decoders (every enum known, every length inside the message).
+     */
+    @Test
+    void whatItAcceptsAlwaysDecodesWhole()
+    {
+        final SplittableRandom random = new SplittableRandom(20261129L);
+        int accepted = 0;
+        for (int round = 0; round < 200_000; round++)
+        {
+            final SampleMessages.Sample sample = SampleMessages.all().get(random.nextInt(SampleMessages.all().size()));
+            int length = sample.encode(buffer);
+            for (int flips = 1 + random.nextInt(3); flips > 0; flips--)
+            {
+                buffer.putByte(random.nextInt(length), (byte)random.nextInt(256));
+            }
+            if (random.nextInt(8) == 0)
+            {
+                length = random.nextInt(length + 1);
+            }
+            if (validates(length))
+            {
+                accepted++;
+                assertEquals(length, decodeWhole(buffer, length), sample.name());
+            }
+        }
+        assertTrue(accepted > 1000, "some mutations keep a message valid: " + accepted);
+    }
+
+    private int sample(final String name)
+    {
+        return SampleMessages.all().stream().filter(sample -> sample.name().equals(name)).findFirst()
+            .orElseThrow().encode(buffer);
+    }
+
+    private boolean validates(final int length)
+    {
+        return validator.validateHeader(buffer, 0, length) >= 0 && validator.validateBody(buffer, 0, length);
+    }
+
+    /**
+     * Decode every field of a message with its generated decoder, as {@code toString} does.
+     *
+     * @return the length the decoder found.
+     */
+    private static int decodeWhole(final UnsafeBuffer buffer, final int length)
+    {
+        final UnsafeBuffer view = new UnsafeBuffer(buffer, 0, length);
+        final int templateId = view.getShort(2, LE) & 0xFFFF;
+        final MessageDecoderFlyweight decoder = decoderFor(MessageValidator.templateName(templateId));
+        decoder.wrap(view, HEADER, view.getShort(0, LE) & 0xFFFF, MessageHeaderDecoder.SCHEMA_VERSION);
+        decoder.appendTo(new StringBuilder());
+        decoder.wrap(view, HEADER, view.getShort(0, LE) & 0xFFFF, MessageHeaderDecoder.SCHEMA_VERSION);
+        return HEADER + decoder.sbeDecodedLength();
+    }
+
+    private static MessageDecoderFlyweight decoderFor(final String name)
+    {
+        try
+        {
+            final Constructor<?> constructor = Class.forName("io.stoker.codecs." + name + "Decoder").getConstructor();
+            return (MessageDecoderFlyweight)constructor.newInstance();
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new AssertionError(ex);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+package io.stoker.transport.wire;
+
+import io.stoker.codecs.AssignmentEncoder;
+import io.stoker.codecs.ChallengeEncoder;
+import io.stoker.codecs.ChunkAckEncoder;
+import io.stoker.codecs.ChunkUnavailableEncoder;
+import io.stoker.codecs.DataConnectedEncoder;
+import io.stoker.codecs.EpochCompleteEncoder;
+import io.stoker.codecs.ErrorCode;
+import io.stoker.codecs.ErrorResponseEncoder;
+import io.stoker.codecs.HeartbeatEncoder;
+import io.stoker.codecs.HelloEncoder;
+import io.stoker.codecs.JobCompleteEncoder;
+import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.JobStartedEncoder;
+import io.stoker.codecs.JobSubmitEncoder;
+import io.stoker.codecs.LeaseExpiredEncoder;
+import io.stoker.codecs.ManifestPartEncoder;
+import io.stoker.codecs.MessageHeaderEncoder;
+import io.stoker.codecs.ProofEncoder;
+import io.stoker.codecs.ReadDataEncoder;
+import io.stoker.codecs.ReadErrorEncoder;
+import io.stoker.codecs.ReadRequestEncoder;
+import io.stoker.codecs.RegionAdvertisementEncoder;
+import io.stoker.codecs.RegisteredEncoder;
+import io.stoker.codecs.Role;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.sbe.MessageEncoderFlyweight;
+
+import java.util.List;
+import java.util.function.ToIntFunction;
+
+/**
+ * One valid message of every template, encoded with the generated encoders, for the validator's and
+ * the fuzzers' tests to start from.
+ */
+public final class SampleMessages
+{
+    private SampleMessages()
+    {
+    }
+
+    /**
+     * A sample: its name and how to encode it at offset 0 of a buffer, returning its length.
+     */
+    public record Sample(String name, int templateId, ToIntFunction<MutableDirectBuffer> encoder)
+    {
+        public int encode(final MutableDirectBuffer buffer)
+        {
+            return encoder.applyAsInt(buffer);
+        }
+    }
+
+    /**
+     * @return a valid message of every template.
+     */
+    public static List<Sample> all()
+    {
+        final MessageHeaderEncoder header = new MessageHeaderEncoder();
+        final byte[] thirtyTwo = new byte[32];
+        return List.of(
+            sample("Hello", HelloEncoder.TEMPLATE_ID, buffer ->
+            {
+                final HelloEncoder hello = new HelloEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .correlationId(11).role(Role.WORKER).rank(2).responseStreamId(1002).putNonce(thirtyTwo, 0, 32);
+                hello.transports().clear().udp(true);
+                hello.hostId("host-a").responseChannel("aeron:udp?endpoint=127.0.0.1:7410");
+                return length(hello);
+            }),
+            sample("Challenge", ChallengeEncoder.TEMPLATE_ID, buffer -> length(new ChallengeEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(11).putNonce(thirtyTwo, 0, 32)
+                .putProof(thirtyTwo, 0, 32))),
+            sample("Proof", ProofEncoder.TEMPLATE_ID, buffer -> length(new ProofEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(11).putProof(thirtyTwo, 0, 32))),
+            sample("Registered", RegisteredEncoder.TEMPLATE_ID, buffer -> length(new RegisteredEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(11).memberId(3).leaseTimeoutNs(5)
+                .heartbeatIntervalNs(1))),
+            sample("Heartbeat", HeartbeatEncoder.TEMPLATE_ID, buffer -> length(new HeartbeatEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3).timestampNs(99))),
+            sample("LeaseExpired", LeaseExpiredEncoder.TEMPLATE_ID, buffer -> length(new LeaseExpiredEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3))),
+            sample("RegionAdvertisement", RegionAdvertisementEncoder.TEMPLATE_ID, buffer ->
+            {
+                final RegionAdvertisementEncoder advertisement = new RegionAdvertisementEncoder()
+                    .wrapAndApplyHeader(buffer, 0, header).serverId(4);
+                advertisement.transports().clear().local(true).udp(true);
+                advertisement.regionsCount(2)
+                    .next().regionId(0).length(4096).rdmaAddress(0).rdmaKey(0).path("/data/shard-00000.bin")
+                    .next().regionId(1).length(8192).rdmaAddress(0).rdmaKey(0).path("/data/shard-00001.bin");
+                advertisement.datasetId("0123456789abcdef").hostId("host-b")
+                    .udpChannel("aeron:udp?endpoint=127.0.0.1:7401").rdmaEndpoint("");
+                return length(advertisement);
+            }),
+            sample("JobSubmit", JobSubmitEncoder.TEMPLATE_ID, buffer -> length(new JobSubmitEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(1).worldSize(2).epochs(3).seed(4)
+                .datasetId("0123456789abcdef"))),
+            sample("JobStarted", JobStartedEncoder.TEMPLATE_ID, buffer -> length(new JobStartedEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(1).jobId(1).worldSize(2).epochs(3).seed(4)
+                .chunkCount(5).totalBytes(6).datasetId("0123456789abcdef"))),
+            sample("Assignment", AssignmentEncoder.TEMPLATE_ID, buffer ->
+            {
+                final AssignmentEncoder assignment = new AssignmentEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .jobId(1).epoch(0).rank(1).firstPosition(0);
+                assignment.chunksCount(3).next().chunkId(7).next().chunkId(8).next().chunkId(9);
+                return length(assignment);
+            }),
+            sample("ChunkAck", ChunkAckEncoder.TEMPLATE_ID, buffer ->
+            {
+                final ChunkAckEncoder ack = new ChunkAckEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .memberId(3).jobId(1).epoch(0);
+                ack.chunksCount(2).next().chunkId(5).crc(0x55).next().chunkId(6).crc(0x66);
+                return length(ack);
+            }),
+            sample("EpochComplete", EpochCompleteEncoder.TEMPLATE_ID, buffer ->
+            {
+                final EpochCompleteEncoder complete = new EpochCompleteEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .jobId(1).epoch(0).acknowledgedChunks(10);
+                complete.missingCount(1).next().chunkId(4);
+                return length(complete);
+            }),
+            sample("JobComplete", JobCompleteEncoder.TEMPLATE_ID, buffer -> length(new JobCompleteEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).jobId(1).outcome(JobOutcome.COMPLETE).epochsCompleted(2))),
+            sample("ErrorResponse", ErrorResponseEncoder.TEMPLATE_ID, buffer -> length(new ErrorResponseEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(1).code(ErrorCode.JOB_REJECTED)
+                .offendingTemplateId(6).message("job 1 is still running"))),
+            sample("ChunkUnavailable", ChunkUnavailableEncoder.TEMPLATE_ID, buffer -> length(new ChunkUnavailableEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3).jobId(1).epoch(0).chunkId(5).reason("gone"))),
+            sample("DataConnected", DataConnectedEncoder.TEMPLATE_ID, buffer -> length(new DataConnectedEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).correlationId(11))),
+            sample("ReadRequest", ReadRequestEncoder.TEMPLATE_ID, buffer -> length(new ReadRequestEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).requestId(1).regionId(0).regionOffset(4096).length(4096))),
+            sample("ReadData", ReadDataEncoder.TEMPLATE_ID, buffer -> length(new ReadDataEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).requestId(1).readOffset(0).putBytes(thirtyTwo, 0, 32))),
+            sample("ReadError", ReadErrorEncoder.TEMPLATE_ID, buffer -> length(new ReadErrorEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).requestId(1).code(ErrorCode.OUT_OF_REGION).message("outside"))),
+            sample("ManifestPart", ManifestPartEncoder.TEMPLATE_ID, buffer -> length(new ManifestPartEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).totalLength(32).partOffset(0).datasetId("0123456789abcdef")
+                .putBytes(thirtyTwo, 0, 32))));
+    }
+
+    private static Sample sample(final String name, final int templateId, final ToIntFunction<MutableDirectBuffer> encoder)
+    {
+        return new Sample(name, templateId, encoder);
+    }
+
+    private static int length(final MessageEncoderFlyweight encoder)
+    {
+        return MessageHeaderEncoder.ENCODED_LENGTH + encoder.encodedLength();
+    }
+}
