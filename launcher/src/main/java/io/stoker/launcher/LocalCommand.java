@@ -125,12 +125,14 @@ final class LocalCommand implements Callable<Integer>
         final IntFunction<SinkFactory<?>> sinks = sinks();
         final boolean temporaryDataset = null != generate && null == dataset;
         final Path directory = null != dataset ? dataset : Files.createTempDirectory("stoker-dataset-");
+        boolean generated = false;
         try
         {
             if (null != generate)
             {
                 final long start = System.nanoTime();
                 DatasetGenerator.generate(directory, format, generate, seed);
+                generated = true;
                 System.err.printf("generated %s of %s records in %s in %.2f s%n",
                     Sizes.format(generate), format, directory, (System.nanoTime() - start) / 1e9);
             }
@@ -144,7 +146,8 @@ final class LocalCommand implements Callable<Integer>
         }
         finally
         {
-            if (temporaryDataset && !keepDataset)
+            // A temporary directory whose generation failed holds nothing worth keeping.
+            if (temporaryDataset && !(keepDataset && generated))
             {
                 deleteRecursively(directory);
             }
