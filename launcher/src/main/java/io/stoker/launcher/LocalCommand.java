@@ -157,6 +157,7 @@ final class LocalCommand implements Callable<Integer>
     private int run(final Path directory, final Manifest manifest, final IntFunction<SinkFactory<?>> sinks)
         throws Exception
     {
+        BufferBudget.check(workers, buffers, manifest.maxChunkLength(), "gpu".equals(sink));
         final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest)
             .workers(workers)
             .sinks(sinks)

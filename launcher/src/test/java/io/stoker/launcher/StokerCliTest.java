@@ -147,6 +147,25 @@ class StokerCliTest
     }
 
     @Test
+    void moreWorkersOrBuffersThanMemoryHoldsAreRefusedInOneLineBeforeAnythingStarts() throws IOException
+    {
+        final Path dataset = generate("fixed:4096", "1MiB");
+        final Result tooManyWorkers = run("local", "--dataset", dataset.toString(), "--workers", "1000000",
+            "--no-progress");
+        assertRefusedUsage(tooManyWorkers, "--workers 1000000 x --buffers 8 x 1.00 MiB (the largest chunk) = ");
+        assertTrue(tooManyWorkers.err.contains("use fewer --workers or --buffers"), tooManyWorkers.err);
+
+        final Result tooManyBuffers = run("local", "--dataset", dataset.toString(), "--buffers", "4096",
+            "--no-progress");
+        assertRefusedUsage(tooManyBuffers, "--buffers 4096 x 1.00 MiB (the largest chunk) = 4.00 GiB, more than " +
+            "the 2 GiB a worker's buffer pool can hold");
+
+        final Result fits = run("local", "--dataset", dataset.toString(), "--workers", "2", "--buffers", "4",
+            "--no-progress");
+        assertEquals(0, fits.status, fits.err);
+    }
+
+    @Test
     void badOptionValuesAreUsageErrors()
     {
         assertEquals(StokerCli.EXIT_USAGE, run("local", "--generate", "lots").status);
@@ -183,6 +202,14 @@ class StokerCliTest
         assertEquals(1, line.lines().count(), "one line: " + line);
         assertTrue(line.contains(file.toString()), line);
         assertTrue(line.contains("offset " + offset), "offset " + offset + " in: " + line);
+    }
+
+    private static void assertRefusedUsage(final Result result, final String text)
+    {
+        assertEquals(StokerCli.EXIT_USAGE, result.status, result.err);
+        final String line = result.err.strip();
+        assertEquals(1, line.lines().count(), "one line: " + line);
+        assertTrue(line.startsWith("stoker: " + text), line);
     }
 
     private static void assertNoRoom(final Result result, final Path directory, final long asked)
