@@ -5,6 +5,7 @@ import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import org.agrona.IoUtil;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -154,15 +155,8 @@ final class StokerProcesses implements AutoCloseable
             {
                 for (final java.io.File dir : stale)
                 {
-                    final java.io.File[] files = dir.listFiles();
-                    if (null != files)
-                    {
-                        for (final java.io.File file : files)
-                        {
-                            file.delete();
-                        }
-                    }
-                    dir.delete();
+                    // A driver directory holds directories of its own (publications, images).
+                    IoUtil.delete(dir, false);
                 }
             }
         }
