@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -17,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Processes stopped by SIGTERM ({@link Process#destroy()}) remove what they created: their embedded media driver's
- * directory (tens of MB of {@code /dev/shm} each).
+ * directory (tens of MB of {@code /dev/shm} each) and, for {@code stoker local}, a temporary dataset.
  */
 class CleanStopIT
 {
@@ -27,6 +29,8 @@ class CleanStopIT
      * What a JVM that ran its shutdown on SIGTERM exits with: 128 + 15.
      */
     private static final int SIGTERM_STATUS = 143;
+    private static final Pattern COUNTERS = Pattern.compile("counters in (\\S+)");
+    private static final Pattern GENERATED = Pattern.compile("records in (\\S+) in ");
 
     @TempDir
     Path temp;
@@ -73,5 +77,57 @@ class CleanStopIT
                 assertFalse(Files.exists(driver), node.name + " left " + driver + ":\n" + node.log());
             }
         }
+    }
+
+    @Test
+    void localRemovesItsDriverDirectoryAndTemporaryDatasetOnSigterm() throws Exception
+    {
+        try (StokerProcesses processes = new StokerProcesses(temp))
+        {
+            final StokerProcesses.Node local = processes.start("local", "local", "--generate", "8MiB",
+                "--epochs", "1000000", "--step-time", "1000", "--no-progress", "--verbose")
+                .awaitLog("counters in", START);
+            final Path dataset = find(GENERATED, local);
+            final Path driver = find(COUNTERS, local);
+            assertTrue(Files.isRegularFile(dataset.resolve("shard-00000.bin")), "the run feeds " + dataset);
+            assertTrue(Files.isDirectory(driver), "the run's media driver is in " + driver);
+
+            local.process.destroy();
+
+            assertEquals(SIGTERM_STATUS, local.awaitExit(STOP), local.log());
+            assertTrue(local.log().contains("stoker local: interrupted"), local.log());
+            assertFalse(Files.exists(driver), "left " + driver);
+            assertFalse(Files.exists(dataset), "left " + dataset);
+        }
+    }
+
+    @Test
+    void localStoppedWhileGeneratingRemovesWhatItWrote() throws Exception
+    {
+        try (StokerProcesses processes = new StokerProcesses(temp))
+        {
+            final Path dataset = temp.resolve("generated").resolve("data");
+            final StokerProcesses.Node local = processes.start("local", "local", "--generate", "4GiB",
+                "--dataset", dataset.toString(), "--no-progress");
+            final long deadline = System.nanoTime() + START.toNanos();
+            while (!Files.exists(dataset.resolve("shard-00000.bin")))
+            {
+                assertTrue(System.nanoTime() < deadline && local.process.isAlive(), local.log());
+                Thread.sleep(10);
+            }
+
+            local.process.destroy();
+
+            assertEquals(SIGTERM_STATUS, local.awaitExit(STOP), local.log());
+            assertEquals("stoker local: interrupted", local.log().strip());
+            assertFalse(Files.exists(temp.resolve("generated")), "the directories it created are gone");
+        }
+    }
+
+    private static Path find(final Pattern pattern, final StokerProcesses.Node node)
+    {
+        final Matcher matcher = pattern.matcher(node.log());
+        assertTrue(matcher.find(), pattern + " in:\n" + node.log());
+        return Path.of(matcher.group(1));
     }
 }
