@@ -3,7 +3,10 @@ package io.stoker.dataset;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -54,7 +57,8 @@ public final class DatasetGenerator
 
     /**
      * Generates a dataset. A directory that holds a dataset generated before is emptied first; a non-empty
-     * directory holding anything else is refused.
+     * directory holding anything else is refused. So is a size the directory's file system has no room for, before
+     * anything is written. A run that fails part-way removes what it wrote, and the directory if it created it.
      *
      * @param dir        directory to write; created if missing, else empty or a dataset generated before.
      * @param format     the record format.
@@ -62,7 +66,8 @@ public final class DatasetGenerator
      * @param seed       random seed.
      * @param shardBytes bytes of records per shard file.
      * @return what was written, including where every record is.
-     * @throws DatasetException naming the directory or file that cannot be used or written.
+     * @throws DatasetException naming the directory or file that cannot be used or written, or the directory and
+     *                          the free space when it has no room for the dataset.
      */
     public static GeneratedDataset generate(
         final Path dir, final FormatSpec format, final long totalBytes, final long seed, final long shardBytes)
@@ -73,8 +78,31 @@ public final class DatasetGenerator
                 "total and shard bytes must be positive: total " + totalBytes + ", shard " + shardBytes);
         }
 
-        prepareDirectory(dir);
+        final List<Path> replaced = previousDataset(dir);
+        requireSpace(dir, totalBytes, replaced);
+        final Path created = prepareDirectory(dir, replaced);
+        final List<Path> written = new ArrayList<>();
+        try
+        {
+            final GeneratedDataset dataset = write(dir, format, totalBytes, seed, shardBytes, written);
+            writeFormatFile(dir, format, written);
+            return dataset;
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            remove(written, dir, created, ex);
+            throw ex;
+        }
+    }
 
+    private static GeneratedDataset write(
+        final Path dir,
+        final FormatSpec format,
+        final long totalBytes,
+        final long seed,
+        final long shardBytes,
+        final List<Path> files)
+    {
         final RecordFormat writer = RecordFormat.of(format);
         final SplitMix64 sizes = new SplitMix64(seed);
         final SplitMix64 content = new SplitMix64(SplitMix64.mix(seed ^ CONTENT_STREAM));
@@ -110,6 +138,7 @@ public final class DatasetGenerator
 
                 final String name = String.format(Locale.ROOT, "shard-%05d%s", shard, format.fileExtension());
                 records.beginShard(name);
+                files.add(dir.resolve(name));
                 out.open(dir.resolve(name));
                 writer.beginShard(out, index - firstRecord);
                 for (long record = firstRecord; record < index; record++)
@@ -133,55 +162,112 @@ public final class DatasetGenerator
             }
         }
 
-        writeFormatFile(dir, format);
         return records.build();
     }
 
-    private static void prepareDirectory(final Path dir)
+    /**
+     * The files of a dataset generated before in {@code dir}, which a new one replaces: none when the directory is
+     * missing or empty. Anything else in it, or a directory that is not one, is refused.
+     */
+    private static List<Path> previousDataset(final Path dir)
+    {
+        if (!Files.exists(dir))
+        {
+            return List.of();
+        }
+
+        if (!Files.isDirectory(dir))
+        {
+            throw new DatasetException(dir, "not a directory");
+        }
+
+        final List<Path> entries;
+        try (Stream<Path> list = Files.list(dir))
+        {
+            entries = list.sorted().collect(Collectors.toList());
+        }
+        catch (final IOException ex)
+        {
+            throw new DatasetException(dir, "cannot list", ex);
+        }
+
+        if (!entries.isEmpty() && !Files.exists(dir.resolve(DatasetIndexer.FORMAT_FILE_NAME)))
+        {
+            throw new DatasetException(dir, "not empty and not a generated Stoker dataset (it has no " +
+                DatasetIndexer.FORMAT_FILE_NAME + "): refusing to write into it");
+        }
+
+        for (final Path entry : entries)
+        {
+            if (!OWN_FILE.matcher(entry.getFileName().toString()).matches() || Files.isDirectory(entry))
+            {
+                throw new DatasetException(entry, "not part of a generated Stoker dataset: refusing to " +
+                    "overwrite " + dir);
+            }
+        }
+
+        return entries;
+    }
+
+    /**
+     * Refuses, before anything is written, a size larger than the free space of the file system the directory is
+     * (or will be) on, counting the space the replaced dataset's files give back.
+     */
+    private static void requireSpace(final Path dir, final long totalBytes, final List<Path> replaced)
+    {
+        Path existing = dir.toAbsolutePath();
+        while (!Files.exists(existing) && null != existing.getParent())
+        {
+            existing = existing.getParent();
+        }
+
+        long free;
+        try
+        {
+            free = Files.getFileStore(existing).getUsableSpace();
+            for (final Path file : replaced)
+            {
+                free += Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).size();
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new DatasetException(dir, "cannot tell the free space of " + existing, ex);
+        }
+
+        if (totalBytes > free)
+        {
+            throw new DatasetException(dir, "no room for " + Sizes.format(totalBytes) + " of records: " +
+                Sizes.format(free) + " free on the file system of " + existing +
+                (replaced.isEmpty() ? "" : ", counting the dataset it would replace"));
+        }
+    }
+
+    /**
+     * Deletes the replaced dataset's files, or creates the directory.
+     *
+     * @return the outermost directory created, or null when the directory was there.
+     */
+    private static Path prepareDirectory(final Path dir, final List<Path> replaced)
     {
         try
         {
-            if (!Files.exists(dir))
+            if (Files.exists(dir))
             {
-                Files.createDirectories(dir);
-                return;
-            }
-
-            if (!Files.isDirectory(dir))
-            {
-                throw new DatasetException(dir, "not a directory");
-            }
-
-            final List<Path> entries;
-            try (Stream<Path> list = Files.list(dir))
-            {
-                entries = list.sorted().collect(Collectors.toList());
-            }
-
-            if (entries.isEmpty())
-            {
-                return;
-            }
-
-            if (!Files.exists(dir.resolve(DatasetIndexer.FORMAT_FILE_NAME)))
-            {
-                throw new DatasetException(dir, "not empty and not a generated Stoker dataset (it has no " +
-                    DatasetIndexer.FORMAT_FILE_NAME + "): refusing to write into it");
-            }
-
-            for (final Path entry : entries)
-            {
-                if (!OWN_FILE.matcher(entry.getFileName().toString()).matches() || Files.isDirectory(entry))
+                for (final Path file : replaced)
                 {
-                    throw new DatasetException(entry, "not part of a generated Stoker dataset: refusing to " +
-                        "overwrite " + dir);
+                    Files.delete(file);
                 }
+                return null;
             }
 
-            for (final Path entry : entries)
+            Path outermost = dir.toAbsolutePath();
+            while (null != outermost.getParent() && !Files.exists(outermost.getParent()))
             {
-                Files.delete(entry);
+                outermost = outermost.getParent();
             }
+            Files.createDirectories(dir);
+            return outermost;
         }
         catch (final IOException ex)
         {
@@ -189,9 +275,42 @@ public final class DatasetGenerator
         }
     }
 
-    private static void writeFormatFile(final Path dir, final FormatSpec format)
+    /**
+     * Undoes a run that failed: deletes the files it wrote, then the directories it created, innermost first.
+     * What cannot be deleted is added to the run's failure, which still goes to the caller.
+     */
+    private static void remove(final List<Path> written, final Path dir, final Path created, final Throwable failure)
+    {
+        final List<Path> doomed = new ArrayList<>(written);
+        if (null != created)
+        {
+            for (Path directory = dir.toAbsolutePath(); null != directory; directory = directory.getParent())
+            {
+                doomed.add(directory);
+                if (directory.equals(created))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (final Path path : doomed)
+        {
+            try
+            {
+                Files.deleteIfExists(path);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                failure.addSuppressed(new DatasetException(path, "cannot remove after the failure", ex));
+            }
+        }
+    }
+
+    private static void writeFormatFile(final Path dir, final FormatSpec format, final List<Path> files)
     {
         final Path file = dir.resolve(DatasetIndexer.FORMAT_FILE_NAME);
+        files.add(file);
         try
         {
             Files.writeString(file, format + "\n", StandardCharsets.UTF_8);

@@ -106,6 +106,8 @@ public final class DatasetIndexer
         FormatSpec format = null;
         if (Files.exists(manifestFile))
         {
+            // Outside the try: a named pipe or device in the manifest's place is refused, not indexed around.
+            RegularFiles.require(manifestFile);
             try
             {
                 final Manifest manifest = Manifest.read(manifestFile);
@@ -155,13 +157,7 @@ public final class DatasetIndexer
 
         for (final Path shard : shards)
         {
-            if (!Files.isRegularFile(shard))
-            {
-                final boolean danglingLink = Files.isSymbolicLink(shard) && !Files.exists(shard);
-                throw new DatasetException(shard, danglingLink ? "dangling symbolic link" :
-                    Files.isDirectory(shard) ? "a directory where a shard file was expected" : "not a regular file");
-            }
-
+            RegularFiles.require(shard);
             if (!Files.isReadable(shard))
             {
                 throw new DatasetException(shard, "not readable");
@@ -241,6 +237,7 @@ public final class DatasetIndexer
             return null;
         }
 
+        RegularFiles.require(file);
         final String text;
         try
         {

@@ -116,10 +116,11 @@ public final class Manifest
      * @param file the manifest file.
      * @return the manifest.
      * @throws DatasetException naming the file, and the offset where one applies, when the file cannot be read or
-     *                          is corrupt, truncated or of another version.
+     *                          is not a regular file, is corrupt, truncated or of another version.
      */
     public static Manifest read(final Path file)
     {
+        RegularFiles.require(file);
         final byte[] bytes;
         try
         {

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -76,6 +77,26 @@ class DatasetGeneratorTest
         assertEquals(precious, stranger.file());
         assertEquals("years of work", Files.readString(precious));
         assertFalse(Files.exists(dir.resolve("shard-00000.bin")));
+    }
+
+    @Test
+    void refusesASizeBeyondTheFreeSpaceBeforeWritingAnything() throws Exception
+    {
+        final Path target = dir.resolve("new/data");
+        final long tooMuch = Files.getFileStore(dir).getUsableSpace() + (1L << 30);
+        final DatasetException refused = assertThrows(DatasetException.class,
+            () -> DatasetGenerator.generate(target, FormatSpec.fixed(4096), tooMuch, 1));
+        assertEquals(target, refused.file());
+        assertTrue(refused.getMessage().startsWith(target + ": no room for " + Sizes.format(tooMuch) + " of records: "),
+            refused.getMessage());
+        assertTrue(refused.getMessage().contains(" free on the file system of " + dir), refused.getMessage());
+        assertFalse(Files.exists(dir.resolve("new")), "nothing created");
+
+        final GeneratedDataset old = DatasetGenerator.generate(target, FormatSpec.fixed(4096), 64 << 10, 1);
+        assertEquals(16, old.recordCount());
+        final byte[] shard = Files.readAllBytes(target.resolve("shard-00000.bin"));
+        assertThrows(DatasetException.class, () -> DatasetGenerator.generate(target, FormatSpec.fixed(4096), tooMuch, 1));
+        assertArrayEquals(shard, Files.readAllBytes(target.resolve("shard-00000.bin")), "the old dataset is kept");
     }
 
     @Test

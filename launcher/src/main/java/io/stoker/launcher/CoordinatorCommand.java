@@ -59,8 +59,10 @@ final class CoordinatorCommand implements Callable<Integer>
     {
         Endpoints.check("--listen", listen);
         final ErrorHandler errorHandler = ex -> System.err.println("stoker coordinator: " + ex.getMessage());
-        try (AeronConnector connector = node.connectInvoked("coordinator");
-            ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        // The barrier is closed last: closing it lets the JVM's shutdown on SIGTERM or SIGINT proceed and halt, so
+        // everything opened after it, the media driver and its directory, has to be closed and deleted first.
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+            AeronConnector connector = node.connectInvoked("coordinator"))
         {
             final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())

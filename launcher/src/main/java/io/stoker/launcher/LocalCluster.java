@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 
@@ -137,10 +138,24 @@ public final class LocalCluster implements AutoCloseable
      */
     public boolean awaitCompletion(final long timeoutNs, final Runnable onEachTick) throws InterruptedException
     {
+        return awaitCompletion(timeoutNs, onEachTick, () -> false);
+    }
+
+    /**
+     * Wait for the job to end, or for the caller to stop waiting.
+     *
+     * @param timeoutNs  how long to wait.
+     * @param onEachTick called about every 200 ms while waiting, e.g. to draw progress.
+     * @param stop       asked on each tick: true ends the wait, e.g. when the process was told to stop.
+     * @return true when the job completed in time (check {@link #outcome()} for missing chunks).
+     */
+    public boolean awaitCompletion(final long timeoutNs, final Runnable onEachTick, final BooleanSupplier stop)
+        throws InterruptedException
+    {
         final long deadline = System.nanoTime() + timeoutNs;
         while (!isDone())
         {
-            if (System.nanoTime() - deadline > 0)
+            if (System.nanoTime() - deadline > 0 || stop.getAsBoolean())
             {
                 return false;
             }

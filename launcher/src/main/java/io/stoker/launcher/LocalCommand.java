@@ -1,6 +1,7 @@
 package io.stoker.launcher;
 
 import io.stoker.codecs.JobOutcome;
+import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
@@ -11,6 +12,7 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.gpu.Cuda;
 import io.stoker.worker.gpu.GpuSinkFactory;
+import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -115,6 +117,9 @@ final class LocalCommand implements Callable<Integer>
     @Option(names = { "-v", "--verbose" }, description = "Print which transport reaches which server, and more.")
     boolean verbose;
 
+    private volatile boolean interrupted;
+    private Thread generating; // guarded by this
+
     public Integer call() throws Exception
     {
         if (workers < 1 || epochs < 1 || buffers < 2)
@@ -123,14 +128,83 @@ final class LocalCommand implements Callable<Integer>
         }
         final int chunkSizeTarget = chunkSize(chunkSize);
         final IntFunction<SinkFactory<?>> sinks = sinks();
+        // Closed last: on SIGTERM or SIGINT the JVM halts as soon as the barrier is closed, so the cluster's media
+        // driver directory and a temporary dataset have to be gone by then.
+        try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(this::onSignal))
+        {
+            try
+            {
+                return feed(chunkSizeTarget, sinks);
+            }
+            catch (final DatasetException ex)
+            {
+                if (!interrupted)
+                {
+                    throw ex;
+                }
+                return stopped();
+            }
+        }
+    }
+
+    /**
+     * A signal stops the feed at its next tick; a generation under way is interrupted, which makes it fail and
+     * remove what it wrote.
+     */
+    private synchronized void onSignal()
+    {
+        interrupted = true;
+        if (null != generating)
+        {
+            generating.interrupt();
+        }
+    }
+
+    /**
+     * Generates the dataset on this thread, which a signal interrupts until it returns, and no later.
+     *
+     * @return false when a signal came first and nothing was generated.
+     */
+    private boolean generate(final Path directory)
+    {
+        synchronized (this)
+        {
+            if (interrupted)
+            {
+                return false;
+            }
+            generating = Thread.currentThread();
+        }
+        try
+        {
+            DatasetGenerator.generate(directory, format, generate, seed);
+            return true;
+        }
+        finally
+        {
+            synchronized (this)
+            {
+                generating = null;
+                Thread.interrupted();
+            }
+        }
+    }
+
+    private int feed(final int chunkSizeTarget, final IntFunction<SinkFactory<?>> sinks) throws Exception
+    {
         final boolean temporaryDataset = null != generate && null == dataset;
         final Path directory = null != dataset ? dataset : Files.createTempDirectory("stoker-dataset-");
+        boolean generated = false;
         try
         {
             if (null != generate)
             {
                 final long start = System.nanoTime();
-                DatasetGenerator.generate(directory, format, generate, seed);
+                generated = generate(directory);
+                if (!generated)
+                {
+                    return stopped();
+                }
                 System.err.printf("generated %s of %s records in %s in %.2f s%n",
                     Sizes.format(generate), format, directory, (System.nanoTime() - start) / 1e9);
             }
@@ -139,12 +213,17 @@ final class LocalCommand implements Callable<Integer>
                 throw new IllegalArgumentException("give --dataset DIR, --generate SIZE, or both");
             }
 
+            if (interrupted)
+            {
+                return stopped();
+            }
             final Manifest manifest = DatasetIndexer.loadOrIndex(directory, chunkSizeTarget);
             return run(directory, manifest, sinks);
         }
         finally
         {
-            if (temporaryDataset && !keepDataset)
+            // A temporary directory whose generation failed holds nothing worth keeping.
+            if (temporaryDataset && !(keepDataset && generated))
             {
                 deleteRecursively(directory);
             }
@@ -154,6 +233,7 @@ final class LocalCommand implements Callable<Integer>
     private int run(final Path directory, final Manifest manifest, final IntFunction<SinkFactory<?>> sinks)
         throws Exception
     {
+        BufferBudget.check(workers, buffers, manifest.maxChunkLength(), "gpu".equals(sink));
         final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest)
             .workers(workers)
             .sinks(sinks)
@@ -174,10 +254,18 @@ final class LocalCommand implements Callable<Integer>
         try (LocalCluster cluster = new LocalCluster(settings, rank -> logs[rank]);
             ProgressDisplay progress = new ProgressDisplay(!noProgress, manifest.totalBytes() * epochs))
         {
+            if (verbose)
+            {
+                System.err.println("stoker local: counters in " + cluster.connector().aeronDirectoryName());
+            }
             final boolean completed = cluster.awaitCompletion(TimeUnit.SECONDS.toNanos(timeoutSeconds),
-                () -> progress.update(cluster.workerTotal(CounterType.BYTES_DELIVERED)));
+                () -> progress.update(cluster.workerTotal(CounterType.BYTES_DELIVERED)), () -> interrupted);
             progress.close();
             summary = RunSummary.of(cluster, completed);
+        }
+        if (interrupted)
+        {
+            return stopped();
         }
 
         System.out.print(summary.text());
@@ -188,6 +276,12 @@ final class LocalCommand implements Callable<Integer>
         }
         return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?
             0 : StokerCli.EXIT_INCOMPLETE;
+    }
+
+    private static int stopped()
+    {
+        System.err.println("stoker local: interrupted");
+        return StokerCli.EXIT_INCOMPLETE;
     }
 
     /**

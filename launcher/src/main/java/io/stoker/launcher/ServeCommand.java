@@ -65,8 +65,9 @@ final class ServeCommand implements Callable<Integer>
         Endpoints.check("--listen", listen);
         final Manifest manifest = DatasetIndexer.loadOrIndex(dataset, LocalCommand.chunkSize(chunkSize));
         final ErrorHandler errorHandler = ex -> System.err.println("stoker serve: " + ex.getMessage());
-        try (AeronConnector connector = node.connect("server");
-            ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        // Closed last, see CoordinatorCommand: the JVM halts as soon as the barrier is closed.
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
+            AeronConnector connector = node.connect("server"))
         {
             final DataServerContext ctx = new DataServerContext()
                 .aeron(connector.aeron())

@@ -7,6 +7,7 @@ import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -51,11 +52,15 @@ final class SubmitCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    private volatile boolean interrupted;
+
     public Integer call() throws InterruptedException
     {
         Endpoints.check("--coordinator", coordinator);
         Endpoints.check("--listen", listen);
-        try (AeronConnector connector = node.connectInvoked("client"))
+        // Closed last, see CoordinatorCommand: the JVM halts as soon as the barrier is closed.
+        try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
+            AeronConnector connector = node.connectInvoked("client"))
         {
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
@@ -67,7 +72,8 @@ final class SubmitCommand implements Callable<Integer>
                 final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
                 int printed = 0;
                 boolean announced = false;
-                while (null == client.outcome() && null == client.failure() && System.nanoTime() < deadline)
+                while (null == client.outcome() && null == client.failure() && System.nanoTime() < deadline &&
+                    !interrupted)
                 {
                     if (!announced && client.isStarted())
                     {
@@ -82,6 +88,11 @@ final class SubmitCommand implements Callable<Integer>
                 if (null != client.failure())
                 {
                     System.err.println("stoker submit: " + client.failure());
+                    return StokerCli.EXIT_INCOMPLETE;
+                }
+                if (interrupted)
+                {
+                    System.err.println("stoker submit: interrupted; the job goes on at the coordinator");
                     return StokerCli.EXIT_INCOMPLETE;
                 }
                 if (null == client.outcome())

@@ -3,6 +3,7 @@ package io.stoker.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.Sizes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -18,6 +19,7 @@ import java.util.HashSet;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class StokerCliTest
@@ -128,6 +130,42 @@ class StokerCliTest
     }
 
     @Test
+    void aSizeBeyondTheFreeSpaceIsRefusedInOneLineBeforeAnythingIsWritten() throws IOException
+    {
+        final long tooMuch = Files.getFileStore(temp).getUsableSpace() + (1L << 30);
+        final Path target = temp.resolve("new").resolve("data");
+
+        assertNoRoom(run("dataset", "generate", target.toString(), "--size", "" + tooMuch), target, tooMuch);
+        assertNoRoom(run("local", "--generate", "" + tooMuch, "--dataset", target.toString(), "--no-progress"),
+            target, tooMuch);
+        assertFalse(Files.exists(temp.resolve("new")), "nothing created");
+
+        final Result generate = run("dataset", "generate", target.toString(), "--size", "1MiB");
+        assertEquals(0, generate.status, generate.err);
+        final Result local = run("local", "--generate", "1MiB", "--dataset", target.toString(), "--no-progress");
+        assertEquals(0, local.status, local.err);
+    }
+
+    @Test
+    void moreWorkersOrBuffersThanMemoryHoldsAreRefusedInOneLineBeforeAnythingStarts() throws IOException
+    {
+        final Path dataset = generate("fixed:4096", "1MiB");
+        final Result tooManyWorkers = run("local", "--dataset", dataset.toString(), "--workers", "1000000",
+            "--no-progress");
+        assertRefusedUsage(tooManyWorkers, "--workers 1000000 x --buffers 8 x 1.00 MiB (the largest chunk) = ");
+        assertTrue(tooManyWorkers.err.contains("use fewer --workers or --buffers"), tooManyWorkers.err);
+
+        final Result tooManyBuffers = run("local", "--dataset", dataset.toString(), "--buffers", "4096",
+            "--no-progress");
+        assertRefusedUsage(tooManyBuffers, "--buffers 4096 x 1.00 MiB (the largest chunk) = 4.00 GiB, more than " +
+            "the 2 GiB a worker's buffer pool can hold");
+
+        final Result fits = run("local", "--dataset", dataset.toString(), "--workers", "2", "--buffers", "4",
+            "--no-progress");
+        assertEquals(0, fits.status, fits.err);
+    }
+
+    @Test
     void badOptionValuesAreUsageErrors()
     {
         assertEquals(StokerCli.EXIT_USAGE, run("local", "--generate", "lots").status);
@@ -164,6 +202,23 @@ class StokerCliTest
         assertEquals(1, line.lines().count(), "one line: " + line);
         assertTrue(line.contains(file.toString()), line);
         assertTrue(line.contains("offset " + offset), "offset " + offset + " in: " + line);
+    }
+
+    private static void assertRefusedUsage(final Result result, final String text)
+    {
+        assertEquals(StokerCli.EXIT_USAGE, result.status, result.err);
+        final String line = result.err.strip();
+        assertEquals(1, line.lines().count(), "one line: " + line);
+        assertTrue(line.startsWith("stoker: " + text), line);
+    }
+
+    private static void assertNoRoom(final Result result, final Path directory, final long asked)
+    {
+        assertEquals(StokerCli.EXIT_BAD_DATASET, result.status, result.err);
+        final String line = result.err.strip();
+        assertEquals(1, line.lines().count(), "one line: " + line);
+        assertTrue(line.startsWith("stoker: " + directory + ": no room for " + Sizes.format(asked)), line);
+        assertTrue(line.contains(" free on the file system of "), line);
     }
 
     private static Result run(final String... args)

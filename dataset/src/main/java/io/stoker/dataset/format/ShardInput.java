@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 import io.stoker.dataset.DatasetException;
+import io.stoker.dataset.RegularFiles;
 import org.agrona.IoUtil;
 
 /**
@@ -33,11 +34,12 @@ public final class ShardInput implements AutoCloseable
      * Opens a shard file for reading.
      *
      * @param file the shard file.
-     * @throws DatasetException naming the file when it cannot be opened.
+     * @throws DatasetException naming the file when it is not a regular file or cannot be opened.
      */
     public ShardInput(final Path file)
     {
         this.file = file;
+        RegularFiles.require(file);
         try
         {
             channel = FileChannel.open(file, StandardOpenOption.READ);

@@ -5,6 +5,7 @@ import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import org.agrona.IoUtil;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -74,9 +75,32 @@ final class StokerProcesses implements AutoCloseable
 
     Node start(final String name, final String... args) throws IOException
     {
+        return start(name, stoker(args));
+    }
+
+    /**
+     * Start a process none of whose files may grow past {@code kib} KiB (the shell's {@code ulimit -f}): a write
+     * beyond fails with "File too large" as one on a full disk would, for any user, and the JVM ignores the
+     * signal that comes with it.
+     */
+    Node startWithFileSizeLimit(final long kib, final String name, final String... args) throws IOException
+    {
+        final List<String> command = new ArrayList<>(List.of("bash", "-c", "ulimit -f " + kib + " && exec \"$@\"",
+            "bash"));
+        command.addAll(stoker(args));
+        return start(name, command);
+    }
+
+    private static List<String> stoker(final String... args)
+    {
         final List<String> command = new ArrayList<>(List.of(
             "java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString()));
         command.addAll(List.of(args));
+        return command;
+    }
+
+    private Node start(final String name, final List<String> command) throws IOException
+    {
         final Path log = directory.resolve(name + ".log");
         final Process process = new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -131,15 +155,8 @@ final class StokerProcesses implements AutoCloseable
             {
                 for (final java.io.File dir : stale)
                 {
-                    final java.io.File[] files = dir.listFiles();
-                    if (null != files)
-                    {
-                        for (final java.io.File file : files)
-                        {
-                            file.delete();
-                        }
-                    }
-                    dir.delete();
+                    // A driver directory holds directories of its own (publications, images).
+                    IoUtil.delete(dir, false);
                 }
             }
         }

@@ -122,7 +122,7 @@ public final class LocalDataReader implements DataReader
         {
             return "server " + server.serverId() + " does not export region " + regionId;
         }
-        if (offset < 0 || length < 0 || offset + length > advertised.length())
+        if (offset < 0 || length < 0 || offset > advertised.length() - length)
         {
             return "read [" + offset + ", " + (offset + length) + ") is outside region " + regionId + " of " +
                 advertised.length() + " bytes";

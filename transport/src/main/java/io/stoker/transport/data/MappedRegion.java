@@ -1,5 +1,6 @@
 package io.stoker.transport.data;
 
+import io.stoker.dataset.RegularFiles;
 import org.agrona.IoUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -30,11 +31,18 @@ public final class MappedRegion implements AutoCloseable
      *
      * @param path           the file.
      * @param expectedLength the length the file must have, or -1 to take whatever it has.
-     * @throws UncheckedIOException naming the file when it cannot be opened, mapped, or has the wrong length.
+     * @throws UncheckedIOException naming the file when it is not a regular file (opening a named pipe would block),
+     *                              cannot be opened, mapped, or has the wrong length.
      */
     public MappedRegion(final Path path, final long expectedLength)
     {
         this.path = path;
+        final String notRegular = RegularFiles.whyNotRegular(path);
+        if (null != notRegular)
+        {
+            final String message = path + ": " + notRegular;
+            throw new UncheckedIOException(message, new IOException(message));
+        }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ))
         {
             length = channel.size();
@@ -80,11 +88,12 @@ public final class MappedRegion implements AutoCloseable
     /**
      * @param offset first byte.
      * @param count  bytes.
-     * @return true when {@code [offset, offset + count)} lies inside the file.
+     * @return true when {@code [offset, offset + count)} lies inside the file; no sum is formed, so an offset
+     *         near {@link Long#MAX_VALUE} cannot overflow into range.
      */
     public boolean contains(final long offset, final int count)
     {
-        return offset >= 0 && count >= 0 && offset + count <= length;
+        return offset >= 0 && count >= 0 && offset <= length - count;
     }
 
     /**

@@ -82,14 +82,16 @@ class LocalDataReaderTest
             reader.read(2, 7, 0, 10, destination, 0);
             reader.read(3, 1, 0, 10, destination, 0);
             reader.read(4, 0, 0, 100, destination, 8150);
+            reader.read(5, 0, Long.MAX_VALUE - 10, 100, destination, 0);
             reader.poll(handler);
         }
 
-        assertEquals(4, outcomes.size());
+        assertEquals(5, outcomes.size());
         assertTrue(outcomes.get(0).contains("outside region 0"), outcomes.get(0));
         assertTrue(outcomes.get(1).contains("does not export region 7"), outcomes.get(1));
         assertTrue(outcomes.get(2).contains("gone.bin"), outcomes.get(2));
         assertTrue(outcomes.get(3).contains("does not fit"), outcomes.get(3));
+        assertTrue(outcomes.get(4).contains("outside region 0"), "no overflow into range: " + outcomes.get(4));
     }
 
     @Test
