@@ -41,6 +41,7 @@ import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A worker's duty cycle: take assignments from the coordinator, keep the buffer pool busy with reads
@@ -58,6 +59,8 @@ public final class WorkerAgent<C extends Chunk>
 {
     private static final int FRAGMENT_LIMIT = 16;
     private static final int MANIFESTS_IN_PROGRESS = 2;
+    private static final long MAX_REGION_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final int MAX_REGION_BACKOFF_SHIFT = 7;
     private static final int EMPTY = -2;
     private static final int SKIPPED = -1;
 
@@ -109,6 +112,9 @@ public final class WorkerAgent<C extends Chunk>
     private final int[] slotAttempts;
     private final int[] slotGeneration;
     private final long[] slotSequence;
+    private final long[] slotNotBeforeNs;
+    private final long[] slotRegionDeadlineNs;
+    private final int[] slotRegionWaits;
     private final DataReader[] slotReader;
     private final String[] slotFailure;
 
@@ -183,6 +189,9 @@ public final class WorkerAgent<C extends Chunk>
         slotAttempts = new int[buffers];
         slotGeneration = new int[buffers];
         slotSequence = new long[buffers];
+        slotNotBeforeNs = new long[buffers];
+        slotRegionDeadlineNs = new long[buffers];
+        slotRegionWaits = new int[buffers];
         slotReader = new DataReader[buffers];
         slotFailure = new String[buffers];
 
@@ -605,19 +614,23 @@ public final class WorkerAgent<C extends Chunk>
     private int issueReads()
     {
         int work = 0;
-        while (!retrySlots.isEmpty())
+        for (int waiting = retrySlots.size(); waiting > 0; waiting--)
         {
-            final int slot = retrySlots.peekInt();
+            final int slot = retrySlots.pollInt();
             if (slotState[slot] != RETRY)
             {
-                retrySlots.pollInt();
+                continue;
+            }
+            if (nowNs - slotNotBeforeNs[slot] < 0)
+            {
+                retrySlots.addInt(slot);
                 continue;
             }
             if (!dispatch(slot))
             {
+                retrySlots.addInt(slot);
                 return work;
             }
-            retrySlots.pollInt();
             work++;
         }
 
@@ -652,6 +665,9 @@ public final class WorkerAgent<C extends Chunk>
             slotChunk[slot] = chunkId;
             slotAttempts[slot] = 0;
             slotFailure[slot] = null;
+            slotNotBeforeNs[slot] = 0;
+            slotRegionDeadlineNs[slot] = 0;
+            slotRegionWaits[slot] = 0;
             slotSequence[slot] = nextSequence;
             windowSlots[(int)(nextSequence++ & windowMask)] = slot;
             work++;
@@ -677,7 +693,7 @@ public final class WorkerAgent<C extends Chunk>
         final DataReader reader = directory.readerFor(regionId, chunkId, slotAttempts[slot]);
         if (null == reader)
         {
-            retry(slot, "no live data server exports region " + regionId);
+            awaitRegion(slot, regionId);
             return true;
         }
         final long readId = ((long)(++slotGeneration[slot]) << 32) | slot;
@@ -689,6 +705,29 @@ public final class WorkerAgent<C extends Chunk>
         slotReader[slot] = reader;
         slotState[slot] = READING;
         return true;
+    }
+
+    /**
+     * No known server exports the slot's region (yet): try again after a back-off (1 ms doubling to
+     * {@link #MAX_REGION_BACKOFF_NS}) until the region wait is over; only then does it count as a failed attempt.
+     */
+    private void awaitRegion(final int slot, final int regionId)
+    {
+        if (0 == slotRegionDeadlineNs[slot])
+        {
+            slotRegionDeadlineNs[slot] = nowNs + ctx.regionWaitNs();
+        }
+        if (nowNs - slotRegionDeadlineNs[slot] >= 0)
+        {
+            slotRegionDeadlineNs[slot] = 0;
+            retry(slot, "no live data server exported region " + regionId + " within " +
+                TimeUnit.NANOSECONDS.toMillis(ctx.regionWaitNs()) + " ms");
+            return;
+        }
+        final int waits = Math.min(slotRegionWaits[slot]++, MAX_REGION_BACKOFF_SHIFT);
+        slotNotBeforeNs[slot] = nowNs + Math.min(MAX_REGION_BACKOFF_NS, TimeUnit.MILLISECONDS.toNanos(1) << waits);
+        slotState[slot] = RETRY;
+        retrySlots.addInt(slot);
     }
 
     private void retry(final int slot, final String reason)

@@ -14,6 +14,7 @@ import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 
@@ -39,6 +40,13 @@ public final class WorkerContext<C extends Chunk>
      */
     public static final int DEFAULT_MAX_READ_ATTEMPTS = 4;
 
+    /**
+     * How long a read waits for a data server of its region to be known before that counts as a failed
+     * attempt: a job can start while advertisements of many shards are still on their way, and a server
+     * that restarts advertises again.
+     */
+    public static final long DEFAULT_REGION_WAIT_NS = TimeUnit.SECONDS.toNanos(30);
+
     private Aeron aeron;
     private int rank = -1;
     private String hostId;
@@ -48,6 +56,7 @@ public final class WorkerContext<C extends Chunk>
     private int bufferCount = DEFAULT_BUFFER_COUNT;
     private int readsInFlight = DEFAULT_READS_IN_FLIGHT;
     private int maxReadAttempts = DEFAULT_MAX_READ_ATTEMPTS;
+    private long regionWaitNs = DEFAULT_REGION_WAIT_NS;
     private TransportKind forcedTransport;
     private final List<Function<WorkerContext<C>, DataTransport>> transportFactories = new ArrayList<>();
     private final SinkFactory<C> sinkFactory;
@@ -218,6 +227,22 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> maxReadAttempts(final int attempts)
     {
         this.maxReadAttempts = attempts;
+        return this;
+    }
+
+    public long regionWaitNs()
+    {
+        return regionWaitNs;
+    }
+
+    /**
+     * @param waitNs how long a read waits, backing off, for a server of its region to be known before the
+     *               wait counts as a failed attempt.
+     * @return this.
+     */
+    public WorkerContext<C> regionWaitNs(final long waitNs)
+    {
+        this.regionWaitNs = waitNs;
         return this;
     }
 
