@@ -52,6 +52,11 @@ final class CoordinatorCommand implements Callable<Integer>
         description = "How often members and the coordinator heartbeat. Default: ${DEFAULT-VALUE}.")
     long heartbeatIntervalMs;
 
+    @Option(names = "--handshake-timeout", defaultValue = "5000", paramLabel = "MS",
+        description = "A member's handshake not complete after this long is given up, and what it held released. " +
+        "Default: ${DEFAULT-VALUE}.")
+    long handshakeTimeoutMs;
+
     @Mixin
     NodeOptions node;
 
@@ -73,6 +78,7 @@ final class CoordinatorCommand implements Callable<Integer>
                 .ackLogFile(ackLog)
                 .leaseTimeoutNs(TimeUnit.MILLISECONDS.toNanos(leaseTimeoutMs))
                 .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(heartbeatIntervalMs))
+                .handshakeTimeoutNs(TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMs))
                 .errorHandler(errorHandler)
                 .logger(System.out::println));
             try (AgentRunner ignored = Runners.start(connector, coordinator, errorHandler,

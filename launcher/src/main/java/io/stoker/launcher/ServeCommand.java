@@ -49,7 +49,8 @@ final class ServeCommand implements Callable<Integer>
     long chunkSize;
 
     @Option(names = "--connection-timeout", defaultValue = "10000", paramLabel = "MS",
-        description = "Drop a worker's data connection unreachable this long. Default: ${DEFAULT-VALUE}.")
+        description = "Drop a worker's data connection unreachable this long, and give up a handshake not complete " +
+        "after this long. Default: ${DEFAULT-VALUE}.")
     long connectionTimeoutMs;
 
     @Option(names = "--rdma-port", defaultValue = "0", paramLabel = "PORT",

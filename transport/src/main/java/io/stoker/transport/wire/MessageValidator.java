@@ -336,7 +336,10 @@ public final class MessageValidator
         return false;
     }
 
-    private static MessageShape shape(final int templateId)
+    /**
+     * @return the shape of a template, or null when it is not one of ours.
+     */
+    static MessageShape shape(final int templateId)
     {
         return templateId >= 0 && templateId < SHAPES.length ? SHAPES[templateId] : null;
     }

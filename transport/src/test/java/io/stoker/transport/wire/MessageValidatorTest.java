@@ -235,6 +235,23 @@ class MessageValidatorTest
         assertTrue(accepted > 1000, "some mutations keep a message valid: " + accepted);
     }
 
+    /**
+     * The corpus the process-level fuzz tests send: every frame of it is refused by the validator, but
+     * the valid messages it sends from strangers (which the session gate refuses) and nothing else.
+     */
+    @Test
+    void theFuzzCorpusIsRefusedByTheValidatorButForItsValidMessages()
+    {
+        final java.util.List<FuzzCorpus.Frame> frames = FuzzCorpus.generate(7, 500);
+        for (final FuzzCorpus.Frame frame : frames)
+        {
+            buffer.putBytes(0, frame.bytes());
+            final boolean valid = validates(frame.bytes().length);
+            assertEquals(frame.kind().equals("valid, from a stranger"), valid, frame.kind());
+        }
+        assertTrue(FuzzCorpus.countByKind(frames).size() >= 12, FuzzCorpus.countByKind(frames).toString());
+    }
+
     private int sample(final String name)
     {
         return SampleMessages.all().stream().filter(sample -> sample.name().equals(name)).findFirst()
