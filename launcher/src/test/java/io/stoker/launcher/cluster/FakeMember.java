@@ -1,0 +1,234 @@
+package io.stoker.launcher.cluster;
+
+import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.EpochCompleteDecoder;
+import io.stoker.codecs.ErrorResponseDecoder;
+import io.stoker.codecs.HeartbeatDecoder;
+import io.stoker.codecs.JobCompleteDecoder;
+import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.ManifestPartDecoder;
+import io.stoker.codecs.RegionAdvertisementDecoder;
+import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.Role;
+import io.stoker.transport.AeronConnector;
+import io.stoker.transport.control.ControlAdapter;
+import io.stoker.transport.control.ControlListener;
+import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
+import io.stoker.transport.wire.Refusals;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.SystemNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersManager;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * A member the test runs in its own JVM with Stoker's own session classes: it holds the job token and
+ * is admitted like any other, then does what the test tells it on its duty cycle, e.g. acknowledge
+ * chunks it was never given. It records what the coordinator sends it.
+ */
+final class FakeMember implements ControlListener, Agent, AutoCloseable
+{
+    private final AeronConnector connector = AeronConnector.connect(new AeronConnector.Context());
+    private final ControlPublisher publisher = new ControlPublisher();
+    private final MemberSession session;
+    private final ControlAdapter adapter;
+    private final ConcurrentLinkedQueue<Consumer<FakeMember>> actions = new ConcurrentLinkedQueue<>();
+    private final Map<Integer, List<Integer>> assigned = new TreeMap<>();
+    private final List<String> errors = new ArrayList<>();
+    private final AgentRunner runner;
+    private volatile long jobId = -1;
+    private volatile int dataMessages;
+
+    /**
+     * Start the member on a thread of its own.
+     */
+    FakeMember(final String coordinatorEndpoint, final Role role, final int rank, final JobToken token)
+    {
+        final String listen = ControlProtocol.udpChannel(StokerProcesses.endpoint());
+        session = new MemberSession(connector.aeron(), publisher, ControlProtocol.udpChannel(coordinatorEndpoint),
+            new HandshakeIdentity(role, rank, (byte)0, ControlProtocol.MEMBER_STREAM_ID, "fake-host", listen), token);
+        final Refusals refusals = new Refusals("fake member", new CountersManager(
+            new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
+            ex -> record("refused: " + ex.getMessage()), SystemNanoClock.INSTANCE);
+        adapter = new ControlAdapter(session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
+        runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, this);
+        AgentRunner.startOnThread(runner);
+    }
+
+    /**
+     * Do something on the member's duty cycle, with its session.
+     */
+    void act(final Consumer<FakeMember> action)
+    {
+        actions.add(action);
+    }
+
+    /**
+     * Acknowledge chunks, as a worker does. Call from {@link #act}.
+     */
+    void acknowledge(final long job, final int epoch, final int[] chunkIds, final int[] crcs)
+    {
+        publisher.chunkAck(session.outbox(), session.memberId(), job, epoch, chunkIds, crcs, chunkIds.length);
+    }
+
+    boolean isRegistered()
+    {
+        return session.isRegistered();
+    }
+
+    long jobId()
+    {
+        return jobId;
+    }
+
+    /**
+     * @return the chunk ids assigned to it, by epoch.
+     */
+    synchronized Map<Integer, List<Integer>> assigned()
+    {
+        final Map<Integer, List<Integer>> copy = new TreeMap<>();
+        assigned.forEach((epoch, chunks) -> copy.put(epoch, List.copyOf(chunks)));
+        return copy;
+    }
+
+    /**
+     * @return the error responses and refusals it saw.
+     */
+    synchronized List<String> errors()
+    {
+        return List.copyOf(errors);
+    }
+
+    /**
+     * @return manifest parts and advertisements it received.
+     */
+    int dataMessages()
+    {
+        return dataMessages;
+    }
+
+    @Override
+    public int doWork()
+    {
+        final long nowNs = System.nanoTime();
+        int work = session.doWork(nowNs) + session.poll(adapter, 16, nowNs);
+        Consumer<FakeMember> action;
+        while (session.isRegistered() && null != (action = actions.poll()))
+        {
+            action.accept(this);
+            work++;
+        }
+        return work;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "fake-member";
+    }
+
+    @Override
+    public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
+    {
+        session.onRegistered(sessionId, decoder, System.nanoTime());
+    }
+
+    @Override
+    public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
+    {
+        session.onChallenge(sessionId, decoder, System.nanoTime());
+    }
+
+    @Override
+    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
+    {
+        session.onHeartbeat(decoder, System.nanoTime());
+    }
+
+    @Override
+    public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
+    {
+        session.onLeaseExpired(decoder);
+    }
+
+    @Override
+    public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
+    {
+        jobId = decoder.jobId();
+    }
+
+    @Override
+    public synchronized void onAssignment(final int sessionId, final AssignmentDecoder decoder)
+    {
+        final List<Integer> chunks = assigned.computeIfAbsent(decoder.epoch(), epoch -> new ArrayList<>());
+        for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
+        {
+            chunks.add(chunk.chunkId());
+        }
+    }
+
+    @Override
+    public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
+    {
+    }
+
+    @Override
+    public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
+    {
+    }
+
+    @Override
+    public void onRegionAdvertisement(
+        final int sessionId, final RegionAdvertisementDecoder decoder, final DirectBuffer message, final int offset,
+        final int length)
+    {
+        dataMessages++;
+    }
+
+    @Override
+    public void onManifestPart(
+        final int sessionId, final ManifestPartDecoder decoder, final DirectBuffer message, final int offset,
+        final int length)
+    {
+        dataMessages++;
+    }
+
+    @Override
+    public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
+    {
+        record(decoder.code() + ": " + decoder.message());
+    }
+
+    @Override
+    public void onUnexpected(final int sessionId, final int templateId)
+    {
+        record("unexpected template " + templateId);
+    }
+
+    @Override
+    public void close()
+    {
+        CloseHelper.closeAll(runner, adapter, session, connector);
+    }
+
+    private synchronized void record(final String error)
+    {
+        errors.add(error);
+    }
+}
