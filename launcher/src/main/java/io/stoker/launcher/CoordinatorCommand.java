@@ -72,7 +72,7 @@ final class CoordinatorCommand implements Callable<Integer>
             final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
                 .controlChannel(ControlProtocol.udpChannel(listen))
-                .jobToken(node.token())
+                .jobToken(node.token("stoker coordinator"))
                 .checkpointDirectory(checkpointDirectory)
                 .checkpointInterval(checkpointEvery)
                 .ackLogFile(ackLog)

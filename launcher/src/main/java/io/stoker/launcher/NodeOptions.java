@@ -98,9 +98,21 @@ final class NodeOptions
         return rdma;
     }
 
-    JobToken token()
+    /**
+     * Read the job token, or say in one line that the process runs without one.
+     *
+     * @param owner names the process in that line.
+     * @return the token, or null without {@code --job-token-file}.
+     */
+    JobToken token(final String owner)
     {
-        return null == jobTokenFile ? null : JobToken.read(jobTokenFile);
+        if (null == jobTokenFile)
+        {
+            System.err.println(owner + ": no --job-token-file: anyone who can reach this process can join the job " +
+                "and read its data, and nothing it sends is sealed");
+            return null;
+        }
+        return JobToken.read(jobTokenFile);
     }
 
     String hostId()

@@ -75,7 +75,7 @@ final class ServeCommand implements Callable<Integer>
                 .datasetDirectory(dataset)
                 .manifest(manifest)
                 .hostId(node.hostId())
-                .jobToken(node.token())
+                .jobToken(node.token("stoker serve"))
                 .coordinatorChannel(ControlProtocol.udpChannel(coordinator))
                 .responseChannel(ControlProtocol.udpChannel(listen))
                 .errorHandler(errorHandler)

@@ -64,7 +64,7 @@ final class SubmitCommand implements Callable<Integer>
         {
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
-                ControlProtocol.udpChannel(listen), node.token(),
+                ControlProtocol.udpChannel(listen), node.token("stoker submit"),
                 new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId), errorHandler);
             try (AgentRunner ignored = Runners.start(connector, client, errorHandler,
                 client.counters().get(CounterType.AGENT_ERRORS)))

@@ -102,7 +102,7 @@ final class WorkerCommand implements Callable<Integer>
                 .listen(listen)
                 .rank(rank)
                 .hostId(node.hostId())
-                .jobToken(node.token())
+                .jobToken(node.token(owner))
                 .buffers(buffers)
                 .readsInFlight(readsInFlight)
                 .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))

@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,6 +41,28 @@ class DistributedRunIT
             run.assertCompletesExactlyOnce(submit, 2, Set.of());
             run.workers.forEach(worker -> assertTrue(worker.log().contains("over udp"), worker.log()));
             assertEquals(0, run.coordinatorCounters().value("coordinator: invalid messages"));
+        }
+    }
+
+    /**
+     * Many small shards: the job must wait until every shard is advertised, and a read of a region not
+     * advertised yet must wait for it rather than spend its attempts (this lost chunks before).
+     */
+    @Test
+    void aDatasetOfTwentyThousandSmallShardsIsDeliveredWholeAndExactlyOnce() throws Exception
+    {
+        try (StokerProcesses cluster = new StokerProcesses(temp))
+        {
+            final Manifest manifest = cluster.dataset("fixed:512", 20_000 * 512, 64 * KIB, 512);
+            assertEquals(20_000, manifest.shardCount());
+            final ClusterRun run = new ClusterRun(cluster, manifest);
+            run.coordinator();
+            run.server("server-a");
+            run.workers(2);
+            final StokerProcesses.Node submit = run.submit(2, 1);
+
+            run.assertCompletesExactlyOnce(submit, 1, Set.of());
+            assertFalse(submit.log().contains("missing"), submit.log());
         }
     }
 

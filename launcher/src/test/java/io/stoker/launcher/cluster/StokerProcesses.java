@@ -49,8 +49,16 @@ final class StokerProcesses implements AutoCloseable
      */
     Manifest dataset(final String format, final long bytes, final int chunkSize)
     {
+        return dataset(format, bytes, chunkSize, bytes / 4);
+    }
+
+    /**
+     * Generate and index a dataset in shards of about {@code shardBytes}.
+     */
+    Manifest dataset(final String format, final long bytes, final int chunkSize, final long shardBytes)
+    {
         final Path dataset = directory.resolve("dataset");
-        DatasetGenerator.generate(dataset, FormatSpec.parse(format), bytes, 17, bytes / 4);
+        DatasetGenerator.generate(dataset, FormatSpec.parse(format), bytes, 17, shardBytes);
         final Manifest manifest = DatasetIndexer.index(dataset, null, chunkSize);
         manifest.write(dataset.resolve(Manifest.FILE_NAME));
         return manifest;

@@ -142,6 +142,41 @@ class UdpTransportTest
         assertEquals(0, bytesServed.get());
     }
 
+    /**
+     * A read whose offset plus length would overflow, a negative offset or length, a region that does
+     * not exist: each refused alone, and the connection serves the next read.
+     */
+    @Test
+    void readsOutsideARegionOrOverflowingItAreRefusedAndTheConnectionServesOn() throws Exception
+    {
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+        try (DataReader reader = transport(TOKEN, 2000).connect(advertisement, destination.byteBuffer()))
+        {
+            reader.read(1, 0, Long.MAX_VALUE - 10, 100, destination, 0);
+            reader.read(2, 0, -1, 100, destination, 0);
+            reader.read(3, 0, 0, -100, destination, 0);
+            reader.read(4, -7, 0, 100, destination, 0);
+            pollUntil(reader, 4);
+            reader.read(5, 0, 100, 200, destination, 0);
+            pollUntil(reader, 5);
+        }
+
+        for (int read = 1; read <= 3; read++)
+        {
+            final String prefix = read + " failed";
+            assertTrue(outcomes.stream().anyMatch(o -> o.startsWith(prefix) && o.contains("OUT_OF_REGION")),
+                outcomes.toString());
+        }
+        assertTrue(outcomes.stream().anyMatch(o -> o.startsWith("4 failed") && o.contains("UNKNOWN_REGION")),
+            outcomes.toString());
+        assertEquals("5 ok", outcomes.get(4), outcomes.toString());
+        for (int i = 0; i < 200; i++)
+        {
+            assertEquals(content[100 + i], destination.getByte(i));
+        }
+        assertEquals(200, bytesServed.get());
+    }
+
     @Test
     void aWorkerWithTheWrongTokenGetsNoDataWhileOneWithTheRightTokenDoes() throws Exception
     {
