@@ -21,8 +21,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Persists a job's progress, {@code (job, epoch, acknowledged set)}, so that a restarted coordinator
- * resumes mid-epoch without repeating or skipping a chunk. Each write goes to a temporary file that is
+ * Persists a job's progress, {@code (job, open epochs: acknowledged and unavailable sets, chunks handed
+ * to other ranks than the plan's)}, so that a restarted coordinator resumes mid-epoch without
+ * repeating or skipping a chunk, and knows which rank may acknowledge each. Each write goes to a temporary file that is
  * fsynced and then renamed over the previous checkpoint: a crash leaves the old or the new one whole.
  */
 final class CheckpointStore
@@ -30,7 +31,8 @@ final class CheckpointStore
     static final String FILE_NAME = "coordinator.checkpoint";
     static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 1;
+    private static final int VERSION = 2;
+    private static final int VERSION_WITHOUT_HOLDERS = 1;
 
     private final Path directory;
     private final Path file;
@@ -76,6 +78,13 @@ final class CheckpointStore
                 out.writeInt(progress.epoch());
                 writeBits(out, progress.acknowledgedSet());
                 writeBits(out, progress.unavailableSet());
+                final int[] moved = progress.movedChunks();
+                out.writeInt(moved.length);
+                for (final int chunkId : moved)
+                {
+                    out.writeInt(chunkId);
+                    out.writeInt(progress.holder(chunkId));
+                }
             }
             out.flush();
             final byte[] body = bytes.toByteArray();
@@ -133,7 +142,9 @@ final class CheckpointStore
                 throw new IOException("CRC32C mismatch");
             }
             final DataInputStream in = new DataInputStream(new ByteArrayInputStream(body));
-            if (in.readInt() != MAGIC || in.readInt() != VERSION)
+            final int magic = in.readInt();
+            final int version = in.readInt();
+            if (magic != MAGIC || (version != VERSION && version != VERSION_WITHOUT_HOLDERS))
             {
                 throw new IOException("not a Stoker coordinator checkpoint of version " + VERSION);
             }
@@ -143,7 +154,21 @@ final class CheckpointStore
             for (int i = 0; i < open; i++)
             {
                 final int epoch = in.readInt();
-                checkpoint.openEpochs().put(epoch, new BitSet[]{ readBits(in), readBits(in) });
+                final BitSet acknowledged = readBits(in);
+                final BitSet unavailable = readBits(in);
+                final int moves = VERSION == version ? in.readInt() : 0;
+                if (moves < 0 || moves > body.length / (2 * Integer.BYTES))
+                {
+                    throw new IOException("epoch " + epoch + " claims " + moves + " moved chunks");
+                }
+                final int[] movedChunks = new int[moves];
+                final int[] holders = new int[moves];
+                for (int m = 0; m < moves; m++)
+                {
+                    movedChunks[m] = in.readInt();
+                    holders[m] = in.readInt();
+                }
+                checkpoint.openEpochs().put(epoch, new OpenEpoch(acknowledged, unavailable, movedChunks, holders));
             }
             return checkpoint;
         }
@@ -174,9 +199,18 @@ final class CheckpointStore
     }
 
     /**
+     * One open epoch's persisted progress.
+     *
+     * @param movedChunks chunks handed to other ranks than the plan's, with their {@code holders}.
+     */
+    record OpenEpoch(BitSet acknowledged, BitSet unavailable, int[] movedChunks, int[] holders)
+    {
+    }
+
+    /**
      * A job's persisted progress.
      *
-     * @param openEpochs per open epoch: {acknowledged, unavailable} chunk sets.
+     * @param openEpochs the open epochs by number.
      */
     record Checkpoint(
         long jobId,
@@ -187,7 +221,7 @@ final class CheckpointStore
         int nextEpochToPlan,
         int epochsCompleted,
         int chunksUnavailable,
-        Map<Integer, BitSet[]> openEpochs)
+        Map<Integer, OpenEpoch> openEpochs)
     {
     }
 }

@@ -42,7 +42,6 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 
@@ -810,12 +809,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
         job.epochsCompleted = checkpoint.epochsCompleted();
         job.chunksUnavailable = checkpoint.chunksUnavailable();
-        for (final Map.Entry<Integer, BitSet[]> open : checkpoint.openEpochs().entrySet())
+        for (final Map.Entry<Integer, CheckpointStore.OpenEpoch> open : checkpoint.openEpochs().entrySet())
         {
             final int epoch = open.getKey();
+            final CheckpointStore.OpenEpoch saved = open.getValue();
             final EpochProgress progress =
                 new EpochProgress(EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch));
-            progress.restore(open.getValue()[0], open.getValue()[1]);
+            progress.restore(saved.acknowledged(), saved.unavailable(), saved.movedChunks(), saved.holders());
             job.openEpochs.put(epoch, progress);
         }
         nextJobId = job.jobId + 1;

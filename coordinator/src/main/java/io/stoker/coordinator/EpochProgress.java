@@ -13,6 +13,7 @@ public final class EpochProgress
     private final int[] holder;
     private final BitSet acknowledged;
     private final BitSet unavailable;
+    private final BitSet moved;
     private int acknowledgedCount;
     private int unavailableCount;
 
@@ -33,6 +34,7 @@ public final class EpochProgress
         }
         acknowledged = new BitSet(chunkCount);
         unavailable = new BitSet(chunkCount);
+        moved = new BitSet(chunkCount);
     }
 
     public EpochPlan plan()
@@ -128,6 +130,16 @@ public final class EpochProgress
     public void reassign(final int chunkId, final int rank)
     {
         holder[chunkId] = rank;
+        moved.set(chunkId);
+    }
+
+    /**
+     * @return the chunks handed to another rank than the plan's, ascending: with {@link #holder} what a
+     * checkpoint must keep so that a restarted coordinator knows who may acknowledge them.
+     */
+    public int[] movedChunks()
+    {
+        return moved.stream().toArray();
     }
 
     /**
@@ -159,11 +171,18 @@ public final class EpochProgress
 
     /**
      * Take over a checkpoint's state of this epoch.
+     *
+     * @param movedChunks chunks handed to other ranks than the plan's, with their {@code holders}.
      */
-    void restore(final BitSet acknowledgedChunks, final BitSet unavailableChunks)
+    void restore(
+        final BitSet acknowledgedChunks, final BitSet unavailableChunks, final int[] movedChunks, final int[] holders)
     {
         acknowledgedChunks.stream().forEach(this::acknowledge);
         unavailableChunks.stream().forEach(this::markUnavailable);
+        for (int i = 0; i < movedChunks.length; i++)
+        {
+            reassign(movedChunks[i], holders[i]);
+        }
     }
 
     /**
