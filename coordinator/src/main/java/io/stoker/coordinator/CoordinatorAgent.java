@@ -200,6 +200,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         return null;
     }
 
+    @Override
+    public boolean isOpen(final int sessionId, final long correlationId)
+    {
+        final Member member = membersBySession.get(sessionId);
+        return null != member && member.registerCorrelationId == correlationId;
+    }
+
     /**
      * Admit a member whose session is authenticated: a worker only while no live worker holds its rank.
      */

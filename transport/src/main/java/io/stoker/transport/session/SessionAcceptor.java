@@ -51,6 +51,13 @@ public final class SessionAcceptor implements AutoCloseable
         String screen(HelloDecoder hello);
 
         /**
+         * @param sessionId     the Hello's session.
+         * @param correlationId the Hello's handshake attempt.
+         * @return true when that attempt already opened the session: the Hello is a late repeat, ignored.
+         */
+        boolean isOpen(int sessionId, long correlationId);
+
+        /**
          * A session proved itself: take it over (its outbox, now sealed, and its opener), or refuse it
          * with {@link PendingSession#reject}.
          *
@@ -101,7 +108,7 @@ public final class SessionAcceptor implements AutoCloseable
     {
         final long correlationId = hello.correlationId();
         final PendingSession existing = bySessionId.get(sessionId);
-        if (null != existing && existing.correlationId() == correlationId)
+        if ((null != existing && existing.correlationId() == correlationId) || listener.isOpen(sessionId, correlationId))
         {
             return;
         }

@@ -198,6 +198,13 @@ public final class UdpRegionServer
     }
 
     @Override
+    public boolean isOpen(final int sessionId, final long correlationId)
+    {
+        final Connection connection = connectionsBySession.get(sessionId);
+        return null != connection && connection.correlationId == correlationId;
+    }
+
+    @Override
     public boolean onAuthenticated(final PendingSession session, final long nowNs)
     {
         final Connection existing = connectionsBySession.get(session.sessionId());

@@ -256,6 +256,13 @@ class HandshakeTest
         }
 
         @Override
+        public boolean isOpen(final int sessionId, final long correlationId)
+        {
+            return accepted.stream().anyMatch(
+                session -> session.sessionId() == sessionId && session.correlationId() == correlationId);
+        }
+
+        @Override
         public boolean onAuthenticated(final PendingSession session, final long nowNs)
         {
             accepted.add(session);
