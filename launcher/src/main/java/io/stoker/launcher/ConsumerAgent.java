@@ -32,6 +32,7 @@ final class ConsumerAgent<C extends Chunk> implements Agent
         this.stepNs = stepNs;
     }
 
+    @Override
     public int doWork()
     {
         if (null != held)
@@ -69,6 +70,7 @@ final class ConsumerAgent<C extends Chunk> implements Agent
         return work;
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-consumer-" + rank;

@@ -287,6 +287,7 @@ public final class LocalCluster implements AutoCloseable
         return settings;
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(runners);

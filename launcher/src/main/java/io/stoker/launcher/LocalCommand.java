@@ -120,6 +120,7 @@ final class LocalCommand implements Callable<Integer>
     private volatile boolean interrupted;
     private Thread generating; // guarded by this
 
+    @Override
     public Integer call() throws Exception
     {
         if (workers < 1 || epochs < 1 || buffers < 2)

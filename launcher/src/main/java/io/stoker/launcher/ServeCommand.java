@@ -60,6 +60,7 @@ final class ServeCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Override
     public Integer call()
     {
         Endpoints.check("--coordinator", coordinator);

@@ -41,6 +41,7 @@ final class StatCommand implements Callable<Integer>
     @Option(names = "--once", description = "Print once and exit.")
     boolean once;
 
+    @Override
     public Integer call() throws InterruptedException
     {
         do

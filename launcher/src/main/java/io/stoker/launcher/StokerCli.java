@@ -37,6 +37,7 @@ public final class StokerCli implements Runnable
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Override
     public void run()
     {
         spec.commandLine().usage(System.out);
@@ -91,6 +92,7 @@ public final class StokerCli implements Runnable
      */
     public static final class Version implements CommandLine.IVersionProvider
     {
+        @Override
         public String[] getVersion()
         {
             final String version = StokerCli.class.getPackage().getImplementationVersion();

@@ -85,6 +85,7 @@ final class WorkerCommand implements Callable<Integer>
 
     private volatile boolean interrupted;
 
+    @Override
     public Integer call() throws Exception
     {
         Endpoints.check("--coordinator", coordinator);

@@ -99,6 +99,7 @@ public final class RdmaRegionServer implements RegionServer
         }
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.RDMA;
@@ -108,6 +109,7 @@ public final class RdmaRegionServer implements RegionServer
      * Map and register the region's file. A region that cannot be is returned without an RDMA address
      * (and reported): workers read it over another transport.
      */
+    @Override
     public ServerAdvertisement.Region export(final ServerAdvertisement.Region region)
     {
         if (0 == region.length())
@@ -149,6 +151,7 @@ public final class RdmaRegionServer implements RegionServer
     /**
      * @return {@code IP:PORT} of the listening id.
      */
+    @Override
     public String endpoint()
     {
         return endpoint;
@@ -158,6 +161,7 @@ public final class RdmaRegionServer implements RegionServer
      * Accept and clean up connections; at most every 10 ms, since each look at the event channel costs a
      * system call (and DiSNI a small allocation).
      */
+    @Override
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
@@ -184,6 +188,7 @@ public final class RdmaRegionServer implements RegionServer
         return events;
     }
 
+    @Override
     public void close()
     {
         connections.forEach(RdmaRegionServer::destroy);

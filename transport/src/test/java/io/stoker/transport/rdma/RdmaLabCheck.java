@@ -339,12 +339,14 @@ public final class RdmaLabCheck
             return bytes;
         }
 
+        @Override
         public void onReadComplete(final long readId)
         {
             free[freeCount++] = (int)readId;
             completed++;
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             throw new IllegalStateException(reason);
@@ -362,11 +364,13 @@ public final class RdmaLabCheck
             failure = null;
         }
 
+        @Override
         public void onReadComplete(final long readId)
         {
             done = true;
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             done = true;

@@ -199,6 +199,7 @@ public final class WordSumKernel implements AutoCloseable
             "cuLaunchKernel of the word-sum kernel");
     }
 
+    @Override
     public void close()
     {
         device.makeCurrent();

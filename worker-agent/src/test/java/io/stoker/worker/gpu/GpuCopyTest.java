@@ -113,11 +113,13 @@ class GpuCopyTest
         final List<Integer> consumed = new ArrayList<>();
         final ChunkSink.SinkListener listener = new ChunkSink.SinkListener()
         {
+            @Override
             public void onBufferFree(final int buffer)
             {
                 freed.add(buffer);
             }
 
+            @Override
             public void onConsumed(final int epoch, final int chunkId, final int crc)
             {
                 consumed.add(chunkId);
