@@ -7,8 +7,9 @@ import org.agrona.concurrent.Agent;
 /**
  * Drains a worker's feed into a {@link ChunkHandler} and releases each chunk: the consumer of a local
  * run (sharing the worker's thread, so a small machine runs one thread per rank) and of
- * {@code stoker worker} (on the main thread, as a training loop would). With a step time it holds each chunk that long before releasing it, as a training step
- * would, without blocking the thread: the worker keeps reading ahead meanwhile.
+ * {@code stoker worker} (on the main thread, as a training loop would). With a step time it holds each
+ * chunk that long before releasing it, as a training step would, without blocking the thread: the worker
+ * keeps reading ahead meanwhile.
  */
 final class ConsumerAgent<C extends Chunk> implements Agent
 {

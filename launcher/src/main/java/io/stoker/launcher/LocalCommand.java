@@ -86,7 +86,8 @@ final class LocalCommand implements Callable<Integer>
     String sink;
 
     @Option(names = "--device", paramLabel = "N",
-        description = "With --sink gpu: put every rank on CUDA device N (default: rank r on device r %% visible devices).")
+        description = "With --sink gpu: put every rank on CUDA device N " +
+            "(default: rank r on device r %% visible devices).")
     Integer device;
 
     @Option(names = "--verify-on-device",

@@ -105,7 +105,8 @@ final class StatCommand implements Callable<Integer>
 
     private static List<File> stokerDirectories()
     {
-        final File[] candidates = parent().listFiles((dir, name) -> name.startsWith(NodeOptions.DRIVER_DIRECTORY_PREFIX));
+        final File[] candidates =
+            parent().listFiles((dir, name) -> name.startsWith(NodeOptions.DRIVER_DIRECTORY_PREFIX));
         final List<File> live = new ArrayList<>();
         if (null != candidates)
         {

@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
     name = "stoker",
     mixinStandardHelpOptions = true,
     versionProvider = StokerCli.Version.class,
-    description = "Keeps GPUs fed: moves dataset chunks into worker buffers, exactly once per epoch, in a seeded order.",
+    description = "Keeps GPUs fed: moves dataset chunks into worker buffers, exactly once per epoch, " +
+        "in a seeded order.",
     subcommands = {
         LocalCommand.class, DatasetCommand.class, CoordinatorCommand.class, ServeCommand.class, WorkerCommand.class,
         SubmitCommand.class, StatCommand.class, CommandLine.HelpCommand.class })

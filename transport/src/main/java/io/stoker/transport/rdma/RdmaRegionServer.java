@@ -68,7 +68,8 @@ public final class RdmaRegionServer implements RegionServer
      * @param errorHandler told of regions that cannot be exported and connections that cannot be accepted.
      * @throws UncheckedIOException when the address has no RDMA device or a verbs call fails.
      */
-    public RdmaRegionServer(final String address, final int port, final NanoClock clock, final ErrorHandler errorHandler)
+    public RdmaRegionServer(
+        final String address, final int port, final NanoClock clock, final ErrorHandler errorHandler)
     {
         this.clock = clock;
         this.errorHandler = errorHandler;
@@ -118,8 +119,9 @@ public final class RdmaRegionServer implements RegionServer
         }
         if (region.length() > MAX_REGION_LENGTH)
         {
-            error("region " + region.id() + " (" + region.path() + ") is " + region.length() + " bytes, more than the " +
-                MAX_REGION_LENGTH + " one RDMA registration can hold: it is served over the other transports");
+            error("region " + region.id() + " (" + region.path() + ") is " + region.length() +
+                " bytes, more than the " + MAX_REGION_LENGTH +
+                " one RDMA registration can hold: it is served over the other transports");
             return region;
         }
         try
@@ -271,7 +273,8 @@ public final class RdmaRegionServer implements RegionServer
         {
             if (file.size() != length)
             {
-                throw new IOException("is " + file.size() + " bytes but was advertised as " + length + " (file changed?)");
+                throw new IOException(
+                    "is " + file.size() + " bytes but was advertised as " + length + " (file changed?)");
             }
             return file.map(mode, 0, length);
         }
