@@ -89,6 +89,7 @@ final class FlightPeer
             this.epochs = epochs;
         }
 
+        @Override
         public void getStream(final CallContext context, final Ticket ticket, final ServerStreamListener listener)
         {
             final MappedRegion[] shards = new MappedRegion[manifest.shardCount()];

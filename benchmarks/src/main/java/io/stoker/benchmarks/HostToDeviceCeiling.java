@@ -50,7 +50,8 @@ final class HostToDeviceCeiling
                 deviceBuffers[i] = new CUdeviceptr();
                 Cuda.check(JCudaDriver.cuMemAlloc(deviceBuffers[i], bufferBytes), "cuMemAlloc");
                 events[i] = new CUevent();
-                Cuda.check(JCudaDriver.cuEventCreate(events[i], CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
+                Cuda.check(
+                    JCudaDriver.cuEventCreate(events[i], CUevent_flags.CU_EVENT_DISABLE_TIMING), "cuEventCreate");
             }
             for (int i = 0; i < streams; i++)
             {

@@ -65,6 +65,7 @@ final class AckLog implements AutoCloseable
         }
     }
 
+    @Override
     public void close()
     {
         try

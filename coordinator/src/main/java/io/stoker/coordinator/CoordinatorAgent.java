@@ -118,11 +118,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         errors = counters.get(CounterType.ERRORS);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
-        acceptor = new SessionAcceptor(aeron, ctx.controlChannel(), Authenticator.of(ctx.jobToken(), Service.COORDINATOR),
+        acceptor = new SessionAcceptor(
+            aeron, ctx.controlChannel(), Authenticator.of(ctx.jobToken(), Service.COORDINATOR),
             refusals, counters.get(CounterType.SESSIONS_REFUSED), counters.get(CounterType.SESSIONS_PENDING),
             ctx.maxPendingSessions(), ctx.handshakeTimeoutNs(), this);
         adapter = new ControlAdapter(
-            aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID), this, refusals, -1, this);
+            aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID),
+            this, refusals, -1, this);
         if (null != checkpoints)
         {
             restore(checkpoints.read());
@@ -240,7 +242,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             workersByRank.put(member.rank, member);
         }
         publisher.registered(
-            member.outbox, member.registerCorrelationId, member.memberId, ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
+            member.outbox, member.registerCorrelationId, member.memberId,
+            ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
         if (member.role == Role.WORKER)
         {
             welcomeWorker(member);
@@ -444,7 +447,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != progress && progress.markUnavailable(chunkId))
         {
             unavailable.incrementOrdered();
-            error(member.describe() + ": chunk " + chunkId + " of epoch " + epoch + " unavailable: " + Quote.of(reason));
+            error(member.describe() + ": chunk " + chunkId + " of epoch " + epoch + " unavailable: " +
+                Quote.of(reason));
             if (progress.isComplete())
             {
                 completeEpoch(progress);

@@ -38,8 +38,10 @@ class EpochPlannerTest
     {
         final int[] lengths = lengths(500, 3);
         assertArrayEquals(EpochPlanner.plan(lengths, 3, 7, 2).order(), EpochPlanner.plan(lengths, 3, 7, 2).order());
-        assertFalse(Arrays.equals(EpochPlanner.plan(lengths, 3, 7, 2).order(), EpochPlanner.plan(lengths, 3, 8, 2).order()));
-        assertFalse(Arrays.equals(EpochPlanner.plan(lengths, 3, 7, 2).order(), EpochPlanner.plan(lengths, 3, 7, 3).order()));
+        assertFalse(Arrays.equals(
+            EpochPlanner.plan(lengths, 3, 7, 2).order(), EpochPlanner.plan(lengths, 3, 8, 2).order()));
+        assertFalse(Arrays.equals(
+            EpochPlanner.plan(lengths, 3, 7, 2).order(), EpochPlanner.plan(lengths, 3, 7, 3).order()));
     }
 
     @Test

@@ -10,7 +10,6 @@ import io.stoker.codecs.Role;
 import io.stoker.dataset.Manifest;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
-import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
@@ -33,8 +32,8 @@ import java.util.function.Function;
 
 /**
  * A data server's duty cycle: register with the coordinator, send it the dataset's manifest, advertise
- * the dataset's shard files as regions (by absolute path for same-host workers, and through each {@link RegionServer} for the
- * network transports), and let the region servers serve.
+ * the dataset's shard files as regions (by absolute path for same-host workers, and through each
+ * {@link RegionServer} for the network transports), and let the region servers serve.
  */
 public final class DataServerAgent implements Agent, ControlListener
 {

@@ -52,6 +52,7 @@ final class Chunker implements RecordSink
         this.shard = shard;
     }
 
+    @Override
     public void onRecords(final long offset, final int length, final long count)
     {
         long next = offset;

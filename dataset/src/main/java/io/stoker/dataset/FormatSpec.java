@@ -289,6 +289,7 @@ public final class FormatSpec
         return kind == Kind.FIXED || kind == Kind.NPY;
     }
 
+    @Override
     public boolean equals(final Object other)
     {
         if (this == other)
@@ -306,6 +307,7 @@ public final class FormatSpec
             meanRecordSize == that.meanRecordSize && Objects.equals(npyDtype, that.npyDtype);
     }
 
+    @Override
     public int hashCode()
     {
         return Objects.hash(kind, recordSize, npyDtype, npyColumns, meanRecordSize);
@@ -316,6 +318,7 @@ public final class FormatSpec
      *
      * @return text that {@link #parse} turns back into an equal spec.
      */
+    @Override
     public String toString()
     {
         switch (kind)

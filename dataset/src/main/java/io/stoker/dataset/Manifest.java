@@ -470,6 +470,7 @@ public final class Manifest
             ", max " + Sizes.format(maxChunkLength) + "\n";
     }
 
+    @Override
     public boolean equals(final Object other)
     {
         if (this == other)
@@ -495,11 +496,13 @@ public final class Manifest
             Arrays.equals(recordOffsets, that.recordOffsets);
     }
 
+    @Override
     public int hashCode()
     {
         return Objects.hash(format, chunkSizeTarget, totalBytes, totalRecords, Arrays.hashCode(chunkCrc));
     }
 
+    @Override
     public String toString()
     {
         return "Manifest{" + format + ", " + shardPaths.length + " shards, " + chunkLength.length + " chunks, " +

@@ -95,7 +95,8 @@ class DatasetGeneratorTest
         final GeneratedDataset old = DatasetGenerator.generate(target, FormatSpec.fixed(4096), 64 << 10, 1);
         assertEquals(16, old.recordCount());
         final byte[] shard = Files.readAllBytes(target.resolve("shard-00000.bin"));
-        assertThrows(DatasetException.class, () -> DatasetGenerator.generate(target, FormatSpec.fixed(4096), tooMuch, 1));
+        assertThrows(
+            DatasetException.class, () -> DatasetGenerator.generate(target, FormatSpec.fixed(4096), tooMuch, 1));
         assertArrayEquals(shard, Files.readAllBytes(target.resolve("shard-00000.bin")), "the old dataset is kept");
     }
 

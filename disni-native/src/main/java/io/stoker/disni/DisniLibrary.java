@@ -104,7 +104,8 @@ public final class DisniLibrary {
                 return State.failed(file, file == null
                         ? "libdisni not on java.library.path (" + System.getProperty("java.library.path")
                         + "): build it with ./mvnw -pl disni-native compile (needs the Debian packages"
-                        + " libibverbs-dev and librdmacm-dev) and add -Djava.library.path=<checkout>/disni-native/target/native"
+                        + " libibverbs-dev and librdmacm-dev) and add"
+                        + " -Djava.library.path=<checkout>/disni-native/target/native"
                         : "libdisni at " + file + " could not be loaded: " + e.getMessage()
                         + " (it needs libibverbs.so.1 and librdmacm.so.1: Debian packages libibverbs1 librdmacm1)");
             }
@@ -132,7 +133,8 @@ public final class DisniLibrary {
             RdmaEventChannel channel = RdmaEventChannel.createEventChannel();
             if (channel == null) {
                 return State.noDevice(file, "RDMA device " + devices + " present but rdma_cm is unavailable"
-                        + " (rdma_create_event_channel failed: is the rdma_ucm module loaded and /dev/infiniband/rdma_cm accessible?)");
+                        + " (rdma_create_event_channel failed: is the rdma_ucm module loaded"
+                        + " and /dev/infiniband/rdma_cm accessible?)");
             }
             channel.destroyEventChannel();
         } catch (IOException e) {

@@ -33,7 +33,8 @@ class LibraryPathTest {
         assertTrue(out.contains("preloaded "), out);
         assertTrue(out.contains("disni=java.lang.UnsatisfiedLinkError: no disni in java.library.path"), out);
         // and DiSNI is unusable for the rest of that JVM's life
-        assertTrue(out.contains("again=java.lang.NoClassDefFoundError: Could not initialize class com.ibm.disni.verbs.impl.NativeDispatcher"), out);
+        assertTrue(out.contains("again=java.lang.NoClassDefFoundError: Could not initialize class"
+                + " com.ibm.disni.verbs.impl.NativeDispatcher"), out);
     }
 
     @Test

@@ -103,14 +103,16 @@ class NativeContractTest {
             try {
                 Object result = m.invoke(dispatcher, args);
                 report.add(m.getName() + " -> " + result);
-                if (m.getName().startsWith("_get") && m.getName().matches("_get(SockAddrIn|Ibv|Remote|RKey|Version).*")) {
+                if (m.getName().startsWith("_get")
+                        && m.getName().matches("_get(SockAddrIn|Ibv|Remote|RKey|Version).*")) {
                     assertTrue(((Integer) result) > 0, m.getName());
                 } else if (m.getName().equals("_ackCmEvent")) {
                     assertEquals(0, result, m.getName()); // events are acked in _getCmEvent
                 } else if (m.getReturnType() == void.class) {
                     throw new AssertionError(m.getName() + " accepted null handles");
                 } else if (result instanceof Number) {
-                    assertTrue(((Number) result).longValue() < 0, m.getName() + " with null handles returned " + result);
+                    assertTrue(((Number) result).longValue() < 0,
+                            m.getName() + " with null handles returned " + result);
                 }
             } catch (InvocationTargetException e) {
                 Throwable cause = e.getCause();

@@ -116,6 +116,7 @@ public final class GpuTrainingLoopExample implements AutoCloseable
         return value[0];
     }
 
+    @Override
     public void close()
     {
         device.makeCurrent();

@@ -7,8 +7,9 @@ import org.agrona.concurrent.Agent;
 /**
  * Drains a worker's feed into a {@link ChunkHandler} and releases each chunk: the consumer of a local
  * run (sharing the worker's thread, so a small machine runs one thread per rank) and of
- * {@code stoker worker} (on the main thread, as a training loop would). With a step time it holds each chunk that long before releasing it, as a training step
- * would, without blocking the thread: the worker keeps reading ahead meanwhile.
+ * {@code stoker worker} (on the main thread, as a training loop would). With a step time it holds each
+ * chunk that long before releasing it, as a training step would, without blocking the thread: the worker
+ * keeps reading ahead meanwhile.
  */
 final class ConsumerAgent<C extends Chunk> implements Agent
 {
@@ -32,6 +33,7 @@ final class ConsumerAgent<C extends Chunk> implements Agent
         this.stepNs = stepNs;
     }
 
+    @Override
     public int doWork()
     {
         if (null != held)
@@ -69,6 +71,7 @@ final class ConsumerAgent<C extends Chunk> implements Agent
         return work;
     }
 
+    @Override
     public String roleName()
     {
         return "stoker-consumer-" + rank;

@@ -60,6 +60,7 @@ final class CoordinatorCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Override
     public Integer call()
     {
         Endpoints.check("--listen", listen);

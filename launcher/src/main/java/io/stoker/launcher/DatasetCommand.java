@@ -26,6 +26,7 @@ final class DatasetCommand implements Runnable
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    @Override
     public void run()
     {
         spec.commandLine().usage(System.out);
@@ -56,6 +57,7 @@ final class DatasetCommand implements Runnable
             description = "Bytes per shard file. Default: ${DEFAULT-VALUE}.")
         long shardSize;
 
+        @Override
         public Integer call()
         {
             final long start = System.nanoTime();
@@ -86,6 +88,7 @@ final class DatasetCommand implements Runnable
             description = "Target chunk size, 64KiB to 64MiB; a chunk holds whole records. Default: ${DEFAULT-VALUE}.")
         long chunkSize;
 
+        @Override
         public Integer call()
         {
             final long start = System.nanoTime();

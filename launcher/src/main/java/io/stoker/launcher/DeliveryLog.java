@@ -29,6 +29,7 @@ public final class DeliveryLog implements ChunkHandler
         crc32c = recomputeCrc ? new Crc32c() : null;
     }
 
+    @Override
     public void onChunk(final int rank, final Chunk chunk)
     {
         final int epoch = chunk.epoch();

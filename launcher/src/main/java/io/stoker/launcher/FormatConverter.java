@@ -8,6 +8,7 @@ import picocli.CommandLine;
  */
 final class FormatConverter implements CommandLine.ITypeConverter<FormatSpec>
 {
+    @Override
     public FormatSpec convert(final String value)
     {
         try

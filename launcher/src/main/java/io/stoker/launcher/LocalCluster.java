@@ -89,7 +89,8 @@ public final class LocalCluster implements AutoCloseable
                 .manifest(settings.manifest)
                 .errorHandler(errorHandler)
                 .logger(settings.verboseLogger)));
-            client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
+            client = new JobClientAgent(
+                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
                     settings.manifest.datasetId()), errorHandler);
             agents.add(new CompositeAgent(coordinator, dataServer, client));
@@ -287,6 +288,7 @@ public final class LocalCluster implements AutoCloseable
         return settings;
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(runners);

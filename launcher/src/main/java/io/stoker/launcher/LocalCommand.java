@@ -86,7 +86,8 @@ final class LocalCommand implements Callable<Integer>
     String sink;
 
     @Option(names = "--device", paramLabel = "N",
-        description = "With --sink gpu: put every rank on CUDA device N (default: rank r on device r %% visible devices).")
+        description = "With --sink gpu: put every rank on CUDA device N " +
+            "(default: rank r on device r %% visible devices).")
     Integer device;
 
     @Option(names = "--verify-on-device",
@@ -120,6 +121,7 @@ final class LocalCommand implements Callable<Integer>
     private volatile boolean interrupted;
     private Thread generating; // guarded by this
 
+    @Override
     public Integer call() throws Exception
     {
         if (workers < 1 || epochs < 1 || buffers < 2)

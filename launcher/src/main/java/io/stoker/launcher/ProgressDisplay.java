@@ -52,6 +52,7 @@ final class ProgressDisplay implements AutoCloseable
         }
     }
 
+    @Override
     public void close()
     {
         if (null != bar)

@@ -116,7 +116,8 @@ public record RunSummary(
                 cluster.workerCounter(rank, CounterType.CONSUMER_WAIT_NS),
                 null != gpu ? gpu.description() : HOST_SINK,
                 verified ? gpu.checks().matched() : -1,
-                verified ? gpu.checks().mismatches().stream().map(DeviceChecks.Mismatch::chunkId).toList() : List.of()));
+                verified ?
+                    gpu.checks().mismatches().stream().map(DeviceChecks.Mismatch::chunkId).toList() : List.of()));
         }
         final LocalCluster.Settings settings = cluster.settings();
         return new RunSummary(
@@ -195,7 +196,8 @@ public record RunSummary(
             sb.append(String.format(
                 "  rank %d: %s (%.1f%%) in %d chunks over %s to %s; consumer waited %.1f ms (%.2f%%)%n",
                 rank.rank(), Sizes.format(rank.bytes()), 100.0 * rank.bytes() / totalBytes, rank.chunks(),
-                rank.transports(), rank.sink(), rank.consumerWaitNs() / 1e6, 100.0 * rank.consumerWaitNs() / elapsedNs));
+                rank.transports(), rank.sink(), rank.consumerWaitNs() / 1e6,
+                100.0 * rank.consumerWaitNs() / elapsedNs));
             if (rank.matchedOnDevice() >= 0)
             {
                 sb.append(String.format("  rank %d checksums on the device: %d matched, %d differed%s%n",

@@ -26,7 +26,10 @@ final class Runners
      * @param agentErrors counts what escapes the duty cycle: always a bug, which the tests look for.
      */
     static AgentRunner start(
-        final AeronConnector connector, final Agent agent, final ErrorHandler errorHandler, final AtomicCounter agentErrors)
+        final AeronConnector connector,
+        final Agent agent,
+        final ErrorHandler errorHandler,
+        final AtomicCounter agentErrors)
     {
         return start(new CompositeAgent(connector.invoker(), agent), errorHandler, agentErrors);
     }

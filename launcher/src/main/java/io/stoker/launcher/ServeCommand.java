@@ -29,8 +29,8 @@ import java.util.concurrent.TimeUnit;
     name = "serve",
     mixinStandardHelpOptions = true,
     description = "Run a data server: send the dataset's manifest to the coordinator, export its shard files as " +
-        "regions (mapped files for same-host workers, RDMA where there is a device, UDP reads) until interrupted. Several servers of " +
-        "the same dataset are replicas.")
+        "regions (mapped files for same-host workers, RDMA where there is a device, UDP reads) until interrupted. " +
+        "Several servers of the same dataset are replicas.")
 final class ServeCommand implements Callable<Integer>
 {
     @Option(names = "--coordinator", required = true, paramLabel = "HOST:PORT", description = "The coordinator.")
@@ -54,12 +54,14 @@ final class ServeCommand implements Callable<Integer>
     long connectionTimeoutMs;
 
     @Option(names = "--rdma-port", defaultValue = "0", paramLabel = "PORT",
-        description = "Port of the RDMA endpoint on the RDMA device's address; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+        description = "Port of the RDMA endpoint on the RDMA device's address; 0 picks a free one. " +
+            "Default: ${DEFAULT-VALUE}.")
     int rdmaPort;
 
     @Mixin
     NodeOptions node;
 
+    @Override
     public Integer call()
     {
         Endpoints.check("--coordinator", coordinator);
@@ -86,7 +88,8 @@ final class ServeCommand implements Callable<Integer>
             final RdmaCapability rdma = node.rdma("stoker serve");
             if (rdma.isAvailable())
             {
-                ctx.addRegionServer(c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.nanoClock(), c.errorHandler()));
+                ctx.addRegionServer(
+                    c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.nanoClock(), c.errorHandler()));
             }
             final DataServerAgent server = new DataServerAgent(ctx);
             try (AgentRunner ignored = Runners.start(server, errorHandler,

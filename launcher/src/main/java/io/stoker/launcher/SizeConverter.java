@@ -8,6 +8,7 @@ import picocli.CommandLine;
  */
 final class SizeConverter implements CommandLine.ITypeConverter<Long>
 {
+    @Override
     public Long convert(final String value)
     {
         try

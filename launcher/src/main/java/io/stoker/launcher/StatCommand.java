@@ -41,6 +41,7 @@ final class StatCommand implements Callable<Integer>
     @Option(names = "--once", description = "Print once and exit.")
     boolean once;
 
+    @Override
     public Integer call() throws InterruptedException
     {
         do
@@ -104,7 +105,8 @@ final class StatCommand implements Callable<Integer>
 
     private static List<File> stokerDirectories()
     {
-        final File[] candidates = parent().listFiles((dir, name) -> name.startsWith(NodeOptions.DRIVER_DIRECTORY_PREFIX));
+        final File[] candidates =
+            parent().listFiles((dir, name) -> name.startsWith(NodeOptions.DRIVER_DIRECTORY_PREFIX));
         final List<File> live = new ArrayList<>();
         if (null != candidates)
         {

@@ -13,7 +13,8 @@ import java.io.UncheckedIOException;
     name = "stoker",
     mixinStandardHelpOptions = true,
     versionProvider = StokerCli.Version.class,
-    description = "Keeps GPUs fed: moves dataset chunks into worker buffers, exactly once per epoch, in a seeded order.",
+    description = "Keeps GPUs fed: moves dataset chunks into worker buffers, exactly once per epoch, " +
+        "in a seeded order.",
     subcommands = {
         LocalCommand.class, DatasetCommand.class, CoordinatorCommand.class, ServeCommand.class, WorkerCommand.class,
         SubmitCommand.class, StatCommand.class, CommandLine.HelpCommand.class })
@@ -37,6 +38,7 @@ public final class StokerCli implements Runnable
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Override
     public void run()
     {
         spec.commandLine().usage(System.out);
@@ -91,6 +93,7 @@ public final class StokerCli implements Runnable
      */
     public static final class Version implements CommandLine.IVersionProvider
     {
+        @Override
         public String[] getVersion()
         {
             final String version = StokerCli.class.getPackage().getImplementationVersion();

@@ -54,6 +54,7 @@ final class SubmitCommand implements Callable<Integer>
 
     private volatile boolean interrupted;
 
+    @Override
     public Integer call() throws InterruptedException
     {
         Endpoints.check("--coordinator", coordinator);

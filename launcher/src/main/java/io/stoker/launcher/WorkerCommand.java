@@ -72,7 +72,8 @@ final class WorkerCommand implements Callable<Integer>
     String resumeFrom;
 
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
-        description = "Hold each chunk this long before releasing it, as a training step would. Default: ${DEFAULT-VALUE}.")
+        description = "Hold each chunk this long before releasing it, as a training step would. " +
+            "Default: ${DEFAULT-VALUE}.")
     long stepMicros;
 
     @Option(names = "--report", paramLabel = "FILE",
@@ -85,6 +86,7 @@ final class WorkerCommand implements Callable<Integer>
 
     private volatile boolean interrupted;
 
+    @Override
     public Integer call() throws Exception
     {
         Endpoints.check("--coordinator", coordinator);

@@ -121,11 +121,13 @@ public final class AeronConnector implements AutoCloseable
         final AgentInvoker driverInvoker = null != driver ? driver.sharedAgentInvoker() : null;
         return new Agent()
         {
+            @Override
             public int doWork()
             {
                 return conductor.invoke() + (null != driverInvoker ? driverInvoker.invoke() : 0);
             }
 
+            @Override
             public String roleName()
             {
                 return "aeron";
@@ -141,6 +143,7 @@ public final class AeronConnector implements AutoCloseable
         return null != aeron.conductorAgentInvoker();
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(aeron, driver);

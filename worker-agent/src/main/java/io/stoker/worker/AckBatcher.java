@@ -1,7 +1,6 @@
 package io.stoker.worker;
 
 import io.stoker.transport.wire.MessageLimits;
-import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.session.Outbox;
 
@@ -22,7 +21,8 @@ final class AckBatcher
         this.publisher = publisher;
     }
 
-    void add(final Outbox outbox, final int memberId, final long jobId, final int epoch, final int chunkId, final int crc)
+    void add(
+        final Outbox outbox, final int memberId, final long jobId, final int epoch, final int chunkId, final int crc)
     {
         if (count > 0 && (epoch != this.epoch || count == chunkIds.length))
         {

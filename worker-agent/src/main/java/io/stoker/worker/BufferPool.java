@@ -134,6 +134,7 @@ public final class BufferPool implements AutoCloseable
         return buffers.length + " x " + bufferLength + " bytes of " + allocator.description();
     }
 
+    @Override
     public void close()
     {
         allocator.free(memory);

@@ -34,6 +34,7 @@ public interface ChunkSink extends AutoCloseable
      */
     String description();
 
+    @Override
     void close();
 
     /**

@@ -44,31 +44,37 @@ public abstract class DeliveredChunk<C extends DeliveredChunk<C>> implements Chu
      */
     protected abstract C self();
 
+    @Override
     public final int epoch()
     {
         return epoch;
     }
 
+    @Override
     public final int chunkId()
     {
         return chunkId;
     }
 
+    @Override
     public final int length()
     {
         return length;
     }
 
+    @Override
     public final int crc()
     {
         return crc;
     }
 
+    @Override
     public final RecordTable records()
     {
         return records;
     }
 
+    @Override
     public final void release()
     {
         if (!held)

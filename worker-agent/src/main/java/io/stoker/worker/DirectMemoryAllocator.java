@@ -14,6 +14,7 @@ public final class DirectMemoryAllocator implements HostMemoryAllocator
      */
     public static final int PAGE_SIZE = 4096;
 
+    @Override
     public ByteBuffer allocate(final int length)
     {
         return BufferUtil.allocateDirectAligned(length, PAGE_SIZE);
@@ -23,10 +24,12 @@ public final class DirectMemoryAllocator implements HostMemoryAllocator
      * Nothing to do: the aligned buffer is a slice of a direct buffer, whose memory the garbage
      * collector returns once the pool drops it (a slice cannot be freed explicitly).
      */
+    @Override
     public void free(final ByteBuffer buffer)
     {
     }
 
+    @Override
     public String description()
     {
         return "page-aligned direct memory";

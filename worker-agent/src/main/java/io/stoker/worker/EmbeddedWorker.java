@@ -131,6 +131,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
     /**
      * Stop the agent and the driver. Chunks the consumer still holds become invalid.
      */
+    @Override
     public void close()
     {
         CloseHelper.closeAll(runner, connector);

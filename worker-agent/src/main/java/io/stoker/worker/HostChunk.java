@@ -52,6 +52,7 @@ public final class HostChunk extends DeliveredChunk<HostChunk>
         return poolByteBuffer;
     }
 
+    @Override
     protected HostChunk self()
     {
         return this;

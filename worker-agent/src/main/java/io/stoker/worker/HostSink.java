@@ -29,6 +29,7 @@ public final class HostSink implements ChunkSink
         }
     }
 
+    @Override
     public boolean offer(
         final int buffer, final int epoch, final int chunkId, final int length, final int crc, final Manifest manifest)
     {
@@ -37,6 +38,7 @@ public final class HostSink implements ChunkSink
         return feed.offer(chunk);
     }
 
+    @Override
     public int doWork(final SinkListener listener)
     {
         int work = 0;
@@ -50,16 +52,19 @@ public final class HostSink implements ChunkSink
         return work;
     }
 
+    @Override
     public void finish()
     {
         feed.finish();
     }
 
+    @Override
     public String description()
     {
         return "host";
     }
 
+    @Override
     public void close()
     {
     }

@@ -20,6 +20,7 @@ public record ResumeToken(String datasetId, long seed, int worldSize, int rank, 
     /**
      * @return the token as one line, to store and pass back with {@link #parse(String)}.
      */
+    @Override
     public String toString()
     {
         return PREFIX + ":" + datasetId + ":" + seed + ":" + worldSize + ":" + rank + ":" + epoch + ":" + position;

@@ -222,6 +222,7 @@ final class ServerDirectory implements AutoCloseable
         return set;
     }
 
+    @Override
     public void close()
     {
         servers.forEach(this::close);

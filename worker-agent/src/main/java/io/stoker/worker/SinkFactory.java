@@ -26,11 +26,13 @@ public interface SinkFactory<C extends Chunk>
     {
         private final HostMemoryAllocator allocator = new DirectMemoryAllocator();
 
+        @Override
         public HostMemoryAllocator allocator()
         {
             return allocator;
         }
 
+        @Override
         public ChunkSink newSink(final BufferPool pool, final ChunkFeed<HostChunk> feed)
         {
             return new HostSink(pool, feed);

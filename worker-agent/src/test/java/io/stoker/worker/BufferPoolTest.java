@@ -17,7 +17,8 @@ class BufferPoolTest
             for (int i = 0; i < 4; i++)
             {
                 assertEquals(0, pool.buffer(i).addressOffset() % DirectMemoryAllocator.PAGE_SIZE);
-                assertEquals(pool.buffer(0).addressOffset() + (long)i * pool.bufferLength(), pool.buffer(i).addressOffset());
+                assertEquals(
+                    pool.buffer(0).addressOffset() + (long)i * pool.bufferLength(), pool.buffer(i).addressOffset());
                 assertEquals(pool.bufferLength(), pool.buffer(i).capacity());
             }
         }

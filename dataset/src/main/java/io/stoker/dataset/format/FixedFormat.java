@@ -23,6 +23,7 @@ public final class FixedFormat implements RecordFormat
         this.recordSize = spec.recordSize();
     }
 
+    @Override
     public FormatSpec scan(final ShardInput shard, final RecordSink sink)
     {
         final long count = shard.length() / recordSize;
@@ -41,25 +42,30 @@ public final class FixedFormat implements RecordFormat
         return spec;
     }
 
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         return recordSize;
     }
 
+    @Override
     public long recordLength(final long index, final int payloadLength)
     {
         return payloadLength;
     }
 
+    @Override
     public void beginShard(final ShardOutput out, final long recordCount)
     {
     }
 
+    @Override
     public void writeRecord(final ShardOutput out, final long index, final int payloadLength, final SplitMix64 content)
     {
         out.putRandom(payloadLength, content, null);
     }
 
+    @Override
     public void endShard(final ShardOutput out)
     {
     }

@@ -105,16 +105,19 @@ public final class NpyDtype
         return descr.startsWith("[") ? descr : quote(descr);
     }
 
+    @Override
     public boolean equals(final Object other)
     {
         return other instanceof NpyDtype && descr.equals(((NpyDtype)other).descr);
     }
 
+    @Override
     public int hashCode()
     {
         return descr.hashCode();
     }
 
+    @Override
     public String toString()
     {
         return descr;

@@ -40,6 +40,7 @@ public final class NpyFormat implements RecordFormat
         rowBytes = spec.recordSize();
     }
 
+    @Override
     public FormatSpec scan(final ShardInput shard, final RecordSink sink)
     {
         final long length = shard.length();
@@ -135,16 +136,19 @@ public final class NpyFormat implements RecordFormat
         return FormatSpec.npy(header.dtype.descr(), rowElements);
     }
 
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         return rowBytes;
     }
 
+    @Override
     public long recordLength(final long index, final int payloadLength)
     {
         return payloadLength;
     }
 
+    @Override
     public void beginShard(final ShardOutput out, final long recordCount)
     {
         final String dict = "{'descr': " + dtype.headerLiteral() + ", 'fortran_order': False, 'shape': (" +
@@ -181,11 +185,13 @@ public final class NpyFormat implements RecordFormat
         out.putByte((byte)'\n');
     }
 
+    @Override
     public void writeRecord(final ShardOutput out, final long index, final int payloadLength, final SplitMix64 content)
     {
         out.putRandom(payloadLength, content, null);
     }
 
+    @Override
     public void endShard(final ShardOutput out)
     {
     }

@@ -138,6 +138,7 @@ public final class ShardInput implements AutoCloseable
     /**
      * Unmaps the window and closes the file.
      */
+    @Override
     public void close()
     {
         unmap();

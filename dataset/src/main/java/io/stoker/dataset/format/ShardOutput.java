@@ -163,6 +163,7 @@ public final class ShardOutput implements AutoCloseable
     /**
      * Writes what is buffered and closes the current file, if one is open.
      */
+    @Override
     public void close()
     {
         if (null != channel)

@@ -52,6 +52,7 @@ public final class TfRecordFormat implements RecordFormat
         return ((crc >>> 15) | (crc << 17)) + MASK_DELTA;
     }
 
+    @Override
     public FormatSpec scan(final ShardInput shard, final RecordSink sink)
     {
         final long fileLength = shard.length();
@@ -96,21 +97,25 @@ public final class TfRecordFormat implements RecordFormat
     /**
      * Payloads are uniform in {@code [mean/2, 3*mean/2]}.
      */
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         final int mean = spec.meanRecordSize();
         return sizes.nextInt(mean / 2, mean / 2 + mean);
     }
 
+    @Override
     public long recordLength(final long index, final int payloadLength)
     {
         return (long)payloadLength + FRAMING_BYTES;
     }
 
+    @Override
     public void beginShard(final ShardOutput out, final long recordCount)
     {
     }
 
+    @Override
     public void writeRecord(final ShardOutput out, final long index, final int payloadLength, final SplitMix64 content)
     {
         lengthBytes.putLong(0, payloadLength);
@@ -121,6 +126,7 @@ public final class TfRecordFormat implements RecordFormat
         out.putInt(mask(crc.value()));
     }
 
+    @Override
     public void endShard(final ShardOutput out)
     {
     }

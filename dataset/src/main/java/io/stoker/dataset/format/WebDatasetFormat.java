@@ -64,6 +64,7 @@ public final class WebDatasetFormat implements RecordFormat
         this.spec = spec;
     }
 
+    @Override
     public FormatSpec scan(final ShardInput shard, final RecordSink sink)
     {
         final long fileLength = shard.length();
@@ -150,12 +151,14 @@ public final class WebDatasetFormat implements RecordFormat
      * Sizes of the {@code .input} member are uniform in {@code [m/2, 3*m/2]}, m the mean sample size less the
      * overhead of the rest of the sample.
      */
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         final int mean = Math.max(2, spec.meanRecordSize() - SAMPLE_OVERHEAD);
         return sizes.nextInt(mean / 2, mean / 2 + mean);
     }
 
+    @Override
     public long recordLength(final long index, final int payloadLength)
     {
         long length = BLOCK + paddedSize(payloadLength) + BLOCK + paddedSize(CLS_BYTES);
@@ -168,6 +171,7 @@ public final class WebDatasetFormat implements RecordFormat
         return length;
     }
 
+    @Override
     public void beginShard(final ShardOutput out, final long recordCount)
     {
     }
@@ -176,6 +180,7 @@ public final class WebDatasetFormat implements RecordFormat
      * Writes sample {@code %09d}: {@code .input} of random bytes, {@code .cls} holding a class number and, every
      * seventh sample, a member whose name is longer than 100 bytes and so needs a GNU 'L' entry.
      */
+    @Override
     public void writeRecord(final ShardOutput out, final long index, final int payloadLength, final SplitMix64 content)
     {
         final int keyEnd = putKey(index);
@@ -203,6 +208,7 @@ public final class WebDatasetFormat implements RecordFormat
     /**
      * Ends the archive with two zero blocks.
      */
+    @Override
     public void endShard(final ShardOutput out)
     {
         out.putZeros(2 * BLOCK);

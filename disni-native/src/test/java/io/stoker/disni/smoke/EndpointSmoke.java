@@ -135,7 +135,8 @@ public final class EndpointSmoke {
         server.bind(address, 10);
         ByteBuffer region = ByteBuffer.allocateDirect(REGION);
         RdmaReadSmoke.fill(region, RdmaReadSmoke.SEED_REGION, 0);
-        IbvMr mr = RdmaReadSmoke.register(server.getPd(), region, IbvMr.IBV_ACCESS_REMOTE_READ); // not server.registerMemory: that adds REMOTE_WRITE
+        // not server.registerMemory: that adds REMOTE_WRITE
+        IbvMr mr = RdmaReadSmoke.register(server.getPd(), region, IbvMr.IBV_ACCESS_REMOTE_READ);
         log("server", "listening on " + address + "; READY");
         List<Ep> eps = new ArrayList<>();
         boolean ok = true;
@@ -165,8 +166,10 @@ public final class EndpointSmoke {
         Ep ep = group.createEndpoint();
         ep.connect(address, 2000); // resolve, route, resources (init posts the RECV), connect: waits for ESTABLISHED
         IbvWC wc = ep.next(30);    // delivered by DiSNI's CQ thread: getCqEvent -> ackEvents -> reqNotify -> poll
-        if (wc.getStatus() != 0 || wc.getOpcode() != IbvWC.IbvWcOpcode.IBV_WC_RECV.getOpcode() || ep.info.getLong(0) != MAGIC) {
-            throw new IOException("bad info completion: " + RdmaReadSmoke.status(wc.getStatus()) + ", opcode " + wc.getOpcode());
+        if (wc.getStatus() != 0 || wc.getOpcode() != IbvWC.IbvWcOpcode.IBV_WC_RECV.getOpcode()
+                || ep.info.getLong(0) != MAGIC) {
+            throw new IOException("bad info completion: " + RdmaReadSmoke.status(wc.getStatus())
+                    + ", opcode " + wc.getOpcode());
         }
         return ep;
     }
@@ -175,7 +178,8 @@ public final class EndpointSmoke {
         Ep ep1 = connect(group, address);
         long remote = ep1.info.getLong(8);
         int rkey = ep1.info.getInt(16);
-        log("client", "endpoint 1 connected (qp " + ep1.getQp().getQp_num() + "); info by RECV through DiSNI's CQ thread");
+        log("client", "endpoint 1 connected (qp " + ep1.getQp().getQp_num()
+                + "); info by RECV through DiSNI's CQ thread");
 
         ByteBuffer local = ByteBuffer.allocateDirect(READS * CHUNK);
         IbvMr localMr = RdmaReadSmoke.register(ep1.getPd(), local, IbvMr.IBV_ACCESS_LOCAL_WRITE);
@@ -193,8 +197,9 @@ public final class EndpointSmoke {
         double seconds = (System.nanoTime() - start) / 1e9;
         posts.forEach(SVCPostSend::free);
         long diff = RdmaReadSmoke.check(local, 0, READS * CHUNK, RdmaReadSmoke.SEED_REGION, 0);
-        log("client", String.format("16 x 1 MiB READs posted at once, completions via the blocking CQ thread: %s in %.3f s"
-                + " (%.1f MB/s); %s", ok ? "all IBV_WC_SUCCESS" : "FAILED", seconds, READS * CHUNK / seconds / 1e6,
+        log("client", String.format("16 x 1 MiB READs posted at once, completions via the blocking CQ thread:"
+                + " %s in %.3f s (%.1f MB/s); %s", ok ? "all IBV_WC_SUCCESS" : "FAILED", seconds,
+                READS * CHUNK / seconds / 1e6,
                 diff < 0 ? "every byte matches" : "MISMATCH at byte " + diff));
         ok &= diff < 0;
 
@@ -202,15 +207,18 @@ public final class EndpointSmoke {
         Ep ep2 = connect(group, address);
         log("client", "endpoint 2 connected (qp " + ep2.getQp().getQp_num() + ")");
         IbvMr local2 = RdmaReadSmoke.register(ep2.getPd(), local, IbvMr.IBV_ACCESS_LOCAL_WRITE);
-        // one more successful READ on endpoint 1 first, so that the CQ thread's last successful completion is endpoint 1's
+        // one more successful READ on endpoint 1 first, so that the CQ thread's last successful
+        // completion is endpoint 1's
         post(ep1, IbvSendWR.IBV_WR_RDMA_READ, 200, localMr.getAddr(), 4096, localMr.getLkey(), remote, rkey).free();
         IbvWC last = ep1.next(30);
         ok &= last.getStatus() == 0;
-        post(ep2, IbvSendWR.IBV_WR_RDMA_READ, 777, local2.getAddr(), 4096, local2.getLkey(), remote, rkey ^ 0x5a5a5a00).free();
+        post(ep2, IbvSendWR.IBV_WR_RDMA_READ, 777, local2.getAddr(), 4096, local2.getLkey(), remote,
+                rkey ^ 0x5a5a5a00).free();
         IbvWC onEp2 = ep2.completions.poll(10, TimeUnit.SECONDS);
         IbvWC onEp1 = onEp2 == null ? ep1.completions.poll(1, TimeUnit.SECONDS) : null;
         if (onEp2 != null) {
-            log("client", "wrong-rkey READ on endpoint 2 -> " + RdmaReadSmoke.status(onEp2.getStatus()) + ", delivered to endpoint 2");
+            log("client", "wrong-rkey READ on endpoint 2 -> " + RdmaReadSmoke.status(onEp2.getStatus())
+                    + ", delivered to endpoint 2");
         } else if (onEp1 != null) {
             log("client", "wrong-rkey READ on endpoint 2 -> " + RdmaReadSmoke.status(onEp1.getStatus()) + " (wr_id "
                     + onEp1.getWr_id() + "), but DiSNI delivered it to endpoint 1 (stale qp_num " + onEp1.getQp_num()

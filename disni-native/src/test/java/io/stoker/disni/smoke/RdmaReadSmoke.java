@@ -1,6 +1,5 @@
 package io.stoker.disni.smoke;
 
-import com.ibm.disni.util.MemoryUtils;
 import com.ibm.disni.verbs.IbvCQ;
 import com.ibm.disni.verbs.IbvCompChannel;
 import com.ibm.disni.verbs.IbvContext;
@@ -237,8 +236,8 @@ public final class RdmaReadSmoke {
             ByteBuffer region = ByteBuffer.allocateDirect(REGION);
             fill(region, SEED_REGION, 0);
             IbvMr regionMr = register(pd, region, IbvMr.IBV_ACCESS_REMOTE_READ);
-            log(String.format("region: 64 MiB at 0x%x, rkey 0x%x, access IBV_ACCESS_REMOTE_READ only", regionMr.getAddr(),
-                    regionMr.getRkey()));
+            log(String.format("region: 64 MiB at 0x%x, rkey 0x%x, access IBV_ACCESS_REMOTE_READ only",
+                    regionMr.getAddr(), regionMr.getRkey()));
 
             Path file = Paths.get(System.getProperty("java.io.tmpdir"), "stoker-smoke-shard.bin");
             ByteBuffer content = ByteBuffer.allocate(FILE_REGION).order(ByteOrder.nativeOrder());
@@ -261,7 +260,8 @@ public final class RdmaReadSmoke {
             } catch (IOException e) {
                 log("file region: registering a READ_ONLY (MAP_SHARED, PROT_READ) mapping failed: " + e.getMessage()
                         + " (kernel " + System.getProperty("os.version") + ")");
-                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw"); FileChannel fc = raf.getChannel()) {
+                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw");
+                        FileChannel fc = raf.getChannel()) {
                     mapped = fc.map(FileChannel.MapMode.READ_WRITE, 0, FILE_REGION);
                 }
                 fileMr = register(pd, mapped, IbvMr.IBV_ACCESS_REMOTE_READ);
@@ -274,8 +274,8 @@ public final class RdmaReadSmoke {
             info.putLong(0, MAGIC).putLong(8, regionMr.getAddr()).putInt(16, regionMr.getRkey()).putInt(20, REGION)
                     .putLong(24, fileMr.getAddr()).putInt(32, fileMr.getRkey()).putInt(36, FILE_REGION);
             IbvMr infoMr = register(pd, info, IbvMr.IBV_ACCESS_LOCAL_WRITE);
-            log("listening on " + address + ", device context fd " + context.getCmd_fd() + ", " + context.getNumCompVectors()
-                    + " completion vectors; READY");
+            log("listening on " + address + ", device context fd " + context.getCmd_fd() + ", "
+                    + context.getNumCompVectors() + " completion vectors; READY");
 
             int served = 0;
             boolean ok = true;
@@ -295,8 +295,8 @@ public final class RdmaReadSmoke {
                     conn.qp = id.createQP(pd, qpAttr(conn.cq, 16, 4));
                     conns.put(id, conn);
                     id.accept(connParam());
-                    log("connection " + (served + 1) + ": connect request from " + id.getDestination() + ", accepted (qp "
-                            + conn.qp.getQp_num() + ")");
+                    log("connection " + (served + 1) + ": connect request from " + id.getDestination()
+                            + ", accepted (qp " + conn.qp.getQp_num() + ")");
                 } else if (type == RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED.ordinal()) {
                     Conn conn = conns.get(id);
                     IbvSendWR wr = new IbvSendWR();
@@ -431,9 +431,11 @@ public final class RdmaReadSmoke {
             }
             poll.free();
             IbvWC wc = wcs[0];
-            if (n != 1 || wc.getStatus() != 0 || wc.getWr_id() != 4242 || wc.getOpcode() != IbvWC.IbvWcOpcode.IBV_WC_RECV.getOpcode()
+            if (n != 1 || wc.getStatus() != 0 || wc.getWr_id() != 4242
+                    || wc.getOpcode() != IbvWC.IbvWcOpcode.IBV_WC_RECV.getOpcode()
                     || info.getLong(0) != MAGIC) {
-                throw new IOException("bad region info: polls " + n + ", " + status(wc.getStatus()) + ", wr_id " + wc.getWr_id()
+                throw new IOException("bad region info: polls " + n + ", " + status(wc.getStatus())
+                        + ", wr_id " + wc.getWr_id()
                         + ", opcode " + wc.getOpcode() + ", magic " + Long.toHexString(info.getLong(0)));
             }
             c.regionAddr = info.getLong(8);
@@ -442,26 +444,31 @@ public final class RdmaReadSmoke {
             c.fileAddr = info.getLong(24);
             c.fileRkey = info.getInt(32);
             c.fileLength = info.getInt(36);
-            log(String.format("connected (qp %d); region info by SEND/RECV via the completion channel (byte_len %d, opcode"
-                    + " IBV_WC_RECV): region 0x%x rkey 0x%x %d bytes, file 0x%x rkey 0x%x %d bytes", c.qp.getQp_num(),
-                    wc.getByte_len(), c.regionAddr, c.regionRkey, c.regionLength, c.fileAddr, c.fileRkey, c.fileLength));
+            log(String.format("connected (qp %d); region info by SEND/RECV via the completion channel (byte_len %d,"
+                    + " opcode IBV_WC_RECV): region 0x%x rkey 0x%x %d bytes, file 0x%x rkey 0x%x %d bytes",
+                    c.qp.getQp_num(), wc.getByte_len(), c.regionAddr, c.regionRkey, c.regionLength,
+                    c.fileAddr, c.fileRkey, c.fileLength));
             return c;
         }
 
-        /** Reads [remote, remote+length) into local[0, length) PASSES times: 1 MiB READs, DEPTH in flight. Returns ns. */
+        /**
+         * Reads [remote, remote+length) into local[0, length) PASSES times: 1 MiB READs, DEPTH in flight. Returns ns.
+         */
         long readAll(Conn c, long remote, int rkey, int length, int passes) throws IOException {
             int chunks = length / CHUNK;
             long total = (long) chunks * passes;
             long localBase = localMr.getAddr();
             SVCPostSend[] slots = new SVCPostSend[DEPTH];
             for (int s = 0; s < DEPTH; s++) {
-                slots[s] = singleWr(c.qp, IbvSendWR.IBV_WR_RDMA_READ, localBase, CHUNK, localMr.getLkey(), remote, rkey);
+                slots[s] = singleWr(
+                        c.qp, IbvSendWR.IBV_WR_RDMA_READ, localBase, CHUNK, localMr.getLkey(), remote, rkey);
             }
             IbvWC[] wcs = new IbvWC[DEPTH];
             for (int i = 0; i < DEPTH; i++) {
                 wcs[i] = new IbvWC();
             }
-            SVCPollCq poll = c.cq.poll(wcs, DEPTH); // ne must not exceed wcs.length: DiSNI sizes its buffer by wcs.length
+            // ne must not exceed wcs.length: DiSNI sizes its buffer by wcs.length
+            SVCPollCq poll = c.cq.poll(wcs, DEPTH);
             long posted = 0;
             long completed = 0;
             long start = System.nanoTime();
@@ -482,10 +489,12 @@ public final class RdmaReadSmoke {
                 for (int i = 0; i < n; i++) {
                     IbvWC wc = wcs[i];
                     if (wc.getStatus() != 0) {
-                        throw new IOException("RDMA READ failed: " + status(wc.getStatus()) + ", wr_id " + wc.getWr_id());
+                        throw new IOException(
+                                "RDMA READ failed: " + status(wc.getStatus()) + ", wr_id " + wc.getWr_id());
                     }
                     if (wc.getOpcode() != IbvWC.IbvWcOpcode.IBV_WC_RDMA_READ.getOpcode() || wc.getByte_len() != CHUNK) {
-                        throw new IOException("unexpected completion: opcode " + wc.getOpcode() + ", byte_len " + wc.getByte_len());
+                        throw new IOException(
+                                "unexpected completion: opcode " + wc.getOpcode() + ", byte_len " + wc.getByte_len());
                     }
                     completed++;
                     int slot = (int) (wc.getWr_id() & 0xff);
@@ -503,7 +512,8 @@ public final class RdmaReadSmoke {
         }
 
         /** Reuses a slot's SVCPostSend: new wr_id, local and remote address; same opcode, length and keys. */
-        private void post(SVCPostSend slot, int s, long seq, int chunks, long localBase, long remote) throws IOException {
+        private void post(SVCPostSend slot, int s, long seq, int chunks, long localBase, long remote)
+                throws IOException {
             long chunk = seq % chunks;
             SVCPostSend.SendWRMod wr = slot.getWrMod(0);
             wr.setWr_id((seq << 8) | s);
@@ -541,10 +551,12 @@ public final class RdmaReadSmoke {
             double mib = (double) c.regionLength * passes / (1 << 20);
             double mbs = (double) c.regionLength * passes / (ns / 1e9) / 1e6;
             long diff = check(local, 0, c.regionLength, SEED_REGION, 0);
-            log(String.format("RDMA READ throughput: %.0f MiB in %.3f s = %.1f MB/s (%d x 1 MiB READs, %d in flight, busy-polled)",
+            log(String.format("RDMA READ throughput: %.0f MiB in %.3f s = %.1f MB/s"
+                    + " (%d x 1 MiB READs, %d in flight, busy-polled)",
                     mib, ns / 1e9, mbs, c.regionLength / CHUNK * passes, DEPTH));
             log("RESULT smoke_read_MBps=" + String.format("%.1f", mbs));
-            log("verified " + c.regionLength + " bytes: " + (diff < 0 ? "every byte matches the pattern" : "MISMATCH at byte " + diff));
+            log("verified " + c.regionLength + " bytes: "
+                    + (diff < 0 ? "every byte matches the pattern" : "MISMATCH at byte " + diff));
             ok &= diff < 0;
 
             readAll(c, c.fileAddr, c.fileRkey, c.fileLength, 1);
@@ -555,7 +567,8 @@ public final class RdmaReadSmoke {
 
             // 3: wrong rkey (the QP goes to the error state after it: the next check uses a new connection)
             int st = single(c, IbvSendWR.IBV_WR_RDMA_READ, 4096, c.regionAddr, c.regionRkey ^ 0x5a5a5a00);
-            log("(a) RDMA READ with a wrong rkey -> " + status(st) + (st == remoteAccessError ? "  [expected]" : "  [UNEXPECTED]"));
+            log("(a) RDMA READ with a wrong rkey -> " + status(st)
+                    + (st == remoteAccessError ? "  [expected]" : "  [UNEXPECTED]"));
             ok &= st == remoteAccessError;
             c.close();
 
@@ -570,7 +583,8 @@ public final class RdmaReadSmoke {
             // 5: a READ running past the end of the region
             c = connect(address);
             st = single(c, IbvSendWR.IBV_WR_RDMA_READ, 8192, c.regionAddr + c.regionLength - 4096, c.regionRkey);
-            log("(c) RDMA READ past the end of the region -> " + status(st) + (st == remoteAccessError ? "  [expected]" : "  [UNEXPECTED]"));
+            log("(c) RDMA READ past the end of the region -> " + status(st)
+                    + (st == remoteAccessError ? "  [expected]" : "  [UNEXPECTED]"));
             ok &= st == remoteAccessError;
             c.close();
 

@@ -35,7 +35,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -53,7 +52,8 @@ class AttackIT
 {
     private static final int KIB = 1024;
     private static final int MIB = 1024 * KIB;
-    private static final JobToken WRONG = new JobToken("not-the-job-token-at-all-0000".getBytes(StandardCharsets.UTF_8));
+    private static final JobToken WRONG =
+        new JobToken("not-the-job-token-at-all-0000".getBytes(StandardCharsets.UTF_8));
 
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path temp;
@@ -130,7 +130,8 @@ class AttackIT
             intruder.send(run.coordinatorEndpoint, ControlProtocol.COORDINATOR_STREAM_ID, List.of(proof));
             await(() -> run.coordinatorCounters().value("coordinator: invalid messages") == coordinatorInvalid + 1);
 
-            assertEquals(List.of(), templatesOtherThanChallenges(replies), "no registration, manifest or advertisement");
+            assertEquals(
+                List.of(), templatesOtherThanChallenges(replies), "no registration, manifest or advertisement");
             assertEquals(List.of(), templatesOtherThanChallenges(dataReplies), "no read data");
             run.assertCompletesExactlyOnce(submit, 1, Set.of());
         }
@@ -235,7 +236,7 @@ class AttackIT
             final UdpTransport transport = new UdpTransport(connector.aeron(), StokerProcesses.endpoint(), token, 0,
                 "intruder-host", SystemNanoClock.INSTANCE, 4, TimeUnit.SECONDS.toNanos(3), new CountersManager(
                 new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
-                ex -> { });
+                ex -> {});
             final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * KIB));
             try (DataReader reader = transport.connect(server, destination.byteBuffer()))
             {

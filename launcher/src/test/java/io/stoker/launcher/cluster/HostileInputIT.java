@@ -120,7 +120,8 @@ class HostileInputIT
                     role + ": resident " + resident + " bytes, before the fuzz " + residentBefore.get(role));
                 assertAlive(role);
                 final long cpu = cpuTicksOverTwoSeconds(role);
-                System.out.println(role + ": CPU ticks in 2 s before the fuzz " + cpuBefore.get(role) + ", after " + cpu);
+                System.out.println(
+                    role + ": CPU ticks in 2 s before the fuzz " + cpuBefore.get(role) + ", after " + cpu);
                 assertTrue(cpu <= cpuBefore.get(role) + CPU_SLACK_TICKS,
                     role + ": " + cpu + " CPU ticks in 2 s after the flood, " + cpuBefore.get(role) + " before");
             }

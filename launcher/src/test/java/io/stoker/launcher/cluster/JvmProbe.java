@@ -95,7 +95,8 @@ final class JvmProbe
     {
         try
         {
-            final Process process = new ProcessBuilder(JCMD, Long.toString(pid), command).redirectErrorStream(true).start();
+            final Process process =
+                new ProcessBuilder(JCMD, Long.toString(pid), command).redirectErrorStream(true).start();
             final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!process.waitFor(30, TimeUnit.SECONDS) || 0 != process.exitValue())
             {

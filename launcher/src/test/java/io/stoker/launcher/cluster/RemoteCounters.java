@@ -29,7 +29,8 @@ final class RemoteCounters
      */
     RemoteCounters(final String role, final long pid)
     {
-        cncFile = new File(TransportDefaults.tempAeronDirectory("stoker-" + role + "-" + pid), CncFileDescriptor.CNC_FILE);
+        cncFile = new File(
+            TransportDefaults.tempAeronDirectory("stoker-" + role + "-" + pid), CncFileDescriptor.CNC_FILE);
     }
 
     /**

@@ -133,6 +133,7 @@ final class StokerProcesses implements AutoCloseable
         return new Crc32c().compute(bytes, 0, manifest.chunkLength(chunkId));
     }
 
+    @Override
     public void close()
     {
         for (final Node node : nodes)

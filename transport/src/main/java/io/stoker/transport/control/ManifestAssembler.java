@@ -63,7 +63,8 @@ public final class ManifestAssembler
             length != Math.min(PART_LENGTH, totalLength - partOffset))
         {
             throw new DatasetException(name, partOffset,
-                "a part of " + length + " bytes does not fit a manifest of " + totalLength + " in parts of " + PART_LENGTH);
+                "a part of " + length + " bytes does not fit a manifest of " + totalLength +
+                " in parts of " + PART_LENGTH);
         }
 
         Assembly assembly = assemblies.get(datasetId);

@@ -7,7 +7,6 @@ import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
-import io.stoker.codecs.Role;
 import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.MessageOpener;

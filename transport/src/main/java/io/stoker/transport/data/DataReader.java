@@ -41,5 +41,6 @@ public interface DataReader extends AutoCloseable
     /**
      * Release the reader's resources. Reads in flight are abandoned without completion.
      */
+    @Override
     void close();
 }

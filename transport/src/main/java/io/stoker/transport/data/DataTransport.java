@@ -31,5 +31,6 @@ public interface DataTransport extends AutoCloseable
     /**
      * Release what the transport holds for all its readers.
      */
+    @Override
     void close();
 }

@@ -40,11 +40,13 @@ public final class LocalDataReader implements DataReader
         destinationOffsets = new int[maxReadsInFlight];
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.LOCAL;
     }
 
+    @Override
     public boolean read(
         final long readId,
         final int regionId,
@@ -68,6 +70,7 @@ public final class LocalDataReader implements DataReader
         return true;
     }
 
+    @Override
     public int poll(final ReadCompletionHandler handler)
     {
         final int work = count;
@@ -83,11 +86,13 @@ public final class LocalDataReader implements DataReader
         return work;
     }
 
+    @Override
     public int inFlight()
     {
         return count;
     }
 
+    @Override
     public void close()
     {
         mapped.values().forEach(CloseHelper::quietClose);

@@ -24,11 +24,13 @@ public final class LocalTransport implements DataTransport
         this.hostId = hostId;
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.LOCAL;
     }
 
+    @Override
     public String unreachableReason(final ServerAdvertisement server)
     {
         if (!TransportKind.LOCAL.isIn(server.transports()))
@@ -42,11 +44,13 @@ public final class LocalTransport implements DataTransport
         return null;
     }
 
+    @Override
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
         return new LocalDataReader(server, READS_IN_FLIGHT);
     }
 
+    @Override
     public void close()
     {
     }

@@ -115,6 +115,7 @@ public final class MappedRegion implements AutoCloseable
         }
     }
 
+    @Override
     public void close()
     {
         for (final MappedByteBuffer mapping : mappings)

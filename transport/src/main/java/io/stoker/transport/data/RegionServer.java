@@ -32,5 +32,6 @@ public interface RegionServer extends AutoCloseable
      */
     int doWork();
 
+    @Override
     void close();
 }

@@ -133,6 +133,7 @@ public final class ServerAdvertisement
         return regions;
     }
 
+    @Override
     public String toString()
     {
         return "server " + serverId + " on " + hostId + " (" + TransportKind.describe(transports) + ", " +

@@ -88,7 +88,8 @@ public record RdmaCapability(String address, String unavailableReason)
                 {
                     continue;
                 }
-                for (final Enumeration<InetAddress> addresses = network.getInetAddresses(); addresses.hasMoreElements();)
+                for (final Enumeration<InetAddress> addresses = network.getInetAddresses();
+                    addresses.hasMoreElements();)
                 {
                     final InetAddress address = addresses.nextElement();
                     if (address instanceof Inet4Address)

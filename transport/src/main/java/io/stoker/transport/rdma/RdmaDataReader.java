@@ -115,11 +115,13 @@ final class RdmaDataReader implements DataReader
         }
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.RDMA;
     }
 
+    @Override
     public boolean read(
         final long readId,
         final int regionId,
@@ -150,6 +152,7 @@ final class RdmaDataReader implements DataReader
         return reads.accept(readId, localAddress, region.rdmaAddress() + offset, region.rdmaKey(), length, nowNs);
     }
 
+    @Override
     public int poll(final ReadCompletionHandler handler)
     {
         final long nowNs = clock.nanoTime();
@@ -167,6 +170,7 @@ final class RdmaDataReader implements DataReader
         return work + reads.deliver(handler);
     }
 
+    @Override
     public int inFlight()
     {
         return reads.inFlight();
@@ -176,6 +180,7 @@ final class RdmaDataReader implements DataReader
      * Tear down every connection (so nothing lands in the destinations afterwards) and release the
      * completion queue and channels. Reads in flight are abandoned without completion.
      */
+    @Override
     public void close()
     {
         final long nowNs = clock.nanoTime();

@@ -180,6 +180,7 @@ final class RdmaDevice implements AutoCloseable
      * Release the protection domain, the id and its channel. Memory registrations and queue pairs on the
      * device must be released first.
      */
+    @Override
     public void close()
     {
         try

@@ -26,7 +26,8 @@ final class RdmaEndpoints
         {
             if (colon > 0)
             {
-                return new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+                return new InetSocketAddress(
+                    endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
             }
         }
         catch (final IllegalArgumentException ignore)

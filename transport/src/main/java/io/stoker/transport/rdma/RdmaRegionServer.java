@@ -68,7 +68,8 @@ public final class RdmaRegionServer implements RegionServer
      * @param errorHandler told of regions that cannot be exported and connections that cannot be accepted.
      * @throws UncheckedIOException when the address has no RDMA device or a verbs call fails.
      */
-    public RdmaRegionServer(final String address, final int port, final NanoClock clock, final ErrorHandler errorHandler)
+    public RdmaRegionServer(
+        final String address, final int port, final NanoClock clock, final ErrorHandler errorHandler)
     {
         this.clock = clock;
         this.errorHandler = errorHandler;
@@ -99,6 +100,7 @@ public final class RdmaRegionServer implements RegionServer
         }
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.RDMA;
@@ -108,6 +110,7 @@ public final class RdmaRegionServer implements RegionServer
      * Map and register the region's file. A region that cannot be is returned without an RDMA address
      * (and reported): workers read it over another transport.
      */
+    @Override
     public ServerAdvertisement.Region export(final ServerAdvertisement.Region region)
     {
         if (0 == region.length())
@@ -116,8 +119,9 @@ public final class RdmaRegionServer implements RegionServer
         }
         if (region.length() > MAX_REGION_LENGTH)
         {
-            error("region " + region.id() + " (" + region.path() + ") is " + region.length() + " bytes, more than the " +
-                MAX_REGION_LENGTH + " one RDMA registration can hold: it is served over the other transports");
+            error("region " + region.id() + " (" + region.path() + ") is " + region.length() +
+                " bytes, more than the " + MAX_REGION_LENGTH +
+                " one RDMA registration can hold: it is served over the other transports");
             return region;
         }
         try
@@ -149,6 +153,7 @@ public final class RdmaRegionServer implements RegionServer
     /**
      * @return {@code IP:PORT} of the listening id.
      */
+    @Override
     public String endpoint()
     {
         return endpoint;
@@ -158,6 +163,7 @@ public final class RdmaRegionServer implements RegionServer
      * Accept and clean up connections; at most every 10 ms, since each look at the event channel costs a
      * system call (and DiSNI a small allocation).
      */
+    @Override
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
@@ -184,6 +190,7 @@ public final class RdmaRegionServer implements RegionServer
         return events;
     }
 
+    @Override
     public void close()
     {
         connections.forEach(RdmaRegionServer::destroy);
@@ -266,7 +273,8 @@ public final class RdmaRegionServer implements RegionServer
         {
             if (file.size() != length)
             {
-                throw new IOException("is " + file.size() + " bytes but was advertised as " + length + " (file changed?)");
+                throw new IOException(
+                    "is " + file.size() + " bytes but was advertised as " + length + " (file changed?)");
             }
             return file.map(mode, 0, length);
         }

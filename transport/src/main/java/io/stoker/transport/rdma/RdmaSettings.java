@@ -53,7 +53,8 @@ public record RdmaSettings(int readSize, int queuePairs, int readsPerQueuePair, 
     {
         if (readSize < MIN_READ_SIZE)
         {
-            throw new IllegalArgumentException("rdma read size must be at least " + MIN_READ_SIZE + ", was " + readSize);
+            throw new IllegalArgumentException(
+                "rdma read size must be at least " + MIN_READ_SIZE + ", was " + readSize);
         }
         if (queuePairs < 1 || queuePairs > RdmaReads.MAX_QUEUE_PAIRS)
         {

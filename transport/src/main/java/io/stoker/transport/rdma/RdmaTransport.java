@@ -45,11 +45,13 @@ public final class RdmaTransport implements DataTransport
         this.clock = clock;
     }
 
+    @Override
     public TransportKind kind()
     {
         return TransportKind.RDMA;
     }
 
+    @Override
     public String unreachableReason(final ServerAdvertisement server)
     {
         if (!capability.isAvailable())
@@ -67,6 +69,7 @@ public final class RdmaTransport implements DataTransport
      * @throws UncheckedIOException when the device cannot be opened or the memory registered.
      * @throws IllegalStateException when called with other memory than the first call's.
      */
+    @Override
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
         if (null == device)
@@ -80,6 +83,7 @@ public final class RdmaTransport implements DataTransport
         return new RdmaDataReader(device, registration, server, settings, maxReads, clock, IbvSendWR.IBV_WR_RDMA_READ);
     }
 
+    @Override
     public void close()
     {
         if (null != device)

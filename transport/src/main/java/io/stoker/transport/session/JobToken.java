@@ -50,7 +50,8 @@ public final class JobToken
             {
                 throw new IOException("not a regular file");
             }
-            return new JobToken(Files.readString(file, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8));
+            return new JobToken(
+                Files.readString(file, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8));
         }
         catch (final IOException ex)
         {

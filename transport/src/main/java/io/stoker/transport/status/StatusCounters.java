@@ -47,6 +47,7 @@ public final class StatusCounters implements AutoCloseable
         return counter;
     }
 
+    @Override
     public void close()
     {
         CloseHelper.closeAll(counters.values());

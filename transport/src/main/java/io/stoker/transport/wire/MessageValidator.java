@@ -130,7 +130,8 @@ public final class MessageValidator
             final int value = 1 == field.size() ? buffer.getByte(at) & 0xFF : buffer.getShort(at, ORDER) & 0xFFFF;
             if (!field.isValid(value))
             {
-                return invalid(ErrorCode.MALFORMED_MESSAGE, "field %1$s holds unknown value %2$d", field.name(), value, 0);
+                return invalid(
+                    ErrorCode.MALFORMED_MESSAGE, "field %1$s holds unknown value %2$d", field.name(), value, 0);
             }
         }
         for (final MessageShape.Group group : shape.groups)
@@ -250,7 +251,8 @@ public final class MessageValidator
             position += (long)count * blockLength;
             if (position > length)
             {
-                return reject(ErrorCode.MALFORMED_MESSAGE, "group %1$s of %2$d elements runs past the end of the message",
+                return reject(
+                    ErrorCode.MALFORMED_MESSAGE, "group %1$s of %2$d elements runs past the end of the message",
                     group.name(), count, 0);
             }
             return position;
@@ -260,7 +262,8 @@ public final class MessageValidator
             position += blockLength;
             if (position > length)
             {
-                return reject(ErrorCode.MALFORMED_MESSAGE, "element %2$d of group %1$s runs past the end of the message",
+                return reject(
+                    ErrorCode.MALFORMED_MESSAGE, "element %2$d of group %1$s runs past the end of the message",
                     group.name(), i, 0);
             }
             for (final MessageShape.VarField field : group.elementFields())
@@ -276,7 +279,11 @@ public final class MessageValidator
     }
 
     private long walkVarField(
-        final DirectBuffer buffer, final int offset, final int length, final long start, final MessageShape.VarField field)
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long start,
+        final MessageShape.VarField field)
     {
         final int headerLength = field.headerLength();
         if (start + headerLength > length)
@@ -368,7 +375,8 @@ public final class MessageValidator
             new MessageShape(HeartbeatDecoder.TEMPLATE_ID, "Heartbeat", HeartbeatDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(
-                RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH, sealed)
+                RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH,
+                sealed)
                 .setField("transports", RegionAdvertisementDecoder.transportsEncodingOffset(), transportBits)
                 .group("regions", RegionAdvertisementDecoder.RegionsDecoder.sbeBlockLength(), MAX_REGIONS_PER_MESSAGE,
                     MessageShape.VarField.string("path", MAX_PATH_LENGTH))
@@ -384,17 +392,20 @@ public final class MessageValidator
                 .group("chunks", AssignmentDecoder.ChunksDecoder.sbeBlockLength(), MAX_CHUNKS_PER_MESSAGE),
             new MessageShape(ChunkAckDecoder.TEMPLATE_ID, "ChunkAck", ChunkAckDecoder.BLOCK_LENGTH, sealed)
                 .group("chunks", ChunkAckDecoder.ChunksDecoder.sbeBlockLength(), MAX_CHUNKS_PER_MESSAGE),
-            new MessageShape(EpochCompleteDecoder.TEMPLATE_ID, "EpochComplete", EpochCompleteDecoder.BLOCK_LENGTH, sealed)
+            new MessageShape(
+                EpochCompleteDecoder.TEMPLATE_ID, "EpochComplete", EpochCompleteDecoder.BLOCK_LENGTH, sealed)
                 .group("missing", EpochCompleteDecoder.MissingDecoder.sbeBlockLength(), MAX_MISSING_PER_MESSAGE),
             new MessageShape(JobCompleteDecoder.TEMPLATE_ID, "JobComplete", JobCompleteDecoder.BLOCK_LENGTH, sealed)
                 .enumField("outcome", JobCompleteDecoder.outcomeEncodingOffset(), 1, outcomes),
-            new MessageShape(ErrorResponseDecoder.TEMPLATE_ID, "ErrorResponse", ErrorResponseDecoder.BLOCK_LENGTH, sealed)
+            new MessageShape(
+                ErrorResponseDecoder.TEMPLATE_ID, "ErrorResponse", ErrorResponseDecoder.BLOCK_LENGTH, sealed)
                 .enumField("code", ErrorResponseDecoder.codeEncodingOffset(), 2, errorCodes)
                 .string("message", MAX_TEXT_LENGTH),
             new MessageShape(
                 ChunkUnavailableDecoder.TEMPLATE_ID, "ChunkUnavailable", ChunkUnavailableDecoder.BLOCK_LENGTH, sealed)
                 .string("reason", MAX_TEXT_LENGTH),
-            new MessageShape(DataConnectedDecoder.TEMPLATE_ID, "DataConnected", DataConnectedDecoder.BLOCK_LENGTH, sealed),
+            new MessageShape(
+                DataConnectedDecoder.TEMPLATE_ID, "DataConnected", DataConnectedDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(ReadRequestDecoder.TEMPLATE_ID, "ReadRequest", ReadRequestDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(ReadDataDecoder.TEMPLATE_ID, "ReadData", ReadDataDecoder.BLOCK_LENGTH,
                 MessageShape.Sealing.UNSEALED)

@@ -22,11 +22,13 @@ class LocalDataReaderTest
     private final List<String> outcomes = new ArrayList<>();
     private final ReadCompletionHandler handler = new ReadCompletionHandler()
     {
+        @Override
         public void onReadComplete(final long readId)
         {
             outcomes.add(readId + " ok");
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             outcomes.add(readId + " failed: " + reason);
@@ -42,7 +44,8 @@ class LocalDataReaderTest
             content[i] = (byte)(i * 13);
         }
         final Path file = Files.write(temp.resolve("shard-0.bin"), content);
-        final ServerAdvertisement server = new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
+        final ServerAdvertisement server =
+            new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
             .addRegion(new ServerAdvertisement.Region(0, content.length, file.toString(), 0, 0));
         final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(200_000));
 
@@ -71,7 +74,8 @@ class LocalDataReaderTest
     void failsReadsOutsideARegionOrOfAnUnknownRegion() throws Exception
     {
         final Path file = Files.write(temp.resolve("shard-0.bin"), new byte[4096]);
-        final ServerAdvertisement server = new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
+        final ServerAdvertisement server =
+            new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
             .addRegion(new ServerAdvertisement.Region(0, 4096, file.toString(), 0, 0))
             .addRegion(new ServerAdvertisement.Region(1, 4096, temp.resolve("gone.bin").toString(), 0, 0));
         final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(8192));
@@ -98,7 +102,8 @@ class LocalDataReaderTest
     void refusesAFileWhoseLengthChangedSinceItWasAdvertised() throws Exception
     {
         final Path file = Files.write(temp.resolve("shard-0.bin"), new byte[4096]);
-        final ServerAdvertisement server = new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
+        final ServerAdvertisement server =
+            new ServerAdvertisement(1, "dataset", "host", TransportKind.LOCAL.addTo((byte)0), "", "")
             .addRegion(new ServerAdvertisement.Region(0, 8192, file.toString(), 0, 0));
 
         try (LocalDataReader reader = new LocalDataReader(server, 8))

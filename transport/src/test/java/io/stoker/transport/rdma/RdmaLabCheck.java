@@ -87,7 +87,11 @@ public final class RdmaLabCheck
      * @return true when every check passed.
      */
     static boolean run(
-        final Path directory, final Manifest manifest, final String address, final int passes, final Consumer<String> out)
+        final Path directory,
+        final Manifest manifest,
+        final String address,
+        final int passes,
+        final Consumer<String> out)
         throws IOException
     {
         final RdmaCapability capability = RdmaCapability.probe(address);
@@ -239,7 +243,8 @@ public final class RdmaLabCheck
             reader.poll(outcome);
             Thread.onSpinWait();
         }
-        return outcome.done ? outcome.failure : "no outcome within " + TimeUnit.NANOSECONDS.toSeconds(OUTCOME_TIMEOUT_NS) + " s";
+        return outcome.done ?
+            outcome.failure : "no outcome within " + TimeUnit.NANOSECONDS.toSeconds(OUTCOME_TIMEOUT_NS) + " s";
     }
 
     private boolean crcMatches(final int chunk)
@@ -339,12 +344,14 @@ public final class RdmaLabCheck
             return bytes;
         }
 
+        @Override
         public void onReadComplete(final long readId)
         {
             free[freeCount++] = (int)readId;
             completed++;
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             throw new IllegalStateException(reason);
@@ -362,11 +369,13 @@ public final class RdmaLabCheck
             failure = null;
         }
 
+        @Override
         public void onReadComplete(final long readId)
         {
             done = true;
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             done = true;

@@ -23,11 +23,13 @@ class RdmaReadsTest
     private final List<String> outcomes = new ArrayList<>();
     private final ReadCompletionHandler handler = new ReadCompletionHandler()
     {
+        @Override
         public void onReadComplete(final long readId)
         {
             outcomes.add(readId + " ok");
         }
 
+        @Override
         public void onReadFailed(final long readId, final String reason)
         {
             outcomes.add(readId + " failed: " + reason);

@@ -28,8 +28,10 @@ class RdmaTransportTest
         assertTrue(capability.unavailableReason().matches(".*(libdisni|DiSNI|RDMA device|rdma_cm).*"),
             capability.unavailableReason());
 
-        final RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE);
-        assertEquals(capability.unavailableReason(), transport.unreachableReason(server(LOCAL_AND_RDMA, "10.0.0.2:7000")));
+        final RdmaTransport transport =
+            new RdmaTransport(capability, RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE);
+        assertEquals(
+            capability.unavailableReason(), transport.unreachableReason(server(LOCAL_AND_RDMA, "10.0.0.2:7000")));
     }
 
     @Test

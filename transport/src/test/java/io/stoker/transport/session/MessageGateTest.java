@@ -34,7 +34,8 @@ class MessageGateTest
     private final List<String> answers = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
     private final Refusals refusals = new Refusals("test", invalid, ex -> log.add(ex.getMessage()),
-        SystemNanoClock.INSTANCE).answerWith((sessionId, code, templateId, reason) -> answers.add(sessionId + " " + code));
+        SystemNanoClock.INSTANCE)
+        .answerWith((sessionId, code, templateId, reason) -> answers.add(sessionId + " " + code));
     private final SessionKeys keys = SessionKeys.derive(
         new JobToken("the-token-of-the-gate-test!".getBytes(StandardCharsets.UTF_8)),
         HandshakeTranscript.of(Service.COORDINATOR, new HandshakeIdentity(Role.WORKER, 0, (byte)0, 1, "h", "aeron:ipc"),

@@ -22,7 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class SessionKeysTest
 {
-    private static final JobToken TOKEN = new JobToken("the-job-token-of-the-keys-test".getBytes(StandardCharsets.UTF_8));
+    private static final JobToken TOKEN =
+        new JobToken("the-job-token-of-the-keys-test".getBytes(StandardCharsets.UTF_8));
     private static final HandshakeIdentity WORKER =
         new HandshakeIdentity(Role.WORKER, 3, (byte)2, 1002, "host-a", "aeron:udp?endpoint=10.0.0.7:7410");
     private static final byte[] NONCE_A = nonce(1);

@@ -34,7 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class UdpTransportTest
 {
-    private static final JobToken TOKEN = new JobToken("a-token-for-the-udp-transport-test".getBytes(StandardCharsets.UTF_8));
+    private static final JobToken TOKEN =
+        new JobToken("a-token-for-the-udp-transport-test".getBytes(StandardCharsets.UTF_8));
 
     @TempDir
     Path temp;

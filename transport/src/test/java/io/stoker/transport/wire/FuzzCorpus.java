@@ -181,7 +181,8 @@ public final class FuzzCorpus
         return fields;
     }
 
-    private static Frame mutated(final String kind, final byte[] valid, final java.util.function.Consumer<UnsafeBuffer> mutation)
+    private static Frame mutated(
+        final String kind, final byte[] valid, final java.util.function.Consumer<UnsafeBuffer> mutation)
     {
         final byte[] bytes = valid.clone();
         mutation.accept(new UnsafeBuffer(bytes));

@@ -114,7 +114,8 @@ class MessageValidatorTest
         buffer.putByte(HEADER + HelloEncoder.roleEncodingOffset(), (byte)role);
 
         assertFalse(validates(length));
-        assertTrue(validator.failureReason().contains("field role holds unknown value " + role), validator.failureReason());
+        assertTrue(
+            validator.failureReason().contains("field role holds unknown value " + role), validator.failureReason());
     }
 
     @Test

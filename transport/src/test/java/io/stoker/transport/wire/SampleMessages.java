@@ -123,8 +123,9 @@ public final class SampleMessages
             sample("ErrorResponse", ErrorResponseEncoder.TEMPLATE_ID, buffer -> length(new ErrorResponseEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).correlationId(1).code(ErrorCode.JOB_REJECTED)
                 .offendingTemplateId(6).message("job 1 is still running"))),
-            sample("ChunkUnavailable", ChunkUnavailableEncoder.TEMPLATE_ID, buffer -> length(new ChunkUnavailableEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).memberId(3).jobId(1).epoch(0).chunkId(5).reason("gone"))),
+            sample("ChunkUnavailable", ChunkUnavailableEncoder.TEMPLATE_ID,
+                buffer -> length(new ChunkUnavailableEncoder()
+                    .wrapAndApplyHeader(buffer, 0, header).memberId(3).jobId(1).epoch(0).chunkId(5).reason("gone"))),
             sample("DataConnected", DataConnectedEncoder.TEMPLATE_ID, buffer -> length(new DataConnectedEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).correlationId(11))),
             sample("ReadRequest", ReadRequestEncoder.TEMPLATE_ID, buffer -> length(new ReadRequestEncoder()
@@ -138,7 +139,8 @@ public final class SampleMessages
                 .putBytes(thirtyTwo, 0, 32))));
     }
 
-    private static Sample sample(final String name, final int templateId, final ToIntFunction<MutableDirectBuffer> encoder)
+    private static Sample sample(
+        final String name, final int templateId, final ToIntFunction<MutableDirectBuffer> encoder)
     {
         return new Sample(name, templateId, encoder);
     }

@@ -19,7 +19,8 @@ import java.util.regex.Pattern;
  */
 public final class Cuda
 {
-    private static final Pattern MISSING_LIBRARY = Pattern.compile("([^\\s/:]+\\.so[.0-9]*): cannot open shared object file");
+    private static final Pattern MISSING_LIBRARY =
+        Pattern.compile("([^\\s/:]+\\.so[.0-9]*): cannot open shared object file");
 
     private static String unavailableReason;
     private static int deviceCount;

@@ -77,6 +77,7 @@ public final class CudaDevice
         return name;
     }
 
+    @Override
     public String toString()
     {
         return "gpu " + id + " (" + name + ")";

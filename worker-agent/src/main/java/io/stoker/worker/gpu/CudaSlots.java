@@ -107,11 +107,13 @@ final class CudaSlots implements DeviceSlots
         }
     }
 
+    @Override
     public int count()
     {
         return slots.length;
     }
 
+    @Override
     public void copy(final int slot, final int hostBuffer, final int length)
     {
         final CUstream stream = streams[nextStream];
@@ -129,6 +131,7 @@ final class CudaSlots implements DeviceSlots
         Cuda.check(JCudaDriver.cuEventRecord(events[slot], stream), "cuEventRecord");
     }
 
+    @Override
     public boolean isComplete(final int slot)
     {
         final int result = JCudaDriver.cuEventQuery(events[slot]);
@@ -140,21 +143,25 @@ final class CudaSlots implements DeviceSlots
         return true;
     }
 
+    @Override
     public long deviceSum(final int slot)
     {
         return hostSumValues.getLong(Long.BYTES * slot);
     }
 
+    @Override
     public CUdeviceptr pointer(final int slot)
     {
         return slots[slot];
     }
 
+    @Override
     public long address(final int slot)
     {
         return slots[slot].address();
     }
 
+    @Override
     public void close()
     {
         device.makeCurrent();

@@ -63,6 +63,7 @@ public final class DeviceChunk extends DeliveredChunk<DeviceChunk>
         return deviceId;
     }
 
+    @Override
     protected DeviceChunk self()
     {
         return this;

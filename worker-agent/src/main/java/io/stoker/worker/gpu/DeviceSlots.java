@@ -49,5 +49,6 @@ interface DeviceSlots extends AutoCloseable
     /**
      * Wait for what is in flight and free the device memory.
      */
+    @Override
     void close();
 }

@@ -78,6 +78,7 @@ public final class GpuSink implements ChunkSink
         }
     }
 
+    @Override
     public boolean offer(
         final int buffer, final int epoch, final int chunkId, final int length, final int crc, final Manifest manifest)
     {
@@ -106,6 +107,7 @@ public final class GpuSink implements ChunkSink
         return true;
     }
 
+    @Override
     public int doWork(final SinkListener listener)
     {
         int work = 0;
@@ -153,17 +155,20 @@ public final class GpuSink implements ChunkSink
     /**
      * The feed ends once the copies in flight are delivered.
      */
+    @Override
     public void finish()
     {
         finishing = true;
         finishIfDelivered();
     }
 
+    @Override
     public String description()
     {
         return "gpu " + deviceId;
     }
 
+    @Override
     public void close()
     {
         slots.close();

@@ -72,11 +72,13 @@ public final class GpuSinkFactory implements SinkFactory<DeviceChunk>
         return this;
     }
 
+    @Override
     public HostMemoryAllocator allocator()
     {
         return allocator;
     }
 
+    @Override
     public ChunkSink newSink(final BufferPool pool, final ChunkFeed<DeviceChunk> feed)
     {
         final int slots = deviceSlots > 0 ? deviceSlots : pool.capacity();

@@ -29,6 +29,7 @@ public final class PinnedMemoryAllocator implements HostMemoryAllocator
      * @return a direct buffer over the pinned memory, aligned to a page.
      * @throws IllegalStateException when the driver refuses, e.g. more than the locked-memory limit.
      */
+    @Override
     public ByteBuffer allocate(final int length)
     {
         device.makeCurrent();
@@ -43,12 +44,14 @@ public final class PinnedMemoryAllocator implements HostMemoryAllocator
         return pointer.getByteBuffer(0, length);
     }
 
+    @Override
     public void free(final ByteBuffer buffer)
     {
         device.makeCurrent();
         Cuda.check(JCudaDriver.cuMemFreeHost(new HostPointer(BufferUtil.address(buffer))), "cuMemFreeHost");
     }
 
+    @Override
     public String description()
     {
         return "pinned host memory (cuMemHostAlloc, portable)";

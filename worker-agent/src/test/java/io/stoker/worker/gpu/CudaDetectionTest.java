@@ -64,7 +64,8 @@ class CudaDetectionTest
     @Test
     void aFailedStaticInitialiserSeenLaterIsTracedToTheMissingLibrary()
     {
-        final NoClassDefFoundError later = new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver");
+        final NoClassDefFoundError later =
+            new NoClassDefFoundError("Could not initialize class jcuda.driver.JCudaDriver");
         later.initCause(new ExceptionInInitializerError("Exception java.lang.UnsatisfiedLinkError: " +
             JCUDA_LOAD_FAILURE + " [in thread \"main\"]"));
         assertTrue(Cuda.describeLoadFailure(later).startsWith("libcuda.so.1 (the NVIDIA driver library)"));

@@ -32,11 +32,13 @@ final class FakeSlots implements DeviceSlots
         }
     }
 
+    @Override
     public int count()
     {
         return inFlight.length;
     }
 
+    @Override
     public void copy(final int slot, final int hostBuffer, final int length)
     {
         if (inFlight[slot])
@@ -48,6 +50,7 @@ final class FakeSlots implements DeviceSlots
         copies.add(new int[]{ slot, hostBuffer, length });
     }
 
+    @Override
     public boolean isComplete(final int slot)
     {
         if (complete[slot])
@@ -57,21 +60,25 @@ final class FakeSlots implements DeviceSlots
         return complete[slot];
     }
 
+    @Override
     public long deviceSum(final int slot)
     {
         return sums[slot];
     }
 
+    @Override
     public CUdeviceptr pointer(final int slot)
     {
         return pointers[slot];
     }
 
+    @Override
     public long address(final int slot)
     {
         return BASE_ADDRESS + ((long)slot << 24);
     }
 
+    @Override
     public void close()
     {
         closed = true;

@@ -91,7 +91,8 @@ class GpuCopyTest
                     assertEquals(hostSum, kernel.sum(slots.pointer(i), lengths[i]), "kernel over slot " + i);
 
                     final byte[] back = new byte[lengths[i]];
-                    Cuda.check(JCudaDriver.cuMemcpyDtoH(Pointer.to(back), slots.pointer(i), lengths[i]), "cuMemcpyDtoH");
+                    Cuda.check(
+                        JCudaDriver.cuMemcpyDtoH(Pointer.to(back), slots.pointer(i), lengths[i]), "cuMemcpyDtoH");
                     assertArrayEquals(sent[i], back, "bytes of slot " + i);
                 }
             }
@@ -113,11 +114,13 @@ class GpuCopyTest
         final List<Integer> consumed = new ArrayList<>();
         final ChunkSink.SinkListener listener = new ChunkSink.SinkListener()
         {
+            @Override
             public void onBufferFree(final int buffer)
             {
                 freed.add(buffer);
             }
 
+            @Override
             public void onConsumed(final int epoch, final int chunkId, final int crc)
             {
                 consumed.add(chunkId);
@@ -125,7 +128,8 @@ class GpuCopyTest
         };
         try (BufferPool pool = new BufferPool(4, manifest.maxChunkLength(), new PinnedMemoryAllocator(device)))
         {
-            final GpuSink sink = new GpuSink(pool, feed, new CudaSlots(device, pool, 2, 2, true), 0, new DeviceChecks());
+            final GpuSink sink =
+                new GpuSink(pool, feed, new CudaSlots(device, pool, 2, 2, true), 0, new DeviceChecks());
             try
             {
                 for (int chunkId = 0; chunkId < 2; chunkId++)

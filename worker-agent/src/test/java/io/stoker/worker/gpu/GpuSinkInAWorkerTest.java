@@ -37,11 +37,13 @@ class GpuSinkInAWorkerTest
         {
             private final HostMemoryAllocator allocator = new DirectMemoryAllocator();
 
+            @Override
             public HostMemoryAllocator allocator()
             {
                 return allocator;
             }
 
+            @Override
             public ChunkSink newSink(final BufferPool pool, final ChunkFeed<DeviceChunk> chunkFeed)
             {
                 device[0] = new CopyingSlots(pool, 3);
@@ -82,11 +84,13 @@ class GpuSinkInAWorkerTest
             }
         }
 
+        @Override
         public int count()
         {
             return memory.length;
         }
 
+        @Override
         public void copy(final int slot, final int hostBuffer, final int length)
         {
             memory[slot].putBytes(0, pool.buffer(hostBuffer), 0, length);
@@ -94,6 +98,7 @@ class GpuSinkInAWorkerTest
             pollsLeft[slot] = 3;
         }
 
+        @Override
         public boolean isComplete(final int slot)
         {
             if (--pollsLeft[slot] > 0)
@@ -104,21 +109,25 @@ class GpuSinkInAWorkerTest
             return true;
         }
 
+        @Override
         public long deviceSum(final int slot)
         {
             return sums[slot];
         }
 
+        @Override
         public CUdeviceptr pointer(final int slot)
         {
             return pointer;
         }
 
+        @Override
         public long address(final int slot)
         {
             return slot;
         }
 
+        @Override
         public void close()
         {
             closed = true;

@@ -244,11 +244,13 @@ class GpuSinkTest
         final List<Integer> freedBuffers = new ArrayList<>();
         final List<List<Integer>> consumed = new ArrayList<>();
 
+        @Override
         public void onBufferFree(final int buffer)
         {
             freedBuffers.add(buffer);
         }
 
+        @Override
         public void onConsumed(final int epoch, final int chunkId, final int crc)
         {
             assertEquals(manifest.chunkCrc(chunkId), crc);

@@ -72,7 +72,8 @@ final class LocalFeedHarness
      * @param sink       the worker's sink.
      * @param deviceSums the sum of a delivered chunk's bytes where it is; called on this thread.
      */
-    void feedAndCheck(final SinkFactory<DeviceChunk> sink, final int epochs, final ToLongFunction<DeviceChunk> deviceSums)
+    void feedAndCheck(
+        final SinkFactory<DeviceChunk> sink, final int epochs, final ToLongFunction<DeviceChunk> deviceSums)
         throws InterruptedException
     {
         final List<String> errors = Collections.synchronizedList(new ArrayList<>());
@@ -90,7 +91,8 @@ final class LocalFeedHarness
                 .datasetDirectory(directory)
                 .manifest(manifest)
                 .errorHandler(errorHandler));
-            client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
+            client = new JobClientAgent(
+                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 new JobClientAgent.JobRequest(1, epochs, 42, manifest.datasetId()), errorHandler);
             final WorkerAgent<DeviceChunk> worker = new WorkerAgent<>(new WorkerContext<>(sink)
                 .aeron(connector.aeron())

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 final class RequiresCuda implements ExecutionCondition
 {
+    @Override
     public ConditionEvaluationResult evaluateExecutionCondition(final ExtensionContext context)
     {
         if (context.getTestMethod().isEmpty())
