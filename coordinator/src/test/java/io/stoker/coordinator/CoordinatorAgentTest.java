@@ -82,7 +82,7 @@ class CoordinatorAgentTest
             .leaseTimeoutNs(LEASE_NS)
             .heartbeatIntervalNs(LEASE_NS / 10)
             .errorHandler(ex -> errors.add(ex.getMessage()))
-            .logger(line -> { }));
+            .logger(line -> {}));
     }
 
     @AfterEach
@@ -209,7 +209,7 @@ class CoordinatorAgentTest
                 (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel), null);
             adapter = new ControlAdapter(session.subscription(), session, new Refusals("test member",
                 new CountersManager(new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024]))
-                .newCounter("invalid"), ex -> { }, SystemNanoClock.INSTANCE), ErrorResponseDecoder.TEMPLATE_ID, this);
+                .newCounter("invalid"), ex -> {}, SystemNanoClock.INSTANCE), ErrorResponseDecoder.TEMPLATE_ID, this);
         }
 
         int doWork()

@@ -108,7 +108,8 @@ public final class SessionAcceptor implements AutoCloseable
     {
         final long correlationId = hello.correlationId();
         final PendingSession existing = bySessionId.get(sessionId);
-        if ((null != existing && existing.correlationId() == correlationId) || listener.isOpen(sessionId, correlationId))
+        if ((null != existing && existing.correlationId() == correlationId) ||
+            listener.isOpen(sessionId, correlationId))
         {
             return;
         }
