@@ -75,10 +75,11 @@ public final class JobClientAgent implements Agent, ControlListener
     {
         this.aeron = aeron;
         this.request = request;
-        session = new MemberSession(aeron, publisher, coordinatorChannel, new HandshakeIdentity(Role.CLIENT, -1,
-            (byte)0, ControlProtocol.responseStreamId(aeron, responseChannel), "client", responseChannel), token);
         counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES, CounterType.AGENT_ERRORS);
         refusals = new Refusals("client", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock);
+        session = new MemberSession(aeron, publisher, coordinatorChannel, new HandshakeIdentity(Role.CLIENT, -1,
+            (byte)0, ControlProtocol.responseStreamId(aeron, responseChannel), "client", responseChannel), token,
+            refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
@@ -130,10 +131,6 @@ public final class JobClientAgent implements Agent, ControlListener
         {
             submitCorrelationId = Aeron.NULL_VALUE;
         }
-        else
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-        }
     }
 
     @Override
@@ -141,28 +138,19 @@ public final class JobClientAgent implements Agent, ControlListener
     {
         switch (session.onChallenge(sessionId, decoder, clock.nanoTime()))
         {
-            case ANSWERED ->
-            {
-            }
             case NO_TOKEN -> failure = "the coordinator asks for a job token: pass --job-token-file";
-            case VERIFIER_NOT_PROVEN ->
+            case VERIFIER_NOT_PROVEN -> failure = "the coordinator did not prove the job token: the token files " +
+                "differ, or it is not the job's coordinator";
+            default ->
             {
-                failure = "the coordinator did not prove the job token: the token files differ, or it is not " +
-                    "the job's coordinator";
-                refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED, decoder.sbeTemplateId(), failure);
             }
-            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "no handshake of this client waits for this challenge");
         }
     }
 
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        if (!session.onHeartbeat(decoder, clock.nanoTime()))
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-        }
+        session.onHeartbeat(sessionId, decoder, clock.nanoTime());
     }
 
     @Override
@@ -225,22 +213,29 @@ public final class JobClientAgent implements Agent, ControlListener
         final long correlationId = decoder.correlationId();
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
-        final boolean authenticated = null != session.opener(sessionId);
-        if ((authenticated && correlationId == submitCorrelationId) || session.onErrorResponse(decoder))
+        switch (session.onErrorResponse(sessionId, decoder))
         {
-            if (code != ErrorCode.BUSY)
+            case HANDSHAKE ->
             {
-                failure = code + ": " + Quote.of(message);
+                if (code != ErrorCode.BUSY)
+                {
+                    failure = code + ": " + Quote.of(message);
+                }
             }
-        }
-        else if (!authenticated)
-        {
-            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "an error response that answers nothing of this client's");
-        }
-        else
-        {
-            refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+            case COORDINATOR ->
+            {
+                if (correlationId == submitCorrelationId)
+                {
+                    failure = code + ": " + Quote.of(message);
+                }
+                else
+                {
+                    refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+                }
+            }
+            default ->
+            {
+            }
         }
     }
 

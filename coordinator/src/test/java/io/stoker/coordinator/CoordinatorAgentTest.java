@@ -205,11 +205,14 @@ class CoordinatorAgentTest
         TestMember(final Role role, final int rank)
         {
             final String channel = ControlProtocol.IPC_CHANNEL;
+            final Refusals refusals = new Refusals("test member", new CountersManager(
+                new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
+                ex -> {}, SystemNanoClock.INSTANCE);
             session = new MemberSession(connector.aeron(), publisher, channel, new HandshakeIdentity(role, rank,
-                (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel), null);
-            adapter = new ControlAdapter(session.subscription(), session, new Refusals("test member",
-                new CountersManager(new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024]))
-                .newCounter("invalid"), ex -> {}, SystemNanoClock.INSTANCE), ErrorResponseDecoder.TEMPLATE_ID, this);
+                (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel), null,
+                refusals);
+            adapter = new ControlAdapter(
+                session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
         }
 
         int doWork()
@@ -262,7 +265,7 @@ class CoordinatorAgentTest
         @Override
         public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
         {
-            session.onHeartbeat(decoder, nowNs);
+            session.onHeartbeat(sessionId, decoder, nowNs);
         }
 
         @Override

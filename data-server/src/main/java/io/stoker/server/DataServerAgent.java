@@ -17,6 +17,7 @@ import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.SessionInitiator;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.wire.MessageLimits;
@@ -82,7 +83,7 @@ public final class DataServerAgent implements Agent, ControlListener
         transports = offered;
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
             Role.DATA_SERVER, -1, transports, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel()),
-            ctx.jobToken());
+            ctx.jobToken(), refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
@@ -141,36 +142,21 @@ public final class DataServerAgent implements Agent, ControlListener
         {
             advertised = false;
         }
-        else
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-        }
     }
 
     @Override
     public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
     {
-        switch (session.onChallenge(sessionId, decoder, nowNs))
+        if (session.onChallenge(sessionId, decoder, nowNs) == SessionInitiator.ChallengeAnswer.NO_TOKEN)
         {
-            case ANSWERED ->
-            {
-            }
-            case NO_TOKEN -> error("the coordinator asks for a job token: give this data server the job's token file");
-            case VERIFIER_NOT_PROVEN -> refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED,
-                decoder.sbeTemplateId(), "the coordinator did not prove the job token: the token files differ, " +
-                "or it is not the job's coordinator");
-            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "no handshake of this data server waits for this challenge");
+            error("the coordinator asks for a job token: give this data server the job's token file");
         }
     }
 
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        if (!session.onHeartbeat(decoder, nowNs))
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-        }
+        session.onHeartbeat(sessionId, decoder, nowNs);
     }
 
     @Override
@@ -187,18 +173,13 @@ public final class DataServerAgent implements Agent, ControlListener
     {
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
-        if (session.onErrorResponse(decoder))
+        switch (session.onErrorResponse(sessionId, decoder))
         {
-            error("coordinator refused registration: " + code + ": " + Quote.of(message));
-        }
-        else if (null == session.opener(sessionId))
-        {
-            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "an error response that answers nothing of this data server's");
-        }
-        else
-        {
-            refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+            case HANDSHAKE -> error("coordinator refused registration: " + code + ": " + Quote.of(message));
+            case COORDINATOR -> refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+            default ->
+            {
+            }
         }
     }
 

@@ -23,6 +23,7 @@ import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.SessionInitiator;
 import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
@@ -197,7 +198,7 @@ public final class WorkerAgent<C extends Chunk>
 
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
             Role.WORKER, ctx.rank(), transportSet, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel()),
-            ctx.jobToken());
+            ctx.jobToken(), refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
@@ -285,12 +286,7 @@ public final class WorkerAgent<C extends Chunk>
     @Override
     public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
     {
-        if (!session.onRegistered(sessionId, decoder, nowNs))
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-            return;
-        }
-        if (session.registrations() > 1 && null != manifest)
+        if (session.onRegistered(sessionId, decoder, nowNs) && session.registrations() > 1 && null != manifest)
         {
             reacknowledge();
         }
@@ -299,27 +295,16 @@ public final class WorkerAgent<C extends Chunk>
     @Override
     public void onChallenge(final int sessionId, final ChallengeDecoder decoder)
     {
-        switch (session.onChallenge(sessionId, decoder, nowNs))
+        if (session.onChallenge(sessionId, decoder, nowNs) == SessionInitiator.ChallengeAnswer.NO_TOKEN)
         {
-            case ANSWERED ->
-            {
-            }
-            case NO_TOKEN -> error("the coordinator asks for a job token: give this worker the job's token file");
-            case VERIFIER_NOT_PROVEN -> refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED,
-                decoder.sbeTemplateId(), "the coordinator did not prove the job token: the token files differ, " +
-                "or it is not the job's coordinator");
-            default -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "no handshake of this worker waits for this challenge");
+            error("the coordinator asks for a job token: give this worker the job's token file");
         }
     }
 
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        if (!session.onHeartbeat(decoder, nowNs))
-        {
-            onUnexpected(sessionId, decoder.sbeTemplateId());
-        }
+        session.onHeartbeat(sessionId, decoder, nowNs);
     }
 
     /**
@@ -492,17 +477,15 @@ public final class WorkerAgent<C extends Chunk>
     @Override
     public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
     {
-        final boolean refused = session.onErrorResponse(decoder);
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
-        if (!refused && null == session.opener(sessionId))
+        final MemberSession.ErrorSource source = session.onErrorResponse(sessionId, decoder);
+        if (source == MemberSession.ErrorSource.STRANGER)
         {
-            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
-                "an error response that answers nothing of this worker's");
             return;
         }
-        final String report = "coordinator " + (refused ? "refused registration" : "reported") + ": " + code + ": " +
-            Quote.of(message);
+        final String report = "coordinator " + (source == MemberSession.ErrorSource.HANDSHAKE ?
+            "refused registration" : "reported") + ": " + code + ": " + Quote.of(message);
         if (!report.equals(lastCoordinatorError))
         {
             lastCoordinatorError = report;

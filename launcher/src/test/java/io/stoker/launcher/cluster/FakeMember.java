@@ -61,11 +61,12 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     FakeMember(final String coordinatorEndpoint, final Role role, final int rank, final JobToken token)
     {
         final String listen = ControlProtocol.udpChannel(StokerProcesses.endpoint());
-        session = new MemberSession(connector.aeron(), publisher, ControlProtocol.udpChannel(coordinatorEndpoint),
-            new HandshakeIdentity(role, rank, (byte)0, ControlProtocol.MEMBER_STREAM_ID, "fake-host", listen), token);
         final Refusals refusals = new Refusals("fake member", new CountersManager(
             new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
             ex -> record("refused: " + ex.getMessage()), SystemNanoClock.INSTANCE);
+        session = new MemberSession(connector.aeron(), publisher, ControlProtocol.udpChannel(coordinatorEndpoint),
+            new HandshakeIdentity(role, rank, (byte)0, ControlProtocol.MEMBER_STREAM_ID, "fake-host", listen), token,
+            refusals);
         adapter = new ControlAdapter(session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
         runner = new AgentRunner(new BackoffIdleStrategy(), Throwable::printStackTrace, null, this);
         AgentRunner.startOnThread(runner);
@@ -158,7 +159,7 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        session.onHeartbeat(decoder, System.nanoTime());
+        session.onHeartbeat(sessionId, decoder, System.nanoTime());
     }
 
     @Override

@@ -2,25 +2,22 @@ package io.stoker.transport.control;
 
 import io.aeron.Subscription;
 import io.stoker.codecs.AssignmentDecoder;
-import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
-import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
-import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
-import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.transport.session.MessageGate;
 import io.stoker.transport.session.MessageReceiver;
 import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionDispatcher;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.DirectBuffer;
 
@@ -32,11 +29,8 @@ import org.agrona.DirectBuffer;
 public final class ControlAdapter implements AutoCloseable
 {
     private final MessageReceiver receiver;
+    private final SessionDispatcher sessionDispatcher = new SessionDispatcher();
     private final ControlListener listener;
-    private final HelloDecoder hello = new HelloDecoder();
-    private final ChallengeDecoder challenge = new ChallengeDecoder();
-    private final ProofDecoder proof = new ProofDecoder();
-    private final ErrorResponseDecoder errorResponse = new ErrorResponseDecoder();
     private final RegisteredDecoder registered = new RegisteredDecoder();
     private final HeartbeatDecoder heartbeat = new HeartbeatDecoder();
     private final LeaseExpiredDecoder leaseExpired = new LeaseExpiredDecoder();
@@ -105,18 +99,14 @@ public final class ControlAdapter implements AutoCloseable
     private void dispatch(
         final int templateId, final DirectBuffer buffer, final int offset, final int length, final int sessionId)
     {
+        if (sessionDispatcher.dispatch(templateId, buffer, offset, sessionId, listener))
+        {
+            return;
+        }
         final int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int version = MessageHeaderDecoder.SCHEMA_VERSION;
         switch (templateId)
         {
-            case HelloDecoder.TEMPLATE_ID ->
-                listener.onHello(sessionId, hello.wrap(buffer, body, HelloDecoder.BLOCK_LENGTH, version));
-            case ChallengeDecoder.TEMPLATE_ID ->
-                listener.onChallenge(sessionId, challenge.wrap(buffer, body, ChallengeDecoder.BLOCK_LENGTH, version));
-            case ProofDecoder.TEMPLATE_ID ->
-                listener.onProof(sessionId, proof.wrap(buffer, body, ProofDecoder.BLOCK_LENGTH, version));
-            case ErrorResponseDecoder.TEMPLATE_ID -> listener.onErrorResponse(
-                sessionId, errorResponse.wrap(buffer, body, ErrorResponseDecoder.BLOCK_LENGTH, version));
             case RegisteredDecoder.TEMPLATE_ID -> listener.onRegistered(
                 sessionId, registered.wrap(buffer, body, RegisteredDecoder.BLOCK_LENGTH, version));
             case HeartbeatDecoder.TEMPLATE_ID ->

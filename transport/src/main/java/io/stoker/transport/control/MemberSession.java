@@ -3,6 +3,7 @@ package io.stoker.transport.control;
 import io.aeron.Aeron;
 import io.aeron.Subscription;
 import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
@@ -14,6 +15,7 @@ import io.stoker.transport.session.Outbox;
 import io.stoker.transport.session.Service;
 import io.stoker.transport.session.SessionDirectory;
 import io.stoker.transport.session.SessionInitiator;
+import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 
 import java.util.concurrent.TimeUnit;
@@ -31,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * The owning agent calls {@link #doWork(long)} from its duty cycle, polls its adapter through
  * {@link #poll}, passes the session's messages to {@link #onRegistered}, {@link #onChallenge},
  * {@link #onHeartbeat}, {@link #onLeaseExpired} and {@link #onErrorResponse}, and gives this session
- * to its adapter as the {@link SessionDirectory}.
+ * to its adapter as the {@link SessionDirectory}. What of those messages answers nothing of this
+ * member's is refused here, so every role counts it alike.
  */
 public final class MemberSession implements SessionDirectory, AutoCloseable
 {
@@ -40,7 +43,29 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
      */
     public static final long HANDSHAKE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(5);
 
+    /**
+     * Where an error response came from.
+     */
+    public enum ErrorSource
+    {
+        /**
+         * The coordinator refused this member's handshake.
+         */
+        HANDSHAKE,
+
+        /**
+         * The coordinator reported an error on the open session.
+         */
+        COORDINATOR,
+
+        /**
+         * Neither: it was refused and counted.
+         */
+        STRANGER
+    }
+
     private final ControlPublisher publisher;
+    private final Refusals refusals;
     private final Outbox outbox;
     private final Subscription subscription;
     private final SessionInitiator initiator;
@@ -60,15 +85,18 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
      * @param coordinatorChannel where the coordinator listens.
      * @param identity           what this member is and where it listens.
      * @param token              the job token, or null when the coordinator asks for none.
+     * @param refusals           the member's refusals, for the session's messages that answer nothing of it.
      */
     public MemberSession(
         final Aeron aeron,
         final ControlPublisher publisher,
         final String coordinatorChannel,
         final HandshakeIdentity identity,
-        final JobToken token)
+        final JobToken token,
+        final Refusals refusals)
     {
         this.publisher = publisher;
+        this.refusals = refusals;
         subscription = aeron.addSubscription(identity.responseChannel(), identity.responseStreamId());
         outbox = new Outbox(aeron.addExclusivePublication(coordinatorChannel, ControlProtocol.COORDINATOR_STREAM_ID));
         initiator = new SessionInitiator(Service.COORDINATOR, token, identity, outbox, HANDSHAKE_TIMEOUT_NS);
@@ -105,12 +133,15 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
      * @param sessionId the session it came on.
      * @param decoder   a Registered message that passed the gate.
      * @param nowNs     current time.
-     * @return true when it answers this member's handshake: the member is registered now.
+     * @return true when it answers this member's handshake: the member is registered now; false after
+     * refusing it.
      */
     public boolean onRegistered(final int sessionId, final RegisteredDecoder decoder, final long nowNs)
     {
         if (isRegistered() || !initiator.onAccepted(sessionId, decoder.correlationId()))
         {
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "an acceptance that answers no handshake of this member's");
             return false;
         }
         memberId = decoder.memberId();
@@ -123,14 +154,27 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     }
 
     /**
-     * Answer the coordinator's challenge, if it proved the job token.
+     * Answer the coordinator's challenge, if it proved the job token; a challenge that answers nothing
+     * of this member's, or whose proof does not verify, is refused.
      *
-     * @return what came of it.
+     * @return what came of it: the owner tells its user when this member has no token.
      */
     public SessionInitiator.ChallengeAnswer onChallenge(
         final int sessionId, final ChallengeDecoder decoder, final long nowNs)
     {
-        return initiator.onChallenge(sessionId, decoder, nowNs);
+        final SessionInitiator.ChallengeAnswer answer = initiator.onChallenge(sessionId, decoder, nowNs);
+        switch (answer)
+        {
+            case UNEXPECTED -> refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "no handshake of this member waits for this challenge");
+            case VERIFIER_NOT_PROVEN -> refusals.refuse(sessionId, ErrorCode.AUTHENTICATION_FAILED,
+                decoder.sbeTemplateId(), "the coordinator did not prove the job token: the token files differ, " +
+                "or it is not the job's coordinator");
+            default ->
+            {
+            }
+        }
+        return answer;
     }
 
     /**
@@ -151,18 +195,18 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
 
     /**
      * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
-     * When none came for a lease, the member registers again (with a restarted coordinator).
-     *
-     * @return true when it names this member.
+     * When none came for a lease, the member registers again (with a restarted coordinator). One that
+     * names another member is refused.
      */
-    public boolean onHeartbeat(final HeartbeatDecoder decoder, final long nowNs)
+    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder, final long nowNs)
     {
         if (decoder.memberId() != memberId)
         {
-            return false;
+            refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+                "a heartbeat for member " + decoder.memberId() + ", this is member " + memberId);
+            return;
         }
         lastCoordinatorMessageNs = nowNs;
-        return true;
     }
 
     /**
@@ -180,12 +224,23 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     }
 
     /**
-     * @param decoder an error response that passed the gate.
-     * @return true when it refuses this member's handshake in progress.
+     * @param sessionId the session it came on.
+     * @param decoder   an error response that passed the gate.
+     * @return where it came from; one that answers nothing of this member's is refused.
      */
-    public boolean onErrorResponse(final ErrorResponseDecoder decoder)
+    public ErrorSource onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
     {
-        return !isRegistered() && initiator.isAnswering(decoder.correlationId());
+        if (!isRegistered() && initiator.isAnswering(decoder.correlationId()))
+        {
+            return ErrorSource.HANDSHAKE;
+        }
+        if (null != initiator.opener(sessionId))
+        {
+            return ErrorSource.COORDINATOR;
+        }
+        refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
+            "an error response that answers nothing of this member's");
+        return ErrorSource.STRANGER;
     }
 
     /**

@@ -1,18 +1,15 @@
 package io.stoker.transport.udp;
 
 import io.aeron.Subscription;
-import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.DataConnectedDecoder;
-import io.stoker.codecs.ErrorResponseDecoder;
-import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
-import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.ReadDataDecoder;
 import io.stoker.codecs.ReadErrorDecoder;
 import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.transport.session.MessageGate;
 import io.stoker.transport.session.MessageReceiver;
 import io.stoker.transport.session.SessionDirectory;
+import io.stoker.transport.session.SessionDispatcher;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.DirectBuffer;
 
@@ -24,11 +21,8 @@ import org.agrona.DirectBuffer;
 final class DataPlaneAdapter implements AutoCloseable
 {
     private final MessageReceiver receiver;
+    private final SessionDispatcher sessionDispatcher = new SessionDispatcher();
     private final DataPlaneListener listener;
-    private final HelloDecoder hello = new HelloDecoder();
-    private final ChallengeDecoder challenge = new ChallengeDecoder();
-    private final ProofDecoder proof = new ProofDecoder();
-    private final ErrorResponseDecoder errorResponse = new ErrorResponseDecoder();
     private final DataConnectedDecoder dataConnected = new DataConnectedDecoder();
     private final ReadRequestDecoder readRequest = new ReadRequestDecoder();
     private final ReadDataDecoder readData = new ReadDataDecoder();
@@ -67,18 +61,14 @@ final class DataPlaneAdapter implements AutoCloseable
     private void dispatch(
         final int templateId, final DirectBuffer buffer, final int offset, final int length, final int sessionId)
     {
+        if (sessionDispatcher.dispatch(templateId, buffer, offset, sessionId, listener))
+        {
+            return;
+        }
         final int body = offset + MessageHeaderDecoder.ENCODED_LENGTH;
         final int version = MessageHeaderDecoder.SCHEMA_VERSION;
         switch (templateId)
         {
-            case HelloDecoder.TEMPLATE_ID ->
-                listener.onHello(sessionId, hello.wrap(buffer, body, HelloDecoder.BLOCK_LENGTH, version));
-            case ChallengeDecoder.TEMPLATE_ID ->
-                listener.onChallenge(sessionId, challenge.wrap(buffer, body, ChallengeDecoder.BLOCK_LENGTH, version));
-            case ProofDecoder.TEMPLATE_ID ->
-                listener.onProof(sessionId, proof.wrap(buffer, body, ProofDecoder.BLOCK_LENGTH, version));
-            case ErrorResponseDecoder.TEMPLATE_ID -> listener.onErrorResponse(
-                sessionId, errorResponse.wrap(buffer, body, ErrorResponseDecoder.BLOCK_LENGTH, version));
             case DataConnectedDecoder.TEMPLATE_ID -> listener.onDataConnected(
                 sessionId, dataConnected.wrap(buffer, body, DataConnectedDecoder.BLOCK_LENGTH, version));
             case ReadRequestDecoder.TEMPLATE_ID -> listener.onReadRequest(
