@@ -4,9 +4,15 @@ import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
+import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
+import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.MessageOpener;
+import io.stoker.transport.session.MessageSealer;
+import io.stoker.transport.session.Service;
+import io.stoker.transport.session.SessionKeys;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -23,12 +29,14 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The price of validating every control message before dispatch: a chunk acknowledgement of 64
- * chunks through the {@link ControlAdapter} (the validator's walk of every length and count, from a
- * session admitted without a token), against decoding it directly.
+ * The price of checking every control message before dispatch: a chunk acknowledgement of 64 chunks
+ * through the {@link ControlAdapter}, from a session admitted without a token (the validator's walk of
+ * every length and count) and from a sealed session (sealing it on the sending side and checking the
+ * seal too), against decoding it directly.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -38,13 +46,17 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = { "--add-opens", "java.base/jdk.internal.misc=ALL-UNNAMED" })
 public class ControlDecodeBenchmark
 {
+    private static final int SEALED_SESSION = 7;
+
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
     private final ChunkAckDecoder direct = new ChunkAckDecoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
+    private final UnsafeBuffer sealed = new UnsafeBuffer(new byte[4096]);
     private int length;
     private long sum;
     private ControlAdapter adapter;
+    private MessageSealer sealer;
 
     @Setup
     public void setup()
@@ -63,7 +75,13 @@ public class ControlDecodeBenchmark
         {
             throw new IllegalStateException(ex);
         }, SystemNanoClock.INSTANCE);
-        adapter = new ControlAdapter(null, sessionId -> MessageOpener.OPEN, refusals, -1, new ControlListener()
+        final SessionKeys keys = SessionKeys.derive(new JobToken("a-token-for-the-benchmark".getBytes(
+            StandardCharsets.US_ASCII)), Service.COORDINATOR, new HandshakeIdentity(Role.WORKER, 0, (byte)0, 1, "host",
+            "aeron:ipc"), 1, SEALED_SESSION, 2, new byte[32], new byte[32]);
+        sealer = keys.sealer(true);
+        final MessageOpener opener = keys.opener(false);
+        adapter = new ControlAdapter(null, sessionId -> SEALED_SESSION == sessionId ? opener : MessageOpener.OPEN,
+            refusals, -1, new ControlListener()
         {
             @Override
             public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
@@ -83,6 +101,15 @@ public class ControlDecodeBenchmark
     public long validatedThroughTheAdapter()
     {
         adapter.onMessage(buffer, 0, length, 1);
+        return sum;
+    }
+
+    @Benchmark
+    public long sealedAndCheckedThroughTheAdapter()
+    {
+        sealed.putBytes(0, buffer, 0, length);
+        sealer.seal(sealed, 0, length, sealed, length);
+        adapter.onMessage(sealed, 0, length + MessageSealer.SEAL_LENGTH, SEALED_SESSION);
         return sum;
     }
 

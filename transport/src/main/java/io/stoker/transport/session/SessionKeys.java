@@ -40,6 +40,27 @@ public final class SessionKeys
     }
 
     /**
+     * Derive a session's keys as both ends of its handshake do.
+     *
+     * @param initiatorSessionId session id of the initiator's publication to the verifier.
+     * @param verifierSessionId  session id of the verifier's publication to the initiator.
+     * @return the keys.
+     */
+    public static SessionKeys derive(
+        final JobToken token,
+        final Service service,
+        final HandshakeIdentity identity,
+        final long correlationId,
+        final int initiatorSessionId,
+        final int verifierSessionId,
+        final byte[] initiatorNonce,
+        final byte[] verifierNonce)
+    {
+        return derive(token, HandshakeTranscript.of(
+            service, identity, correlationId, initiatorSessionId, verifierSessionId, initiatorNonce, verifierNonce));
+    }
+
+    /**
      * @return a fresh random nonce.
      */
     public static byte[] newNonce()
@@ -82,7 +103,7 @@ public final class SessionKeys
      * @param initiator true for the side that sent the Hello.
      * @return the sealer of what that side sends.
      */
-    MessageSealer sealer(final boolean initiator)
+    public MessageSealer sealer(final boolean initiator)
     {
         return new MessageSealer(initiator ? initiatorToVerifier : verifierToInitiator);
     }
@@ -91,7 +112,7 @@ public final class SessionKeys
      * @param initiator true for the side that sent the Hello.
      * @return the opener of what that side receives.
      */
-    MessageOpener opener(final boolean initiator)
+    public MessageOpener opener(final boolean initiator)
     {
         return new MessageOpener(initiator ? verifierToInitiator : initiatorToVerifier);
     }
