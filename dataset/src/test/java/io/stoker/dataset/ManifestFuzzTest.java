@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Named;
@@ -64,6 +65,7 @@ class ManifestFuzzTest
     }
 
     @MethodSource("fixtures")
+    @DictionaryFile(resourcePath = "/fuzz/limits.dict")
     @FuzzTest
     void fromBytes(final byte[] input)
     {
