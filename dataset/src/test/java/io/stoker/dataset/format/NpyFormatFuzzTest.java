@@ -3,6 +3,7 @@ package io.stoker.dataset.format;
 import java.io.IOException;
 import java.util.stream.Stream;
 
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.stoker.dataset.FormatSpec;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,6 +42,7 @@ class NpyFormatFuzzTest
     }
 
     @MethodSource("fixtures")
+    @DictionaryFile(resourcePath = "/fuzz/limits.dict")
     @FuzzTest
     void scan(final byte[] input) throws IOException
     {

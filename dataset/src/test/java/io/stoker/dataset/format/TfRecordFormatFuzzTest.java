@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.FormatSpec;
@@ -34,6 +35,7 @@ class TfRecordFormatFuzzTest
     }
 
     @MethodSource("fixtures")
+    @DictionaryFile(resourcePath = "/fuzz/limits.dict")
     @FuzzTest
     void scan(final byte[] input) throws IOException
     {

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
+import com.code_intelligence.jazzer.junit.DictionaryFile;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.stoker.dataset.FormatSpec;
 import org.junit.jupiter.params.provider.Arguments;
@@ -33,6 +34,7 @@ class WebDatasetFormatFuzzTest
     }
 
     @MethodSource("fixtures")
+    @DictionaryFile(resourcePath = "/fuzz/tar.dict")
     @FuzzTest
     void scan(final byte[] input) throws IOException
     {
