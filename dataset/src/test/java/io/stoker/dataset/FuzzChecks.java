@@ -27,7 +27,7 @@ public final class FuzzChecks
         final String message = ex.getMessage();
         assertEquals(source, ex.source(), message);
         assertFalse(message.contains("\n") || message.contains("\r"), message);
-        assertTrue(ex.offset() >= -1 && ex.offset() <= inputLength, "offset outside the input: " + message);
+        assertTrue(ex.offset() >= -1 && ex.offset() <= inputLength, () -> "offset outside the input: " + message);
         final String prefix = ex.offset() < 0 ? source + ": " : source + ": offset " + ex.offset() + ": ";
         assertTrue(message.startsWith(prefix), message);
     }

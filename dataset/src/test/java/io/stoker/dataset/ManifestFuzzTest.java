@@ -103,8 +103,9 @@ class ManifestFuzzTest
             final long offset = manifest.chunkOffset(chunk);
             final int length = manifest.chunkLength(chunk);
             assertTrue(shard >= 0 && shard < manifest.shardCount(), "chunk names a shard");
+            final int id = chunk;
             assertTrue(offset >= 0 && length >= 1 && offset <= manifest.shardLength(shard) - length,
-                "chunk " + chunk + " of " + length + " bytes at " + offset + " inside shard of " +
+                () -> "chunk " + id + " of " + length + " bytes at " + offset + " inside its shard of " +
                 manifest.shardLength(shard));
             assertEquals(records, manifest.chunkFirstRecord(chunk), "first record");
 

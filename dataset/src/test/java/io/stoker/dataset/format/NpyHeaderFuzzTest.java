@@ -74,7 +74,7 @@ class NpyHeaderFuzzTest
 
     private static void assertInside(final String text, final int position)
     {
-        assertTrue(position >= 0 && position <= text.length(), "position " + position + " of " + text.length());
+        assertTrue(position >= 0 && position <= text.length(), () -> "position " + position + " of " + text.length());
     }
 
     private static String headerText(final String name) throws Exception

@@ -56,7 +56,7 @@ class TarHeaderFuzzTest
         }
 
         final long value = TarHeader.parseNumber(ByteBuffer.wrap(field), 0, field.length);
-        assertEquals(expected(field), value, "field " + Arrays.toString(field));
+        assertEquals(expected(field), value, () -> "field " + Arrays.toString(field));
 
         if (value >= 0 && value < 1L << (3 * (field.length - 1)))
         {
