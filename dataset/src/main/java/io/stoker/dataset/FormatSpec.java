@@ -124,10 +124,16 @@ public final class FormatSpec
      * @param dtype   a type string such as {@code <f4} or a structured dtype's field list, see {@link NpyDtype}.
      * @param columns elements per row, at least one.
      * @return the spec.
+     * @throws IllegalArgumentException when the dtype is not one, or rows would not be 1 byte to 2 GiB.
      */
     public static FormatSpec npy(final String dtype, final long columns)
     {
         final NpyDtype parsed = NpyDtype.parse(dtype);
+        if (parsed.itemSize() < 1)
+        {
+            throw new IllegalArgumentException("npy dtype " + parsed + " has elements of 0 bytes, so rows of none");
+        }
+
         if (columns < 1 || columns > Integer.MAX_VALUE || parsed.itemSize() * columns > Integer.MAX_VALUE)
         {
             throw new IllegalArgumentException("npy columns must be at least 1 and rows below 2 GiB: " + columns);

@@ -722,7 +722,7 @@ public final class Manifest
                 throw error(at, "chunk names shard " + shard + " of " + shardLengths.length);
             }
 
-            if (chunkLength < 1 || recordCount < 1 || offset < 0 || offset + chunkLength > shardLengths[shard])
+            if (chunkLength < 1 || recordCount < 1 || offset < 0 || offset > shardLengths[shard] - chunkLength)
             {
                 throw error(at, "chunk of " + chunkLength + " bytes and " + recordCount + " records at offset " +
                     offset + " does not fit shard " + shard + " of " + shardLengths[shard] + " bytes");

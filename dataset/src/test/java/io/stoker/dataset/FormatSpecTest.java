@@ -81,8 +81,8 @@ class FormatSpecTest
     void refusesBadTextListingTheAcceptedForms()
     {
         for (final String bad : new String[]{ "", "csv", "fixed", "fixed:0", "fixed:abc", "fixed:3GiB", "npy:<f4",
-            "npy:<f4:0", "npy:<f4:x", "npy:|O8:1", "npy:<q4:1", "npy:[('x', '<f4'):1", "npy:[]:1", "tfrecord:0",
-            "webdataset:2GiB" })
+            "npy:<f4:0", "npy:<f4:x", "npy:|O8:1", "npy:<q4:1", "npy:[('x', '<f4'):1", "npy:[]:1",
+            "npy:[('x', '<f8', (0,))]:5", "tfrecord:0", "webdataset:2GiB" })
         {
             final IllegalArgumentException ex =
                 assertThrows(IllegalArgumentException.class, () -> FormatSpec.parse(bad), bad);

@@ -145,6 +145,14 @@ class ManifestTest
         final int path = text.indexOf("shard-00000");
         final byte[] escaping = text.replace("shard-00000", "../../etc/x").getBytes(StandardCharsets.ISO_8859_1);
         assertCorrupt(file, withValidCrc(escaping), path - 4, "not a relative path inside the dataset");
+
+        final Manifest manifest = Manifest.fromBytes(new UnsafeBuffer(bytes), 0, bytes.length, "test");
+        final int chunkEntryBytes = 24;
+        final int firstChunk = bytes.length - Integer.BYTES * (2 + (int)manifest.totalRecords()) -
+            chunkEntryBytes * manifest.chunkCount();
+        final byte[] overflowing = bytes.clone();
+        ByteBuffer.wrap(overflowing).order(ByteOrder.LITTLE_ENDIAN).putLong(firstChunk + Integer.BYTES, Long.MAX_VALUE);
+        assertCorrupt(file, withValidCrc(overflowing), firstChunk, "does not fit shard 0");
     }
 
     @Test

@@ -242,12 +242,13 @@ public final class NpyDtype
 
         final boolean unitOk = i == typeString.length() ||
             ((kind == 'M' || kind == 'm') && typeString.charAt(i) == '[' && typeString.endsWith("]"));
-        if (i == digitsStart || !unitOk || size < 1 || size >= Integer.MAX_VALUE)
+        final long bytes = kind == 'U' ? size * 4 : size;
+        if (i == digitsStart || !unitOk || size < 1 || bytes >= Integer.MAX_VALUE)
         {
             throw new PyLiteral.SyntaxError(position, "bad type string '" + typeString + "'");
         }
 
-        return kind == 'U' ? size * 4 : size;
+        return bytes;
     }
 
     private static String shapeLiteral(final long[] shape)

@@ -1,6 +1,9 @@
 package io.stoker.dataset.format;
 
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 
 import io.stoker.dataset.DatasetException;
@@ -72,8 +75,7 @@ public final class NpyFormat implements RecordFormat
         final byte[] headerBytes = new byte[(int)headerLength];
         index = shard.map(preamble, headerBytes.length);
         shard.buffer().get(index, headerBytes);
-        final String headerText =
-            new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        final String headerText = headerText(shard, preamble, headerBytes, major);
         final NpyHeader header;
         try
         {
@@ -208,6 +210,30 @@ public final class NpyFormat implements RecordFormat
                 throw new DatasetException(shard.file(), i, "not a .npy file: bad magic (expected \\x93NUMPY)");
             }
         }
+    }
+
+    /**
+     * The header as text: Latin-1 before version 3.0, UTF-8 from it on, where bytes that are not UTF-8 are refused
+     * as NumPy refuses them, at their offset (decoded leniently they would put the offsets of later errors off).
+     */
+    private static String headerText(final ShardInput shard, final int headerStart, final byte[] bytes, final int major)
+    {
+        if (major != 3)
+        {
+            return new String(bytes, StandardCharsets.ISO_8859_1);
+        }
+
+        final ByteBuffer in = ByteBuffer.wrap(bytes);
+        final CharBuffer out = CharBuffer.allocate(bytes.length);
+        final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder();
+        final CoderResult result = decoder.decode(in, out, true);
+        if (result.isError())
+        {
+            throw new DatasetException(shard.file(), headerStart + in.position(), "bad .npy header: not UTF-8");
+        }
+
+        decoder.flush(out);
+        return out.flip().toString();
     }
 
     /**

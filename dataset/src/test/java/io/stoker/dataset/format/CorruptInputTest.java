@@ -82,4 +82,16 @@ class CorruptInputTest
         final DatasetException ex = assertThrows(DatasetException.class, () -> scan(FormatSpec.parse("npy"), deepFile));
         assertTrue(ex.getMessage().contains("nested deeper"), ex.getMessage());
     }
+
+    @Test
+    void npyVersion3HeaderThatIsNotUtf8() throws Exception
+    {
+        final byte[] bytes = Files.readAllBytes(fixture("npy/v3_utf8.npy"));
+        final int bad = 12 + new String(bytes, 12, 40, StandardCharsets.ISO_8859_1).indexOf("temp");
+        Arrays.fill(bytes, bad, bad + 8, (byte)0xFF);
+        final Path file = Files.write(dir.resolve("latin.npy"), bytes);
+        final DatasetException ex = assertThrows(DatasetException.class, () -> scan(FormatSpec.parse("npy"), file));
+        assertEquals(bad, ex.offset(), ex.getMessage());
+        assertTrue(ex.getMessage().contains("not UTF-8"), ex.getMessage());
+    }
 }
