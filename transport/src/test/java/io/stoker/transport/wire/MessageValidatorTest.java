@@ -11,12 +11,10 @@ import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.sbe.MessageDecoderFlyweight;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.lang.reflect.Constructor;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 
@@ -40,7 +38,7 @@ class MessageValidatorTest
             final int length = sample.encode(buffer);
             assertEquals(sample.templateId(), validator.validateHeader(buffer, 0, length), sample.name());
             assertTrue(validator.validateBody(buffer, 0, length), sample.name() + ": " + validator.failureReason());
-            assertEquals(length, decodeWhole(buffer, length), sample.name());
+            assertEquals(length, SampleMessages.decodeWhole(new UnsafeBuffer(buffer, 0, length), 0), sample.name());
         }
     }
 
@@ -230,7 +228,7 @@ class MessageValidatorTest
             if (validates(length))
             {
                 accepted++;
-                assertEquals(length, decodeWhole(buffer, length), sample.name());
+                assertEquals(length, SampleMessages.decodeWhole(new UnsafeBuffer(buffer, 0, length), 0), sample.name());
             }
         }
         assertTrue(accepted > 1000, "some mutations keep a message valid: " + accepted);
@@ -262,34 +260,5 @@ class MessageValidatorTest
     private boolean validates(final int length)
     {
         return validator.validateHeader(buffer, 0, length) >= 0 && validator.validateBody(buffer, 0, length);
-    }
-
-    /**
-     * Decode every field of a message with its generated decoder, as {@code toString} does.
-     *
-     * @return the length the decoder found.
-     */
-    private static int decodeWhole(final UnsafeBuffer buffer, final int length)
-    {
-        final UnsafeBuffer view = new UnsafeBuffer(buffer, 0, length);
-        final int templateId = view.getShort(2, LE) & 0xFFFF;
-        final MessageDecoderFlyweight decoder = decoderFor(MessageValidator.templateName(templateId));
-        decoder.wrap(view, HEADER, view.getShort(0, LE) & 0xFFFF, MessageHeaderDecoder.SCHEMA_VERSION);
-        decoder.appendTo(new StringBuilder());
-        decoder.wrap(view, HEADER, view.getShort(0, LE) & 0xFFFF, MessageHeaderDecoder.SCHEMA_VERSION);
-        return HEADER + decoder.sbeDecodedLength();
-    }
-
-    private static MessageDecoderFlyweight decoderFor(final String name)
-    {
-        try
-        {
-            final Constructor<?> constructor = Class.forName("io.stoker.codecs." + name + "Decoder").getConstructor();
-            return (MessageDecoderFlyweight)constructor.newInstance();
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new AssertionError(ex);
-        }
     }
 }

@@ -16,6 +16,7 @@ import io.stoker.codecs.JobStartedEncoder;
 import io.stoker.codecs.JobSubmitEncoder;
 import io.stoker.codecs.LeaseExpiredEncoder;
 import io.stoker.codecs.ManifestPartEncoder;
+import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.ProofEncoder;
 import io.stoker.codecs.ReadDataEncoder;
@@ -24,9 +25,13 @@ import io.stoker.codecs.ReadRequestEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.Role;
+import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.sbe.MessageDecoderFlyweight;
 import org.agrona.sbe.MessageEncoderFlyweight;
 
+import java.lang.reflect.Constructor;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.function.ToIntFunction;
 
@@ -137,6 +142,38 @@ public final class SampleMessages
             sample("ManifestPart", ManifestPartEncoder.TEMPLATE_ID, buffer -> length(new ManifestPartEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).totalLength(32).partOffset(0).datasetId("0123456789abcdef")
                 .putBytes(thirtyTwo, 0, 32))));
+    }
+
+    /**
+     * Decode every field of a message with its generated decoder, as {@code toString} does: what the
+     * validator accepts must decode whole without a read outside the message.
+     *
+     * @param offset where the message's header starts.
+     * @return the length the decoder found, header included.
+     */
+    public static int decodeWhole(final DirectBuffer buffer, final int offset)
+    {
+        final int templateId = buffer.getShort(offset + 2, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int blockLength = buffer.getShort(offset, ByteOrder.LITTLE_ENDIAN) & 0xFFFF;
+        final int body = offset + MessageHeaderEncoder.ENCODED_LENGTH;
+        final MessageDecoderFlyweight decoder = decoderFor(MessageValidator.templateName(templateId));
+        decoder.wrap(buffer, body, blockLength, MessageHeaderDecoder.SCHEMA_VERSION);
+        decoder.appendTo(new StringBuilder());
+        decoder.wrap(buffer, body, blockLength, MessageHeaderDecoder.SCHEMA_VERSION);
+        return MessageHeaderEncoder.ENCODED_LENGTH + decoder.sbeDecodedLength();
+    }
+
+    private static MessageDecoderFlyweight decoderFor(final String name)
+    {
+        try
+        {
+            final Constructor<?> constructor = Class.forName("io.stoker.codecs." + name + "Decoder").getConstructor();
+            return (MessageDecoderFlyweight)constructor.newInstance();
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new AssertionError(ex);
+        }
     }
 
     private static Sample sample(
