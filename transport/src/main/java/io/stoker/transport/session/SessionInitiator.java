@@ -243,14 +243,6 @@ public final class SessionInitiator
         return correlationId;
     }
 
-    /**
-     * @return the service this side opens sessions with.
-     */
-    public Service service()
-    {
-        return service;
-    }
-
     private int sendHello(final long nowNs)
     {
         publisher.hello(outbox, correlationId, identity, nonce);
