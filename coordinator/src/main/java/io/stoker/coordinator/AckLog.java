@@ -1,5 +1,7 @@
 package io.stoker.coordinator;
 
+import io.stoker.transport.control.StreamId;
+
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,8 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * An audit trail of the acknowledgements the coordinator counted: one line {@code epoch chunk rank}
- * per chunk, appended. With the workers' own reports it proves exactly-once delivery after failures.
+ * An audit trail of the acknowledgements the coordinator counted: one line
+ * {@code epoch segment stream step rank} per step, appended. With the epoch's plan (which gives every step's
+ * samples) and the workers' own reports it proves exactly-once delivery after failures.
  */
 final class AckLog implements AutoCloseable
 {
@@ -32,11 +35,14 @@ final class AckLog implements AutoCloseable
         }
     }
 
-    void append(final int epoch, final int chunkId, final int rank)
+    /**
+     * Append one counted step: {@code epoch segment stream step rank}, the rank being the one that delivered it.
+     */
+    void append(final StreamId stream, final int step, final int rank)
     {
         try
         {
-            writer.write(epoch + " " + chunkId + " " + rank);
+            writer.write(stream.epoch() + " " + stream.segment() + " " + stream.rank() + " " + step + " " + rank);
             writer.newLine();
             dirty = true;
         }

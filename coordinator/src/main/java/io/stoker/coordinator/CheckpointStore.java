@@ -2,6 +2,10 @@ package io.stoker.coordinator;
 
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -21,18 +25,18 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Persists a job's progress, {@code (job, open epochs: acknowledged and unavailable sets, chunks handed
- * to other ranks than the plan's)}, so that a restarted coordinator resumes mid-epoch without
- * repeating or skipping a chunk, and knows which rank may acknowledge each. Each write goes to a temporary file that is
- * fsynced and then renamed over the previous checkpoint: a crash leaves the old or the new one whole.
+ * Persists a job's progress: what was submitted (its spec, resumes included), and per open epoch each
+ * stream's released steps, the steps handed to another rank than their stream's, and the chunks that could
+ * not be read; so that a restarted coordinator resumes mid-epoch without repeating or skipping a sample and
+ * knows which rank may acknowledge each step. Each write goes to a temporary file that is fsynced and then
+ * renamed over the previous checkpoint: a crash leaves the old or the new one whole.
  */
 final class CheckpointStore
 {
     static final String FILE_NAME = "coordinator.checkpoint";
     static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 2;
-    private static final int VERSION_WITHOUT_HOLDERS = 1;
+    private static final int VERSION = 3;
 
     private final Path directory;
     private final Path file;
@@ -53,21 +57,18 @@ final class CheckpointStore
     {
         try
         {
-            if (!job.datasetId.equals(manifestWritten))
+            if (!job.datasetId().equals(manifestWritten))
             {
                 Files.createDirectories(directory);
                 job.manifest.write(directory.resolve(MANIFEST_FILE_NAME));
-                manifestWritten = job.datasetId;
+                manifestWritten = job.datasetId();
             }
             final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             final DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
             out.writeLong(job.jobId);
-            out.writeInt(job.worldSize);
-            out.writeInt(job.epochs);
-            out.writeLong(job.seed);
-            out.writeUTF(job.datasetId);
+            writeSpec(out, job.spec);
             out.writeInt(job.nextEpochToPlan);
             out.writeInt(job.epochsCompleted);
             out.writeInt(job.chunksUnavailable);
@@ -76,15 +77,21 @@ final class CheckpointStore
             for (final EpochProgress progress : open.values())
             {
                 out.writeInt(progress.epoch());
-                writeBits(out, progress.acknowledgedSet());
-                writeBits(out, progress.unavailableSet());
-                final int[] moved = progress.movedChunks();
-                out.writeInt(moved.length);
-                for (final int chunkId : moved)
+                final BitSet[] released = progress.releasedSets();
+                out.writeInt(released.length);
+                for (final BitSet steps : released)
                 {
-                    out.writeInt(chunkId);
-                    out.writeInt(progress.holder(chunkId));
+                    writeBits(out, steps);
                 }
+                final int[][] moves = progress.moves();
+                out.writeInt(moves.length);
+                for (final int[] move : moves)
+                {
+                    out.writeInt(move[0]);
+                    out.writeInt(move[1]);
+                    out.writeInt(move[2]);
+                }
+                writeBits(out, bits(progress.missingChunks()));
             }
             out.flush();
             final byte[] body = bytes.toByteArray();
@@ -120,7 +127,7 @@ final class CheckpointStore
 
     /**
      * @return the stored checkpoint, or null when there is none.
-     * @throws UncheckedIOException naming the file when it is corrupt.
+     * @throws UncheckedIOException naming the file when it is corrupt or of another version.
      */
     Checkpoint read()
     {
@@ -144,38 +151,129 @@ final class CheckpointStore
             final DataInputStream in = new DataInputStream(new ByteArrayInputStream(body));
             final int magic = in.readInt();
             final int version = in.readInt();
-            if (magic != MAGIC || (version != VERSION && version != VERSION_WITHOUT_HOLDERS))
+            if (magic != MAGIC || version != VERSION)
             {
-                throw new IOException("not a Stoker coordinator checkpoint of version " + VERSION);
+                throw new IOException("not a Stoker coordinator checkpoint of version " + VERSION +
+                    " (written by another version: remove it to start afresh)");
             }
-            final Checkpoint checkpoint = new Checkpoint(in.readLong(), in.readInt(), in.readInt(), in.readLong(),
-                in.readUTF(), in.readInt(), in.readInt(), in.readInt(), new TreeMap<>());
+            final Checkpoint checkpoint = new Checkpoint(in.readLong(), readSpec(in), in.readInt(), in.readInt(),
+                in.readInt(), new TreeMap<>());
             final int open = in.readInt();
             for (int i = 0; i < open; i++)
             {
                 final int epoch = in.readInt();
-                final BitSet acknowledged = readBits(in);
-                final BitSet unavailable = readBits(in);
-                final int moves = VERSION == version ? in.readInt() : 0;
-                if (moves < 0 || moves > body.length / (2 * Integer.BYTES))
+                final BitSet[] released = new BitSet[count(in, body.length)];
+                for (int stream = 0; stream < released.length; stream++)
                 {
-                    throw new IOException("epoch " + epoch + " claims " + moves + " moved chunks");
+                    released[stream] = readBits(in, body.length);
                 }
-                final int[] movedChunks = new int[moves];
-                final int[] holders = new int[moves];
-                for (int m = 0; m < moves; m++)
+                final int[][] moves = new int[count(in, body.length)][];
+                for (int m = 0; m < moves.length; m++)
                 {
-                    movedChunks[m] = in.readInt();
-                    holders[m] = in.readInt();
+                    moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
                 }
-                checkpoint.openEpochs().put(epoch, new OpenEpoch(acknowledged, unavailable, movedChunks, holders));
+                checkpoint.openEpochs().put(epoch, new OpenEpoch(released, moves, readBits(in, body.length)));
             }
             return checkpoint;
         }
-        catch (final IOException ex)
+        catch (final IOException | IllegalArgumentException ex)
         {
-            throw new UncheckedIOException(file + ": cannot read the checkpoint: " + ex.getMessage(), ex);
+            throw new UncheckedIOException(file + ": cannot read the checkpoint: " + ex.getMessage(),
+                ex instanceof IOException io ? io : new IOException(ex));
         }
+    }
+
+    private static void writeSpec(final DataOutputStream out, final JobSpec spec) throws IOException
+    {
+        out.writeUTF(spec.datasetId());
+        out.writeInt(spec.worldSize());
+        out.writeInt(spec.epochs());
+        out.writeLong(spec.seed());
+        out.writeInt(spec.batchSpec().batchSize());
+        out.writeInt(spec.batchSpec().shuffleWindow());
+        out.writeUTF(spec.batchSpec().dropPolicy().label());
+        out.writeInt(spec.firstEpoch());
+        out.writeInt(spec.histories().size());
+        for (final Map.Entry<Integer, EpochHistory> history : spec.histories().entrySet())
+        {
+            out.writeInt(history.getKey());
+            final int[] worldSizes = history.getValue().worldSizes();
+            writeInts(out, worldSizes);
+            final int[][] consumed = history.getValue().consumed();
+            out.writeInt(consumed.length);
+            for (final int[] steps : consumed)
+            {
+                writeInts(out, steps);
+            }
+        }
+    }
+
+    private static JobSpec readSpec(final DataInputStream in) throws IOException
+    {
+        final String datasetId = in.readUTF();
+        final int worldSize = in.readInt();
+        final int epochs = in.readInt();
+        final long seed = in.readLong();
+        final BatchSpec batchSpec = new BatchSpec(in.readInt(), in.readInt(), DropPolicy.fromLabel(in.readUTF()));
+        final int firstEpoch = in.readInt();
+        final Map<Integer, EpochHistory> histories = new TreeMap<>();
+        final int count = in.readInt();
+        for (int i = 0; i < count; i++)
+        {
+            final int epoch = in.readInt();
+            final int[] worldSizes = readInts(in);
+            final int[][] consumed = new int[in.readInt()][];
+            for (int k = 0; k < consumed.length; k++)
+            {
+                consumed[k] = readInts(in);
+            }
+            histories.put(epoch, new EpochHistory(worldSizes, consumed));
+        }
+        return new JobSpec(datasetId, worldSize, epochs, seed, batchSpec, firstEpoch, histories);
+    }
+
+    private static void writeInts(final DataOutputStream out, final int[] values) throws IOException
+    {
+        out.writeInt(values.length);
+        for (final int value : values)
+        {
+            out.writeInt(value);
+        }
+    }
+
+    private static int[] readInts(final DataInputStream in) throws IOException
+    {
+        final int length = in.readInt();
+        if (length < 0 || length > JobSpec.MAX_WORLD_SIZE)
+        {
+            throw new IOException("a list of " + length + " numbers");
+        }
+        final int[] values = new int[length];
+        for (int i = 0; i < length; i++)
+        {
+            values[i] = in.readInt();
+        }
+        return values;
+    }
+
+    private static int count(final DataInputStream in, final int bound) throws IOException
+    {
+        final int count = in.readInt();
+        if (count < 0 || count > bound)
+        {
+            throw new IOException("a count of " + count + " in a checkpoint of " + bound + " bytes");
+        }
+        return count;
+    }
+
+    private static BitSet bits(final int[] indices)
+    {
+        final BitSet bits = new BitSet();
+        for (final int index : indices)
+        {
+            bits.set(index);
+        }
+        return bits;
     }
 
     private static void writeBits(final DataOutputStream out, final BitSet bits) throws IOException
@@ -188,9 +286,9 @@ final class CheckpointStore
         }
     }
 
-    private static BitSet readBits(final DataInputStream in) throws IOException
+    private static BitSet readBits(final DataInputStream in, final int bound) throws IOException
     {
-        final long[] words = new long[in.readInt()];
+        final long[] words = new long[count(in, bound)];
         for (int i = 0; i < words.length; i++)
         {
             words[i] = in.readLong();
@@ -201,9 +299,11 @@ final class CheckpointStore
     /**
      * One open epoch's persisted progress.
      *
-     * @param movedChunks chunks handed to other ranks than the plan's, with their {@code holders}.
+     * @param released each stream's released steps.
+     * @param moves    {stream, step, holder} of every step handed to another rank.
+     * @param missing  chunks whose samples could not be read.
      */
-    record OpenEpoch(BitSet acknowledged, BitSet unavailable, int[] movedChunks, int[] holders)
+    record OpenEpoch(BitSet[] released, int[][] moves, BitSet missing)
     {
     }
 
@@ -214,10 +314,7 @@ final class CheckpointStore
      */
     record Checkpoint(
         long jobId,
-        int worldSize,
-        int epochs,
-        long seed,
-        String datasetId,
+        JobSpec spec,
         int nextEpochToPlan,
         int epochsCompleted,
         int chunksUnavailable,

@@ -1,7 +1,6 @@
 package io.stoker.coordinator;
 
 import io.aeron.Aeron;
-import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.HeartbeatDecoder;
@@ -12,13 +11,18 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.JobSpecCodec;
 import io.stoker.transport.control.ManifestAssembler;
+import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.Authenticator;
 import io.stoker.transport.session.MessageOpener;
 import io.stoker.transport.session.PendingSession;
@@ -44,6 +48,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The coordinator's duty cycle: membership with leases (both ways: members heartbeat, and so does the
@@ -84,8 +89,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final List<Member> expired = new ArrayList<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
-    private final int[] ackChunkIds = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
-    private final int[] ackCrcs = new int[MessageLimits.MAX_CHUNKS_PER_MESSAGE];
+    private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
+    private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
+    private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
@@ -306,65 +312,75 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         relay(member, message, offset, length);
     }
 
+    /**
+     * A job submitted: started when none runs; attached to when it is the running one; the running one resumed
+     * over a new world size when it is that job with other ranks (its open epochs continue from each stream's
+     * released steps); refused otherwise.
+     */
     @Override
     public void onJobSubmit(final int sessionId, final JobSubmitDecoder decoder)
     {
         final Member member = sender(sessionId, -1, decoder.sbeTemplateId(), Role.CLIENT);
         final long correlationId = decoder.correlationId();
-        final int worldSize = decoder.worldSize();
-        final int epochs = decoder.epochs();
-        final long seed = decoder.seed();
-        final String datasetId = decoder.datasetId();
+        final JobSpec spec;
+        try
+        {
+            spec = JobSpecCodec.decode(decoder);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            if (null != member)
+            {
+                reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), ex.getMessage());
+            }
+            return;
+        }
         if (null == member)
         {
             return;
         }
+        if (spec.worldSize() > ctx.maxWorldSize())
+        {
+            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
+                "world size must be at most " + ctx.maxWorldSize() + ", was " + spec.worldSize());
+            return;
+        }
         if (null != job && !job.isFinished())
         {
-            if (job.worldSize == worldSize && job.epochs == epochs && job.seed == seed &&
-                job.datasetId.equals(datasetId))
+            if (job.spec.equals(spec))
             {
+                attach(member, correlationId);
+                return;
+            }
+            if (job.spec.isSameJob(spec) && 0 == spec.firstEpoch() && spec.histories().isEmpty() &&
+                null != job.space)
+            {
+                resize(spec.worldSize());
                 job.clientMemberId = member.memberId;
                 job.correlationId = correlationId;
-                if (null != job.manifest)
-                {
-                    sendJobStarted(member);
-                    for (final Job.EpochResult result : job.results)
-                    {
-                        publisher.epochComplete(member.outbox, job.jobId, result.epoch(), result.acknowledged(),
-                            result.missing(), result.missing().length);
-                    }
-                }
                 return;
             }
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
                 "job " + job.jobId + " is still running");
             return;
         }
-        if (worldSize < 1 || epochs < 1 || worldSize > ctx.maxWorldSize())
-        {
-            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
-                "world size must be 1.." + ctx.maxWorldSize() + " and epochs at least 1, were " + worldSize +
-                " and " + epochs);
-            return;
-        }
 
-        job = new Job(nextJobId++, worldSize, epochs, seed, datasetId);
+        job = new Job(nextJobId++, spec);
         job.clientMemberId = member.memberId;
         job.correlationId = correlationId;
-        if (null == manifests.manifest(datasetId))
+        if (null == manifests.manifest(spec.datasetId()))
         {
             ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " +
-                Quote.of(datasetId));
+                Quote.of(spec.datasetId()));
         }
     }
 
     /**
-     * Count the acknowledgements of chunks the sending worker holds; a message naming a chunk it does
-     * not hold, or an epoch never planned, is refused whole (and counted once).
+     * Count the released steps of a stream the sending worker holds; a message naming a step it does not hold,
+     * or a segment, stream or epoch not planned, is refused whole (and counted once).
      */
     @Override
-    public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
+    public void onStepAck(final int sessionId, final StepAckDecoder decoder)
     {
         final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), Role.WORKER);
         if (null == member)
@@ -372,48 +388,40 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return;
         }
         final long jobId = decoder.jobId();
-        final int epoch = decoder.epoch();
-        final String refusal = checkEpoch(jobId, epoch);
+        final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
+        final String refusal = checkStream(jobId, stream);
         if (null != refusal)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
             return;
         }
-        final EpochProgress progress = job.openEpochs.get(epoch);
+        final EpochProgress progress = job.openEpochs.get(stream.epoch());
         if (null == progress)
         {
             return;
         }
 
         int count = 0;
-        for (final ChunkAckDecoder.ChunksDecoder chunk : decoder.chunks())
+        for (final StepAckDecoder.StepsDecoder row : decoder.steps())
         {
-            final int chunkId = chunk.chunkId();
-            final String chunkRefusal = checkHolder(member, progress, chunkId);
-            if (null != chunkRefusal)
+            final int step = row.step();
+            final String stepRefusal = checkHolder(member, progress, stream.rank(), step);
+            if (null != stepRefusal)
             {
-                refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), chunkRefusal);
+                refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), stepRefusal);
                 return;
             }
-            ackChunkIds[count] = chunkId;
-            ackCrcs[count++] = chunk.crc();
+            ackSteps[count++] = step;
         }
         for (int i = 0; i < count; i++)
         {
-            final int chunkId = ackChunkIds[i];
-            final int crc = ackCrcs[i];
-            if (crc != job.chunkCrcs[chunkId])
-            {
-                error(member.describe() + " acknowledged chunk " + chunkId + " of epoch " + epoch + " with CRC " +
-                    Integer.toHexString(crc) + ", the manifest says " + Integer.toHexString(job.chunkCrcs[chunkId]));
-            }
-            else if (progress.acknowledge(chunkId))
+            if (progress.release(stream.rank(), ackSteps[i]))
             {
                 acknowledged.incrementOrdered();
                 acknowledgementsSinceCheckpoint++;
                 if (null != ackLog)
                 {
-                    ackLog.append(epoch, chunkId, member.rank);
+                    ackLog.append(stream, ackSteps[i], member.rank);
                 }
             }
         }
@@ -432,27 +440,31 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return;
         }
         final long jobId = decoder.jobId();
-        final int epoch = decoder.epoch();
+        final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
+        final int step = decoder.step();
         final int chunkId = decoder.chunkId();
         final String reason = decoder.reason();
-        final String refusal = checkEpoch(jobId, epoch);
-        final EpochProgress progress = null == refusal ? job.openEpochs.get(epoch) : null;
-        final String holderRefusal = null != progress ? checkHolder(member, progress, chunkId) : null;
-        if (null != refusal || null != holderRefusal)
+        String refusal = checkStream(jobId, stream);
+        final EpochProgress progress = null == refusal ? job.openEpochs.get(stream.epoch()) : null;
+        if (null != progress)
         {
-            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(),
-                null != refusal ? refusal : holderRefusal);
+            refusal = checkHolder(member, progress, stream.rank(), step);
+        }
+        if (null == refusal && (chunkId < 0 || chunkId >= job.space.chunkCount()))
+        {
+            refusal = "chunk " + chunkId + " is not in the dataset of job " + jobId;
+        }
+        if (null != refusal)
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
             return;
         }
-        if (null != progress && progress.markUnavailable(chunkId))
+        if (null != progress)
         {
+            progress.markMissing(chunkId);
             unavailable.incrementOrdered();
-            error(member.describe() + ": chunk " + chunkId + " of epoch " + epoch + " unavailable: " +
-                Quote.of(reason));
-            if (progress.isComplete())
-            {
-                completeEpoch(progress);
-            }
+            error(member.describe() + ": chunk " + chunkId + " of step " + step + " of " + describe(stream) +
+                " unavailable: " + Quote.of(reason));
         }
     }
 
@@ -463,36 +475,49 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * @return null when acknowledgements of this job and epoch may be counted (or dropped as late), else why not.
+     * @return null when steps of this stream may be counted (or dropped as late), else why not.
      */
-    private String checkEpoch(final long jobId, final int epoch)
+    private String checkStream(final long jobId, final StreamId stream)
     {
         if (null == job || job.jobId != jobId || !job.started)
         {
             return "job " + jobId + " is not the running job";
         }
-        if (epoch < 0 || epoch >= job.nextEpochToPlan)
+        if (stream.epoch() < job.spec.firstEpoch() || stream.epoch() >= job.nextEpochToPlan)
         {
-            return "epoch " + epoch + " of job " + jobId + " was never planned";
+            return "epoch " + stream.epoch() + " of job " + jobId + " was never planned";
+        }
+        final EpochProgress progress = job.openEpochs.get(stream.epoch());
+        if (null != progress && (stream.segment() != progress.segment().index() || stream.rank() < 0 ||
+            stream.rank() >= progress.worldSize()))
+        {
+            return describe(stream) + " is not a stream of the epoch's segment " + progress.segment().index() +
+                " of " + progress.worldSize() + " ranks";
         }
         return null;
     }
 
     /**
-     * @return null when the member is the live worker holding the chunk, else why not.
+     * @return null when the member is the live worker holding the step, else why not.
      */
-    private String checkHolder(final Member member, final EpochProgress progress, final int chunkId)
+    private String checkHolder(final Member member, final EpochProgress progress, final int stream, final int step)
     {
-        if (chunkId < 0 || chunkId >= job.chunkCrcs.length)
+        if (step < 0 || step >= progress.steps(stream))
         {
-            return "chunk " + chunkId + " is not in the dataset of job " + job.jobId;
+            return "step " + step + " is not in stream " + stream + " of epoch " + progress.epoch() + ", which has " +
+                progress.steps(stream);
         }
-        if (progress.holder(chunkId) != member.rank || workersByRank.get(member.rank) != member)
+        if (progress.holder(stream, step) != member.rank || workersByRank.get(member.rank) != member)
         {
-            return "chunk " + chunkId + " of epoch " + progress.epoch() + " is held by rank " +
-                progress.holder(chunkId) + ", not by " + member.describe();
+            return "step " + step + " of stream " + stream + " of epoch " + progress.epoch() + " is held by rank " +
+                progress.holder(stream, step) + ", not by " + member.describe();
         }
         return null;
+    }
+
+    private static String describe(final StreamId stream)
+    {
+        return "stream " + stream.rank() + " of segment " + stream.segment() + " of epoch " + stream.epoch();
     }
 
     /**
@@ -567,8 +592,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             sendJobStarted(member);
             for (final EpochProgress progress : openEpochsInOrder())
             {
-                final int[] chunks = progress.outstanding(member.rank);
-                sendAssignment(member, progress.epoch(), -1, chunks, chunks.length);
+                assignHeldSteps(progress, member);
             }
         }
     }
@@ -611,14 +635,21 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Hand the chunks a rank holds and has not delivered to the live ranks, in contiguous runs of plan
-     * order so that each survivor's share stays about equal. With no live rank they stay with the dead
-     * one, which gets them when a worker of that rank registers again.
+     * Hand the steps a rank holds and has not released, of every stream, to the live ranks, in contiguous runs
+     * so that each survivor's share stays about equal. With no live rank they stay with the dead one, which gets
+     * them when a worker of that rank registers again.
      */
     private void reassign(final EpochProgress progress, final int deadRank)
     {
-        final int[] chunks = progress.outstanding(deadRank);
-        if (chunks.length == 0 || workersByRank.isEmpty())
+        final List<int[]> held = new ArrayList<>();
+        for (int stream = 0; stream < progress.worldSize(); stream++)
+        {
+            for (final int step : progress.outstanding(stream, deadRank))
+            {
+                held.add(new int[]{ stream, step });
+            }
+        }
+        if (held.isEmpty() || workersByRank.isEmpty())
         {
             return;
         }
@@ -627,16 +658,33 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         int from = 0;
         for (int i = 0; i < liveRanks.length; i++)
         {
-            final int to = (int)((long)chunks.length * (i + 1) / liveRanks.length);
+            final int to = (int)((long)held.size() * (i + 1) / liveRanks.length);
             final Member worker = workersByRank.get(liveRanks[i]);
-            final int[] share = Arrays.copyOfRange(chunks, from, to);
-            for (final int chunkId : share)
+            for (int j = from; j < to; j++)
             {
-                progress.reassign(chunkId, worker.rank);
+                progress.reassign(held.get(j)[0], held.get(j)[1], worker.rank);
             }
-            reassigned.getAndAddOrdered(share.length);
-            sendAssignment(worker, progress.epoch(), -1, share, share.length);
+            reassigned.getAndAddOrdered(to - from);
             from = to;
+        }
+        for (final int rank : liveRanks)
+        {
+            assignHeldSteps(progress, workersByRank.get(rank));
+        }
+    }
+
+    /**
+     * Send a worker every step of the epoch it holds and has not released, stream by stream.
+     */
+    private void assignHeldSteps(final EpochProgress progress, final Member worker)
+    {
+        for (int stream = 0; stream < progress.worldSize(); stream++)
+        {
+            final int[] steps = progress.outstanding(stream, worker.rank);
+            if (steps.length > 0)
+            {
+                sendAssignment(worker, new StreamId(progress.epoch(), progress.segment().index(), stream), steps);
+            }
         }
     }
 
@@ -644,7 +692,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     {
         if (null == job.manifest)
         {
-            final Manifest manifest = manifests.manifest(job.datasetId);
+            final Manifest manifest = manifests.manifest(job.datasetId());
             if (null == manifest)
             {
                 return 0;
@@ -656,7 +704,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 sendJobStarted(client);
             }
         }
-        for (int rank = 0; rank < job.worldSize; rank++)
+        for (int rank = 0; rank < job.worldSize(); rank++)
         {
             if (null == workersByRank.get(rank))
             {
@@ -674,8 +722,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             sendJobStarted(worker);
             for (final EpochProgress progress : openEpochsInOrder())
             {
-                final int[] chunks = progress.outstanding(worker.rank);
-                sendAssignment(worker, progress.epoch(), -1, chunks, chunks.length);
+                assignHeldSteps(progress, worker);
             }
         }
         planAhead();
@@ -693,7 +740,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
-            if (member.role == Role.DATA_SERVER && job.datasetId.equals(member.advertisement.datasetId()))
+            if (member.role == Role.DATA_SERVER && job.datasetId().equals(member.advertisement.datasetId()))
             {
                 advertised.addAll(member.advertisement.regions().keySet());
             }
@@ -736,23 +783,27 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private void planAhead()
     {
         final int oldestOpen = job.epochsCompleted;
-        while (job.nextEpochToPlan < job.epochs && job.nextEpochToPlan <= oldestOpen + ctx.epochLookahead())
+        while (job.nextEpochToPlan < job.spec.epochs() && job.nextEpochToPlan <= oldestOpen + ctx.epochLookahead())
         {
             final int epoch = job.nextEpochToPlan++;
-            final EpochPlan plan = EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch);
-            final EpochProgress progress = new EpochProgress(plan);
+            final EpochProgress progress = new EpochProgress(job.spec, job.space, epoch);
             job.openEpochs.put(epoch, progress);
-            for (int rank = 0; rank < job.worldSize; rank++)
+            for (int rank = 0; rank < progress.worldSize(); rank++)
             {
                 final Member worker = workersByRank.get(rank);
                 if (null != worker)
                 {
-                    sendAssignment(worker, epoch, 0, plan.slice(rank), plan.sliceLength(rank));
+                    assignHeldSteps(progress, worker);
                 }
                 else
                 {
                     reassign(progress, rank);
                 }
+            }
+            if (progress.isComplete())
+            {
+                completeEpoch(progress);
+                return;
             }
         }
     }
@@ -762,17 +813,19 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final int epoch = progress.epoch();
         job.openEpochs.remove(epoch);
         job.epochsCompleted++;
-        job.chunksUnavailable += progress.unavailableCount();
+        final int[] missing = progress.missingChunks();
+        job.chunksUnavailable += missing.length;
         epochsCompleted.incrementOrdered();
-        final int[] missing = progress.unavailableChunks();
-        job.results.add(new Job.EpochResult(epoch, progress.acknowledgedCount(), missing));
+        final int steps = progress.segment().steps();
+        final Job.EpochResult result = new Job.EpochResult(
+            epoch, progress.deliveredSamples(), progress.droppedSamples(), steps, missing);
+        job.results.add(result);
         for (int i = 0, size = members.size(); i < size; i++)
         {
             final Member member = members.get(i);
             if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
             {
-                publisher.epochComplete(
-                    member.outbox, job.jobId, epoch, progress.acknowledgedCount(), missing, missing.length);
+                sendEpochComplete(member, result);
             }
         }
 
@@ -789,6 +842,53 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 }
             }
         }
+        checkpoint();
+    }
+
+    private void sendEpochComplete(final Member member, final Job.EpochResult result)
+    {
+        publisher.epochComplete(member.outbox, job.jobId, result.epoch(), result.deliveredSamples(),
+            result.droppedSamples(), result.steps(), result.missing());
+    }
+
+    /**
+     * A client submitted the running job again: it follows it from here, with what is done so far.
+     */
+    private void attach(final Member client, final long correlationId)
+    {
+        job.clientMemberId = client.memberId;
+        job.correlationId = correlationId;
+        if (null != job.manifest)
+        {
+            sendJobStarted(client);
+            for (final Job.EpochResult result : job.results)
+            {
+                sendEpochComplete(client, result);
+            }
+        }
+    }
+
+    /**
+     * Resume the running job over another world size, as a new job: each open epoch continues from what every
+     * stream released, planned anew over the new ranks; the job starts when they have all registered.
+     */
+    private void resize(final int worldSize)
+    {
+        final Map<Integer, EpochHistory> histories = new TreeMap<>(job.spec.histories());
+        for (final EpochProgress progress : openEpochsInOrder())
+        {
+            final EpochHistory history = histories.getOrDefault(progress.epoch(),
+                new EpochHistory(new int[]{ progress.worldSize() }, new int[0][]));
+            histories.put(progress.epoch(), history.resumedAfter(progress.releasedPrefixes(), worldSize));
+        }
+        final JobSpec spec = job.spec;
+        final JobSpec resumed = new JobSpec(spec.datasetId(), worldSize, spec.epochs(), spec.seed(), spec.batchSpec(),
+            job.epochsCompleted, histories);
+        ctx.logger().accept("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " +
+            nextJobId + " at epoch " + job.epochsCompleted);
+        final Manifest manifest = job.manifest;
+        job = new Job(nextJobId++, resumed);
+        job.bind(manifest);
         checkpoint();
     }
 
@@ -810,24 +910,21 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
 
     private void restore(final CheckpointStore.Checkpoint checkpoint)
     {
-        if (null == checkpoint || checkpoint.epochsCompleted() == checkpoint.epochs())
+        if (null == checkpoint || checkpoint.epochsCompleted() == checkpoint.spec().epochs())
         {
             return;
         }
-        job = new Job(checkpoint.jobId(), checkpoint.worldSize(), checkpoint.epochs(), checkpoint.seed(),
-            checkpoint.datasetId());
+        job = new Job(checkpoint.jobId(), checkpoint.spec());
         job.bind(checkpoints.manifest());
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
         job.epochsCompleted = checkpoint.epochsCompleted();
         job.chunksUnavailable = checkpoint.chunksUnavailable();
         for (final Map.Entry<Integer, CheckpointStore.OpenEpoch> open : checkpoint.openEpochs().entrySet())
         {
-            final int epoch = open.getKey();
             final CheckpointStore.OpenEpoch saved = open.getValue();
-            final EpochProgress progress =
-                new EpochProgress(EpochPlanner.plan(job.chunkLengths, job.worldSize, job.seed, epoch));
-            progress.restore(saved.acknowledged(), saved.unavailable(), saved.movedChunks(), saved.holders());
-            job.openEpochs.put(epoch, progress);
+            final EpochProgress progress = new EpochProgress(job.spec, job.space, open.getKey());
+            progress.restore(saved.released(), saved.moves(), saved.missing());
+            job.openEpochs.put(open.getKey(), progress);
         }
         nextJobId = job.jobId + 1;
         ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " at epoch " +
@@ -836,26 +933,43 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
 
     private void sendJobStarted(final Member member)
     {
-        publisher.jobStarted(member.outbox, job.correlationId, job.jobId, job.worldSize, job.epochs, job.seed,
-            null != job.manifest ? job.chunkLengths.length : 0, null != job.manifest ? job.manifest.totalBytes() : 0,
-            job.datasetId);
+        publisher.jobStarted(member.outbox, job.correlationId, job.jobId,
+            null != job.manifest ? job.manifest.chunkCount() : 0, null != job.manifest ? job.manifest.totalBytes() : 0,
+            job.spec);
     }
 
     /**
-     * Send chunk ids in batches. A non-negative {@code firstPosition} numbers the rank's planned slice;
-     * a reassignment or resend carries -1: those chunks extend the slice rather than start it.
+     * Send ascending steps of a stream as ranges, in messages of at most {@link MessageLimits#MAX_STEPS_PER_MESSAGE}.
      */
-    private void sendAssignment(
-        final Member worker, final int epoch, final int firstPosition, final int[] chunks, final int count)
+    private void sendAssignment(final Member worker, final StreamId stream, final int[] steps)
     {
-        for (int from = 0; from < count; from += MessageLimits.MAX_CHUNKS_PER_MESSAGE)
+        int ranges = 0;
+        for (final int step : steps)
         {
-            final int batch = Math.min(MessageLimits.MAX_CHUNKS_PER_MESSAGE, count - from);
-            final int position = firstPosition < 0 ? -1 : firstPosition + from;
-            if (!publisher.assignment(worker.outbox, job.jobId, epoch, worker.rank, position, chunks, from, batch))
+            if (ranges > 0 && step == rangeFirsts[ranges - 1] + rangeCounts[ranges - 1])
             {
-                error("outbox of " + worker.describe() + " is full: assignment of epoch " + epoch + " not sent");
+                rangeCounts[ranges - 1]++;
+                continue;
             }
+            if (ranges == rangeFirsts.length)
+            {
+                offerAssignment(worker, stream, ranges);
+                ranges = 0;
+            }
+            rangeFirsts[ranges] = step;
+            rangeCounts[ranges++] = 1;
+        }
+        if (ranges > 0)
+        {
+            offerAssignment(worker, stream, ranges);
+        }
+    }
+
+    private void offerAssignment(final Member worker, final StreamId stream, final int ranges)
+    {
+        if (!publisher.assignment(worker.outbox, job.jobId, stream, worker.rank, rangeFirsts, rangeCounts, 0, ranges))
+        {
+            error("outbox of " + worker.describe() + " is full: assignment of " + describe(stream) + " not sent");
         }
     }
 

@@ -1,195 +1,268 @@
 package io.stoker.coordinator;
 
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.RankStream;
+import io.stoker.plan.SampleSpace;
+import io.stoker.plan.Segment;
+
 import java.util.Arrays;
 import java.util.BitSet;
 
 /**
- * What is done of one epoch: which chunks were acknowledged (counted once, only with the checksum
- * the manifest holds), which were reported unavailable, and which rank holds each chunk now.
+ * What is done of one epoch: its current segment, and for each rank's stream of steps which were released
+ * (counted once) and which rank holds each step now (the stream's own, or a live rank that took it over from
+ * a dead one). An epoch is complete when every step of every stream is released; samples of chunks that
+ * could not be read are recorded by chunk id.
  */
 public final class EpochProgress
 {
-    private final EpochPlan plan;
-    private final int[] holder;
-    private final BitSet acknowledged;
-    private final BitSet unavailable;
-    private final BitSet moved;
-    private int acknowledgedCount;
-    private int unavailableCount;
+    private final Segment segment;
+    private final int[] steps;
+    private final int[][] stepSizes;
+    private final BitSet[] released;
+    private final int[][] holders;
+    private final BitSet missing;
+    private int stepsLeft;
+    private long deliveredSamples;
 
     /**
-     * @param plan the epoch's plan; each chunk starts with the rank whose slice holds it.
+     * Plan the epoch and take what its ranks consumed before the job resumed as released.
      */
-    public EpochProgress(final EpochPlan plan)
+    public EpochProgress(final JobSpec spec, final SampleSpace space, final int epoch)
     {
-        this.plan = plan;
-        final int chunkCount = plan.chunkCount();
-        holder = new int[chunkCount];
-        for (int rank = 0; rank < plan.worldSize(); rank++)
+        segment = spec.segment(space, epoch);
+        final int worldSize = segment.worldSize();
+        steps = new int[worldSize];
+        stepSizes = new int[worldSize][];
+        released = new BitSet[worldSize];
+        holders = new int[worldSize][];
+        missing = new BitSet(space.chunkCount());
+        for (int rank = 0; rank < worldSize; rank++)
         {
-            for (int position = 0, length = plan.sliceLength(rank); position < length; position++)
+            final RankStream stream = segment.stream(rank);
+            steps[rank] = stream.steps();
+            stepSizes[rank] = new int[steps[rank]];
+            for (int step = 0; step < steps[rank]; step++)
             {
-                holder[plan.chunkAt(rank, position)] = rank;
+                stepSizes[rank][step] = stream.stepSize(step);
+            }
+            released[rank] = new BitSet(steps[rank]);
+            stepsLeft += steps[rank];
+            for (int step = 0, start = spec.startStep(epoch, rank); step < start; step++)
+            {
+                release(rank, step);
             }
         }
-        acknowledged = new BitSet(chunkCount);
-        unavailable = new BitSet(chunkCount);
-        moved = new BitSet(chunkCount);
-    }
-
-    public EpochPlan plan()
-    {
-        return plan;
     }
 
     public int epoch()
     {
-        return plan.epoch();
+        return segment.epoch();
     }
 
     /**
-     * Count an acknowledgement.
-     *
-     * @return true when the chunk was not done before: the first acknowledgement counts, repeats do not.
+     * @return the epoch's current segment.
      */
-    public boolean acknowledge(final int chunkId)
+    public Segment segment()
     {
-        if (acknowledged.get(chunkId))
+        return segment;
+    }
+
+    public int worldSize()
+    {
+        return steps.length;
+    }
+
+    /**
+     * @return steps of a stream.
+     */
+    public int steps(final int stream)
+    {
+        return steps[stream];
+    }
+
+    /**
+     * Count a step released.
+     *
+     * @return true the first time; a repeat does not count.
+     */
+    public boolean release(final int stream, final int step)
+    {
+        if (released[stream].get(step))
         {
             return false;
         }
-        if (unavailable.get(chunkId))
-        {
-            unavailable.clear(chunkId);
-            unavailableCount--;
-        }
-        acknowledged.set(chunkId);
-        acknowledgedCount++;
+        released[stream].set(step);
+        stepsLeft--;
+        deliveredSamples += stepSizes[stream][step];
         return true;
     }
 
-    /**
-     * Record that no server could deliver the chunk. An acknowledgement that arrives later still counts.
-     *
-     * @return true when this changed the chunk's state.
-     */
-    public boolean markUnavailable(final int chunkId)
+    public boolean isReleased(final int stream, final int step)
     {
-        if (acknowledged.get(chunkId) || unavailable.get(chunkId))
-        {
-            return false;
-        }
-        unavailable.set(chunkId);
-        unavailableCount++;
-        return true;
-    }
-
-    public boolean isAcknowledged(final int chunkId)
-    {
-        return acknowledged.get(chunkId);
+        return released[stream].get(step);
     }
 
     /**
-     * @return true when every chunk is acknowledged or reported unavailable.
+     * @return true when every step of every stream is released.
      */
     public boolean isComplete()
     {
-        return acknowledgedCount + unavailableCount == plan.chunkCount();
-    }
-
-    public int acknowledgedCount()
-    {
-        return acknowledgedCount;
-    }
-
-    public int unavailableCount()
-    {
-        return unavailableCount;
+        return 0 == stepsLeft;
     }
 
     /**
-     * @return ids of the chunks reported unavailable, ascending.
+     * @return the rank that delivers a step now.
      */
-    public int[] unavailableChunks()
+    public int holder(final int stream, final int step)
     {
-        return unavailable.stream().toArray();
+        return null == holders[stream] ? stream : holders[stream][step];
     }
 
     /**
-     * @param chunkId a chunk.
-     * @return the rank that holds it now.
+     * Hand a step to another rank, as when its holder's lease ended.
      */
-    public int holder(final int chunkId)
+    public void reassign(final int stream, final int step, final int rank)
     {
-        return holder[chunkId];
-    }
-
-    /**
-     * Hand a chunk to another rank, as when its holder's lease ended.
-     */
-    public void reassign(final int chunkId, final int rank)
-    {
-        holder[chunkId] = rank;
-        moved.set(chunkId);
-    }
-
-    /**
-     * @return the chunks handed to another rank than the plan's, ascending: with {@link #holder} what a
-     * checkpoint must keep so that a restarted coordinator knows who may acknowledge them.
-     */
-    public int[] movedChunks()
-    {
-        return moved.stream().toArray();
-    }
-
-    /**
-     * @param rank a rank.
-     * @return the chunks the rank holds that are not done, in plan order.
-     */
-    public int[] outstanding(final int rank)
-    {
-        final int[] order = plan.order();
-        int count = 0;
-        final int[] result = new int[order.length];
-        for (final int chunkId : order)
+        if (null == holders[stream])
         {
-            if (holder[chunkId] == rank && !acknowledged.get(chunkId) && !unavailable.get(chunkId))
+            holders[stream] = new int[steps[stream]];
+            Arrays.fill(holders[stream], stream);
+        }
+        holders[stream][step] = rank;
+    }
+
+    /**
+     * @return the steps of a stream that a rank holds and that are not released, ascending.
+     */
+    public int[] outstanding(final int stream, final int rank)
+    {
+        int count = 0;
+        final int[] result = new int[steps[stream]];
+        for (int step = released[stream].nextClearBit(0); step < steps[stream];
+            step = released[stream].nextClearBit(step + 1))
+        {
+            if (holder(stream, step) == rank)
             {
-                result[count++] = chunkId;
+                result[count++] = step;
             }
         }
         return Arrays.copyOf(result, count);
     }
 
     /**
-     * @return a copy of the unavailable set, for checkpoints.
+     * Record that a chunk's samples of the epoch could not be read.
      */
-    public BitSet unavailableSet()
+    public void markMissing(final int chunkId)
     {
-        return (BitSet)unavailable.clone();
+        missing.set(chunkId);
+    }
+
+    /**
+     * @return chunks whose samples could not be read, ascending.
+     */
+    public int[] missingChunks()
+    {
+        return missing.stream().toArray();
+    }
+
+    /**
+     * @return samples of the released steps.
+     */
+    public long deliveredSamples()
+    {
+        return deliveredSamples;
+    }
+
+    /**
+     * @return samples the drop policy left out of the epoch.
+     */
+    public long droppedSamples()
+    {
+        long dropped = 0;
+        for (final io.stoker.plan.Piece piece : segment.dropped())
+        {
+            dropped += piece.count();
+        }
+        return dropped;
+    }
+
+    /**
+     * @return each stream's released steps, for checkpoints; copies.
+     */
+    BitSet[] releasedSets()
+    {
+        final BitSet[] copies = new BitSet[released.length];
+        for (int i = 0; i < released.length; i++)
+        {
+            copies[i] = (BitSet)released[i].clone();
+        }
+        return copies;
+    }
+
+    /**
+     * @return {stream, step, holder} of every step handed to another rank than its stream's, for checkpoints.
+     */
+    int[][] moves()
+    {
+        int count = 0;
+        for (int stream = 0; stream < holders.length; stream++)
+        {
+            for (int step = 0; null != holders[stream] && step < steps[stream]; step++)
+            {
+                count += holders[stream][step] != stream ? 1 : 0;
+            }
+        }
+        final int[][] moves = new int[count][];
+        int i = 0;
+        for (int stream = 0; stream < holders.length; stream++)
+        {
+            for (int step = 0; null != holders[stream] && step < steps[stream]; step++)
+            {
+                if (holders[stream][step] != stream)
+                {
+                    moves[i++] = new int[]{ stream, step, holders[stream][step] };
+                }
+            }
+        }
+        return moves;
     }
 
     /**
      * Take over a checkpoint's state of this epoch.
-     *
-     * @param movedChunks chunks handed to other ranks than the plan's, with their {@code holders}.
      */
-    void restore(
-        final BitSet acknowledgedChunks, final BitSet unavailableChunks, final int[] movedChunks, final int[] holders)
+    void restore(final BitSet[] releasedSteps, final int[][] moves, final BitSet missingChunks)
     {
-        acknowledgedChunks.stream().forEach(this::acknowledge);
-        unavailableChunks.stream().forEach(this::markUnavailable);
-        for (int i = 0; i < movedChunks.length; i++)
+        if (releasedSteps.length != steps.length)
         {
-            reassign(movedChunks[i], holders[i]);
+            throw new IllegalStateException("a checkpoint of " + releasedSteps.length + " streams for an epoch of " +
+                steps.length);
         }
+        for (int stream = 0; stream < steps.length; stream++)
+        {
+            for (int step = releasedSteps[stream].nextSetBit(0); step >= 0 && step < steps[stream];
+                step = releasedSteps[stream].nextSetBit(step + 1))
+            {
+                release(stream, step);
+            }
+        }
+        for (final int[] move : moves)
+        {
+            reassign(move[0], move[1], move[2]);
+        }
+        missing.or(missingChunks);
     }
 
     /**
-     * @return a copy of the acknowledged set, for checkpoints.
+     * @return each stream's released prefix: the steps its consumer took before the first it did not.
      */
-    public BitSet acknowledgedSet()
+    int[] releasedPrefixes()
     {
-        return (BitSet)acknowledged.clone();
+        final int[] prefixes = new int[steps.length];
+        for (int stream = 0; stream < steps.length; stream++)
+        {
+            prefixes[stream] = Math.min(steps[stream], released[stream].nextClearBit(0));
+        }
+        return prefixes;
     }
 }

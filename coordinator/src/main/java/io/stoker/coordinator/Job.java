@@ -1,25 +1,23 @@
 package io.stoker.coordinator;
 
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.SampleSpace;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A job: the dataset's chunk table (once a data server sent the manifest), the epochs still open,
- * and the client following it.
+ * A job: what was submitted, the dataset's samples (once a data server sent the manifest), the epochs still
+ * open, and the client following it.
  */
 final class Job
 {
     final long jobId;
-    final int worldSize;
-    final int epochs;
-    final long seed;
-    final String datasetId;
+    JobSpec spec;
     Manifest manifest;
-    int[] chunkLengths;
-    int[] chunkCrcs;
+    SampleSpace space;
     final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
     final List<EpochResult> results = new ArrayList<>();
     long correlationId;
@@ -29,13 +27,12 @@ final class Job
     int epochsCompleted;
     int chunksUnavailable;
 
-    Job(final long jobId, final int worldSize, final int epochs, final long seed, final String datasetId)
+    Job(final long jobId, final JobSpec spec)
     {
         this.jobId = jobId;
-        this.worldSize = worldSize;
-        this.epochs = epochs;
-        this.seed = seed;
-        this.datasetId = datasetId;
+        this.spec = spec;
+        this.nextEpochToPlan = spec.firstEpoch();
+        this.epochsCompleted = spec.firstEpoch();
     }
 
     /**
@@ -44,25 +41,33 @@ final class Job
     void bind(final Manifest manifest)
     {
         this.manifest = manifest;
-        final int chunkCount = manifest.chunkCount();
-        chunkLengths = new int[chunkCount];
-        chunkCrcs = new int[chunkCount];
-        for (int i = 0; i < chunkCount; i++)
+        final int[] records = new int[manifest.chunkCount()];
+        for (int i = 0; i < records.length; i++)
         {
-            chunkLengths[i] = manifest.chunkLength(i);
-            chunkCrcs[i] = manifest.chunkCrc(i);
+            records[i] = manifest.chunkRecordCount(i);
         }
+        space = new SampleSpace(records);
+    }
+
+    String datasetId()
+    {
+        return spec.datasetId();
+    }
+
+    int worldSize()
+    {
+        return spec.worldSize();
     }
 
     /**
      * A completed epoch, kept to tell a client that attaches later.
      */
-    record EpochResult(int epoch, int acknowledged, int[] missing)
+    record EpochResult(int epoch, long deliveredSamples, long droppedSamples, int steps, int[] missing)
     {
     }
 
     boolean isFinished()
     {
-        return epochsCompleted == epochs;
+        return epochsCompleted == spec.epochs();
     }
 }

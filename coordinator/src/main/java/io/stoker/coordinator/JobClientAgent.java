@@ -12,6 +12,7 @@ import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
@@ -48,7 +49,7 @@ public final class JobClientAgent implements Agent, ControlListener
     private final StatusCounters counters;
     private final Refusals refusals;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
-    private final JobRequest request;
+    private final JobSpec request;
     private final List<EpochResult> epochs = Collections.synchronizedList(new ArrayList<>());
     private long submitCorrelationId = Aeron.NULL_VALUE;
     private volatile long jobId = Aeron.NULL_VALUE;
@@ -70,7 +71,7 @@ public final class JobClientAgent implements Agent, ControlListener
         final String coordinatorChannel,
         final String responseChannel,
         final JobToken token,
-        final JobRequest request,
+        final JobSpec request,
         final ErrorHandler errorHandler)
     {
         this.aeron = aeron;
@@ -99,8 +100,7 @@ public final class JobClientAgent implements Agent, ControlListener
         if (session.isRegistered() && Aeron.NULL_VALUE == submitCorrelationId)
         {
             submitCorrelationId = aeron.nextCorrelationId();
-            publisher.jobSubmit(session.outbox(), submitCorrelationId, request.worldSize(), request.epochs(),
-                request.seed(), request.datasetId());
+            publisher.jobSubmit(session.outbox(), submitCorrelationId, request);
             work++;
         }
         return work;
@@ -181,7 +181,9 @@ public final class JobClientAgent implements Agent, ControlListener
             return;
         }
         final int epoch = decoder.epoch();
-        final int acknowledged = decoder.acknowledgedChunks();
+        final long delivered = decoder.deliveredSamples();
+        final long dropped = decoder.droppedSamples();
+        final int steps = decoder.steps();
         if (epochs().stream().anyMatch(result -> result.epoch() == epoch))
         {
             return;
@@ -191,7 +193,7 @@ public final class JobClientAgent implements Agent, ControlListener
         {
             missing.add(chunk.chunkId());
         }
-        epochs.add(new EpochResult(epoch, acknowledged, List.copyOf(missing)));
+        epochs.add(new EpochResult(epoch, delivered, dropped, steps, List.copyOf(missing)));
     }
 
     @Override
@@ -296,20 +298,14 @@ public final class JobClientAgent implements Agent, ControlListener
     }
 
     /**
-     * The job to submit.
-     *
-     * @param datasetId the dataset, as its data servers' manifests name it.
-     */
-    public record JobRequest(int worldSize, int epochs, long seed, String datasetId)
-    {
-    }
-
-    /**
      * A completed epoch as the coordinator reported it.
      *
-     * @param missing chunk ids no server could deliver.
+     * @param deliveredSamples samples in the steps the consumers released.
+     * @param droppedSamples   samples the drop policy left out.
+     * @param steps            steps of every rank; -1 for the chunk feed.
+     * @param missing          chunk ids no server could deliver.
      */
-    public record EpochResult(int epoch, int acknowledgedChunks, List<Integer> missing)
+    public record EpochResult(int epoch, long deliveredSamples, long droppedSamples, int steps, List<Integer> missing)
     {
     }
 }

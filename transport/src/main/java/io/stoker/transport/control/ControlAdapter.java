@@ -2,7 +2,6 @@ package io.stoker.transport.control;
 
 import io.aeron.Subscription;
 import io.stoker.codecs.AssignmentDecoder;
-import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
@@ -14,6 +13,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.StepAckDecoder;
 import io.stoker.transport.session.MessageGate;
 import io.stoker.transport.session.MessageReceiver;
 import io.stoker.transport.session.SessionDirectory;
@@ -38,7 +38,7 @@ public final class ControlAdapter implements AutoCloseable
     private final JobSubmitDecoder jobSubmit = new JobSubmitDecoder();
     private final JobStartedDecoder jobStarted = new JobStartedDecoder();
     private final AssignmentDecoder assignment = new AssignmentDecoder();
-    private final ChunkAckDecoder chunkAck = new ChunkAckDecoder();
+    private final StepAckDecoder stepAck = new StepAckDecoder();
     private final ChunkUnavailableDecoder chunkUnavailable = new ChunkUnavailableDecoder();
     private final EpochCompleteDecoder epochComplete = new EpochCompleteDecoder();
     private final JobCompleteDecoder jobComplete = new JobCompleteDecoder();
@@ -122,8 +122,8 @@ public final class ControlAdapter implements AutoCloseable
                 sessionId, jobStarted.wrap(buffer, body, JobStartedDecoder.BLOCK_LENGTH, version));
             case AssignmentDecoder.TEMPLATE_ID -> listener.onAssignment(
                 sessionId, assignment.wrap(buffer, body, AssignmentDecoder.BLOCK_LENGTH, version));
-            case ChunkAckDecoder.TEMPLATE_ID ->
-                listener.onChunkAck(sessionId, chunkAck.wrap(buffer, body, ChunkAckDecoder.BLOCK_LENGTH, version));
+            case StepAckDecoder.TEMPLATE_ID ->
+                listener.onStepAck(sessionId, stepAck.wrap(buffer, body, StepAckDecoder.BLOCK_LENGTH, version));
             case ChunkUnavailableDecoder.TEMPLATE_ID -> listener.onChunkUnavailable(
                 sessionId, chunkUnavailable.wrap(buffer, body, ChunkUnavailableDecoder.BLOCK_LENGTH, version));
             case EpochCompleteDecoder.TEMPLATE_ID -> listener.onEpochComplete(

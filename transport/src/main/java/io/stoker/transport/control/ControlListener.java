@@ -1,7 +1,6 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentDecoder;
-import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
@@ -12,6 +11,7 @@ import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.StepAckDecoder;
 import io.stoker.transport.session.SessionListener;
 import org.agrona.DirectBuffer;
 
@@ -81,7 +81,7 @@ public interface ControlListener extends SessionListener
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }
 
-    default void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
+    default void onStepAck(final int sessionId, final StepAckDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

@@ -1,7 +1,6 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentEncoder;
-import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
 import io.stoker.codecs.HeartbeatEncoder;
@@ -14,6 +13,8 @@ import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
+import io.stoker.codecs.StepAckEncoder;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.Outbox;
@@ -39,7 +40,7 @@ public final class ControlPublisher
     private final JobSubmitEncoder jobSubmit = new JobSubmitEncoder();
     private final JobStartedEncoder jobStarted = new JobStartedEncoder();
     private final AssignmentEncoder assignment = new AssignmentEncoder();
-    private final ChunkAckEncoder chunkAck = new ChunkAckEncoder();
+    private final StepAckEncoder stepAck = new StepAckEncoder();
     private final ChunkUnavailableEncoder chunkUnavailable = new ChunkUnavailableEncoder();
     private final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder();
     private final JobCompleteEncoder jobComplete = new JobCompleteEncoder();
@@ -72,123 +73,132 @@ public final class ControlPublisher
         return offer(outbox, header.encodedLength() + leaseExpired.encodedLength());
     }
 
-    public boolean jobSubmit(
-        final Outbox outbox,
-        final long correlationId,
-        final int worldSize,
-        final int epochs,
-        final long seed,
-        final String datasetId)
+    /**
+     * Submit a job, or resume one.
+     */
+    public boolean jobSubmit(final Outbox outbox, final long correlationId, final JobSpec spec)
     {
-        jobSubmit.wrapAndApplyHeader(buffer, 0, header)
-            .correlationId(correlationId)
-            .worldSize(worldSize)
-            .epochs(epochs)
-            .seed(seed)
-            .datasetId(datasetId);
+        jobSubmit.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId);
+        JobSpecCodec.encode(jobSubmit, spec);
         return offer(outbox, header.encodedLength() + jobSubmit.encodedLength());
     }
 
+    /**
+     * Tell a member the job it takes part in.
+     */
     public boolean jobStarted(
         final Outbox outbox,
         final long correlationId,
         final long jobId,
-        final int worldSize,
-        final int epochs,
-        final long seed,
         final int chunkCount,
         final long totalBytes,
-        final String datasetId)
+        final JobSpec spec)
     {
         jobStarted.wrapAndApplyHeader(buffer, 0, header)
             .correlationId(correlationId)
             .jobId(jobId)
-            .worldSize(worldSize)
-            .epochs(epochs)
-            .seed(seed)
             .chunkCount(chunkCount)
-            .totalBytes(totalBytes)
-            .datasetId(datasetId);
+            .totalBytes(totalBytes);
+        JobSpecCodec.encode(jobStarted, spec);
         return offer(outbox, header.encodedLength() + jobStarted.encodedLength());
     }
 
     /**
-     * Offer {@code count} chunk ids of {@code chunkIds} from {@code from} as one assignment message.
+     * Offer {@code count} step ranges, {@code [firstSteps[i], firstSteps[i] + stepCounts[i])} from {@code from},
+     * of a stream as one assignment.
      */
     public boolean assignment(
         final Outbox outbox,
         final long jobId,
-        final int epoch,
+        final StreamId stream,
         final int rank,
-        final int firstPosition,
-        final int[] chunkIds,
+        final int[] firstSteps,
+        final int[] stepCounts,
         final int from,
         final int count)
     {
         assignment.wrapAndApplyHeader(buffer, 0, header)
             .jobId(jobId)
-            .epoch(epoch)
-            .rank(rank)
-            .firstPosition(firstPosition);
-        final AssignmentEncoder.ChunksEncoder chunks = assignment.chunksCount(count);
+            .epoch(stream.epoch())
+            .segment(stream.segment())
+            .stream(stream.rank())
+            .rank(rank);
+        final AssignmentEncoder.StepsEncoder steps = assignment.stepsCount(count);
         for (int i = from, end = from + count; i < end; i++)
         {
-            chunks.next().chunkId(chunkIds[i]);
+            steps.next().firstStep(firstSteps[i]).stepCount(stepCounts[i]);
         }
         return offer(outbox, header.encodedLength() + assignment.encodedLength());
     }
 
     /**
-     * Offer acknowledgements for {@code count} chunks, ids and CRCs taken from the two arrays.
+     * Offer acknowledgements of {@code count} steps of a stream.
      */
-    public boolean chunkAck(
+    public boolean stepAck(
         final Outbox outbox,
         final int memberId,
         final long jobId,
-        final int epoch,
-        final int[] chunkIds,
-        final int[] crcs,
+        final StreamId stream,
+        final int[] stepIds,
         final int count)
     {
-        chunkAck.wrapAndApplyHeader(buffer, 0, header).memberId(memberId).jobId(jobId).epoch(epoch);
-        final ChunkAckEncoder.ChunksEncoder chunks = chunkAck.chunksCount(count);
+        stepAck.wrapAndApplyHeader(buffer, 0, header)
+            .memberId(memberId)
+            .jobId(jobId)
+            .epoch(stream.epoch())
+            .segment(stream.segment())
+            .stream(stream.rank());
+        final StepAckEncoder.StepsEncoder steps = stepAck.stepsCount(count);
         for (int i = 0; i < count; i++)
         {
-            chunks.next().chunkId(chunkIds[i]).crc(crcs[i]);
+            steps.next().step(stepIds[i]);
         }
-        return offer(outbox, header.encodedLength() + chunkAck.encodedLength());
+        return offer(outbox, header.encodedLength() + stepAck.encodedLength());
     }
 
+    /**
+     * Report that a chunk's samples of a step could not be read.
+     */
     public boolean chunkUnavailable(
         final Outbox outbox,
         final int memberId,
         final long jobId,
-        final int epoch,
+        final StreamId stream,
+        final int step,
         final int chunkId,
         final String reason)
     {
         chunkUnavailable.wrapAndApplyHeader(buffer, 0, header)
             .memberId(memberId)
             .jobId(jobId)
-            .epoch(epoch)
+            .epoch(stream.epoch())
+            .segment(stream.segment())
+            .stream(stream.rank())
+            .step(step)
             .chunkId(chunkId)
             .reason(Quote.printable(reason, MessageLimits.MAX_TEXT_LENGTH));
         return offer(outbox, header.encodedLength() + chunkUnavailable.encodedLength());
     }
 
+    /**
+     * Report an epoch complete: samples delivered and dropped, steps per rank, chunks that could not be read.
+     */
     public boolean epochComplete(
         final Outbox outbox,
         final long jobId,
         final int epoch,
-        final int acknowledgedChunks,
-        final int[] missingChunkIds,
-        final int missingCount)
+        final long deliveredSamples,
+        final long droppedSamples,
+        final int steps,
+        final int[] missingChunkIds)
     {
         epochComplete.wrapAndApplyHeader(buffer, 0, header)
             .jobId(jobId)
             .epoch(epoch)
-            .acknowledgedChunks(acknowledgedChunks);
-        final int count = Math.min(missingCount, MessageLimits.MAX_MISSING_PER_MESSAGE);
+            .deliveredSamples(deliveredSamples)
+            .droppedSamples(droppedSamples)
+            .steps(steps);
+        final int count = Math.min(missingChunkIds.length, MessageLimits.MAX_MISSING_PER_MESSAGE);
         final EpochCompleteEncoder.MissingEncoder missing = epochComplete.missingCount(count);
         for (int i = 0; i < count; i++)
         {

@@ -7,14 +7,24 @@ package io.stoker.transport.wire;
 public final class MessageLimits
 {
     /**
-     * Most chunk ids in one assignment or acknowledgement message.
+     * Most steps in one acknowledgement, or step ranges in one assignment.
      */
-    public static final int MAX_CHUNKS_PER_MESSAGE = 4096;
+    public static final int MAX_STEPS_PER_MESSAGE = 4096;
 
     /**
-     * Most chunk ids listed missing in one epoch-complete message (a 16-bit count).
+     * Most segments a job's resumed epochs list: each resume opens one.
      */
-    public static final int MAX_MISSING_PER_MESSAGE = 65_535;
+    public static final int MAX_SEGMENTS = 64;
+
+    /**
+     * Most records of what ranks consumed before a resume, in one job message.
+     */
+    public static final int MAX_CONSUMED_RECORDS = 4096;
+
+    /**
+     * Most chunk ids listed missing in one epoch-complete message.
+     */
+    public static final int MAX_MISSING_PER_MESSAGE = 16_384;
 
     /**
      * Most regions in one advertisement message.

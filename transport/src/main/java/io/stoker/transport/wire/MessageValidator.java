@@ -2,9 +2,9 @@ package io.stoker.transport.wire;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChallengeDecoder;
-import io.stoker.codecs.ChunkAckDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.DataConnectedDecoder;
+import io.stoker.codecs.DropPolicy;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
@@ -24,13 +24,14 @@ import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckDecoder;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
 import static io.stoker.transport.wire.MessageLimits.MAX_CHANNEL_LENGTH;
-import static io.stoker.transport.wire.MessageLimits.MAX_CHUNKS_PER_MESSAGE;
+import static io.stoker.transport.wire.MessageLimits.MAX_CONSUMED_RECORDS;
 import static io.stoker.transport.wire.MessageLimits.MAX_DATASET_ID_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_HOST_ID_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_MANIFEST_PART_LENGTH;
@@ -38,6 +39,8 @@ import static io.stoker.transport.wire.MessageLimits.MAX_MISSING_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_PATH_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_READ_DATA_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_REGIONS_PER_MESSAGE;
+import static io.stoker.transport.wire.MessageLimits.MAX_SEGMENTS;
+import static io.stoker.transport.wire.MessageLimits.MAX_STEPS_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_TEXT_LENGTH;
 
 /**
@@ -359,6 +362,8 @@ public final class MessageValidator
             .mapToInt(ErrorCode::value).toArray();
         final int[] outcomes = Arrays.stream(JobOutcome.values()).filter(outcome -> outcome != JobOutcome.NULL_VAL)
             .mapToInt(JobOutcome::value).toArray();
+        final int[] dropPolicies = Arrays.stream(DropPolicy.values()).filter(policy -> policy != DropPolicy.NULL_VAL)
+            .mapToInt(DropPolicy::value).toArray();
         final int transportBits = 0b111;
         final MessageShape.Sealing handshake = MessageShape.Sealing.HANDSHAKE;
         final MessageShape.Sealing sealed = MessageShape.Sealing.SEALED;
@@ -385,13 +390,19 @@ public final class MessageValidator
                 .string("udpChannel", MAX_CHANNEL_LENGTH)
                 .string("rdmaEndpoint", MAX_CHANNEL_LENGTH),
             new MessageShape(JobSubmitDecoder.TEMPLATE_ID, "JobSubmit", JobSubmitDecoder.BLOCK_LENGTH, sealed)
+                .enumField("dropPolicy", JobSubmitDecoder.dropPolicyEncodingOffset(), 1, dropPolicies)
+                .group("segments", JobSubmitDecoder.SegmentsDecoder.sbeBlockLength(), MAX_SEGMENTS)
+                .group("consumed", JobSubmitDecoder.ConsumedDecoder.sbeBlockLength(), MAX_CONSUMED_RECORDS)
                 .string("datasetId", MAX_DATASET_ID_LENGTH),
             new MessageShape(JobStartedDecoder.TEMPLATE_ID, "JobStarted", JobStartedDecoder.BLOCK_LENGTH, sealed)
+                .enumField("dropPolicy", JobStartedDecoder.dropPolicyEncodingOffset(), 1, dropPolicies)
+                .group("segments", JobStartedDecoder.SegmentsDecoder.sbeBlockLength(), MAX_SEGMENTS)
+                .group("consumed", JobStartedDecoder.ConsumedDecoder.sbeBlockLength(), MAX_CONSUMED_RECORDS)
                 .string("datasetId", MAX_DATASET_ID_LENGTH),
             new MessageShape(AssignmentDecoder.TEMPLATE_ID, "Assignment", AssignmentDecoder.BLOCK_LENGTH, sealed)
-                .group("chunks", AssignmentDecoder.ChunksDecoder.sbeBlockLength(), MAX_CHUNKS_PER_MESSAGE),
-            new MessageShape(ChunkAckDecoder.TEMPLATE_ID, "ChunkAck", ChunkAckDecoder.BLOCK_LENGTH, sealed)
-                .group("chunks", ChunkAckDecoder.ChunksDecoder.sbeBlockLength(), MAX_CHUNKS_PER_MESSAGE),
+                .group("steps", AssignmentDecoder.StepsDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE),
+            new MessageShape(StepAckDecoder.TEMPLATE_ID, "StepAck", StepAckDecoder.BLOCK_LENGTH, sealed)
+                .group("steps", StepAckDecoder.StepsDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE),
             new MessageShape(
                 EpochCompleteDecoder.TEMPLATE_ID, "EpochComplete", EpochCompleteDecoder.BLOCK_LENGTH, sealed)
                 .group("missing", EpochCompleteDecoder.MissingDecoder.sbeBlockLength(), MAX_MISSING_PER_MESSAGE),

@@ -1,6 +1,7 @@
 package io.stoker.transport.wire;
 
 import io.stoker.codecs.HelloDecoder;
+import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -65,7 +66,8 @@ public final class FuzzCorpus
             final byte[] valid = Arrays.copyOf(buffer.byteArray(), length);
 
             frames.add(mutated("header: schema", valid, bytes -> bytes.putShort(4, (short)999, LE)));
-            for (final int version : new int[]{ 0, 1, 3, 0xFFFF })
+            final int current = MessageHeaderDecoder.SCHEMA_VERSION;
+            for (final int version : new int[]{ 0, current - 1, current + 1, 0xFFFF })
             {
                 frames.add(mutated("header: version", valid, bytes -> bytes.putShort(6, (short)version, LE)));
             }

@@ -1,15 +1,14 @@
 package io.stoker.transport.wire;
 
-import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseEncoder;
 import io.stoker.codecs.HelloEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
-import io.stoker.codecs.JobSubmitEncoder;
 import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
+import io.stoker.codecs.StepAckEncoder;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -139,7 +138,7 @@ class MessageValidatorTest
     @Test
     void checksEveryValueOfAStringLength()
     {
-        final int lengthAt = HEADER + JobSubmitEncoder.BLOCK_LENGTH;
+        final int lengthAt = sample("JobSubmit") - "0123456789abcdef".length() - 2;
         for (final int value : new int[]{ 0, MessageLimits.MAX_DATASET_ID_LENGTH + 1, 0x7FFF, 0x8000, 0xFFFF, 17, 100 })
         {
             final int length = sample("JobSubmit");
@@ -173,21 +172,21 @@ class MessageValidatorTest
     @Test
     void refusesAGroupOverItsBoundOrPastTheMessage()
     {
-        final int countAt = HEADER + ChunkAckEncoder.BLOCK_LENGTH + 2;
-        int length = sample("ChunkAck");
-        buffer.putShort(countAt, (short)(MessageLimits.MAX_CHUNKS_PER_MESSAGE + 1), LE);
+        final int countAt = HEADER + StepAckEncoder.BLOCK_LENGTH + 2;
+        int length = sample("StepAck");
+        buffer.putShort(countAt, (short)(MessageLimits.MAX_STEPS_PER_MESSAGE + 1), LE);
         assertFalse(validates(length));
         assertTrue(validator.failureReason().contains("at most"), validator.failureReason());
 
-        length = sample("ChunkAck");
+        length = sample("StepAck");
         buffer.putShort(countAt, (short)3, LE);
         assertFalse(validates(length));
 
-        length = sample("ChunkAck");
+        length = sample("StepAck");
         buffer.putShort(countAt, (short)0xFFFF, LE);
         assertFalse(validates(length));
 
-        length = sample("ChunkAck");
+        length = sample("StepAck");
         buffer.putShort(countAt - 2, (short)0xFFFF, LE);
         assertFalse(validates(length));
     }

@@ -2,9 +2,9 @@ package io.stoker.transport.wire;
 
 import io.stoker.codecs.AssignmentEncoder;
 import io.stoker.codecs.ChallengeEncoder;
-import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.DataConnectedEncoder;
+import io.stoker.codecs.DropPolicy;
 import io.stoker.codecs.EpochCompleteEncoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseEncoder;
@@ -25,6 +25,7 @@ import io.stoker.codecs.ReadRequestEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.sbe.MessageDecoderFlyweight;
@@ -96,30 +97,44 @@ public final class SampleMessages
                     .udpChannel("aeron:udp?endpoint=127.0.0.1:7401").rdmaEndpoint("");
                 return length(advertisement);
             }),
-            sample("JobSubmit", JobSubmitEncoder.TEMPLATE_ID, buffer -> length(new JobSubmitEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).correlationId(1).worldSize(2).epochs(3).seed(4)
-                .datasetId("0123456789abcdef"))),
-            sample("JobStarted", JobStartedEncoder.TEMPLATE_ID, buffer -> length(new JobStartedEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).correlationId(1).jobId(1).worldSize(2).epochs(3).seed(4)
-                .chunkCount(5).totalBytes(6).datasetId("0123456789abcdef"))),
+            sample("JobSubmit", JobSubmitEncoder.TEMPLATE_ID, buffer ->
+            {
+                final JobSubmitEncoder submit = new JobSubmitEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .correlationId(1).worldSize(2).epochs(3).seed(4).batchSize(32).shuffleWindow(8)
+                    .dropPolicy(DropPolicy.DROP_LAST).firstEpoch(1);
+                submit.segmentsCount(2).next().epoch(1).worldSize(4).next().epoch(1).worldSize(2);
+                submit.consumedCount(1).next().epoch(1).segment(0).rank(-1).steps(5);
+                submit.datasetId("0123456789abcdef");
+                return length(submit);
+            }),
+            sample("JobStarted", JobStartedEncoder.TEMPLATE_ID, buffer ->
+            {
+                final JobStartedEncoder started = new JobStartedEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .correlationId(1).jobId(1).worldSize(2).epochs(3).seed(4).chunkCount(5).totalBytes(6)
+                    .batchSize(32).shuffleWindow(8).dropPolicy(DropPolicy.PARTIAL).firstEpoch(0);
+                started.segmentsCount(0);
+                started.consumedCount(0);
+                started.datasetId("0123456789abcdef");
+                return length(started);
+            }),
             sample("Assignment", AssignmentEncoder.TEMPLATE_ID, buffer ->
             {
                 final AssignmentEncoder assignment = new AssignmentEncoder().wrapAndApplyHeader(buffer, 0, header)
-                    .jobId(1).epoch(0).rank(1).firstPosition(0);
-                assignment.chunksCount(3).next().chunkId(7).next().chunkId(8).next().chunkId(9);
+                    .jobId(1).epoch(0).segment(0).stream(1).rank(1);
+                assignment.stepsCount(2).next().firstStep(0).stepCount(3).next().firstStep(7).stepCount(1);
                 return length(assignment);
             }),
-            sample("ChunkAck", ChunkAckEncoder.TEMPLATE_ID, buffer ->
+            sample("StepAck", StepAckEncoder.TEMPLATE_ID, buffer ->
             {
-                final ChunkAckEncoder ack = new ChunkAckEncoder().wrapAndApplyHeader(buffer, 0, header)
-                    .memberId(3).jobId(1).epoch(0);
-                ack.chunksCount(2).next().chunkId(5).crc(0x55).next().chunkId(6).crc(0x66);
+                final StepAckEncoder ack = new StepAckEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .memberId(3).jobId(1).epoch(0).segment(0).stream(1);
+                ack.stepsCount(2).next().step(5).next().step(6);
                 return length(ack);
             }),
             sample("EpochComplete", EpochCompleteEncoder.TEMPLATE_ID, buffer ->
             {
                 final EpochCompleteEncoder complete = new EpochCompleteEncoder().wrapAndApplyHeader(buffer, 0, header)
-                    .jobId(1).epoch(0).acknowledgedChunks(10);
+                    .jobId(1).epoch(0).deliveredSamples(10).droppedSamples(2).steps(3);
                 complete.missingCount(1).next().chunkId(4);
                 return length(complete);
             }),
@@ -130,7 +145,8 @@ public final class SampleMessages
                 .offendingTemplateId(6).message("job 1 is still running"))),
             sample("ChunkUnavailable", ChunkUnavailableEncoder.TEMPLATE_ID,
                 buffer -> length(new ChunkUnavailableEncoder()
-                    .wrapAndApplyHeader(buffer, 0, header).memberId(3).jobId(1).epoch(0).chunkId(5).reason("gone"))),
+                    .wrapAndApplyHeader(buffer, 0, header).memberId(3).jobId(1).epoch(0).segment(0).stream(1).step(2)
+                    .chunkId(5).reason("gone"))),
             sample("DataConnected", DataConnectedEncoder.TEMPLATE_ID, buffer -> length(new DataConnectedEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).correlationId(11))),
             sample("ReadRequest", ReadRequestEncoder.TEMPLATE_ID, buffer -> length(new ReadRequestEncoder()
