@@ -23,6 +23,16 @@ public final class RecordTable
     }
 
     /**
+     * The length every record has, where the format's records are all one size.
+     *
+     * @return the fixed record length: record {@code i} is at {@code i * stride()}; 0 when lengths vary.
+     */
+    public int stride()
+    {
+        return stride;
+    }
+
+    /**
      * Where a record starts.
      *
      * @param i record index within the chunk, {@code 0 <= i < count()}.

@@ -1,31 +1,31 @@
 package io.stoker.launcher;
 
+import io.stoker.worker.Batch;
 import io.stoker.worker.Chunk;
-import io.stoker.worker.ChunkFeed;
+import io.stoker.worker.Feed;
 import org.agrona.concurrent.Agent;
 
 /**
- * Drains a worker's feed into a {@link ChunkHandler} and releases each chunk: the consumer of a local
- * run (sharing the worker's thread, so a small machine runs one thread per rank) and of
- * {@code stoker worker} (on the main thread, as a training loop would). With a step time it holds each
- * chunk that long before releasing it, as a training step would, without blocking the thread: the worker
- * keeps reading ahead meanwhile.
+ * Drains a worker's feed into a {@link BatchHandler} and releases each batch: the consumer of a local run (sharing
+ * the worker's thread, so a small machine runs one thread per rank) and of {@code stoker worker} (on the main
+ * thread, as a training loop would). With a step time it holds each batch that long before releasing it, as a
+ * training step would, without blocking the thread: the worker keeps reading ahead meanwhile.
  */
 final class ConsumerAgent<C extends Chunk> implements Agent
 {
-    private static final int CHUNK_LIMIT = 4;
+    private static final int BATCH_LIMIT = 4;
 
     private final int rank;
-    private final ChunkFeed<C> feed;
-    private final ChunkHandler handler;
+    private final Feed<Batch<C>> feed;
+    private final BatchHandler handler;
     private final long stepNs;
-    private C held;
+    private Batch<C> held;
     private long releaseAtNs;
 
     /**
-     * @param stepNs how long each chunk is held before release; 0 releases at once.
+     * @param stepNs how long each batch is held before release; 0 releases at once.
      */
-    ConsumerAgent(final int rank, final ChunkFeed<C> feed, final ChunkHandler handler, final long stepNs)
+    ConsumerAgent(final int rank, final Feed<Batch<C>> feed, final BatchHandler handler, final long stepNs)
     {
         this.rank = rank;
         this.feed = feed;
@@ -47,26 +47,26 @@ final class ConsumerAgent<C extends Chunk> implements Agent
         }
 
         int work = 0;
-        C chunk;
-        while (work < CHUNK_LIMIT && null != (chunk = feed.poll()))
+        Batch<C> batch;
+        while (work < BATCH_LIMIT && null != (batch = feed.poll()))
         {
             work++;
             try
             {
-                handler.onChunk(rank, chunk);
+                handler.onBatch(rank, batch);
             }
             catch (final RuntimeException ex)
             {
-                chunk.release();
+                batch.release();
                 throw ex;
             }
             if (stepNs > 0)
             {
-                held = chunk;
+                held = batch;
                 releaseAtNs = System.nanoTime() + stepNs;
                 break;
             }
-            chunk.release();
+            batch.release();
         }
         return work;
     }

@@ -1,28 +1,46 @@
 package io.stoker.launcher;
 
 import io.stoker.dataset.Crc32c;
-import io.stoker.worker.Chunk;
+import io.stoker.worker.Batch;
 import io.stoker.worker.HostChunk;
-import org.agrona.collections.IntArrayList;
-import org.agrona.collections.LongArrayList;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Records what one rank's consumer received, in order: per epoch the chunk ids, the CRC32C the
- * consumer computed over the bytes it was handed, and when it was handed them. The source of the JSON report.
+ * Records what one rank's consumer received, in order: per epoch each step's stream and index, its samples' ids,
+ * a CRC32C over the sample bytes in the batch's order, and when it was handed over. The source of the JSON report.
  */
-public final class DeliveryLog implements ChunkHandler
+public final class DeliveryLog implements BatchHandler
 {
-    private final List<IntArrayList> chunksByEpoch = new ArrayList<>();
-    private final List<IntArrayList> crcsByEpoch = new ArrayList<>();
-    private final List<LongArrayList> timesByEpoch = new ArrayList<>();
+    /**
+     * One delivered step.
+     *
+     * @param stream  the rank whose stream the step is of.
+     * @param step    the step.
+     * @param samples the samples' ids in batch order, two ints each: chunk id, record index within the chunk.
+     * @param crc     CRC32C of the samples' bytes one after the other, computed by the consumer; 0 when not asked
+     *                for, or not in host memory.
+     * @param missing samples of the step whose chunk could not be read.
+     * @param timeNs  {@link System#nanoTime()} when it was handed over.
+     */
+    public record Step(int stream, int step, int[] samples, int crc, int missing, long timeNs)
+    {
+        /**
+         * @return samples in the step.
+         */
+        public int size()
+        {
+            return samples.length / 2;
+        }
+    }
+
+    private final List<List<Step>> stepsByEpoch = new ArrayList<>();
     private final Crc32c crc32c;
 
     /**
-     * @param recomputeCrc true to compute the CRC32C of host-memory chunks again on the consumer side
-     *                     (what tests and audits want), false to record the CRC the worker verified.
+     * @param recomputeCrc true to compute a CRC32C over the samples' bytes on the consumer side (what tests and
+     *                     audits want), false to skip it.
      */
     public DeliveryLog(final boolean recomputeCrc)
     {
@@ -30,45 +48,39 @@ public final class DeliveryLog implements ChunkHandler
     }
 
     @Override
-    public void onChunk(final int rank, final Chunk chunk)
+    public void onBatch(final int rank, final Batch<?> batch)
     {
-        final int epoch = chunk.epoch();
-        while (chunksByEpoch.size() <= epoch)
+        final int epoch = batch.epoch();
+        while (stepsByEpoch.size() <= epoch)
         {
-            chunksByEpoch.add(new IntArrayList());
-            crcsByEpoch.add(new IntArrayList());
-            timesByEpoch.add(new LongArrayList());
+            stepsByEpoch.add(new ArrayList<>());
         }
-        timesByEpoch.get(epoch).addLong(System.nanoTime());
-        chunksByEpoch.get(epoch).addInt(chunk.chunkId());
-        crcsByEpoch.get(epoch).addInt(null != crc32c && chunk instanceof HostChunk hostChunk ?
-            crc32c.compute(hostChunk.byteBuffer(), 0, hostChunk.length()) : chunk.crc());
+        final long timeNs = System.nanoTime();
+        final int[] samples = new int[2 * batch.size()];
+        for (int i = 0; i < batch.size(); i++)
+        {
+            samples[2 * i] = batch.chunkId(i);
+            samples[2 * i + 1] = batch.record(i);
+        }
+        int crc = 0;
+        if (null != crc32c && (0 == batch.size() || batch.chunk(0) instanceof HostChunk))
+        {
+            crc32c.reset();
+            for (int i = 0; i < batch.size(); i++)
+            {
+                crc32c.update(((HostChunk)batch.chunk(i)).byteBuffer(), batch.offset(i), batch.length(i));
+            }
+            crc = crc32c.value();
+        }
+        stepsByEpoch.get(epoch).add(new Step(batch.stream(), batch.step(), samples, crc, batch.missing(), timeNs));
     }
 
     /**
      * @param epoch an epoch.
-     * @return the chunk ids delivered in that epoch, in delivery order. Read after the run.
+     * @return the steps delivered in that epoch, in delivery order. Read after the run.
      */
-    public int[] chunks(final int epoch)
+    public List<Step> steps(final int epoch)
     {
-        return epoch < chunksByEpoch.size() ? chunksByEpoch.get(epoch).toIntArray() : new int[0];
-    }
-
-    /**
-     * @param epoch an epoch.
-     * @return the CRC32C of each delivered chunk, parallel to {@link #chunks(int)}.
-     */
-    public int[] crcs(final int epoch)
-    {
-        return epoch < crcsByEpoch.size() ? crcsByEpoch.get(epoch).toIntArray() : new int[0];
-    }
-
-    /**
-     * @param epoch an epoch.
-     * @return the {@link System#nanoTime()} at which each chunk was handed over, parallel to {@link #chunks(int)}.
-     */
-    public long[] times(final int epoch)
-    {
-        return epoch < timesByEpoch.size() ? timesByEpoch.get(epoch).toLongArray() : new long[0];
+        return epoch < stepsByEpoch.size() ? stepsByEpoch.get(epoch) : List.of();
     }
 }

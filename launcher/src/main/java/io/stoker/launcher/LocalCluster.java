@@ -5,6 +5,8 @@ import io.stoker.coordinator.CoordinatorAgent;
 import io.stoker.coordinator.CoordinatorContext;
 import io.stoker.coordinator.JobClientAgent;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.JobSpec;
 import io.stoker.server.DataServerAgent;
 import io.stoker.server.DataServerContext;
 import io.stoker.transport.AeronConnector;
@@ -66,7 +68,7 @@ public final class LocalCluster implements AutoCloseable
      * @param settings what to run.
      * @param handlers the consumer of each rank.
      */
-    public LocalCluster(final Settings settings, final IntFunction<ChunkHandler> handlers)
+    public LocalCluster(final Settings settings, final IntFunction<BatchHandler> handlers)
     {
         this.settings = settings;
         final ErrorHandler errorHandler = ex ->
@@ -91,8 +93,7 @@ public final class LocalCluster implements AutoCloseable
                 .logger(settings.verboseLogger)));
             client = new JobClientAgent(
                 connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
-                new JobClientAgent.JobRequest(settings.workers, settings.epochs, settings.seed,
-                    settings.manifest.datasetId()), errorHandler);
+                settings.spec(), errorHandler);
             agents.add(new CompositeAgent(coordinator, dataServer, client));
             agentErrors.add(coordinator.counters().get(CounterType.AGENT_ERRORS));
 
@@ -115,7 +116,7 @@ public final class LocalCluster implements AutoCloseable
     }
 
     private <C extends Chunk> void startWorker(
-        final SinkFactory<C> sinkFactory, final int rank, final ChunkHandler handler, final ErrorHandler errorHandler)
+        final SinkFactory<C> sinkFactory, final int rank, final BatchHandler handler, final ErrorHandler errorHandler)
     {
         final WorkerAgent<C> worker = new WorkerAgent<>(transports.read(new WorkerContext<>(sinkFactory)
             .aeron(connector.aeron())
@@ -305,6 +306,7 @@ public final class LocalCluster implements AutoCloseable
         int workers = 1;
         int epochs = 1;
         long seed;
+        BatchSpec batchSpec = BatchSpec.CHUNKS;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
         IntFunction<SinkFactory<?>> sinkFactories = rank -> SinkFactory.HOST;
         long stepNs;
@@ -341,6 +343,17 @@ public final class LocalCluster implements AutoCloseable
             return this;
         }
 
+        /**
+         * @param spec how samples are handed to each rank's consumer; {@link BatchSpec#CHUNKS} (the default) hands
+         *             whole chunks.
+         * @return this.
+         */
+        public Settings batchSpec(final BatchSpec spec)
+        {
+            this.batchSpec = spec;
+            return this;
+        }
+
         public Settings bufferCount(final int count)
         {
             this.bufferCount = count;
@@ -368,7 +381,7 @@ public final class LocalCluster implements AutoCloseable
         }
 
         /**
-         * @param nanos how long each consumer holds a chunk, as a training step would; 0 releases at once.
+         * @param nanos how long each consumer holds a batch, as a training step would; 0 releases at once.
          * @return this.
          */
         public Settings stepNs(final long nanos)
@@ -437,6 +450,14 @@ public final class LocalCluster implements AutoCloseable
         public long seed()
         {
             return seed;
+        }
+
+        /**
+         * @return the job the cluster runs.
+         */
+        public JobSpec spec()
+        {
+            return JobSpec.of(manifest.datasetId(), workers, epochs, seed, batchSpec);
         }
     }
 }

@@ -10,10 +10,12 @@ import io.stoker.dataset.Sizes;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.SinkFactory;
+import io.stoker.worker.WorkerJob;
 import io.stoker.worker.gpu.Cuda;
 import io.stoker.worker.gpu.GpuSinkFactory;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -62,12 +64,16 @@ final class LocalCommand implements Callable<Integer>
         description = "Seed of the epoch order (and of a generated dataset's content). Default: ${DEFAULT-VALUE}.")
     long seed;
 
+    @Mixin
+    BatchOptions batches;
+
     @Option(names = "--chunk-size", defaultValue = "4MiB", converter = SizeConverter.class,
         description = "Target chunk size, 64KiB to 64MiB; a chunk holds whole records. Default: ${DEFAULT-VALUE}.")
     long chunkSize;
 
     @Option(names = "--buffers", defaultValue = "8",
-        description = "Buffers per worker, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
+        description = "Buffers per worker to read ahead in, each as large as the largest chunk; with batches, a " +
+        "worker adds what one step's shuffle windows need. Default: ${DEFAULT-VALUE}.")
     int buffers;
 
     @Option(names = "--transport", paramLabel = "local|rdma|udp",
@@ -96,13 +102,13 @@ final class LocalCommand implements Callable<Integer>
     boolean verifyOnDevice;
 
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
-        description = "Each consumer holds each chunk this long before releasing it, as a training step would " +
+        description = "Each consumer holds each batch this long before releasing it, as a training step would " +
         "(the summary's consumer wait then shows whether the feed keeps up). Default: ${DEFAULT-VALUE}.")
     long stepMicros;
 
     @Option(names = "--report", paramLabel = "FILE",
-        description = "Write a JSON report: per epoch and rank, the ordered chunks delivered with their shard, " +
-        "offset, length, record count and CRC32C, plus totals.")
+        description = "Write a JSON report: per epoch and rank, every step delivered with its samples' ids " +
+        "(chunk, record) and the CRC32C of its bytes, the samples the drop policy left out, plus totals.")
     Path report;
 
     @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
@@ -235,21 +241,23 @@ final class LocalCommand implements Callable<Integer>
     private int run(final Path directory, final Manifest manifest, final IntFunction<SinkFactory<?>> sinks)
         throws Exception
     {
-        BufferBudget.check(workers, buffers, manifest.maxChunkLength(), "gpu".equals(sink));
         final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest)
             .workers(workers)
             .sinks(sinks)
             .epochs(epochs)
             .seed(seed)
+            .batchSpec(batches.spec())
             .bufferCount(buffers)
             .transport(null != transport ? TransportKind.fromLabel(transport) : null)
             .rdmaAddress(rdmaAddress)
             .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
             .verboseLogger(verbose ? System.err::println : line -> {});
+        BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
+            manifest.maxChunkLength(), "gpu".equals(sink));
         final DeliveryLog[] logs = new DeliveryLog[workers];
         for (int rank = 0; rank < workers; rank++)
         {
-            logs[rank] = new DeliveryLog(false);
+            logs[rank] = new DeliveryLog(null != report);
         }
 
         final RunSummary summary;

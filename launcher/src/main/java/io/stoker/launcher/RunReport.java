@@ -5,17 +5,25 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.stoker.coordinator.JobClientAgent;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.Piece;
+import io.stoker.plan.SampleSpace;
+import io.stoker.worker.WorkerJob;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Writes a run's JSON report: enough to audit exactly-once delivery from the file alone.
  * <p>
- * {@code epochs[e].ranks[r].chunks} lists, in delivery order, every chunk rank r's consumer received
- * in epoch e, with its shard, offset, length, record count, the CRC32C of the delivered bytes and when it
- * was delivered, in seconds after the run's first delivery (a steady-state feed rate is the bytes delivered
- * between two of these times over their difference).
+ * {@code epochs[e].ranks[r].steps} lists, in delivery order, every step rank r's consumer took in epoch e: the
+ * stream it belongs to (r's own, or a rank's whose work r took over), its index, its samples' ids as a flat array
+ * of (chunk id, record index) pairs, the CRC32C the consumer computed over the samples' bytes in batch order (0
+ * when not computed), samples missing because their chunk could not be read, and when it was handed over, in
+ * seconds after the run's first delivery. {@code epochs[e].dropped} lists, as pairs too, the samples the drop
+ * policy left out of the epoch; {@code dataset.chunkTable} lists each chunk's shard, offset, length and
+ * records, to find a sample's bytes.
  */
 final class RunReport
 {
@@ -31,7 +39,9 @@ final class RunReport
         throws IOException
     {
         final Manifest manifest = summary.manifest();
-        final long firstDeliveryNs = firstDeliveryNs(logs, summary.epochs());
+        final JobSpec spec = summary.spec();
+        final SampleSpace space = WorkerJob.spaceOf(manifest);
+        final long firstDeliveryNs = firstDeliveryNs(logs, spec.epochs());
         try (JsonGenerator json = new JsonFactory().createGenerator(file.toFile(), JsonEncoding.UTF8))
         {
             json.useDefaultPrettyPrinter();
@@ -49,18 +59,36 @@ final class RunReport
             json.writeNumberField("bytes", manifest.totalBytes());
             json.writeNumberField("records", manifest.totalRecords());
             json.writeNumberField("chunkSizeTarget", manifest.chunkSizeTarget());
+            json.writeArrayFieldStart("chunkTable");
+            for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
+            {
+                json.writeStartObject();
+                json.writeNumberField("id", chunkId);
+                json.writeStringField("shard", manifest.shardPath(manifest.chunkShard(chunkId)));
+                json.writeNumberField("offset", manifest.chunkOffset(chunkId));
+                json.writeNumberField("length", manifest.chunkLength(chunkId));
+                json.writeNumberField("records", manifest.chunkRecordCount(chunkId));
+                json.writeEndObject();
+            }
+            json.writeEndArray();
             json.writeEndObject();
 
             json.writeObjectFieldStart("job");
-            json.writeNumberField("workers", summary.workers());
-            json.writeNumberField("epochs", summary.epochs());
-            json.writeNumberField("seed", summary.seed());
+            json.writeNumberField("workers", spec.worldSize());
+            json.writeNumberField("epochs", spec.epochs());
+            json.writeNumberField("firstEpoch", spec.firstEpoch());
+            json.writeNumberField("seed", spec.seed());
+            json.writeNumberField("batchSize", spec.batchSpec().batchSize());
+            json.writeNumberField("shuffleWindow", spec.batchSpec().shuffleWindow());
+            json.writeStringField("dropPolicy", spec.batchSpec().dropPolicy().label());
             json.writeStringField("outcome", null != summary.outcome() ? summary.outcome().name() : "NONE");
             json.writeEndObject();
 
             json.writeObjectFieldStart("totals");
             json.writeNumberField("bytes", summary.bytes());
             json.writeNumberField("chunks", summary.chunks());
+            json.writeNumberField("steps", summary.steps());
+            json.writeNumberField("samples", summary.samples());
             json.writeNumberField("seconds", summary.seconds());
             json.writeNumberField("gigabytesPerSecond", summary.gigabytesPerSecond());
             json.writeNumberField("checksumFailures", summary.checksumFailures());
@@ -81,6 +109,8 @@ final class RunReport
                 json.writeNumberField("rank", rank.rank());
                 json.writeNumberField("bytes", rank.bytes());
                 json.writeNumberField("chunks", rank.chunks());
+                json.writeNumberField("steps", rank.steps());
+                json.writeNumberField("samples", rank.samples());
                 json.writeStringField("transport", rank.transports());
                 json.writeNumberField("consumerWaitSeconds", rank.consumerWaitNs() / 1e9);
                 json.writeEndObject();
@@ -88,10 +118,13 @@ final class RunReport
             json.writeEndArray();
 
             json.writeArrayFieldStart("epochs");
-            for (int epoch = 0; epoch < summary.epochs(); epoch++)
+            for (int epoch = spec.firstEpoch(); epoch < spec.epochs(); epoch++)
             {
                 json.writeStartObject();
                 json.writeNumberField("epoch", epoch);
+                json.writeArrayFieldStart("dropped");
+                writePairs(json, spec.segment(space, epoch).dropped());
+                json.writeEndArray();
                 json.writeArrayFieldStart("missing");
                 for (final JobClientAgent.EpochResult result : summary.epochResults())
                 {
@@ -107,7 +140,7 @@ final class RunReport
                 json.writeArrayFieldStart("ranks");
                 for (int i = 0; i < logs.length; i++)
                 {
-                    writeRank(json, manifest, summary.ranks().get(i).rank(), logs[i], epoch, firstDeliveryNs);
+                    writeRank(json, summary.ranks().get(i).rank(), logs[i], epoch, firstDeliveryNs);
                 }
                 json.writeEndArray();
                 json.writeEndObject();
@@ -126,10 +159,10 @@ final class RunReport
         {
             for (int epoch = 0; epoch < epochs; epoch++)
             {
-                final long[] times = log.times(epoch);
-                if (times.length > 0 && (!found || times[0] - first < 0))
+                final List<DeliveryLog.Step> steps = log.steps(epoch);
+                if (!steps.isEmpty() && (!found || steps.get(0).timeNs() - first < 0))
                 {
-                    first = times[0];
+                    first = steps.get(0).timeNs();
                     found = true;
                 }
             }
@@ -137,32 +170,39 @@ final class RunReport
         return first;
     }
 
+    private static void writePairs(final JsonGenerator json, final List<Piece> pieces) throws IOException
+    {
+        for (final Piece piece : pieces)
+        {
+            for (int i = 0; i < piece.count(); i++)
+            {
+                json.writeNumber(piece.chunkId());
+                json.writeNumber(piece.record(i));
+            }
+        }
+    }
+
     private static void writeRank(
         final JsonGenerator json,
-        final Manifest manifest,
         final int rank,
         final DeliveryLog log,
         final int epoch,
         final long firstDeliveryNs)
         throws IOException
     {
-        final int[] chunks = log.chunks(epoch);
-        final int[] crcs = log.crcs(epoch);
-        final long[] times = log.times(epoch);
         json.writeStartObject();
         json.writeNumberField("rank", rank);
-        json.writeArrayFieldStart("chunks");
-        for (int i = 0; i < chunks.length; i++)
+        json.writeArrayFieldStart("steps");
+        for (final DeliveryLog.Step step : log.steps(epoch))
         {
-            final int chunkId = chunks[i];
             json.writeStartObject();
-            json.writeNumberField("id", chunkId);
-            json.writeStringField("shard", manifest.shardPath(manifest.chunkShard(chunkId)));
-            json.writeNumberField("offset", manifest.chunkOffset(chunkId));
-            json.writeNumberField("length", manifest.chunkLength(chunkId));
-            json.writeNumberField("records", manifest.chunkRecordCount(chunkId));
-            json.writeNumberField("crc32c", Integer.toUnsignedLong(crcs[i]));
-            json.writeNumberField("deliveredSeconds", (times[i] - firstDeliveryNs) / 1e9);
+            json.writeNumberField("stream", step.stream());
+            json.writeNumberField("step", step.step());
+            json.writeFieldName("samples");
+            json.writeArray(step.samples(), 0, step.samples().length);
+            json.writeNumberField("crc32c", Integer.toUnsignedLong(step.crc()));
+            json.writeNumberField("missing", step.missing());
+            json.writeNumberField("deliveredSeconds", (step.timeNs() - firstDeliveryNs) / 1e9);
             json.writeEndObject();
         }
         json.writeEndArray();

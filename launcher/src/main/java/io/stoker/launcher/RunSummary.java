@@ -4,6 +4,7 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.coordinator.JobClientAgent;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.SinkFactory;
@@ -20,18 +21,16 @@ import java.util.function.ToLongFunction;
  *
  * @param mode              what ran: "local", "worker rank 3".
  * @param manifest          the dataset fed.
- * @param workers           ranks.
- * @param epochs            epochs asked for.
- * @param seed              the job's seed.
+ * @param spec              the job: ranks, epochs, seed, batches.
  * @param completed         false when the run timed out or was refused.
  * @param outcome           how the coordinator ended the job, or null.
  * @param failure           why the job was refused, or null.
- * @param elapsedNs         start of the cluster to the last chunk consumed.
+ * @param elapsedNs         start of the cluster to the last batch consumed.
  * @param ranks             per-rank figures.
  * @param epochResults      per-epoch results from the coordinator.
  * @param checksumFailures  reads whose CRC32C did not match (each was read again).
  * @param readRetries       reads repeated.
- * @param duplicatesDropped assignments of chunks already delivered.
+ * @param duplicatesDropped assignments of steps already taken on.
  * @param unavailable       chunks no server could deliver.
  * @param errors            errors logged.
  * @param bytesRead         bytes read over each transport, by all ranks.
@@ -39,9 +38,7 @@ import java.util.function.ToLongFunction;
 public record RunSummary(
     String mode,
     Manifest manifest,
-    int workers,
-    int epochs,
-    long seed,
+    JobSpec spec,
     boolean completed,
     JobOutcome outcome,
     String failure,
@@ -60,6 +57,10 @@ public record RunSummary(
     /**
      * One rank's share of a run.
      *
+     * @param bytes            bytes of the chunks the rank read and handed on.
+     * @param chunks           chunks the rank read and handed on.
+     * @param steps            steps (batches) its consumer took.
+     * @param samples          samples in them.
      * @param transports       transports the rank read over.
      * @param consumerWaitNs   time its consumer waited for data after the first chunk.
      * @param sink             where its chunks went: "host memory", or a GPU.
@@ -70,6 +71,8 @@ public record RunSummary(
         int rank,
         long bytes,
         long chunks,
+        long steps,
+        long samples,
         String transports,
         long consumerWaitNs,
         String sink,
@@ -79,10 +82,22 @@ public record RunSummary(
         /**
          * A rank whose chunks stayed in host memory.
          */
-        public RankFigures(final int rank, final long bytes, final long chunks, final String transports,
-            final long consumerWaitNs)
+        static RankFigures of(
+            final int rank, final ToLongFunction<CounterType> counters, final String transports, final String sink,
+            final long matchedOnDevice, final List<Integer> deviceMismatches)
         {
-            this(rank, bytes, chunks, transports, consumerWaitNs, HOST_SINK, -1, List.of());
+            return new RankFigures(rank, counters.applyAsLong(CounterType.BYTES_DELIVERED),
+                counters.applyAsLong(CounterType.CHUNKS_DELIVERED), counters.applyAsLong(CounterType.STEPS_DELIVERED),
+                counters.applyAsLong(CounterType.SAMPLES_DELIVERED), transports,
+                counters.applyAsLong(CounterType.CONSUMER_WAIT_NS), sink, matchedOnDevice, deviceMismatches);
+        }
+
+        /**
+         * A rank whose chunks stayed in host memory.
+         */
+        static RankFigures ofHost(final int rank, final ToLongFunction<CounterType> counters, final String transports)
+        {
+            return of(rank, counters, transports, HOST_SINK, -1, List.of());
         }
     }
 
@@ -108,12 +123,11 @@ public record RunSummary(
             final SinkFactory<?> sink = cluster.sinkFactory(rank);
             final GpuSinkFactory gpu = sink instanceof GpuSinkFactory ? (GpuSinkFactory)sink : null;
             final boolean verified = null != gpu && gpu.verifiesOnDevice();
-            ranks.add(new RankFigures(
+            final int ofRank = rank;
+            ranks.add(RankFigures.of(
                 rank,
-                cluster.workerCounter(rank, CounterType.BYTES_DELIVERED),
-                cluster.workerCounter(rank, CounterType.CHUNKS_DELIVERED),
+                type -> cluster.workerCounter(ofRank, type),
                 TransportKind.describe(worker.transportsInUse()),
-                cluster.workerCounter(rank, CounterType.CONSUMER_WAIT_NS),
                 null != gpu ? gpu.description() : HOST_SINK,
                 verified ? gpu.checks().matched() : -1,
                 verified ?
@@ -123,9 +137,7 @@ public record RunSummary(
         return new RunSummary(
             "local",
             settings.manifest(),
-            settings.workers(),
-            settings.epochs(),
-            settings.seed(),
+            settings.spec(),
             completed,
             cluster.outcome(),
             cluster.failure(),
@@ -148,6 +160,16 @@ public record RunSummary(
     public long chunks()
     {
         return ranks.stream().mapToLong(RankFigures::chunks).sum();
+    }
+
+    public long steps()
+    {
+        return ranks.stream().mapToLong(RankFigures::steps).sum();
+    }
+
+    public long samples()
+    {
+        return ranks.stream().mapToLong(RankFigures::samples).sum();
     }
 
     /**
@@ -177,9 +199,12 @@ public record RunSummary(
     public String text()
     {
         final StringBuilder sb = new StringBuilder();
-        sb.append(String.format("stoker %s: %d worker%s, %d epoch%s, seed %d; dataset %s: %s of %s in %d chunks%n",
-            mode, workers, workers == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s", seed, manifest.datasetId(),
-            Sizes.format(manifest.totalBytes()), manifest.format(), manifest.chunkCount()));
+        final int workers = spec.worldSize();
+        final int epochs = spec.epochs();
+        sb.append(String.format("stoker %s: %d worker%s, %d epoch%s, seed %d, %s; dataset %s: %s of %s in %d " +
+            "chunks, %d samples%n", mode, workers, workers == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s",
+            spec.seed(), spec.batchSpec(), manifest.datasetId(), Sizes.format(manifest.totalBytes()),
+            manifest.format(), manifest.chunkCount(), manifest.totalRecords()));
         if (null != failure)
         {
             sb.append("job refused: ").append(failure).append(System.lineSeparator());
@@ -188,16 +213,16 @@ public record RunSummary(
         {
             sb.append("timed out before the job completed").append(System.lineSeparator());
         }
-        sb.append(String.format("delivered %s in %d chunks in %.2f s: %.2f GB/s%n",
-            Sizes.format(bytes()), chunks(), seconds(), gigabytesPerSecond()));
+        sb.append(String.format("delivered %d samples in %d steps, %s in %d chunks in %.2f s: %.2f GB/s%n",
+            samples(), steps(), Sizes.format(bytes()), chunks(), seconds(), gigabytesPerSecond()));
         final long totalBytes = Math.max(1, bytes());
         for (final RankFigures rank : ranks)
         {
             sb.append(String.format(
-                "  rank %d: %s (%.1f%%) in %d chunks over %s to %s; consumer waited %.1f ms (%.2f%%)%n",
-                rank.rank(), Sizes.format(rank.bytes()), 100.0 * rank.bytes() / totalBytes, rank.chunks(),
-                rank.transports(), rank.sink(), rank.consumerWaitNs() / 1e6,
-                100.0 * rank.consumerWaitNs() / elapsedNs));
+                "  rank %d: %d samples in %d steps, %s (%.1f%%) in %d chunks over %s to %s; consumer waited %.1f ms " +
+                "(%.2f%%)%n", rank.rank(), rank.samples(), rank.steps(), Sizes.format(rank.bytes()),
+                100.0 * rank.bytes() / totalBytes, rank.chunks(), rank.transports(), rank.sink(),
+                rank.consumerWaitNs() / 1e6, 100.0 * rank.consumerWaitNs() / elapsedNs));
             if (rank.matchedOnDevice() >= 0)
             {
                 sb.append(String.format("  rank %d checksums on the device: %d matched, %d differed%s%n",
@@ -211,12 +236,19 @@ public record RunSummary(
             checksumFailures, readRetries, duplicatesDropped, unavailable));
         for (final JobClientAgent.EpochResult epoch : epochResults)
         {
-            if (!epoch.missing().isEmpty())
-            {
-                sb.append("epoch ").append(epoch.epoch()).append(" is missing chunks ").append(epoch.missing())
-                    .append(System.lineSeparator());
-            }
+            sb.append(epochLine(epoch)).append(System.lineSeparator());
         }
         return sb.toString();
+    }
+
+    /**
+     * @return one epoch's result in one line, as {@code stoker local} and {@code stoker submit} print it.
+     */
+    static String epochLine(final JobClientAgent.EpochResult epoch)
+    {
+        return "epoch " + epoch.epoch() + ": " + epoch.deliveredSamples() + " samples delivered" +
+            (epoch.steps() >= 0 ? " in " + epoch.steps() + " steps per rank" : "") +
+            (epoch.droppedSamples() > 0 ? ", " + epoch.droppedSamples() + " dropped by the drop policy" : "") +
+            (epoch.missing().isEmpty() ? "" : ", missing chunks " + epoch.missing());
     }
 }

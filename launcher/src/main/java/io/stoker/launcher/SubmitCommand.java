@@ -2,9 +2,11 @@ package io.stoker.launcher;
 
 import io.stoker.codecs.JobOutcome;
 import io.stoker.coordinator.JobClientAgent;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
+import io.stoker.worker.ResumeToken;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -21,8 +23,9 @@ import java.util.concurrent.TimeUnit;
 @Command(
     name = "submit",
     mixinStandardHelpOptions = true,
-    description = "Submit a job to the coordinator and wait until it ends; print each epoch's result. Exits 0 " +
-        "when every chunk of every epoch was delivered, 1 when chunks were missing (listed by id).")
+    description = "Submit a job to the coordinator (or resume one from a worker's resume token, on any number of " +
+        "ranks) and wait until it ends; print each epoch's result. Exits 0 when every sample of every epoch was " +
+        "delivered, 1 when chunks were missing (listed by id).")
 final class SubmitCommand implements Callable<Integer>
 {
     @Option(names = "--coordinator", required = true, paramLabel = "HOST:PORT", description = "The coordinator.")
@@ -32,8 +35,8 @@ final class SubmitCommand implements Callable<Integer>
         description = "UDP endpoint where this client receives the coordinator's messages.")
     String listen;
 
-    @Option(names = "--dataset-id", required = true, paramLabel = "ID",
-        description = "The dataset, as `stoker dataset index` and `stoker serve` print it.")
+    @Option(names = "--dataset-id", paramLabel = "ID",
+        description = "The dataset, as `stoker dataset index` and `stoker serve` print it; a resume token names it.")
     String datasetId;
 
     @Option(names = "--world-size", required = true, description = "Number of worker ranks.")
@@ -44,6 +47,16 @@ final class SubmitCommand implements Callable<Integer>
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the epoch order. Default: ${DEFAULT-VALUE}.")
     long seed;
+
+    @Mixin
+    BatchOptions batches;
+
+    @Option(names = "--resume-from", paramLabel = "TOKEN",
+        description = "Resume the job a worker's resume token was taken in (`stoker worker` prints it when " +
+        "stopped): from the token's step, on --world-size ranks, which may differ from the job's; the samples " +
+        "not yet consumed are planned over them in equal steps. Needs batches; dataset, seed and batch options " +
+        "come from the token.")
+    String resumeFrom;
 
     @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
         description = "Give up after this many seconds. Default: ${DEFAULT-VALUE}.")
@@ -64,9 +77,9 @@ final class SubmitCommand implements Callable<Integer>
             AeronConnector connector = node.connectInvoked("client"))
         {
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
+            final JobSpec spec = spec();
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
-                ControlProtocol.udpChannel(listen), node.token("stoker submit"),
-                new JobClientAgent.JobRequest(worldSize, epochs, seed, datasetId), errorHandler);
+                ControlProtocol.udpChannel(listen), node.token("stoker submit"), spec, errorHandler);
             try (AgentRunner ignored = Runners.start(connector, client, errorHandler,
                 client.counters().get(CounterType.AGENT_ERRORS)))
             {
@@ -78,8 +91,8 @@ final class SubmitCommand implements Callable<Integer>
                 {
                     if (!announced && client.isStarted())
                     {
-                        System.out.printf("job %d: %d chunks, %d bytes per epoch%n",
-                            client.jobId(), client.chunkCount(), client.totalBytes());
+                        System.out.printf("job %d: %d chunks, %d bytes per epoch, %s%n",
+                            client.jobId(), client.chunkCount(), client.totalBytes(), spec.batchSpec());
                         announced = true;
                     }
                     printed = printEpochs(client, printed);
@@ -107,14 +120,28 @@ final class SubmitCommand implements Callable<Integer>
         }
     }
 
+    /**
+     * @return the job to submit: a new one from the options, or the one the resume token resumes.
+     */
+    private JobSpec spec()
+    {
+        if (null != resumeFrom)
+        {
+            return ResumeToken.parse(resumeFrom).resume(epochs, worldSize);
+        }
+        if (null == datasetId)
+        {
+            throw new IllegalArgumentException("give --dataset-id ID, or --resume-from TOKEN");
+        }
+        return JobSpec.of(datasetId, worldSize, epochs, seed, batches.spec());
+    }
+
     private static int printEpochs(final JobClientAgent client, final int printed)
     {
         final var epochs = client.epochs();
         for (int i = printed; i < epochs.size(); i++)
         {
-            final JobClientAgent.EpochResult epoch = epochs.get(i);
-            System.out.println("epoch " + epoch.epoch() + ": " + epoch.acknowledgedChunks() + " chunks delivered" +
-                (epoch.missing().isEmpty() ? "" : ", missing chunks " + epoch.missing()));
+            System.out.println(RunSummary.epochLine(epochs.get(i)));
         }
         return epochs.size();
     }

@@ -11,6 +11,7 @@ import io.stoker.worker.HostChunk;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
+import io.stoker.worker.WorkerJob;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 /**
  * {@code stoker worker}: one rank's worker agent with a host consumer, until its job ends.
@@ -31,10 +33,10 @@ import java.util.function.Consumer;
 @Command(
     name = "worker",
     mixinStandardHelpOptions = true,
-    description = "Run one rank's worker agent: join the coordinator, read the rank's chunks of every epoch into " +
-        "its buffers (mapped files on the same host, RDMA where both sides have it, else UDP), check every " +
-        "CRC32C, hand the chunks to a host " +
-        "consumer and acknowledge them. Exits when the job ends: 0 when it was complete.")
+    description = "Run one rank's worker agent: join the coordinator, read the chunks of the rank's steps of every " +
+        "epoch into its buffers (mapped files on the same host, RDMA where both sides have it, else UDP), check " +
+        "every CRC32C, hand one batch per step to a host consumer and acknowledge the step once released. Exits " +
+        "when the job ends: 0 when it was complete; prints a resume token when stopped before.")
 final class WorkerCommand implements Callable<Integer>
 {
     @Option(names = "--coordinator", required = true, paramLabel = "HOST:PORT", description = "The coordinator.")
@@ -48,7 +50,8 @@ final class WorkerCommand implements Callable<Integer>
     String listen;
 
     @Option(names = "--sink", defaultValue = "host",
-        description = "Where chunks go: host (the consumer reads the worker's buffers). Default: ${DEFAULT-VALUE}.")
+        description = "Where chunks go: host (the consumer's batches are views of the worker's buffers). " +
+        "Default: ${DEFAULT-VALUE}.")
     String sink;
 
     @Option(names = "--transport", paramLabel = "local|rdma|udp",
@@ -56,7 +59,8 @@ final class WorkerCommand implements Callable<Integer>
     String transport;
 
     @Option(names = "--buffers", defaultValue = "" + WorkerContext.DEFAULT_BUFFER_COUNT,
-        description = "Buffers, each as large as the largest chunk. Default: ${DEFAULT-VALUE}.")
+        description = "Buffers to read ahead in, each as large as the largest chunk; with batches the worker adds " +
+        "what one step's shuffle windows need. Default: ${DEFAULT-VALUE}.")
     int buffers;
 
     @Option(names = "--reads-in-flight", defaultValue = "" + WorkerContext.DEFAULT_READS_IN_FLIGHT,
@@ -72,13 +76,13 @@ final class WorkerCommand implements Callable<Integer>
     String resumeFrom;
 
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
-        description = "Hold each chunk this long before releasing it, as a training step would. " +
+        description = "Hold each batch this long before releasing it, as a training step would. " +
             "Default: ${DEFAULT-VALUE}.")
     long stepMicros;
 
     @Option(names = "--report", paramLabel = "FILE",
-        description = "Write a JSON report of the chunks this rank delivered, per epoch, with the CRC32C its " +
-        "consumer computed over the delivered bytes.")
+        description = "Write a JSON report of the steps this rank delivered, per epoch, with their samples' ids and " +
+        "the CRC32C its consumer computed over the samples' bytes.")
     Path report;
 
     @Mixin
@@ -123,6 +127,10 @@ final class WorkerCommand implements Callable<Integer>
             {
                 idle.idle(consumer.doWork());
             }
+            if (interrupted && null != worker.resumeToken())
+            {
+                System.out.println(owner + ": resume token " + worker.resumeToken());
+            }
             return finish(worker.agent(), log, System.nanoTime() - startNs);
         }
     }
@@ -141,32 +149,29 @@ final class WorkerCommand implements Callable<Integer>
     private int finish(final WorkerAgent<HostChunk> worker, final DeliveryLog log, final long elapsedNs)
         throws IOException
     {
-        final long bytes = worker.counters().get(CounterType.BYTES_DELIVERED).get();
-        final RunSummary summary = new RunSummary(
-            "worker rank " + rank,
-            worker.manifest(),
-            1,
-            worker.epochsCompleted(),
-            worker.seed(),
-            null != worker.outcome(),
-            worker.outcome(),
-            interrupted ? "interrupted" : null,
-            elapsedNs,
-            List.of(new RunSummary.RankFigures(rank, bytes, worker.counters().get(CounterType.CHUNKS_DELIVERED).get(),
-                TransportKind.describe(worker.transportsInUse()),
-                worker.counters().get(CounterType.CONSUMER_WAIT_NS).get())),
-            List.of(),
-            worker.counters().get(CounterType.CHECKSUM_FAILURES).get(),
-            worker.counters().get(CounterType.READ_RETRIES).get(),
-            worker.counters().get(CounterType.DUPLICATES_DROPPED).get(),
-            worker.counters().get(CounterType.CHUNKS_UNAVAILABLE).get(),
-            worker.counters().get(CounterType.ERRORS).get(),
-            RunSummary.BytesRead.of(type -> worker.counters().get(type).get()));
-        if (null == summary.manifest())
+        final WorkerJob job = worker.job();
+        if (null == job)
         {
             System.out.println("stoker worker rank " + rank + ": no job started");
             return StokerCli.EXIT_INCOMPLETE;
         }
+        final ToLongFunction<CounterType> counters = type -> worker.counters().get(type).get();
+        final RunSummary summary = new RunSummary(
+            "worker rank " + rank,
+            job.manifest(),
+            job.spec(),
+            null != worker.outcome(),
+            worker.outcome(),
+            interrupted ? "interrupted" : null,
+            elapsedNs,
+            List.of(RunSummary.RankFigures.ofHost(rank, counters, TransportKind.describe(worker.transportsInUse()))),
+            List.of(),
+            counters.applyAsLong(CounterType.CHECKSUM_FAILURES),
+            counters.applyAsLong(CounterType.READ_RETRIES),
+            counters.applyAsLong(CounterType.DUPLICATES_DROPPED),
+            counters.applyAsLong(CounterType.CHUNKS_UNAVAILABLE),
+            counters.applyAsLong(CounterType.ERRORS),
+            RunSummary.BytesRead.of(counters));
         System.out.print(summary.text());
         if (null != report)
         {

@@ -3,8 +3,10 @@ package io.stoker.worker;
 import io.stoker.dataset.Manifest;
 
 /**
- * Where a worker puts chunks it has read and verified: the host sink hands its buffers to the consumer,
- * a GPU sink copies them to device memory first. Called from the worker's agent thread only.
+ * Where a worker puts chunks it has read and verified: the host sink hands its buffers on as they are, a GPU
+ * sink copies them to device memory first. It delivers chunks in the order they were offered, to a
+ * {@link Handoff} (the batch stage), and takes each back when the chunk is released. Called from the worker's
+ * agent thread only.
  */
 public interface ChunkSink extends AutoCloseable
 {
@@ -18,14 +20,14 @@ public interface ChunkSink extends AutoCloseable
     boolean offer(int buffer, int epoch, int chunkId, int length, int crc, Manifest manifest);
 
     /**
-     * Make progress: give back pool buffers the sink is done with, report chunks the consumer released.
+     * Make progress: give back pool buffers the sink is done with.
      *
      * @return work done.
      */
     int doWork(SinkListener listener);
 
     /**
-     * No more chunks will come: the consumer's feed ends once it has taken what is queued.
+     * No more chunks will come: the next stage is told once the sink delivered what it holds.
      */
     void finish();
 
@@ -46,10 +48,5 @@ public interface ChunkSink extends AutoCloseable
          * The sink no longer needs this pool buffer.
          */
         void onBufferFree(int buffer);
-
-        /**
-         * The consumer released a chunk: it is delivered.
-         */
-        void onConsumed(int epoch, int chunkId, int crc);
     }
 }

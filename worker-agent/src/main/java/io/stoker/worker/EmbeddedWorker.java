@@ -20,17 +20,21 @@ import java.util.function.Consumer;
  * A worker agent inside the caller's process, joined to a remote coordinator: what a training job
  * embeds. It starts its own media driver (or joins one), runs the agent on a thread of its own (with
  * the driver's and Aeron client's duty cycles when the driver context is {@code invoked}), and gives the
- * training loop the {@link #feed()} to take chunks from.
+ * training loop the {@link #feed()} to take batches from: one per step of the rank's stream, whatever the job's
+ * batch size (the chunk feed gives one piece of a chunk per step).
  *
  * <pre>{@code
  * try (EmbeddedWorker<HostChunk> worker = EmbeddedWorker.start(new EmbeddedWorker.Options()
  *     .coordinator("10.0.0.1:7400").listen("10.0.0.7:7410").rank(3).jobToken(JobToken.read(tokenFile))))
  * {
- *     HostChunk chunk;
- *     while (null != (chunk = worker.feed().take(idle)))
+ *     Batch<HostChunk> batch;
+ *     while (null != (batch = worker.feed().take(idle)))
  *     {
- *         train(chunk.buffer(), chunk.records());
- *         chunk.release();
+ *         for (int i = 0; i < batch.size(); i++)
+ *         {
+ *             train(batch.chunk(i).buffer(), batch.offset(i), batch.length(i));
+ *         }
+ *         batch.release();
  *     }
  * }
  * }</pre>
@@ -97,9 +101,9 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
     }
 
     /**
-     * @return the training loop's end: chunks in the order the rank was assigned them.
+     * @return the training loop's end: one batch per step, in the order the worker delivers them.
      */
-    public ChunkFeed<C> feed()
+    public Feed<Batch<C>> feed()
     {
         return agent.feed();
     }

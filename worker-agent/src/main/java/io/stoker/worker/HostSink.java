@@ -4,24 +4,24 @@ import io.stoker.dataset.Manifest;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
 /**
- * Hands the pool's buffers themselves to the consumer: no copy. A buffer comes back to the pool when
- * the consumer releases its chunk.
+ * Hands the pool's buffers themselves on: no copy. A buffer comes back to the pool when its chunk is
+ * released.
  */
 public final class HostSink implements ChunkSink
 {
     private final HostChunk[] chunks;
     private final OneToOneConcurrentArrayQueue<HostChunk> released;
-    private final ChunkFeed<HostChunk> feed;
+    private final Handoff<HostChunk> next;
 
     /**
      * @param pool the worker's buffers.
-     * @param feed the consumer's end; holds at least as many chunks as the pool has buffers.
+     * @param next where chunks go; takes at least as many as the pool has buffers.
      */
-    public HostSink(final BufferPool pool, final ChunkFeed<HostChunk> feed)
+    public HostSink(final BufferPool pool, final Handoff<HostChunk> next)
     {
         final int capacity = pool.capacity();
         released = new OneToOneConcurrentArrayQueue<>(capacity);
-        this.feed = feed;
+        this.next = next;
         chunks = new HostChunk[capacity];
         for (int i = 0; i < capacity; i++)
         {
@@ -35,7 +35,7 @@ public final class HostSink implements ChunkSink
     {
         final HostChunk chunk = chunks[buffer].set(epoch, chunkId, length, crc);
         manifest.recordsOf(chunkId, chunk.records());
-        return feed.offer(chunk);
+        return next.offer(chunk);
     }
 
     @Override
@@ -45,7 +45,6 @@ public final class HostSink implements ChunkSink
         HostChunk chunk;
         while (null != (chunk = released.poll()))
         {
-            listener.onConsumed(chunk.epoch(), chunk.chunkId(), chunk.crc());
             listener.onBufferFree(chunk.bufferIndex());
             work++;
         }
@@ -55,7 +54,7 @@ public final class HostSink implements ChunkSink
     @Override
     public void finish()
     {
-        feed.finish();
+        next.finish();
     }
 
     @Override

@@ -1,66 +1,49 @@
 package io.stoker.worker;
 
-import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Int2ObjectHashMap;
 
-import java.util.BitSet;
-
 /**
- * Follows which planned positions of each epoch the consumer released, to tell where a restart would
- * resume: the first epoch not fully released and the first position in it not released. Updated on the
- * agent thread; read from the consumer's through one volatile word.
+ * Follows how far the consumer got in the rank's own stream, to tell where a restart would resume: the first
+ * epoch whose own stream it has not fully released and the steps of it released before the first it did not.
+ * Updated on the agent thread; read from the consumer's through one volatile word.
  */
 final class ResumePoint
 {
-    private final Int2ObjectHashMap<Int2IntHashMap> positions = new Int2ObjectHashMap<>();
-    private final Int2ObjectHashMap<BitSet> released = new Int2ObjectHashMap<>();
-    private final Int2IntHashMap plannedLength = new Int2IntHashMap(0);
+    private final Int2ObjectHashMap<StreamWork> ownStreams = new Int2ObjectHashMap<>();
     private int epoch;
     private volatile long published;
 
     /**
-     * @param startEpoch the epoch to start from: 0, or a resume token's.
+     * Start over at an epoch, for a new job.
      */
-    ResumePoint(final int startEpoch)
+    void reset(final int startEpoch)
     {
+        ownStreams.clear();
         epoch = startEpoch;
         publish(0);
     }
 
     /**
-     * A chunk of the rank's planned slice.
+     * The rank's own stream of an epoch, once the worker has it: it tells the epoch's steps.
      */
-    void plan(final int epoch, final int chunkId, final int position)
+    void track(final StreamWork own)
     {
-        Int2IntHashMap byChunk = positions.get(epoch);
-        if (null == byChunk)
+        if (own.epoch() >= epoch)
         {
-            byChunk = new Int2IntHashMap(-1);
-            positions.put(epoch, byChunk);
+            ownStreams.put(own.epoch(), own);
+            advance();
         }
-        byChunk.put(chunkId, position);
-        plannedLength.put(epoch, Math.max(plannedLength.get(epoch), position + 1));
     }
 
     /**
-     * The consumer released a chunk; chunks outside the planned slice (reassigned ones) do not move the point.
+     * The consumer released a step of a stream.
      */
-    void release(final int epoch, final int chunkId)
+    void onReleased(final StreamWork work)
     {
-        final Int2IntHashMap byChunk = positions.get(epoch);
-        final int position = null != byChunk ? byChunk.get(chunkId) : -1;
-        if (position < 0)
+        if (work.epoch() == epoch && ownStreams.get(epoch) == work)
         {
-            return;
+            advance();
         }
-        BitSet set = released.get(epoch);
-        if (null == set)
-        {
-            set = new BitSet();
-            released.put(epoch, set);
-        }
-        set.set(position);
-        advance();
     }
 
     /**
@@ -68,45 +51,50 @@ final class ResumePoint
      */
     void complete(final int completedEpoch)
     {
+        ownStreams.remove(completedEpoch);
         if (completedEpoch == epoch)
         {
-            forget(epoch++);
+            epoch++;
             advance();
         }
     }
 
-    int epoch()
+    /**
+     * @return the epoch and step, read at once from any thread: decode with {@link #epochOf} and {@link #stepOf}.
+     */
+    long position()
     {
-        return (int)(published >>> 32);
+        return published;
     }
 
-    int position()
+    /**
+     * @return the epoch the consumer is in.
+     */
+    static int epochOf(final long position)
     {
-        return (int)published;
+        return (int)(position >>> 32);
+    }
+
+    /**
+     * @return steps of the epoch's own stream the consumer released before the first it did not.
+     */
+    static int stepOf(final long position)
+    {
+        return (int)position;
     }
 
     private void advance()
     {
-        BitSet set = released.get(epoch);
-        int position = null != set ? set.nextClearBit(0) : 0;
-        while (plannedLength.get(epoch) > 0 && position >= plannedLength.get(epoch))
+        StreamWork own;
+        while (null != (own = ownStreams.get(epoch)) && own.releasedPrefix() == own.steps())
         {
-            forget(epoch++);
-            set = released.get(epoch);
-            position = null != set ? set.nextClearBit(0) : 0;
+            ownStreams.remove(epoch++);
         }
-        publish(position);
+        publish(null == own ? 0 : own.releasedPrefix());
     }
 
-    private void forget(final int epoch)
+    private void publish(final int step)
     {
-        positions.remove(epoch);
-        released.remove(epoch);
-        plannedLength.remove(epoch);
-    }
-
-    private void publish(final int position)
-    {
-        published = ((long)epoch << 32) | (position & 0xFFFF_FFFFL);
+        published = ((long)epoch << 32) | (step & 0xFFFF_FFFFL);
     }
 }

@@ -23,7 +23,7 @@ import java.util.function.Consumer;
  * failed RDMA read is tried again over the same server's UDP, or on a replica. The choice for each server
  * is logged once, with the reasons the better transports could not reach it.
  */
-final class ServerDirectory implements AutoCloseable
+final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
 {
     private static final TransportKind[] KINDS = TransportKind.values();
 
@@ -132,7 +132,8 @@ final class ServerDirectory implements AutoCloseable
      * @param attempt  0 for the first try; each retry moves to the next (server, transport) pair.
      * @return a reader, or null when no connected server holds the region.
      */
-    DataReader readerFor(final int regionId, final int spread, final int attempt)
+    @Override
+    public DataReader readerFor(final int regionId, final int spread, final int attempt)
     {
         int candidates = 0;
         int bestTier = 0;
@@ -170,7 +171,8 @@ final class ServerDirectory implements AutoCloseable
     /**
      * Poll every reader for completions.
      */
-    int poll(final ReadCompletionHandler handler)
+    @Override
+    public int poll(final ReadCompletionHandler handler)
     {
         int work = 0;
         for (int i = 0, size = servers.size(); i < size; i++)

@@ -14,10 +14,10 @@ public interface SinkFactory<C extends Chunk>
 
     /**
      * @param pool the worker's buffers.
-     * @param feed the consumer's end, which the sink fills.
+     * @param next where the sink delivers chunks: the batch stage.
      * @return a sink over the pool.
      */
-    ChunkSink newSink(BufferPool pool, ChunkFeed<C> feed);
+    ChunkSink newSink(BufferPool pool, Handoff<C> next);
 
     /**
      * The default: chunks stay in host memory and the consumer reads the pool's buffers.
@@ -33,9 +33,9 @@ public interface SinkFactory<C extends Chunk>
         }
 
         @Override
-        public ChunkSink newSink(final BufferPool pool, final ChunkFeed<HostChunk> feed)
+        public ChunkSink newSink(final BufferPool pool, final Handoff<HostChunk> next)
         {
-            return new HostSink(pool, feed);
+            return new HostSink(pool, next);
         }
     };
 }

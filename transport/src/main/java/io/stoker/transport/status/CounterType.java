@@ -32,7 +32,9 @@ public enum CounterType
     MEMBERS(24, "members registered"),
     SESSIONS_REFUSED(25, "sessions refused"),
     SESSIONS_PENDING(26, "sessions pending"),
-    AGENT_ERRORS(27, "errors escaping a duty cycle");
+    AGENT_ERRORS(27, "errors escaping a duty cycle"),
+    STEPS_DELIVERED(28, "steps delivered"),
+    SAMPLES_DELIVERED(29, "samples delivered");
 
     /**
      * Type ids of Stoker's counters start here, clear of Aeron's own, its archive's and its cluster's.

@@ -2,8 +2,8 @@ package io.stoker.worker.gpu;
 
 import io.stoker.dataset.Manifest;
 import io.stoker.worker.BufferPool;
-import io.stoker.worker.ChunkFeed;
 import io.stoker.worker.ChunkSink;
+import io.stoker.worker.Handoff;
 import org.agrona.BitUtil;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
@@ -14,9 +14,8 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
  * {@link #offer} takes a buffer only while a slot is free, else it answers false and the worker keeps
  * the buffer (back pressure: a consumer that holds its slots stalls the feed, and a slot in use is never
  * written). The copy is issued asynchronously; {@link #doWork} polls it without blocking, gives the
- * pool buffer back as soon as it completed, and delivers slots to the consumer in the order they were
- * offered. A slot the consumer released is free again, and its chunk is reported consumed. Free slots
- * are reused in the order they came back.
+ * pool buffer back as soon as it completed, and delivers slots in the order they were offered. A slot
+ * whose chunk was released is free again. Free slots are reused in the order they came back.
  */
 public final class GpuSink implements ChunkSink
 {
@@ -26,7 +25,7 @@ public final class GpuSink implements ChunkSink
     private static final byte WITH_CONSUMER = 3;
 
     private final BufferPool pool;
-    private final ChunkFeed<DeviceChunk> feed;
+    private final Handoff<DeviceChunk> next;
     private final DeviceSlots slots;
     private final int deviceId;
     private final DeviceChecks checks;
@@ -45,21 +44,21 @@ public final class GpuSink implements ChunkSink
 
     /**
      * @param pool     the worker's pinned buffers.
-     * @param feed     the consumer's end.
+     * @param next     where chunks go: the batch stage.
      * @param slots    the device memory and the copies into it.
      * @param deviceId the device's ordinal, for the consumer.
      * @param checks   where to record each slot's device sum against the host's; null not to verify.
      */
     GpuSink(
         final BufferPool pool,
-        final ChunkFeed<DeviceChunk> feed,
+        final Handoff<DeviceChunk> next,
         final DeviceSlots slots,
         final int deviceId,
         final DeviceChecks checks)
     {
         final int count = slots.count();
         this.pool = pool;
-        this.feed = feed;
+        this.next = next;
         this.slots = slots;
         this.deviceId = deviceId;
         this.checks = checks;
@@ -117,7 +116,6 @@ public final class GpuSink implements ChunkSink
             final int slot = chunk.slot();
             state[slot] = FREE;
             free.addInt(slot);
-            listener.onConsumed(chunk.epoch(), chunk.chunkId(), chunk.crc());
             work++;
         }
 
@@ -139,7 +137,7 @@ public final class GpuSink implements ChunkSink
         while (orderHead < orderTail)
         {
             final int slot = order[(int)(orderHead & orderMask)];
-            if (COPIED != state[slot] || !feed.offer(chunks[slot]))
+            if (COPIED != state[slot] || !next.offer(chunks[slot]))
             {
                 break;
             }
@@ -187,7 +185,7 @@ public final class GpuSink implements ChunkSink
         if (finishing && !finished && orderHead == orderTail)
         {
             finished = true;
-            feed.finish();
+            next.finish();
         }
     }
 }

@@ -1,8 +1,8 @@
 package io.stoker.worker.gpu;
 
 import io.stoker.worker.BufferPool;
-import io.stoker.worker.ChunkFeed;
 import io.stoker.worker.ChunkSink;
+import io.stoker.worker.Handoff;
 import io.stoker.worker.HostMemoryAllocator;
 import io.stoker.worker.SinkFactory;
 
@@ -79,10 +79,10 @@ public final class GpuSinkFactory implements SinkFactory<DeviceChunk>
     }
 
     @Override
-    public ChunkSink newSink(final BufferPool pool, final ChunkFeed<DeviceChunk> feed)
+    public ChunkSink newSink(final BufferPool pool, final Handoff<DeviceChunk> next)
     {
         final int slots = deviceSlots > 0 ? deviceSlots : pool.capacity();
-        return new GpuSink(pool, feed, new CudaSlots(device, pool, slots, streams, verifyOnDevice), device.id(),
+        return new GpuSink(pool, next, new CudaSlots(device, pool, slots, streams, verifyOnDevice), device.id(),
             verifyOnDevice ? checks : null);
     }
 

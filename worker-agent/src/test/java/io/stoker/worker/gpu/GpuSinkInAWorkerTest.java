@@ -1,9 +1,9 @@
 package io.stoker.worker.gpu;
 
 import io.stoker.worker.BufferPool;
-import io.stoker.worker.ChunkFeed;
 import io.stoker.worker.ChunkSink;
 import io.stoker.worker.DirectMemoryAllocator;
+import io.stoker.worker.Handoff;
 import io.stoker.worker.HostMemoryAllocator;
 import io.stoker.worker.SinkFactory;
 import jcuda.driver.CUdeviceptr;
@@ -44,10 +44,10 @@ class GpuSinkInAWorkerTest
             }
 
             @Override
-            public ChunkSink newSink(final BufferPool pool, final ChunkFeed<DeviceChunk> chunkFeed)
+            public ChunkSink newSink(final BufferPool pool, final Handoff<DeviceChunk> next)
             {
                 device[0] = new CopyingSlots(pool, 3);
-                return new GpuSink(pool, chunkFeed, device[0], 0, checks);
+                return new GpuSink(pool, next, device[0], 0, checks);
             }
         };
 

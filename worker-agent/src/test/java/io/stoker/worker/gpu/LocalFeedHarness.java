@@ -8,10 +8,13 @@ import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.JobSpec;
 import io.stoker.server.DataServerAgent;
 import io.stoker.server.DataServerContext;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.worker.Batch;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
@@ -93,7 +96,7 @@ final class LocalFeedHarness
                 .errorHandler(errorHandler));
             client = new JobClientAgent(
                 connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
-                new JobClientAgent.JobRequest(1, epochs, 42, manifest.datasetId()), errorHandler);
+                JobSpec.of(manifest.datasetId(), 1, epochs, 42, BatchSpec.CHUNKS), errorHandler);
             final WorkerAgent<DeviceChunk> worker = new WorkerAgent<>(new WorkerContext<>(sink)
                 .aeron(connector.aeron())
                 .rank(0)
@@ -108,13 +111,19 @@ final class LocalFeedHarness
                 while (!worker.feed().isFinished())
                 {
                     assertTrue(System.nanoTime() - deadline < 0, "the feed did not finish: " + errors);
-                    final DeviceChunk chunk = worker.feed().poll();
-                    if (null == chunk)
+                    final Batch<DeviceChunk> batch = worker.feed().poll();
+                    if (null == batch)
                     {
                         idle.idle();
                         continue;
                     }
                     idle.reset();
+                    final DeviceChunk chunk = batch.chunkAt(0);
+                    if (batch.chunkCount() != 1 || batch.size() != manifest.chunkRecordCount(chunk.chunkId()))
+                    {
+                        wrong.add("step " + batch.step() + " of epoch " + batch.epoch() + " is not chunk " +
+                            chunk.chunkId() + " whole");
+                    }
                     deliveries[chunk.epoch()][chunk.chunkId()]++;
                     if (deviceSums.applyAsLong(chunk) != fileSums[chunk.chunkId()] ||
                         chunk.length() != manifest.chunkLength(chunk.chunkId()) ||
@@ -122,7 +131,7 @@ final class LocalFeedHarness
                     {
                         wrong.add("chunk " + chunk.chunkId() + " of epoch " + chunk.epoch());
                     }
-                    chunk.release();
+                    batch.release();
                 }
             }
             finally

@@ -5,39 +5,40 @@ import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * The consumer's end of a worker: chunks in the order the worker was assigned them, handed over
- * through a lock-free single-producer single-consumer queue. Poll it from one thread.
+ * The consumer's end of a worker: batches (or, for a sink on its own, chunks) in the order the worker
+ * delivers them, handed over through a lock-free single-producer single-consumer queue. Poll it from one
+ * thread.
  * <p>
- * The time a consumer spends asking for a chunk when none is ready, counted from the first chunk
- * on, is the starvation figure: it lands in the worker's "consumer wait" counter.
+ * The time a consumer spends asking when nothing is ready, counted from the first item on, is the
+ * starvation figure: it lands in the worker's "consumer wait" counter.
  *
- * @param <C> the kind of chunk: host memory or device memory.
+ * @param <T> what the consumer takes.
  */
-public final class ChunkFeed<C extends Chunk>
+public final class Feed<T> implements Handoff<T>
 {
-    private final OneToOneConcurrentArrayQueue<C> ready;
+    private final OneToOneConcurrentArrayQueue<T> ready;
     private final AtomicCounter waitNs;
     private volatile boolean finished;
     private boolean started;
     private long waitStartNs;
 
     /**
-     * @param capacity most chunks waiting for the consumer.
+     * @param capacity most items waiting for the consumer.
      * @param waitNs   where the consumer's wait time is added.
      */
-    public ChunkFeed(final int capacity, final AtomicCounter waitNs)
+    public Feed(final int capacity, final AtomicCounter waitNs)
     {
         this.ready = new OneToOneConcurrentArrayQueue<>(capacity);
         this.waitNs = waitNs;
     }
 
     /**
-     * @return the next chunk, or null when none is ready now.
+     * @return the next item, or null when none is ready now.
      */
-    public C poll()
+    public T poll()
     {
-        final C chunk = ready.poll();
-        if (null != chunk)
+        final T item = ready.poll();
+        if (null != item)
         {
             if (0 != waitStartNs)
             {
@@ -50,25 +51,25 @@ public final class ChunkFeed<C extends Chunk>
         {
             waitStartNs = System.nanoTime();
         }
-        return chunk;
+        return item;
     }
 
     /**
-     * Wait for the next chunk.
+     * Wait for the next item.
      *
      * @param idleStrategy how to wait.
-     * @return the next chunk, or null when the job is complete and every chunk was taken.
+     * @return the next item, or null when the job is complete and every item was taken.
      */
-    public C take(final IdleStrategy idleStrategy)
+    public T take(final IdleStrategy idleStrategy)
     {
         idleStrategy.reset();
         while (true)
         {
             final boolean wasFinished = finished;
-            final C chunk = poll();
-            if (null != chunk)
+            final T item = poll();
+            if (null != item)
             {
-                return chunk;
+                return item;
             }
             if (wasFinished)
             {
@@ -79,7 +80,7 @@ public final class ChunkFeed<C extends Chunk>
     }
 
     /**
-     * @return true when the job is complete and every chunk was taken.
+     * @return true when the job is complete and every item was taken.
      */
     public boolean isFinished()
     {
@@ -87,18 +88,20 @@ public final class ChunkFeed<C extends Chunk>
     }
 
     /**
-     * The sink's end: hand a chunk to the consumer. Called from the worker's agent thread only.
+     * The producer's end: hand an item to the consumer. Called from the worker's agent thread only.
      *
      * @return false when the feed is full.
      */
-    public boolean offer(final C chunk)
+    @Override
+    public boolean offer(final T item)
     {
-        return ready.offer(chunk);
+        return ready.offer(item);
     }
 
     /**
-     * The sink's end: no more chunks will come once the queued ones are taken.
+     * The producer's end: nothing more will come once the queued items are taken.
      */
+    @Override
     public void finish()
     {
         finished = true;

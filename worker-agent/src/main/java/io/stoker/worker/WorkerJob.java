@@ -1,0 +1,84 @@
+package io.stoker.worker;
+
+import io.stoker.dataset.Manifest;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.RankStream;
+import io.stoker.plan.SampleSpace;
+
+import java.util.Arrays;
+
+/**
+ * The job a worker serves, as one immutable view: published with one volatile write when the job starts, so a
+ * consumer thread never sees the new manifest with the old seed.
+ *
+ * @param jobId    the coordinator's id for the job.
+ * @param spec     what every member plans the job from.
+ * @param manifest the dataset's manifest.
+ * @param space    the dataset's samples as plans see them.
+ * @param rank     this worker's rank.
+ */
+public record WorkerJob(long jobId, JobSpec spec, Manifest manifest, SampleSpace space, int rank)
+{
+    /**
+     * The buffers a worker's pool needs: the read-ahead asked for, plus the pieces one step of the rank's stream
+     * needs at once beyond the first (a step's samples come from every piece of the shuffle windows it draws on).
+     * Measured over the job's first epoch; other epochs' plans differ by a few pieces at most, which the
+     * read-ahead absorbs.
+     *
+     * @param readAhead buffers to read ahead in, at least 2.
+     * @return buffers for the rank's pool.
+     */
+    public int poolBuffers(final int readAhead)
+    {
+        final RankStream own = spec.segment(space, spec.firstEpoch()).stream(rank);
+        int most = 1;
+        for (int step = 0, steps = own.steps(); step < steps; step++)
+        {
+            most = Math.max(most, own.lastPiece(step) - own.firstPiece(step) + 1);
+        }
+        return readAhead + most - 1;
+    }
+
+    /**
+     * @return the most buffers any rank's pool of the job needs: see {@link #poolBuffers(int)}.
+     */
+    public static int poolBuffers(final int readAhead, final JobSpec spec, final Manifest manifest)
+    {
+        final SampleSpace space = spaceOf(manifest);
+        int most = 0;
+        for (int rank = 0; rank < spec.worldSize(); rank++)
+        {
+            most = Math.max(most, new WorkerJob(0, spec, manifest, space, rank).poolBuffers(readAhead));
+        }
+        return most;
+    }
+
+    /**
+     * @return the dataset's samples as plans see them: records of each chunk.
+     */
+    public static SampleSpace spaceOf(final Manifest manifest)
+    {
+        final int[] counts = new int[manifest.chunkCount()];
+        for (int chunkId = 0; chunkId < counts.length; chunkId++)
+        {
+            counts[chunkId] = manifest.chunkRecordCount(chunkId);
+        }
+        return new SampleSpace(counts);
+    }
+
+    /**
+     * @return how an epoch came to its current segment, without what its current segment consumed: the
+     * segments' world sizes and what the ranks of each earlier one consumed.
+     */
+    public EpochHistory historyBefore(final int epoch)
+    {
+        final EpochHistory history = spec.histories().get(epoch);
+        if (null == history)
+        {
+            return new EpochHistory(new int[]{ spec.worldSize() }, new int[0][]);
+        }
+        final int[] sizes = history.worldSizes();
+        return new EpochHistory(sizes.clone(), Arrays.copyOf(history.consumed(), sizes.length - 1));
+    }
+}
