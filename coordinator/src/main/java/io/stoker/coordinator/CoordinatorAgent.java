@@ -358,6 +358,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 resize(spec.worldSize());
                 job.clientMemberId = member.memberId;
                 job.correlationId = correlationId;
+                sendJobStarted(member);
                 return;
             }
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
