@@ -426,10 +426,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 }
             }
         }
-        if (progress.isComplete())
-        {
-            completeEpoch(progress);
-        }
+        completeEpochs();
     }
 
     @Override
@@ -727,6 +724,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
         planAhead();
+        completeEpochs();
         checkpoint();
         return 1;
     }
@@ -801,12 +799,42 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                     reassign(progress, rank);
                 }
             }
-            if (progress.isComplete())
+        }
+    }
+
+    /**
+     * Complete the oldest open epoch while every step of it is released, planning ahead after each: epochs
+     * complete in order, so that those before {@link Job#epochsCompleted} are exactly the ones done (where
+     * planning ahead counts from and where a resume starts) and members hear of them in order. An epoch whose
+     * steps were all released while an older one is open waits for it.
+     */
+    private void completeEpochs()
+    {
+        EpochProgress oldest = job.openEpochs.get(job.epochsCompleted);
+        if (null == oldest || !oldest.isComplete())
+        {
+            return;
+        }
+        do
+        {
+            completeEpoch(oldest);
+            planAhead();
+            oldest = job.openEpochs.get(job.epochsCompleted);
+        }
+        while (null != oldest && oldest.isComplete());
+        if (job.isFinished())
+        {
+            final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
+            for (int i = 0, size = members.size(); i < size; i++)
             {
-                completeEpoch(progress);
-                return;
+                final Member member = members.get(i);
+                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
+                {
+                    publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
+                }
             }
         }
+        checkpoint();
     }
 
     private void completeEpoch(final EpochProgress progress)
@@ -829,21 +857,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 sendEpochComplete(member, result);
             }
         }
-
-        planAhead();
-        if (job.isFinished())
-        {
-            final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
-            for (int i = 0, size = members.size(); i < size; i++)
-            {
-                final Member member = members.get(i);
-                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
-                {
-                    publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
-                }
-            }
-        }
-        checkpoint();
     }
 
     private void sendEpochComplete(final Member member, final Job.EpochResult result)
