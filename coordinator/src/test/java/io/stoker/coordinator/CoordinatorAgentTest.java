@@ -446,6 +446,52 @@ class CoordinatorAgentTest
         assertEquals(JobOutcome.COMPLETE, resubmitter.outcome);
     }
 
+    /**
+     * Epochs complete in order: one all of whose steps were acknowledged while an older one is open waits for it.
+     * The job resubmitted over another world size meanwhile resumes at the older epoch and keeps the newer one
+     * done, rather than failing to plan a resume that starts after an epoch still open.
+     */
+    @Test
+    void anEpochAcknowledgedBeforeAnOlderOneCompletesAfterItAlsoAcrossAResume()
+    {
+        startJob(1, 2, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment epochZero = Segment.first(space, SEED, 0, 1, PARTIAL);
+        final int stepsOfEpochOne = Segment.first(space, SEED, 1, 1, PARTIAL).steps();
+        workers[0].ack(jobId, new StreamId(1, 0, 0), range(0, stepsOfEpochOne));
+        workers[0].ack(jobId, new StreamId(0, 0, 0), 0, 1, 2);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == stepsOfEpochOne + 3);
+        assertEquals(0, counter(CounterType.EPOCHS_COMPLETED), "epoch 1 waits for epoch 0");
+
+        final TestMember rankOne = member(Role.WORKER, 1);
+        final TestMember resubmitter = member(Role.CLIENT, -1);
+        pump(() -> rankOne.session.isRegistered() && resubmitter.session.isRegistered());
+        resubmitter.submit(JobSpec.of(manifest.datasetId(), 2, 2, SEED, PARTIAL));
+        workers = new TestMember[]{ workers[0], rankOne };
+        pump(() -> resubmitter.jobId > 0 && Arrays.stream(workers).allMatch(worker ->
+            worker.jobId == resubmitter.jobId && !worker.assigned(worker.jobId, 0, 1, worker.rank).isEmpty()));
+
+        final long resumedId = resubmitter.jobId;
+        assertEquals(new JobSpec(manifest.datasetId(), 2, 2, SEED, PARTIAL, 0, Map.of(
+            0, new EpochHistory(new int[]{ 1, 2 }, new int[][]{ { 3 } }),
+            1, new EpochHistory(new int[]{ 1, 2 }, new int[][]{ { stepsOfEpochOne } }))), resubmitter.spec);
+        final Segment rest = epochZero.next(2, new int[]{ 3 });
+        for (final TestMember worker : workers)
+        {
+            assertEquals(steps(rest.stream(worker.rank)), worker.assigned(resumedId, 0, 1, worker.rank));
+            assertEquals(Set.of(), worker.assigned(resumedId, 1, 1, worker.rank), "epoch 1 is done");
+            worker.ack(resumedId, new StreamId(0, 1, worker.rank), worker.assigned(resumedId, 0, 1, worker.rank));
+        }
+        pump(() -> null != resubmitter.outcome);
+        assertEquals(List.of(0, 1), resubmitter.completions.stream().map(Completion::epoch).toList());
+        for (final Completion completion : resubmitter.completions)
+        {
+            assertEquals(space.sampleCount(), completion.deliveredSamples(), completion.toString());
+        }
+        assertEquals(JobOutcome.COMPLETE, resubmitter.outcome);
+        assertEquals(List.of(), client.completions, "no epoch was reported complete before the resume");
+    }
+
     @Test
     void aRankHeldByALiveWorkerIsRefusedAndMembersMaySendOnlyWhatTheirRoleMay()
     {
