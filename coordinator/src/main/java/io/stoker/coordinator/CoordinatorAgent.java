@@ -313,9 +313,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * A job submitted: started when none runs; attached to when it is the running one; the running one resumed
-     * over a new world size when it is that job with other ranks (its open epochs continue from each stream's
-     * released steps); refused otherwise.
+     * A job submitted: started when none runs; attached to when it is the running one, also when that one was
+     * resumed and the submission is its request as first made (as a client sends it again each time it
+     * registers); the running one resumed over a new world size when it is that job with other ranks (its open
+     * epochs continue from each stream's released steps); refused otherwise.
      */
     @Override
     public void onJobSubmit(final int sessionId, final JobSubmitDecoder decoder)
@@ -347,13 +348,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (null != job && !job.isFinished())
         {
-            if (job.spec.equals(spec))
+            final boolean fresh = 0 == spec.firstEpoch() && spec.histories().isEmpty();
+            if (job.spec.equals(spec) ||
+                (fresh && job.spec.isSameJob(spec) && job.spec.worldSize() == spec.worldSize()))
             {
                 attach(member, correlationId);
                 return;
             }
-            if (job.spec.isSameJob(spec) && 0 == spec.firstEpoch() && spec.histories().isEmpty() &&
-                null != job.space)
+            if (fresh && job.spec.isSameJob(spec) && null != job.space)
             {
                 resize(spec.worldSize());
                 job.clientMemberId = member.memberId;
