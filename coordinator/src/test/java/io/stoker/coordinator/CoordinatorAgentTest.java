@@ -433,6 +433,12 @@ class CoordinatorAgentTest
             assertEquals(Map.of(), ranks[rank].assignedIn(resumedId), "a rank beyond the new world size");
         }
 
+        resubmitter.submit(resubmitter.submitted);
+        pump(() -> resubmitter.jobStarts == 2);
+        assertEquals(resumedId, resubmitter.jobId, "the same request again, as a client sends it each time it " +
+            "registers anew, attaches to the resumed job");
+        assertEquals(resumedId, workers[0].jobId);
+
         for (final TestMember worker : workers)
         {
             worker.ack(resumedId, new StreamId(0, 1, worker.rank), worker.assigned(resumedId, 0, 1, worker.rank));
@@ -754,6 +760,7 @@ class CoordinatorAgentTest
         int[] shards;
         JobSpec submitted;
         long jobId = -1;
+        int jobStarts;
         JobSpec spec;
         JobOutcome outcome;
         boolean silent;
@@ -880,6 +887,7 @@ class CoordinatorAgentTest
             final long job = decoder.jobId();
             spec = JobSpecCodec.decode(decoder);
             jobId = job;
+            jobStarts++;
         }
 
         @Override
