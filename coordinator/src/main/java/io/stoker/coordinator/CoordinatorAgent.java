@@ -313,9 +313,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * A job submitted: started when none runs; attached to when it is the running one; the running one resumed
-     * over a new world size when it is that job with other ranks (its open epochs continue from each stream's
-     * released steps); refused otherwise.
+     * A job submitted: started when none runs; attached to when it is the running one, also when that one was
+     * resumed and the submission is its request as first made (as a client sends it again each time it
+     * registers); the running one resumed over a new world size when it is that job with other ranks (its open
+     * epochs continue from each stream's released steps); refused otherwise.
      */
     @Override
     public void onJobSubmit(final int sessionId, final JobSubmitDecoder decoder)
@@ -347,17 +348,19 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (null != job && !job.isFinished())
         {
-            if (job.spec.equals(spec))
+            final boolean fresh = 0 == spec.firstEpoch() && spec.histories().isEmpty();
+            if (job.spec.equals(spec) ||
+                (fresh && job.spec.isSameJob(spec) && job.spec.worldSize() == spec.worldSize()))
             {
                 attach(member, correlationId);
                 return;
             }
-            if (job.spec.isSameJob(spec) && 0 == spec.firstEpoch() && spec.histories().isEmpty() &&
-                null != job.space)
+            if (fresh && job.spec.isSameJob(spec) && null != job.space)
             {
                 resize(spec.worldSize());
                 job.clientMemberId = member.memberId;
                 job.correlationId = correlationId;
+                sendJobStarted(member);
                 return;
             }
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
@@ -425,10 +428,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 }
             }
         }
-        if (progress.isComplete())
-        {
-            completeEpoch(progress);
-        }
+        completeEpochs();
     }
 
     @Override
@@ -726,6 +726,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
         planAhead();
+        completeEpochs();
         checkpoint();
         return 1;
     }
@@ -800,12 +801,42 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                     reassign(progress, rank);
                 }
             }
-            if (progress.isComplete())
+        }
+    }
+
+    /**
+     * Complete the oldest open epoch while every step of it is released, planning ahead after each: epochs
+     * complete in order, so that those before {@link Job#epochsCompleted} are exactly the ones done (where
+     * planning ahead counts from and where a resume starts) and members hear of them in order. An epoch whose
+     * steps were all released while an older one is open waits for it.
+     */
+    private void completeEpochs()
+    {
+        EpochProgress oldest = job.openEpochs.get(job.epochsCompleted);
+        if (null == oldest || !oldest.isComplete())
+        {
+            return;
+        }
+        do
+        {
+            completeEpoch(oldest);
+            planAhead();
+            oldest = job.openEpochs.get(job.epochsCompleted);
+        }
+        while (null != oldest && oldest.isComplete());
+        if (job.isFinished())
+        {
+            final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
+            for (int i = 0, size = members.size(); i < size; i++)
             {
-                completeEpoch(progress);
-                return;
+                final Member member = members.get(i);
+                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
+                {
+                    publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
+                }
             }
         }
+        checkpoint();
     }
 
     private void completeEpoch(final EpochProgress progress)
@@ -828,21 +859,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 sendEpochComplete(member, result);
             }
         }
-
-        planAhead();
-        if (job.isFinished())
-        {
-            final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
-            for (int i = 0, size = members.size(); i < size; i++)
-            {
-                final Member member = members.get(i);
-                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
-                {
-                    publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
-                }
-            }
-        }
-        checkpoint();
     }
 
     private void sendEpochComplete(final Member member, final Job.EpochResult result)

@@ -26,7 +26,9 @@ public final class EpochProgress
     private long deliveredSamples;
 
     /**
-     * Plan the epoch and take what its ranks consumed before the job resumed as released.
+     * Plan the epoch and take what its ranks consumed before the job resumed as released: the consumed steps of
+     * the current segment, and the samples earlier segments consumed (all those not in the current segment's
+     * sequence) as delivered.
      */
     public EpochProgress(final JobSpec spec, final SampleSpace space, final int epoch)
     {
@@ -37,6 +39,7 @@ public final class EpochProgress
         released = new BitSet[worldSize];
         holders = new int[worldSize][];
         missing = new BitSet(space.chunkCount());
+        deliveredSamples = space.sampleCount() - segment.sequenceLength();
         for (int rank = 0; rank < worldSize; rank++)
         {
             final RankStream stream = segment.stream(rank);
@@ -167,7 +170,8 @@ public final class EpochProgress
     }
 
     /**
-     * @return samples of the released steps.
+     * @return samples of the epoch consumers released: in the released steps, and in the steps earlier segments
+     * consumed before the job resumed over another world size.
      */
     public long deliveredSamples()
     {

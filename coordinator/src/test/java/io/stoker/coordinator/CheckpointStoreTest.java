@@ -1,56 +1,217 @@
 package io.stoker.coordinator;
 
+import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The v3 checkpoint: a job's spec (batches and resume history included) and each open epoch's released steps,
+ * steps handed to other ranks and missing chunks come back as they were written; a damaged file is refused
+ * with its name, never read as another state.
+ */
 class CheckpointStoreTest
 {
+    private static final BatchSpec BATCHES = new BatchSpec(8, 2, DropPolicy.DROP_LAST);
+
     @TempDir
     Path temp;
 
+    private Manifest manifest;
+
+    @BeforeEach
+    void dataset()
+    {
+        DatasetGenerator.generate(temp.resolve("dataset"), FormatSpec.parse("fixed:1000"), 1 << 20, 3, 256 << 10);
+        manifest = DatasetIndexer.index(temp.resolve("dataset"), null, 64 << 10);
+    }
+
+    @Test
+    void readsNothingWhenNoCheckpointWasWritten()
+    {
+        assertNull(new CheckpointStore(temp.resolve("checkpoints")).read());
+    }
+
     /**
-     * A restarted coordinator must know who holds a chunk handed to another rank: only that rank may
-     * acknowledge it.
+     * A restarted coordinator must plan every open epoch as before and know which steps were released, which
+     * rank holds each step handed to another, and which chunks could not be read.
      */
     @Test
-    void keepsTheAcknowledgedSetAndWhoHoldsEachChunkHandedToAnotherRank()
+    void restoresTheSpecAndEveryOpenEpochsReleasedStepsMovesAndMissingChunks()
     {
-        DatasetGenerator.generate(temp.resolve("dataset"), FormatSpec.parse("fixed:4096"), 1 << 20, 3, 1 << 18);
-        final Manifest manifest = DatasetIndexer.index(temp.resolve("dataset"), null, 64 * 1024);
-        final Job job = new Job(7, 3, 2, 11, manifest.datasetId());
+        final JobSpec spec = new JobSpec(manifest.datasetId(), 3, 4, 11, BATCHES, 1, Map.of(
+            1, new EpochHistory(new int[]{ 2, 3 }, new int[][]{ { 4, 1 } }),
+            2, new EpochHistory(new int[]{ 3 }, new int[][]{ { 2, 3, 2 } })));
+        final Job job = new Job(7, spec);
         job.bind(manifest);
-        final EpochProgress progress = new EpochProgress(EpochPlanner.plan(job.chunkLengths, 3, 11, 0));
-        final int deadRankChunk = progress.outstanding(2)[0];
-        progress.reassign(deadRankChunk, 0);
-        progress.acknowledge(progress.outstanding(1)[0]);
-        job.openEpochs.put(0, progress);
-        job.nextEpochToPlan = 1;
+        final EpochProgress resumed = new EpochProgress(spec, job.space, 1);
+        resumed.release(0, 0);
+        resumed.release(0, 1);
+        resumed.release(2, 5);
+        resumed.reassign(1, 3, 0);
+        resumed.reassign(1, 4, 2);
+        resumed.markMissing(3);
+        final EpochProgress continued = new EpochProgress(spec, job.space, 2);
+        continued.release(1, 3);
+        continued.reassign(2, 7, 1);
+        continued.markMissing(0);
+        continued.markMissing(manifest.chunkCount() - 1);
+        job.openEpochs.put(1, resumed);
+        job.openEpochs.put(2, continued);
+        job.nextEpochToPlan = 3;
+        job.epochsCompleted = 1;
+        job.chunksUnavailable = 2;
 
+        new CheckpointStore(temp.resolve("checkpoints")).write(job);
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
-        store.write(job);
-        final CheckpointStore.Checkpoint checkpoint = new CheckpointStore(temp.resolve("checkpoints")).read();
+        final CheckpointStore.Checkpoint checkpoint = store.read();
 
         assertEquals(7, checkpoint.jobId());
-        final Map<Integer, CheckpointStore.OpenEpoch> open = checkpoint.openEpochs();
-        assertEquals(1, open.size());
-        final CheckpointStore.OpenEpoch saved = open.get(0);
-        assertEquals(progress.acknowledgedSet(), saved.acknowledged());
-        assertArrayEquals(new int[]{ deadRankChunk }, saved.movedChunks());
-        assertArrayEquals(new int[]{ 0 }, saved.holders());
+        assertEquals(spec, checkpoint.spec());
+        assertEquals(3, checkpoint.nextEpochToPlan());
+        assertEquals(1, checkpoint.epochsCompleted());
+        assertEquals(2, checkpoint.chunksUnavailable());
+        assertEquals(manifest, store.manifest());
+        assertEquals(2, checkpoint.openEpochs().size());
+        for (final EpochProgress written : new EpochProgress[]{ resumed, continued })
+        {
+            final CheckpointStore.OpenEpoch saved = checkpoint.openEpochs().get(written.epoch());
+            final EpochProgress restored = new EpochProgress(checkpoint.spec(), job.space, written.epoch());
+            restored.restore(saved.released(), saved.moves(), saved.missing());
+            assertSameProgress(written, restored);
+        }
+        assertEquals(1, resumed.segment().index(), "the resumed epoch is planned over its second segment");
+        assertTrue(continued.isReleased(0, 1), "steps consumed before the resume count as released");
+        assertFalse(continued.isReleased(0, 2));
+    }
 
-        final EpochProgress restored = new EpochProgress(EpochPlanner.plan(job.chunkLengths, 3, 11, 0));
-        restored.restore(saved.acknowledged(), saved.unavailable(), saved.movedChunks(), saved.holders());
-        assertEquals(0, restored.holder(deadRankChunk));
-        assertEquals(1, restored.acknowledgedCount());
+    @Test
+    void refusesAFileCutShortAtAnyLengthNamingIt() throws IOException
+    {
+        final byte[] whole = writtenCheckpoint();
+        final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
+        for (int length = 0; length < whole.length; length++)
+        {
+            Files.write(store.file(), Arrays.copyOf(whole, length));
+            assertRefused(store, length + " bytes of " + whole.length);
+        }
+    }
+
+    @Test
+    void refusesAFileWithAnyByteChangedNamingIt() throws IOException
+    {
+        final byte[] whole = writtenCheckpoint();
+        final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
+        for (int i = 0; i < whole.length; i++)
+        {
+            final byte[] corrupt = whole.clone();
+            corrupt[i] ^= 0x10;
+            Files.write(store.file(), corrupt);
+            final String message = assertRefused(store, "byte " + i + " changed");
+            assertTrue(message.contains("CRC32C mismatch"), message);
+        }
+    }
+
+    /**
+     * A file whose checksum holds but whose contents end early or describe no job (written by a bug, or
+     * assembled by hand) is refused as well: the checksum is not the only check.
+     */
+    @Test
+    void refusesAWellSealedFileThatEndsEarlyOrIsOfAnotherVersion() throws IOException
+    {
+        final byte[] whole = writtenCheckpoint();
+        final byte[] body = Arrays.copyOf(whole, whole.length - Integer.BYTES);
+        final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
+        for (int length = 8; length < body.length; length++)
+        {
+            Files.write(store.file(), sealed(Arrays.copyOf(body, length)));
+            assertRefused(store, "a body of " + length + " bytes of " + body.length);
+        }
+
+        final byte[] older = body.clone();
+        ByteBuffer.wrap(older).putInt(Integer.BYTES, 2);
+        Files.write(store.file(), sealed(older));
+        final String message = assertRefused(store, "version 2");
+        assertTrue(message.contains("version 3"), message);
+    }
+
+    private byte[] writtenCheckpoint() throws IOException
+    {
+        final JobSpec spec = new JobSpec(manifest.datasetId(), 2, 3, 5, BATCHES, 0, Map.of(
+            0, new EpochHistory(new int[]{ 3, 2 }, new int[][]{ { 1, 2, 0 } })));
+        final Job job = new Job(3, spec);
+        job.bind(manifest);
+        final EpochProgress progress = new EpochProgress(spec, job.space, 0);
+        progress.release(1, 0);
+        progress.reassign(0, 2, 1);
+        progress.markMissing(1);
+        job.openEpochs.put(0, progress);
+        job.nextEpochToPlan = 1;
+        final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
+        store.write(job);
+        final byte[] whole = Files.readAllBytes(store.file());
+        assertEquals(spec, store.read().spec(), "the intact file reads back");
+        return whole;
+    }
+
+    private static byte[] sealed(final byte[] body)
+    {
+        return ByteBuffer.allocate(body.length + Integer.BYTES).put(body).putInt(Crc32c.of(body)).array();
+    }
+
+    private static String assertRefused(final CheckpointStore store, final String what)
+    {
+        final UncheckedIOException ex = assertThrows(UncheckedIOException.class, store::read, what);
+        assertTrue(ex.getMessage().startsWith(store.file().toString()), what + ": " + ex.getMessage());
+        return ex.getMessage();
+    }
+
+    private static void assertSameProgress(final EpochProgress expected, final EpochProgress actual)
+    {
+        final String what = "epoch " + expected.epoch();
+        assertEquals(expected.segment().index(), actual.segment().index(), what);
+        assertEquals(expected.worldSize(), actual.worldSize(), what);
+        for (int stream = 0; stream < expected.worldSize(); stream++)
+        {
+            assertEquals(expected.steps(stream), actual.steps(stream), what);
+            for (int step = 0; step < expected.steps(stream); step++)
+            {
+                final String where = what + " stream " + stream + " step " + step;
+                assertEquals(expected.isReleased(stream, step), actual.isReleased(stream, step), where);
+                assertEquals(expected.holder(stream, step), actual.holder(stream, step), where);
+            }
+            for (int rank = 0; rank < expected.worldSize(); rank++)
+            {
+                assertArrayEquals(expected.outstanding(stream, rank), actual.outstanding(stream, rank), what);
+            }
+        }
+        assertNotEquals(0, expected.missingChunks().length, what + ": the test records missing chunks");
+        assertArrayEquals(expected.missingChunks(), actual.missingChunks(), what);
+        assertEquals(expected.deliveredSamples(), actual.deliveredSamples(), what);
+        assertEquals(expected.isComplete(), actual.isComplete(), what);
     }
 }

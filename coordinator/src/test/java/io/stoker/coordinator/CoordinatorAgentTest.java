@@ -2,9 +2,12 @@ package io.stoker.coordinator;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
+import io.stoker.codecs.JobCompleteDecoder;
+import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
@@ -15,13 +18,23 @@ import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.Piece;
+import io.stoker.plan.RankStream;
+import io.stoker.plan.SampleSpace;
+import io.stoker.plan.Segment;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.JobSpecCodec;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.HandshakeIdentity;
@@ -36,22 +49,39 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.stream.IntStream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The coordinator's brain, its duty cycle driven by hand with a hand-set clock, against members made of
- * Stoker's own member sessions over a real media driver (IPC, no token).
+ * Stoker's own member sessions over a real media driver (IPC, no token). What each rank is assigned is checked
+ * against the epoch's plan computed here with the plan module, and what the coordinator reports against the
+ * samples of that plan.
  */
 class CoordinatorAgentTest
 {
@@ -59,6 +89,9 @@ class CoordinatorAgentTest
     private static final long STEP_NS = TimeUnit.MILLISECONDS.toNanos(50);
     private static final int IDLE_ROUNDS = 50;
     private static final long STEP_PAUSE_MS = 5;
+    private static final long SEED = 9;
+    private static final BatchSpec DROP_LAST = new BatchSpec(8, 2, DropPolicy.DROP_LAST);
+    private static final BatchSpec PARTIAL = new BatchSpec(8, 2, DropPolicy.PARTIAL);
 
     @TempDir
     Path temp;
@@ -68,21 +101,27 @@ class CoordinatorAgentTest
     private AeronConnector connector;
     private CoordinatorAgent coordinator;
     private Manifest manifest;
+    private SampleSpace space;
     private long nowNs = TimeUnit.SECONDS.toNanos(100);
+    private TestMember server;
+    private TestMember client;
+    private TestMember[] workers;
+
+    static List<BatchSpec> feeds()
+    {
+        return List.of(DROP_LAST, PARTIAL, BatchSpec.CHUNKS);
+    }
 
     @BeforeEach
     void start()
     {
-        DatasetGenerator.generate(temp.resolve("dataset"), FormatSpec.parse("fixed:4096"), 1 << 20, 5, 256 << 10);
+        DatasetGenerator.generate(temp.resolve("dataset"), FormatSpec.parse("fixed:1000"), 1 << 20, 5, 256 << 10);
         manifest = DatasetIndexer.index(temp.resolve("dataset"), null, 64 << 10);
+        final int[] records = new int[manifest.chunkCount()];
+        Arrays.setAll(records, manifest::chunkRecordCount);
+        space = new SampleSpace(records);
         connector = AeronConnector.connect(new AeronConnector.Context());
-        coordinator = new CoordinatorAgent(new CoordinatorContext()
-            .aeron(connector.aeron())
-            .nanoClock(() -> nowNs)
-            .leaseTimeoutNs(LEASE_NS)
-            .heartbeatIntervalNs(LEASE_NS / 10)
-            .errorHandler(ex -> errors.add(ex.getMessage()))
-            .logger(line -> {}));
+        coordinator = new CoordinatorAgent(context());
     }
 
     @AfterEach
@@ -91,61 +130,438 @@ class CoordinatorAgentTest
         members.forEach(TestMember::close);
         coordinator.onClose();
         CloseHelper.close(connector);
+        for (final TestMember member : members)
+        {
+            assertEquals(List.of(), member.wrongRanks, member.role + " " + member.rank + ": assignments naming " +
+                "another rank as the one delivering them");
+        }
     }
 
     @Test
-    void aJobStartsOnlyOnceEveryShardIsAdvertised()
+    void aJobStartsOnlyOnceEveryShardIsAdvertisedAndWorkersHearOfEveryServer()
     {
         final TestMember serverA = member(Role.DATA_SERVER, -1);
         final TestMember worker = member(Role.WORKER, 0);
-        final TestMember client = member(Role.CLIENT, -1);
+        client = member(Role.CLIENT, -1);
         pump(() -> serverA.session.isRegistered() && worker.session.isRegistered() && client.session.isRegistered());
 
-        serverA.advertise(0, 1);
-        client.submit(1, 1);
-        for (int i = 0; i < 20; i++)
-        {
-            pump(() -> true);
-        }
-        assertEquals(-1, worker.jobId, "half the shards advertised: the job waits");
+        final int shards = manifest.shardCount();
+        assertTrue(shards >= 2, "the test needs shards for two servers, the dataset has " + shards);
+        serverA.advertise(IntStream.range(0, shards / 2).toArray());
+        final JobSpec spec = JobSpec.of(manifest.datasetId(), 1, 1, SEED, DROP_LAST);
+        client.submit(spec);
+        pump(() -> client.jobId > 0);
+        assertEquals(-1, worker.jobId, "the client heard of its job, the manifest being there; with half the " +
+            "shards advertised the job waits");
 
         final TestMember serverB = member(Role.DATA_SERVER, -1);
         pump(serverB.session::isRegistered);
-        serverB.advertise(2, 3);
-        pump(() -> worker.jobId > 0 && !worker.assigned.isEmpty());
-        assertEquals(manifest.chunkCount(), worker.assigned.get(0).size());
+        serverB.advertise(IntStream.range(shards / 2, shards).toArray());
+        pump(() -> worker.jobId > 0 && !worker.assigned(worker.jobId, 0, 0, 0).isEmpty());
+
+        assertEquals(spec, worker.spec, "the worker is told the job as submitted");
+        assertEquals(client.jobId, worker.jobId);
+        assertEquals(steps(Segment.first(space, SEED, 0, 1, DROP_LAST).stream(0)),
+            worker.assigned(worker.jobId, 0, 0, 0));
+        assertEquals(Set.of(serverA.session.memberId(), serverB.session.memberId()), worker.advertisingServers,
+            "the coordinator relays every server's advertisement to the worker");
+    }
+
+    /**
+     * Every rank is assigned exactly the steps of its own stream of each epoch's plan, which together hold every
+     * sample once but the drop set; acknowledging them all completes the epochs, in order, with the plan's
+     * sample counts.
+     */
+    @ParameterizedTest
+    @MethodSource("feeds")
+    void eachRankIsAssignedItsStreamsStepsAndAcknowledgingThemCompletesTheEpochsWithThePlansSamples(
+        final BatchSpec batches)
+    {
+        final int worldSize = 3;
+        final int epochs = 2;
+        startJob(worldSize, epochs, batches);
+        final long jobId = client.jobId;
+
+        int stepsInAll = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment plan = Segment.first(space, SEED, epoch, worldSize, batches);
+            final List<Long> delivered = new ArrayList<>();
+            for (int rank = 0; rank < worldSize; rank++)
+            {
+                final RankStream stream = plan.stream(rank);
+                final TreeSet<Integer> assigned = workers[rank].assigned(jobId, epoch, 0, rank);
+                assertEquals(steps(stream), assigned, "epoch " + epoch + " rank " + rank);
+                for (int other = 0; other < worldSize; other++)
+                {
+                    if (other != rank)
+                    {
+                        assertEquals(Set.of(), workers[rank].assigned(jobId, epoch, 0, other));
+                    }
+                }
+                delivered.addAll(samples(stream, assigned));
+                stepsInAll += assigned.size();
+            }
+            assertExactlyOnce(delivered, plan.dropped());
+            if (batches.dropPolicy() == DropPolicy.DROP_LAST && !batches.isChunks())
+            {
+                assertFalse(plan.dropped().isEmpty(), "the dataset leaves a remainder to drop");
+            }
+        }
+
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            for (int rank = 0; rank < worldSize; rank++)
+            {
+                workers[rank].ack(jobId, new StreamId(epoch, 0, rank), workers[rank].assigned(jobId, epoch, 0, rank));
+            }
+        }
+        pump(() -> null != client.outcome);
+
+        assertEquals(stepsInAll, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+        assertEquals(epochs, client.completions.size());
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment plan = Segment.first(space, SEED, epoch, worldSize, batches);
+            assertCompletion(client.completions.get(epoch), jobId, epoch, plan, new int[0]);
+            for (final TestMember worker : workers)
+            {
+                assertEquals(client.completions.get(epoch), worker.completions.get(epoch));
+            }
+        }
     }
 
     @Test
-    void aWorkerWhoseLeaseEndsLosesItsChunksToTheLiveRankWhichAloneMayAcknowledgeThem()
+    void anAcknowledgementOfAStepTheSenderDoesNotHoldIsRefusedWholeAndNotCounted()
     {
-        final TestMember server = member(Role.DATA_SERVER, -1);
-        final TestMember rankZero = member(Role.WORKER, 0);
-        final TestMember rankOne = member(Role.WORKER, 1);
-        final TestMember client = member(Role.CLIENT, -1);
-        pump(() -> members.stream().allMatch(member -> member.session.isRegistered()));
-        server.advertise(0, 1, 2, 3);
-        client.submit(2, 1);
-        pump(() -> rankZero.assigned.containsKey(0) && rankOne.assigned.containsKey(0));
-        final List<Integer> ownOfRankZero = List.copyOf(rankZero.assigned.get(0));
-        final List<Integer> ofRankOne = List.copyOf(rankOne.assigned.get(0));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final int steps = Segment.first(space, SEED, 0, 2, PARTIAL).steps();
+        final StreamId streamZero = new StreamId(0, 0, 0);
+        final StreamId streamOne = new StreamId(0, 0, 1);
 
-        rankOne.silent = true;
+        refused(workers[1], ErrorCode.NOT_AUTHORIZED, () -> workers[1].ack(jobId, streamZero, 0));
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].ack(jobId, streamZero, 1, steps));
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].ack(jobId, new StreamId(0, 1, 0), 0));
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].ack(jobId + 1, streamZero, 0));
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].ack(jobId, new StreamId(1, 0, 0), 0));
+        refused(client, ErrorCode.NOT_AUTHORIZED, () -> client.ack(jobId, streamZero, 0));
+        refused(server, ErrorCode.NOT_AUTHORIZED, () -> server.ack(jobId, streamOne, 0));
+        assertEquals(0, counter(CounterType.CHUNKS_ACKNOWLEDGED), "nothing refused is counted");
+
+        workers[0].ack(jobId, streamZero, 0, 1);
+        workers[1].ack(jobId, streamOne, 0);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 3);
+        workers[0].ack(jobId, streamZero, 1);
+        workers[0].ack(jobId, streamZero, 2);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) >= 4);
+        assertEquals(4, counter(CounterType.CHUNKS_ACKNOWLEDGED), "a repeat counts once");
+        assertEquals(7, counter(CounterType.INVALID_MESSAGES), "a repeat is not refused");
+        assertEquals(0, counter(CounterType.EPOCHS_COMPLETED));
+    }
+
+    /**
+     * A worker whose lease ended loses the steps it had not released to the live ranks, in about equal shares;
+     * they alone may acknowledge them, also after the worker comes back, and doing so completes the epoch.
+     */
+    @Test
+    void aWorkerWhoseLeaseEndsLosesItsUnreleasedStepsToTheLiveRanksWhichCompleteTheEpoch()
+    {
+        startJob(3, 1, DROP_LAST);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 3, DROP_LAST);
+        final int steps = plan.steps();
+        final StreamId streamTwo = new StreamId(0, 0, 2);
+        workers[2].ack(jobId, streamTwo, 0, 1, 2);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 3);
+
+        workers[2].silent = true;
         final long deadline = nowNs + 2 * LEASE_NS;
-        pump(() -> rankZero.assigned.get(0).size() == manifest.chunkCount() && nowNs > deadline);
-        assertEquals(1, coordinator.counters().get(CounterType.LEASE_EXPIRIES).get());
-        assertEquals(ofRankOne.size(), coordinator.counters().get(CounterType.CHUNKS_REASSIGNED).get());
+        pump(() -> nowNs > deadline &&
+            workers[0].assigned(jobId, 0, 0, 2).size() + workers[1].assigned(jobId, 0, 0, 2).size() >= steps - 3);
+        assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
+        assertEquals(steps - 3, counter(CounterType.CHUNKS_REASSIGNED));
+        final TreeSet<Integer> toZero = workers[0].assigned(jobId, 0, 0, 2);
+        final TreeSet<Integer> toOne = workers[1].assigned(jobId, 0, 0, 2);
+        final TreeSet<Integer> handed = new TreeSet<>(toZero);
+        handed.addAll(toOne);
+        assertEquals(toZero.size() + toOne.size(), handed.size(), "no step handed to two ranks: " + toZero + toOne);
+        assertEquals(range(3, steps), handed, "exactly the steps not released are handed on");
+        assertTrue(Math.abs(toZero.size() - toOne.size()) <= 1, "equal shares: " + toZero + " and " + toOne);
 
-        final long invalidBefore = coordinator.counters().get(CounterType.INVALID_MESSAGES).get();
-        client.acknowledge(1, 0, ofRankOne);
-        pump(() -> coordinator.counters().get(CounterType.INVALID_MESSAGES).get() == invalidBefore + 1);
-        assertTrue(client.errors.contains(ErrorCode.NOT_AUTHORIZED), client.errors.toString());
+        workers[2].silent = false;
+        pump(() -> workers[2].session.registrations() == 2);
+        refused(workers[2], ErrorCode.NOT_AUTHORIZED, () -> workers[2].ack(jobId, streamTwo, toZero.first()));
+        refused(client, ErrorCode.NOT_AUTHORIZED, () -> client.ack(jobId, streamTwo, toOne.first()));
+        assertEquals(3, counter(CounterType.CHUNKS_ACKNOWLEDGED));
 
-        rankZero.acknowledge(1, 0, ownOfRankZero);
-        rankZero.acknowledge(1, 0, ofRankOne);
-        pump(() -> coordinator.counters().get(CounterType.EPOCHS_COMPLETED).get() == 1);
-        assertEquals(manifest.chunkCount(), coordinator.counters().get(CounterType.CHUNKS_ACKNOWLEDGED).get());
-        assertEquals(invalidBefore + 1, coordinator.counters().get(CounterType.INVALID_MESSAGES).get());
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), workers[rank].assigned(jobId, 0, 0, rank));
+            workers[rank].ack(jobId, streamTwo, workers[rank].assigned(jobId, 0, 0, 2));
+        }
+        pump(() -> null != client.outcome);
+        assertEquals(3L * steps, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    @Test
+    void aChunkNoServerCouldReadIsReportedMissingWhenTheEpochCompletes()
+    {
+        startJob(2, 1, BatchSpec.CHUNKS);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, BatchSpec.CHUNKS);
+        final StreamId streamZero = new StreamId(0, 0, 0);
+        final int lost = plan.stream(0).piece(1).chunkId();
+
+        refused(workers[1], ErrorCode.NOT_AUTHORIZED, () -> workers[1].unavailable(jobId, streamZero, 1, lost));
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED,
+            () -> workers[0].unavailable(jobId, streamZero, 1, manifest.chunkCount()));
+        workers[0].unavailable(jobId, streamZero, 1, lost);
+        pump(() -> counter(CounterType.CHUNKS_UNAVAILABLE) == 1);
+
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), workers[rank].assigned(jobId, 0, 0, rank));
+        }
+        pump(() -> null != client.outcome);
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[]{ lost });
+        assertEquals(JobOutcome.INCOMPLETE, client.outcome);
+    }
+
+    /**
+     * A coordinator restarted over its checkpoint resumes the job: the members find it by themselves, each rank
+     * is assigned exactly the steps of its stream not acknowledged before, and the epoch completes with every
+     * sample counted once.
+     */
+    @Test
+    void aCoordinatorRestartedFromItsCheckpointAssignsWhatWasNotAcknowledgedAndCompletesTheEpoch()
+    {
+        final Path checkpoints = temp.resolve("checkpoints");
+        coordinator.onClose();
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+        final int[][] acknowledged = { { 0, 1, 2, 3, 7 }, { 0, 1 } };
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
+        }
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 7);
+
+        coordinator.onClose();
+        members.forEach(TestMember::forget);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
+        pump(() -> Arrays.stream(workers).allMatch(worker ->
+            worker.session.registrations() == 2 && !worker.assigned(jobId, 0, 0, worker.rank).isEmpty()));
+
+        assertEquals(jobId, client.jobId, "the client attaches to the resumed job");
+        for (int rank = 0; rank < 2; rank++)
+        {
+            final TreeSet<Integer> expected = steps(plan.stream(rank));
+            Arrays.stream(acknowledged[rank]).forEach(expected::remove);
+            assertEquals(jobId, workers[rank].jobId);
+            assertEquals(expected, workers[rank].assigned(jobId, 0, 0, rank), "rank " + rank);
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), expected);
+        }
+        pump(() -> null != client.outcome);
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    /**
+     * The same job submitted again over another world size while it runs (as by {@code stoker submit} from a new
+     * client) resumes as a new job: the ranks' streams of the epoch's next segment hold exactly the samples not
+     * acknowledged so far, every one once but the new drop set; acknowledging them completes the epoch with all
+     * its samples accounted for.
+     */
+    @ParameterizedTest
+    @CsvSource({ "2, 3", "3, 2" })
+    void aJobResubmittedOverAnotherWorldSizeResumesWithExactlyTheSamplesNotAcknowledged(
+        final int oldWorldSize, final int newWorldSize)
+    {
+        startJob(oldWorldSize, 1, DROP_LAST);
+        final long jobId = client.jobId;
+        final Segment before = Segment.first(space, SEED, 0, oldWorldSize, DROP_LAST);
+        final int[] consumed = Arrays.copyOf(new int[]{ 5, 2, 3 }, oldWorldSize);
+        final List<Long> seen = new ArrayList<>();
+        for (int rank = 0; rank < oldWorldSize; rank++)
+        {
+            final TreeSet<Integer> acked = range(0, consumed[rank]);
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), acked);
+            seen.addAll(samples(before.stream(rank), acked));
+        }
+        final int acknowledged = Arrays.stream(consumed).sum();
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == acknowledged);
+
+        final TestMember[] ranks = Arrays.copyOf(workers, Math.max(oldWorldSize, newWorldSize));
+        for (int rank = oldWorldSize; rank < newWorldSize; rank++)
+        {
+            ranks[rank] = member(Role.WORKER, rank);
+        }
+        final TestMember resubmitter = member(Role.CLIENT, -1);
+        pump(() -> Arrays.stream(ranks).allMatch(worker -> worker.session.isRegistered()) &&
+            resubmitter.session.isRegistered());
+        resubmitter.submit(JobSpec.of(manifest.datasetId(), newWorldSize, 1, SEED, DROP_LAST));
+        workers = Arrays.copyOf(ranks, newWorldSize);
+        pump(() -> Arrays.stream(workers).allMatch(worker -> worker.jobId != jobId && worker.jobId > 0 &&
+            !worker.assigned(worker.jobId, 0, 1, worker.rank).isEmpty()));
+
+        final long resumedId = workers[0].jobId;
+        assertEquals(resumedId, resubmitter.jobId, "the client that resubmitted follows the resumed job");
+        final JobSpec resumed = new JobSpec(manifest.datasetId(), newWorldSize, 1, SEED, DROP_LAST, 0,
+            Map.of(0, new EpochHistory(new int[]{ oldWorldSize, newWorldSize }, new int[][]{ consumed })));
+        assertEquals(resumed, resubmitter.spec);
+        final Segment after = before.next(newWorldSize, consumed);
+        for (final TestMember worker : workers)
+        {
+            assertEquals(resumedId, worker.jobId);
+            assertEquals(resumed, worker.spec, "every worker plans the rest of the epoch alike");
+            final RankStream stream = after.stream(worker.rank);
+            assertEquals(steps(stream), worker.assigned(resumedId, 0, 1, worker.rank), "rank " + worker.rank);
+            final RankStream planned = worker.spec.segment(space, 0).stream(worker.rank);
+            assertEquals(samples(stream, steps(stream)), samples(planned, steps(planned)),
+                "the worker's own plan from the spec it was sent gives the same stream");
+            seen.addAll(samples(stream, worker.assigned(resumedId, 0, 1, worker.rank)));
+        }
+        assertExactlyOnce(seen, after.dropped());
+        for (int rank = newWorldSize; rank < ranks.length; rank++)
+        {
+            assertEquals(Map.of(), ranks[rank].assignedIn(resumedId), "a rank beyond the new world size");
+        }
+
+        resubmitter.submit(resubmitter.submitted);
+        pump(() -> resubmitter.jobStarts == 2);
+        assertEquals(resumedId, resubmitter.jobId, "the same request again, as a client sends it each time it " +
+            "registers anew, attaches to the resumed job");
+        assertEquals(resumedId, workers[0].jobId);
+
+        for (final TestMember worker : workers)
+        {
+            worker.ack(resumedId, new StreamId(0, 1, worker.rank), worker.assigned(resumedId, 0, 1, worker.rank));
+        }
+        pump(() -> null != resubmitter.outcome);
+        assertEquals(1, resubmitter.completions.size());
+        final Completion completion = resubmitter.completions.get(0);
+        assertEquals(new Completion(resumedId, 0, space.sampleCount() - samplesOf(after.dropped()).size(),
+            samplesOf(after.dropped()).size(), after.steps(), new int[0]), completion,
+            "the epoch's samples: delivered before the resume or after, or dropped");
+        assertEquals(JobOutcome.COMPLETE, resubmitter.outcome);
+    }
+
+    /**
+     * Epochs complete in order: one all of whose steps were acknowledged while an older one is open waits for it.
+     * The job resubmitted over another world size meanwhile resumes at the older epoch and keeps the newer one
+     * done, rather than failing to plan a resume that starts after an epoch still open.
+     */
+    @Test
+    void anEpochAcknowledgedBeforeAnOlderOneCompletesAfterItAlsoAcrossAResume()
+    {
+        startJob(1, 2, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment epochZero = Segment.first(space, SEED, 0, 1, PARTIAL);
+        final int stepsOfEpochOne = Segment.first(space, SEED, 1, 1, PARTIAL).steps();
+        workers[0].ack(jobId, new StreamId(1, 0, 0), range(0, stepsOfEpochOne));
+        workers[0].ack(jobId, new StreamId(0, 0, 0), 0, 1, 2);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == stepsOfEpochOne + 3);
+        assertEquals(0, counter(CounterType.EPOCHS_COMPLETED), "epoch 1 waits for epoch 0");
+
+        final TestMember rankOne = member(Role.WORKER, 1);
+        final TestMember resubmitter = member(Role.CLIENT, -1);
+        pump(() -> rankOne.session.isRegistered() && resubmitter.session.isRegistered());
+        resubmitter.submit(JobSpec.of(manifest.datasetId(), 2, 2, SEED, PARTIAL));
+        workers = new TestMember[]{ workers[0], rankOne };
+        pump(() -> resubmitter.jobId > 0 && Arrays.stream(workers).allMatch(worker ->
+            worker.jobId == resubmitter.jobId && !worker.assigned(worker.jobId, 0, 1, worker.rank).isEmpty()));
+
+        final long resumedId = resubmitter.jobId;
+        assertEquals(new JobSpec(manifest.datasetId(), 2, 2, SEED, PARTIAL, 0, Map.of(
+            0, new EpochHistory(new int[]{ 1, 2 }, new int[][]{ { 3 } }),
+            1, new EpochHistory(new int[]{ 1, 2 }, new int[][]{ { stepsOfEpochOne } }))), resubmitter.spec);
+        final Segment rest = epochZero.next(2, new int[]{ 3 });
+        for (final TestMember worker : workers)
+        {
+            assertEquals(steps(rest.stream(worker.rank)), worker.assigned(resumedId, 0, 1, worker.rank));
+            assertEquals(Set.of(), worker.assigned(resumedId, 1, 1, worker.rank), "epoch 1 is done");
+            worker.ack(resumedId, new StreamId(0, 1, worker.rank), worker.assigned(resumedId, 0, 1, worker.rank));
+        }
+        pump(() -> null != resubmitter.outcome);
+        assertEquals(List.of(0, 1), resubmitter.completions.stream().map(Completion::epoch).toList());
+        for (final Completion completion : resubmitter.completions)
+        {
+            assertEquals(space.sampleCount(), completion.deliveredSamples(), completion.toString());
+        }
+        assertEquals(JobOutcome.COMPLETE, resubmitter.outcome);
+        assertEquals(List.of(), client.completions, "no epoch was reported complete before the resume");
+    }
+
+    @Test
+    void aRankHeldByALiveWorkerIsRefusedAndMembersMaySendOnlyWhatTheirRoleMay()
+    {
+        coordinator.onClose();
+        coordinator = new CoordinatorAgent(context().maxWorldSize(2));
+        startJob(1, 1, DROP_LAST);
+        final long jobId = client.jobId;
+        final TestMember twin = member(Role.WORKER, 0);
+        pump(() -> twin.errors.contains(ErrorCode.REGISTRATION_REFUSED));
+        assertFalse(twin.session.isRegistered());
+        assertEquals(List.of(ErrorCode.REGISTRATION_REFUSED), twin.errors);
+
+        final JobSpec other = JobSpec.of(manifest.datasetId(), 1, 1, SEED + 1, DROP_LAST);
+        refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].submit(other));
+        refused(client, List.of(ErrorCode.NOT_AUTHORIZED, ErrorCode.NOT_AUTHORIZED), () -> client.advertise(0));
+        refused(client, ErrorCode.JOB_REJECTED, () -> client.submit(other));
+        refused(client, ErrorCode.JOB_REJECTED,
+            () -> client.submit(JobSpec.of(manifest.datasetId(), 3, 1, SEED, DROP_LAST)));
+        assertEquals(jobId, workers[0].jobId, "the running job goes on");
+
+        workers[0].ack(jobId, new StreamId(0, 0, 0), 0);
+        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 1);
+    }
+
+    @Test
+    void aCoordinatorRefusesToStartOverADamagedCheckpointNamingIt() throws Exception
+    {
+        final Path checkpoints = Files.createDirectories(temp.resolve("checkpoints"));
+        final Path file = checkpoints.resolve(CheckpointStore.FILE_NAME);
+        Files.write(file, new byte[]{ 'S', 'T', 'K', 'C', 0, 0, 0, 3, 1, 2, 3, 4, 5, 6 });
+        final UncheckedIOException ex = assertThrows(UncheckedIOException.class,
+            () -> new CoordinatorAgent(context().checkpointDirectory(checkpoints)));
+        assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
+    }
+
+    private CoordinatorContext context()
+    {
+        return new CoordinatorContext()
+            .aeron(connector.aeron())
+            .nanoClock(() -> nowNs)
+            .leaseTimeoutNs(LEASE_NS)
+            .heartbeatIntervalNs(LEASE_NS / 10)
+            .errorHandler(ex -> errors.add(ex.getMessage()))
+            .logger(line -> {});
+    }
+
+    /**
+     * Register a data server serving every shard, a client and the ranks, and submit the job.
+     */
+    private void startJob(final int worldSize, final int epochs, final BatchSpec batches)
+    {
+        server = member(Role.DATA_SERVER, -1);
+        client = member(Role.CLIENT, -1);
+        workers = new TestMember[worldSize];
+        for (int rank = 0; rank < worldSize; rank++)
+        {
+            workers[rank] = member(Role.WORKER, rank);
+        }
+        pump(() -> members.stream().allMatch(member -> member.session.isRegistered()));
+        server.advertise(IntStream.range(0, manifest.shardCount()).toArray());
+        client.submit(JobSpec.of(manifest.datasetId(), worldSize, epochs, SEED, batches));
+        final int planned = Math.min(epochs, 2);
+        pump(() -> client.jobId > 0 && Arrays.stream(workers).allMatch(worker -> IntStream.range(0, planned)
+            .allMatch(epoch -> !worker.assigned(client.jobId, epoch, 0, worker.rank).isEmpty())));
     }
 
     private TestMember member(final Role role, final int rank)
@@ -153,6 +569,33 @@ class CoordinatorAgentTest
         final TestMember member = new TestMember(role, rank);
         members.add(member);
         return member;
+    }
+
+    private long counter(final CounterType type)
+    {
+        return coordinator.counters().get(type).get();
+    }
+
+    /**
+     * Send something the coordinator must refuse: it answers the sender with the code, counts one invalid
+     * message, and counts nothing acknowledged.
+     */
+    private void refused(final TestMember sender, final ErrorCode code, final Runnable send)
+    {
+        refused(sender, List.of(code), send);
+    }
+
+    /**
+     * Send messages the coordinator must refuse, each answered with its code.
+     */
+    private void refused(final TestMember sender, final List<ErrorCode> codes, final Runnable send)
+    {
+        final int answers = sender.errors.size();
+        final long acknowledged = counter(CounterType.CHUNKS_ACKNOWLEDGED);
+        send.run();
+        pump(() -> sender.errors.size() >= answers + codes.size());
+        assertEquals(codes, sender.errors.subList(answers, sender.errors.size()), "errors: " + errors);
+        assertEquals(acknowledged, counter(CounterType.CHUNKS_ACKNOWLEDGED));
     }
 
     /**
@@ -189,24 +632,147 @@ class CoordinatorAgentTest
         while (!done.getAsBoolean());
     }
 
+    private void assertExactlyOnce(final List<Long> delivered, final List<Piece> dropped)
+    {
+        final List<Long> all = new ArrayList<>(delivered);
+        all.addAll(samplesOf(dropped));
+        final Set<Long> distinct = new HashSet<>(all);
+        assertEquals(all.size(), distinct.size(), "no sample twice");
+        final Set<Long> expected = new HashSet<>();
+        for (int chunk = 0; chunk < space.chunkCount(); chunk++)
+        {
+            for (int record = 0; record < space.recordCount(chunk); record++)
+            {
+                expected.add(sample(chunk, record));
+            }
+        }
+        assertEquals(expected, distinct, "every sample delivered or dropped");
+    }
+
+    private static void assertCompletion(
+        final Completion completion, final long jobId, final int epoch, final Segment plan, final int[] missing)
+    {
+        long delivered = 0;
+        for (int rank = 0; rank < plan.worldSize(); rank++)
+        {
+            delivered += plan.stream(rank).samples();
+        }
+        assertEquals(jobId, completion.jobId());
+        assertEquals(epoch, completion.epoch());
+        assertEquals(delivered, completion.deliveredSamples());
+        assertEquals(samplesOf(plan.dropped()).size(), completion.droppedSamples());
+        assertEquals(plan.steps(), completion.steps());
+        assertArrayEquals(missing, completion.missing());
+        assertNotEquals(0, delivered);
+    }
+
+    private static TreeSet<Integer> steps(final RankStream stream)
+    {
+        return range(0, stream.steps());
+    }
+
+    private static TreeSet<Integer> range(final int from, final int to)
+    {
+        final TreeSet<Integer> steps = new TreeSet<>();
+        IntStream.range(from, to).forEach(steps::add);
+        return steps;
+    }
+
+    private static List<Long> samples(final RankStream stream, final Set<Integer> steps)
+    {
+        final List<Long> samples = new ArrayList<>();
+        for (final int step : steps)
+        {
+            stream.forEachSample(step, (piece, record) -> samples.add(sample(stream.piece(piece).chunkId(), record)));
+        }
+        return samples;
+    }
+
+    private static List<Long> samplesOf(final List<Piece> pieces)
+    {
+        final List<Long> samples = new ArrayList<>();
+        for (final Piece piece : pieces)
+        {
+            for (int i = 0; i < piece.count(); i++)
+            {
+                samples.add(sample(piece.chunkId(), piece.record(i)));
+            }
+        }
+        return samples;
+    }
+
+    private static long sample(final int chunkId, final int record)
+    {
+        return ((long)chunkId << 32) | record;
+    }
+
     /**
-     * A member made of a real member session, on IPC without a token.
+     * An epoch complete, as a member heard it.
+     */
+    private record Completion(
+        long jobId, int epoch, long deliveredSamples, long droppedSamples, int steps, int[] missing)
+    {
+        @Override
+        public boolean equals(final Object other)
+        {
+            return other instanceof Completion that && jobId == that.jobId && epoch == that.epoch &&
+                deliveredSamples == that.deliveredSamples && droppedSamples == that.droppedSamples &&
+                steps == that.steps && Arrays.equals(missing, that.missing);
+        }
+
+        @Override
+        public int hashCode()
+        {
+            return Long.hashCode(jobId) * 31 + epoch;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "job " + jobId + " epoch " + epoch + ": " + deliveredSamples + " delivered, " + droppedSamples +
+                " dropped, " + steps + " steps, missing " + Arrays.toString(missing);
+        }
+    }
+
+    /**
+     * A stream of a job's epoch, as assignments name it.
+     */
+    private record StreamKey(long jobId, int epoch, int segment, int stream)
+    {
+    }
+
+    /**
+     * A member made of a real member session, on IPC without a token. Like Stoker's own members, a data server
+     * advertises again and a client submits again each time it registers anew.
      */
     private final class TestMember implements ControlListener, AutoCloseable
     {
         final ControlPublisher publisher = new ControlPublisher();
+        final Role role;
+        final int rank;
         final MemberSession session;
         final ControlAdapter adapter;
-        final Map<Integer, List<Integer>> assigned = new TreeMap<>();
+        final Map<StreamKey, TreeSet<Integer>> assigned = new HashMap<>();
+        final List<Completion> completions = new ArrayList<>();
         final List<ErrorCode> errors = new ArrayList<>();
+        final List<Integer> wrongRanks = new ArrayList<>();
+        final Set<Integer> advertisingServers = new HashSet<>();
+        int[] shards;
+        JobSpec submitted;
         long jobId = -1;
+        int jobStarts;
+        JobSpec spec;
+        JobOutcome outcome;
         boolean silent;
 
         TestMember(final Role role, final int rank)
         {
+            this.role = role;
+            this.rank = rank;
             final String channel = ControlProtocol.IPC_CHANNEL;
             final Refusals refusals = new Refusals("test member", new CountersManager(
-                new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
+                new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024)),
+                new UnsafeBuffer(ByteBuffer.allocateDirect(8 * 1024))).newCounter("invalid"),
                 ex -> {}, SystemNanoClock.INSTANCE);
             session = new MemberSession(connector.aeron(), publisher, channel, new HandshakeIdentity(role, rank,
                 (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel), null,
@@ -224,8 +790,30 @@ class CoordinatorAgentTest
             return 0;
         }
 
+        TreeSet<Integer> assigned(final long job, final int epoch, final int segment, final int stream)
+        {
+            return assigned.getOrDefault(new StreamKey(job, epoch, segment, stream), new TreeSet<>());
+        }
+
+        Map<StreamKey, TreeSet<Integer>> assignedIn(final long job)
+        {
+            final Map<StreamKey, TreeSet<Integer>> ofJob = new HashMap<>(assigned);
+            ofJob.keySet().removeIf(key -> key.jobId() != job);
+            return ofJob;
+        }
+
+        /**
+         * Forget what the coordinator said, as before it restarts.
+         */
+        void forget()
+        {
+            assigned.clear();
+            completions.clear();
+        }
+
         void advertise(final int... shards)
         {
+            this.shards = shards;
             ManifestAssembler.send(publisher, session.outbox(), manifest);
             final ServerAdvertisement self = new ServerAdvertisement(session.memberId(), manifest.datasetId(),
                 "server-" + session.memberId(), TransportKind.LOCAL.addTo((byte)0), "", "");
@@ -238,22 +826,41 @@ class CoordinatorAgentTest
             publisher.regionAdvertisement(session.outbox(), self, regions, 0, regions.length);
         }
 
-        void submit(final int worldSize, final int epochs)
+        void submit(final JobSpec spec)
         {
-            publisher.jobSubmit(session.outbox(), 1, worldSize, epochs, 9, manifest.datasetId());
+            submitted = spec;
+            publisher.jobSubmit(session.outbox(), 1, spec);
         }
 
-        void acknowledge(final long job, final int epoch, final List<Integer> chunks)
+        void ack(final long job, final StreamId stream, final Set<Integer> steps)
         {
-            final int[] ids = chunks.stream().mapToInt(Integer::intValue).toArray();
-            final int[] crcs = chunks.stream().mapToInt(manifest::chunkCrc).toArray();
-            publisher.chunkAck(session.outbox(), session.memberId(), job, epoch, ids, crcs, ids.length);
+            ack(job, stream, steps.stream().mapToInt(Integer::intValue).toArray());
+        }
+
+        void ack(final long job, final StreamId stream, final int... steps)
+        {
+            publisher.stepAck(session.outbox(), session.memberId(), job, stream, steps, steps.length);
+        }
+
+        void unavailable(final long job, final StreamId stream, final int step, final int chunkId)
+        {
+            publisher.chunkUnavailable(session.outbox(), session.memberId(), job, stream, step, chunkId, "test");
         }
 
         @Override
         public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
         {
-            session.onRegistered(sessionId, decoder, nowNs);
+            if (session.onRegistered(sessionId, decoder, nowNs) && session.registrations() > 1)
+            {
+                if (null != shards)
+                {
+                    advertise(shards);
+                }
+                if (null != submitted)
+                {
+                    submit(submitted);
+                }
+            }
         }
 
         @Override
@@ -277,17 +884,48 @@ class CoordinatorAgentTest
         @Override
         public void onJobStarted(final int sessionId, final JobStartedDecoder decoder)
         {
-            jobId = decoder.jobId();
+            final long job = decoder.jobId();
+            spec = JobSpecCodec.decode(decoder);
+            jobId = job;
+            jobStarts++;
         }
 
         @Override
         public void onAssignment(final int sessionId, final AssignmentDecoder decoder)
         {
-            final List<Integer> chunks = assigned.computeIfAbsent(decoder.epoch(), epoch -> new ArrayList<>());
-            for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
+            final StreamKey key = new StreamKey(decoder.jobId(), decoder.epoch(), decoder.segment(), decoder.stream());
+            if (decoder.rank() != rank)
             {
-                chunks.add(chunk.chunkId());
+                wrongRanks.add(decoder.rank());
             }
+            final TreeSet<Integer> steps = assigned.computeIfAbsent(key, k -> new TreeSet<>());
+            for (final AssignmentDecoder.StepsDecoder range : decoder.steps())
+            {
+                IntStream.range(range.firstStep(), range.firstStep() + range.stepCount()).forEach(steps::add);
+            }
+        }
+
+        @Override
+        public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
+        {
+            final long job = decoder.jobId();
+            final int epoch = decoder.epoch();
+            final long delivered = decoder.deliveredSamples();
+            final long dropped = decoder.droppedSamples();
+            final int steps = decoder.steps();
+            final List<Integer> missing = new ArrayList<>();
+            for (final EpochCompleteDecoder.MissingDecoder chunk : decoder.missing())
+            {
+                missing.add(chunk.chunkId());
+            }
+            completions.add(new Completion(job, epoch, delivered, dropped, steps,
+                missing.stream().mapToInt(Integer::intValue).toArray()));
+        }
+
+        @Override
+        public void onJobComplete(final int sessionId, final JobCompleteDecoder decoder)
+        {
+            outcome = decoder.outcome();
         }
 
         @Override
@@ -295,6 +933,7 @@ class CoordinatorAgentTest
             final int sessionId, final RegionAdvertisementDecoder decoder, final DirectBuffer message,
             final int offset, final int length)
         {
+            advertisingServers.add(decoder.serverId());
         }
 
         @Override
@@ -307,6 +946,7 @@ class CoordinatorAgentTest
         @Override
         public void onErrorResponse(final int sessionId, final ErrorResponseDecoder decoder)
         {
+            session.onErrorResponse(sessionId, decoder);
             errors.add(decoder.code());
         }
 
