@@ -427,6 +427,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         {
             stream = open(current, streamId, plan);
         }
+        decoder.sbeRewind();
         for (final AssignmentDecoder.StepsDecoder range : decoder.steps())
         {
             for (int step = range.firstStep(), end = step + range.stepCount(); step < end; step++)
