@@ -209,7 +209,8 @@ public final class FormatSpec
     public static FormatSpec megatron(final MegatronDtype dtype, final long sequenceLength)
     {
         final int itemSize = dtype.itemSize();
-        if (sequenceLength < 0 || (sequenceLength + 1) * itemSize > Integer.MAX_VALUE)
+        if (sequenceLength < 0 || sequenceLength >= Integer.MAX_VALUE ||
+            (sequenceLength + 1) * itemSize > Integer.MAX_VALUE)
         {
             throw new IllegalArgumentException(
                 "seq must be at least 1 token, and samples of seq + 1 " + dtype + " below 2 GiB: " + sequenceLength);

@@ -120,6 +120,7 @@ class FormatSpecTest
             "npy:<f4:0", "npy:<f4:x", "npy:|O8:1", "npy:<q4:1", "npy:[('x', '<f4'):1", "npy:[]:1",
             "npy:[('x', '<f8', (0,))]:5", "tfrecord:0", "webdataset:2GiB", "megatron:", "megatron:int3",
             "megatron:seq", "megatron:seq:0", "megatron:seq:x", "megatron:seq:-1", "megatron:int64:seq:300000000",
+            "megatron:seq:9223372036854775807", "megatron:uint8:seq:2147483647",
             "megatron:uint16:doc:5", "megatron:seq:4:uint16", "mds:0", "mds:x" })
         {
             final IllegalArgumentException ex =
