@@ -120,6 +120,13 @@ public final class MdsIndex
         }
     }
 
+    /**
+     * What {@code raw_data} says: the shard's file.
+     */
+    private record RawData(String basename, long bytes, long basenameOffset, long bytesOffset)
+    {
+    }
+
     private final Path file;
     private final List<Shard> shards;
 
@@ -266,7 +273,7 @@ public final class MdsIndex
         long samples = -1;
         long samplesOffset = -1;
         long zipOffset = -1;
-        Shard raw = null;
+        RawData raw = null;
         while (input.next() == JsonToken.FIELD_NAME)
         {
             final String key = input.text();
@@ -320,9 +327,9 @@ public final class MdsIndex
     }
 
     /**
-     * {@code raw_data}: the basename and bytes of the shard file; samples are filled in by the caller.
+     * {@code raw_data}: the basename and bytes of the shard file.
      */
-    private static Shard parseRawData(final JsonInput input, final String name)
+    private static RawData parseRawData(final JsonInput input, final String name)
     {
         input.expect(JsonToken.START_OBJECT, name + " raw_data");
         final long start = input.offset();
@@ -358,7 +365,7 @@ public final class MdsIndex
             throw input.error(start, name + " raw_data has no " + (null == basename ? "basename" : "bytes"));
         }
 
-        return new Shard(basename, bytes, 0, basenameOffset, bytesOffset, -1);
+        return new RawData(basename, bytes, basenameOffset, bytesOffset);
     }
 
     private static boolean isFileName(final String name)
