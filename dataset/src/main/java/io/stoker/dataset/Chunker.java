@@ -9,7 +9,11 @@ import org.agrona.collections.LongArrayList;
  * Groups the records a format reports into chunks, greedily: a chunk takes consecutive records of one shard while
  * they stay within the target size, and a record larger than the target is a chunk of its own. A gap between
  * records (e.g. a directory entry in a tar file) also ends a chunk, so records in a chunk are back to back and a
- * record's length is the distance to the next. Each chunk's CRC32C is computed as it is closed.
+ * record's length is the distance to the next. Each chunk's CRC32C is computed over its whole range as it is closed.
+ * <p>
+ * Strided records longer than their stride (the overlapping samples of {@code megatron:...:seq:N}) are grouped the
+ * same way: a chunk of k of them spans (k - 1) strides and one record, and the next chunk starts where the next
+ * record does, inside the chunk before.
  */
 final class Chunker implements RecordSink
 {
@@ -28,6 +32,7 @@ final class Chunker implements RecordSink
     private int shardIndex;
     private long start = -1;
     private long end;
+    private long nextRecord;
     private int records;
 
     /**
@@ -55,11 +60,17 @@ final class Chunker implements RecordSink
     @Override
     public void onRecords(final long offset, final int length, final long count)
     {
+        onStridedRecords(offset, length, length, count);
+    }
+
+    @Override
+    public void onStridedRecords(final long offset, final int stride, final int length, final long count)
+    {
         long next = offset;
         long left = count;
         while (left > 0)
         {
-            if (start >= 0 && (next != end || end - start + length > target || records == Integer.MAX_VALUE))
+            if (start >= 0 && (next != nextRecord || next + length - start > target || records == Integer.MAX_VALUE))
             {
                 closeChunk();
             }
@@ -67,22 +78,23 @@ final class Chunker implements RecordSink
             if (start < 0)
             {
                 start = next;
-                end = next;
             }
 
-            final long room = Math.max(1, (target - (end - start)) / length);
+            // Records that fit from here: the first ends at next + length, each further one a stride later.
+            final long room = Math.max(1, (target - (next + length - start)) / stride + 1);
             final int n = (int)Math.min(Math.min(left, room), Integer.MAX_VALUE - records);
             if (storeOffsets)
             {
                 for (int i = 0; i < n; i++)
                 {
-                    recordOffsets.addInt((int)(next - start + (long)i * length));
+                    recordOffsets.addInt((int)(next - start + (long)i * stride));
                 }
             }
 
             records += n;
-            next += (long)n * length;
-            end = next;
+            end = next + (n - 1L) * stride + length;
+            next += (long)n * stride;
+            nextRecord = next;
             left -= n;
         }
 

@@ -9,10 +9,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.LongToIntFunction;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import io.stoker.dataset.format.MdsIndex;
 import io.stoker.dataset.format.RecordFormat;
 import io.stoker.dataset.format.ShardOutput;
 import org.agrona.collections.IntArrayList;
@@ -21,9 +23,12 @@ import org.agrona.collections.IntArrayList;
  * Writes synthetic datasets of random records in any {@link FormatSpec}, for tests and benchmarks.
  * <p>
  * Output depends only on the arguments: the same arguments give byte-identical files on any machine. Shards are
- * named {@code shard-00000<ext>}, {@code shard-00001<ext>}, ... and hold whole records while the next would not push
- * them past the shard size; the dataset holds whole records while the next would not push it past the total size.
- * Both hold at least one record. The format is written to {@value DatasetIndexer#FORMAT_FILE_NAME}.
+ * named {@code shard-00000<ext>}, {@code shard-00001<ext>}, ... ({@code shard.00000.mds}, ... for MDS, as
+ * mosaicml/streaming names them) and hold whole records while the next would not push them past the shard size; the
+ * dataset holds whole records while the next would not push it past the total size. Both hold at least one record.
+ * For {@code megatron} what is written and counted so is documents, each {@code .bin} with its {@code .idx}; in
+ * {@code seq:N} mode the records are the samples the documents make. MDS datasets get their {@code index.json}. The
+ * format is written to {@value DatasetIndexer#FORMAT_FILE_NAME}.
  */
 public final class DatasetGenerator
 {
@@ -31,8 +36,8 @@ public final class DatasetGenerator
     public static final long DEFAULT_SHARD_BYTES = 256L << 20;
 
     private static final Pattern OWN_FILE = Pattern.compile(
-        "shard-\\d{5,}\\.(bin|npy|tfrecord|tar)|" + Pattern.quote(DatasetIndexer.FORMAT_FILE_NAME) + "|" +
-        Pattern.quote(Manifest.FILE_NAME));
+        "shard-\\d{5,}\\.(bin|idx|npy|tfrecord|tar)|shard\\.\\d{5,}\\.mds|" + Pattern.quote(MdsIndex.FILE_NAME) + "|" +
+        Pattern.quote(DatasetIndexer.FORMAT_FILE_NAME) + "|" + Pattern.quote(Manifest.FILE_NAME));
     private static final long CONTENT_STREAM = 0x636F6E74656E7473L;
 
     private DatasetGenerator()
@@ -44,7 +49,7 @@ public final class DatasetGenerator
      *
      * @param dir        directory to write; created if missing, else empty or a dataset generated before.
      * @param format     the record format.
-     * @param totalBytes bytes of records to write, framing included.
+     * @param totalBytes bytes of records to write, framing included (of documents, for {@code megatron}).
      * @param seed       random seed.
      * @return what was written.
      * @see #generate(Path, FormatSpec, long, long, long)
@@ -62,7 +67,7 @@ public final class DatasetGenerator
      *
      * @param dir        directory to write; created if missing, else empty or a dataset generated before.
      * @param format     the record format.
-     * @param totalBytes bytes of records to write, framing included.
+     * @param totalBytes bytes of records to write, framing included (of documents, for {@code megatron}).
      * @param seed       random seed.
      * @param shardBytes bytes of records per shard file.
      * @return what was written, including where every record is.
@@ -108,14 +113,15 @@ public final class DatasetGenerator
         final SplitMix64 content = new SplitMix64(SplitMix64.mix(seed ^ CONTENT_STREAM));
         final GeneratedDataset.Builder records = new GeneratedDataset.Builder(dir, format);
         // Fixed-size records all have the record size as payload, so only varying payloads are kept.
-        final boolean varying = !format.fixedStride();
+        final boolean varying = !writer.fixedPayload();
         final IntArrayList shardPayloads = new IntArrayList();
+        final LongToIntFunction payloads = i -> varying ? shardPayloads.getInt((int)i) : format.recordSize();
 
         long index = 0;
         long total = 0;
         int payload = writer.drawPayloadLength(sizes);
         long length = writer.recordLength(index, payload);
-        try (ShardOutput out = new ShardOutput())
+        try (ShardOutput out = new ShardOutput(files::add))
         {
             for (int shard = 0; index == 0 || total + length <= totalBytes; shard++)
             {
@@ -136,15 +142,13 @@ public final class DatasetGenerator
                 }
                 while (total + length <= totalBytes && shardTotal + length <= shardBytes);
 
-                final String name = String.format(Locale.ROOT, "shard-%05d%s", shard, format.fileExtension());
+                final String name = shardName(format, shard);
                 records.beginShard(name);
-                files.add(dir.resolve(name));
                 out.open(dir.resolve(name));
-                writer.beginShard(out, index - firstRecord);
+                writer.beginShard(out, index - firstRecord, payloads);
                 for (long record = firstRecord; record < index; record++)
                 {
-                    final int recordPayload =
-                        varying ? shardPayloads.getInt((int)(record - firstRecord)) : format.recordSize();
+                    final int recordPayload = payloads.applyAsInt(record - firstRecord);
                     final long offset = out.position();
                     writer.writeRecord(out, record, recordPayload, content);
                     final long written = out.position() - offset;
@@ -154,15 +158,25 @@ public final class DatasetGenerator
                             " instead of " + writer.recordLength(record, recordPayload));
                     }
 
-                    records.addRecord(offset, (int)written);
+                    records.wrote(offset, (int)written);
                 }
 
+                records.endShard();
                 writer.endShard(out);
                 out.close();
             }
+
+            writer.endDataset(out, dir);
         }
 
         return records.build();
+    }
+
+    private static String shardName(final FormatSpec format, final int shard)
+    {
+        return format.kind() == FormatSpec.Kind.MDS ?
+            String.format(Locale.ROOT, "shard.%05d.mds", shard) :
+            String.format(Locale.ROOT, "shard-%05d%s", shard, format.fileExtension());
     }
 
     /**

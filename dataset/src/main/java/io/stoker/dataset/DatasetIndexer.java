@@ -1,13 +1,9 @@
 package io.stoker.dataset;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 import io.stoker.dataset.format.RecordFormat;
 import io.stoker.dataset.format.ShardInput;
@@ -17,10 +13,12 @@ import io.stoker.dataset.format.ShardInput;
  * in each, groups records into chunks and computes each chunk's CRC32C.
  * <p>
  * The shard files are the directory's entries in name order, leaving out {@value Manifest#FILE_NAME},
- * {@value #FORMAT_FILE_NAME} and hidden files. Their format is, in order of precedence: the format given, the one
- * written in {@value #FORMAT_FILE_NAME}, or the one their extensions say ({@code .bin} needs a given record size).
- * Chunks hold whole, consecutive records of one shard, as many as fit the chunk size target; a record larger than
- * the target is a chunk of its own.
+ * {@value #FORMAT_FILE_NAME} and hidden files; for Megatron-LM the {@code .bin} files (each {@code .idx} is read
+ * with its {@code .bin}), for MDS the files {@code index.json} lists, in its order. Their format is, in order of
+ * precedence: the format given, the one written in {@value #FORMAT_FILE_NAME}, or the one the files say (MDS where
+ * there is an {@code index.json}, Megatron-LM where there are {@code .idx} files, else the extensions; {@code .bin}
+ * alone needs a given record size). Chunks hold whole, consecutive records of one shard, as many as fit the chunk size
+ * target; a record larger than the target is a chunk of its own.
  */
 public final class DatasetIndexer
 {
@@ -50,8 +48,9 @@ public final class DatasetIndexer
     public static Manifest index(final Path dir, final FormatSpec formatOrNull, final int chunkSizeTarget)
     {
         checkChunkSize(chunkSizeTarget);
-        final List<Path> shards = listShards(dir);
-        final FormatSpec spec = resolveFormat(dir, shards, formatOrNull);
+        final DatasetFiles files = DatasetFiles.of(dir, formatOrNull);
+        final List<Path> shards = files.shards();
+        final FormatSpec spec = files.format();
         final RecordFormat format = RecordFormat.of(spec);
         final Chunker chunker = new Chunker(chunkSizeTarget, !spec.fixedStride());
         final String[] shardPaths = new String[shards.size()];
@@ -66,8 +65,10 @@ public final class DatasetIndexer
                 shardPaths[i] = shard.getFileName().toString();
                 shardLengths[i] = scanInput.length();
                 chunker.beginShard(i, crcInput);
+                final long recordsBefore = chunker.totalRecords();
                 final FormatSpec shardFormat = format.scan(scanInput, chunker);
                 chunker.endShard();
+                files.checkRecordCount(i, chunker.totalRecords() - recordsBefore);
 
                 if (null == datasetFormat)
                 {
@@ -91,8 +92,9 @@ public final class DatasetIndexer
 
     /**
      * The directory's {@value Manifest#FILE_NAME} when it is still good: readable, made for this chunk size target,
-     * and naming the same shard files with the same lengths as are there now. Otherwise the directory is indexed
-     * again in the format the old manifest names, if it could be read. The new manifest is not written.
+     * naming the same shard files with the same lengths as are there now, and not older than the metadata files that
+     * describe them (a Megatron-LM {@code .idx}, an MDS {@code index.json}). Otherwise the directory is indexed again
+     * in the format the old manifest names, if it could be read. The new manifest is not written.
      *
      * @param dir             the dataset directory.
      * @param chunkSizeTarget chunk size target, {@link #MIN_CHUNK_SIZE} to {@link #MAX_CHUNK_SIZE}.
@@ -112,12 +114,14 @@ public final class DatasetIndexer
             {
                 final Manifest manifest = Manifest.read(manifestFile);
                 format = manifest.format();
-                if (manifest.chunkSizeTarget() == chunkSizeTarget && matchesShards(manifest, listShards(dir)))
+                final DatasetFiles files = DatasetFiles.of(dir, format);
+                if (manifest.chunkSizeTarget() == chunkSizeTarget && matchesShards(manifest, files.shards()) &&
+                    files.metadataOlderThan(Files.getLastModifiedTime(manifestFile)))
                 {
                     return manifest;
                 }
             }
-            catch (final DatasetException ex)
+            catch (final DatasetException | IOException ex)
             {
                 // A damaged or stale manifest is replaced by indexing again, which reports any real problem.
             }
@@ -132,129 +136,6 @@ public final class DatasetIndexer
         {
             throw new IllegalArgumentException("chunk size must be " + Sizes.format(MIN_CHUNK_SIZE) + " to " +
                 Sizes.format(MAX_CHUNK_SIZE) + ": " + chunkSizeTarget);
-        }
-    }
-
-    private static List<Path> listShards(final Path dir)
-    {
-        if (!Files.isDirectory(dir))
-        {
-            throw new DatasetException(dir, Files.exists(dir) ? "not a directory" : "no such directory");
-        }
-
-        final List<Path> shards;
-        try (Stream<Path> entries = Files.list(dir))
-        {
-            shards = entries
-                .filter(DatasetIndexer::isShardName)
-                .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
-                .collect(Collectors.toList());
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            throw new DatasetException(dir, "cannot list", ex);
-        }
-
-        for (final Path shard : shards)
-        {
-            RegularFiles.require(shard);
-            if (!Files.isReadable(shard))
-            {
-                throw new DatasetException(shard, "not readable");
-            }
-        }
-
-        if (shards.isEmpty())
-        {
-            throw new DatasetException(dir, "no shard files");
-        }
-
-        return shards;
-    }
-
-    private static boolean isShardName(final Path path)
-    {
-        final String name = path.getFileName().toString();
-        return !name.startsWith(".") && !name.equals(Manifest.FILE_NAME) && !name.equals(FORMAT_FILE_NAME);
-    }
-
-    private static FormatSpec resolveFormat(final Path dir, final List<Path> shards, final FormatSpec formatOrNull)
-    {
-        final FormatSpec given = null != formatOrNull ? formatOrNull : readFormatFile(dir);
-        if (null != given)
-        {
-            for (final Path shard : shards)
-            {
-                final FormatSpec.Kind kind = FormatSpec.Kind.ofFileName(shard.getFileName().toString());
-                if (null != kind && kind != given.kind())
-                {
-                    throw new DatasetException(shard, "a " + kind.extension() + " file in a dataset of format " +
-                        given + "; a dataset has one format");
-                }
-            }
-
-            return given;
-        }
-
-        FormatSpec.Kind datasetKind = null;
-        Path first = null;
-        for (final Path shard : shards)
-        {
-            final FormatSpec.Kind kind = FormatSpec.Kind.ofFileName(shard.getFileName().toString());
-            if (null == kind)
-            {
-                throw new DatasetException(shard, "unknown file extension: name the format with --format " +
-                    "(fixed:<recordBytes>, npy, tfrecord or webdataset)");
-            }
-
-            if (null == datasetKind)
-            {
-                datasetKind = kind;
-                first = shard;
-            }
-            else if (kind != datasetKind)
-            {
-                throw new DatasetException(shard, "a " + kind.extension() + " file among " +
-                    datasetKind.extension() + " files such as " + first.getFileName() + "; a dataset has one format");
-            }
-        }
-
-        if (datasetKind == FormatSpec.Kind.FIXED)
-        {
-            throw new DatasetException(first, "raw .bin files do not say their record size: pass --format fixed:N " +
-                "with N the bytes per record");
-        }
-
-        // A kind's name parses as that kind with its default parameters.
-        return FormatSpec.parse(datasetKind.name());
-    }
-
-    private static FormatSpec readFormatFile(final Path dir)
-    {
-        final Path file = dir.resolve(FORMAT_FILE_NAME);
-        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS))
-        {
-            return null;
-        }
-
-        RegularFiles.require(file);
-        final String text;
-        try
-        {
-            text = Files.readString(file, StandardCharsets.UTF_8);
-        }
-        catch (final IOException ex)
-        {
-            throw new DatasetException(file, "cannot read", ex);
-        }
-
-        try
-        {
-            return FormatSpec.parse(text);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            throw new DatasetException(file, ex.getMessage());
         }
     }
 

@@ -3,6 +3,7 @@ package io.stoker.dataset;
 import java.util.Locale;
 import java.util.Objects;
 
+import io.stoker.dataset.format.MegatronDtype;
 import io.stoker.dataset.format.NpyDtype;
 
 /**
@@ -16,6 +17,15 @@ import io.stoker.dataset.format.NpyDtype;
  *     matters when generating.</li>
  *     <li>{@code webdataset} (or {@code tar}) or {@code webdataset:<meanSampleBytes>}: WebDataset tar shards, one
  *     record per sample; the mean (default 16384) only matters when generating.</li>
+ *     <li>{@code megatron}, {@code megatron:<dtype>}, {@code megatron[:<dtype>]:seq:<tokens>}: Megatron-LM indexed
+ *     datasets, {@code <name>.bin} and {@code <name>.idx}. Plain (or {@code :doc}), a record is a document; with
+ *     {@code seq:N}, a record is a GPT sample of N + 1 tokens of the documents' concatenated tokens, one starting every
+ *     N tokens, so consecutive samples share a token. The dtype ({@code uint16} unless given: {@code uint8},
+ *     {@code int8}, {@code int16}, {@code int32}, {@code int64}, {@code float64}, {@code float32}, {@code uint16}) is
+ *     what the generator writes; an index takes it from the {@code .idx} files. E.g. {@code megatron:int32},
+ *     {@code megatron:seq:2048}.</li>
+ *     <li>{@code mds} or {@code mds:<meanSampleBytes>}: MosaicML MDS shards listed by {@code index.json}, one record
+ *     per sample; the mean (default 4096) only matters when generating.</li>
  * </ul>
  * Sizes take the {@link Sizes#parse} syntax. {@link #toString()} gives the canonical text, which parses back to an
  * equal spec.
@@ -30,7 +40,9 @@ public final class FormatSpec
         FIXED("fixed", ".bin"),
         NPY("npy", ".npy"),
         TFRECORD("tfrecord", ".tfrecord"),
-        WEBDATASET("webdataset", ".tar");
+        WEBDATASET("webdataset", ".tar"),
+        MEGATRON("megatron", ".bin"),
+        MDS("mds", ".mds");
 
         private final String specName;
         private final String extension;
@@ -52,7 +64,8 @@ public final class FormatSpec
         }
 
         /**
-         * The kind a file name's extension says, {@code .tfrecords} counting as TFRecord.
+         * The kind a file name's extension says, {@code .tfrecords} counting as TFRecord and {@code .bin} as
+         * {@link #FIXED} (a Megatron-LM {@code .bin} is told by the {@code .idx} beside it).
          *
          * @param fileName a file name.
          * @return the kind, or null when the extension is not one of the formats'.
@@ -80,25 +93,45 @@ public final class FormatSpec
     public static final int DEFAULT_TFRECORD_MEAN = 4096;
     /** Mean sample size of plain {@code webdataset}. */
     public static final int DEFAULT_WEBDATASET_MEAN = 16384;
+    /** Element type of plain {@code megatron}. */
+    public static final MegatronDtype DEFAULT_MEGATRON_DTYPE = MegatronDtype.UINT16;
+    /** Mean tokens of a document the generator writes for {@code megatron}. */
+    public static final int MEGATRON_MEAN_DOCUMENT_TOKENS = 1024;
+    /** Mean sample size of plain {@code mds}. */
+    public static final int DEFAULT_MDS_MEAN = 4096;
     /** Largest mean record size, so that generated records stay well below 2 GiB. */
     public static final int MAX_MEAN = 1 << 30;
 
     private static final String ACCEPTED = "expected fixed:<recordBytes>, npy, npy:<dtype>:<columns>, tfrecord, " +
-        "tfrecord:<meanRecordBytes>, webdataset (or tar) or webdataset:<meanSampleBytes>";
+        "tfrecord:<meanRecordBytes>, webdataset (or tar), webdataset:<meanSampleBytes>, megatron, megatron:<dtype>, " +
+        "megatron[:<dtype>]:seq:<tokens>, mds or mds:<meanSampleBytes>";
 
     private final Kind kind;
     private final int recordSize;
+    private final int recordStride;
     private final NpyDtype npyDtype;
     private final int npyColumns;
+    private final MegatronDtype megatronDtype;
+    private final int sequenceLength;
     private final int meanRecordSize;
 
     private FormatSpec(
-        final Kind kind, final int recordSize, final NpyDtype npyDtype, final int npyColumns, final int meanRecordSize)
+        final Kind kind,
+        final int recordSize,
+        final int recordStride,
+        final NpyDtype npyDtype,
+        final int npyColumns,
+        final MegatronDtype megatronDtype,
+        final int sequenceLength,
+        final int meanRecordSize)
     {
         this.kind = kind;
         this.recordSize = recordSize;
+        this.recordStride = recordStride;
         this.npyDtype = npyDtype;
         this.npyColumns = npyColumns;
+        this.megatronDtype = megatronDtype;
+        this.sequenceLength = sequenceLength;
         this.meanRecordSize = meanRecordSize;
     }
 
@@ -115,7 +148,7 @@ public final class FormatSpec
             throw new IllegalArgumentException("record size must be 1 byte to 2 GiB: " + recordSize);
         }
 
-        return new FormatSpec(Kind.FIXED, (int)recordSize, null, 0, (int)recordSize);
+        return new FormatSpec(Kind.FIXED, (int)recordSize, (int)recordSize, null, 0, null, 0, (int)recordSize);
     }
 
     /**
@@ -140,7 +173,7 @@ public final class FormatSpec
         }
 
         final int rowBytes = (int)(parsed.itemSize() * columns);
-        return new FormatSpec(Kind.NPY, rowBytes, parsed, (int)columns, rowBytes);
+        return new FormatSpec(Kind.NPY, rowBytes, rowBytes, parsed, (int)columns, null, 0, rowBytes);
     }
 
     /**
@@ -151,7 +184,7 @@ public final class FormatSpec
      */
     public static FormatSpec tfrecord(final long meanRecordBytes)
     {
-        return new FormatSpec(Kind.TFRECORD, 0, null, 0, checkMean(meanRecordBytes));
+        return new FormatSpec(Kind.TFRECORD, 0, 0, null, 0, null, 0, checkMean(meanRecordBytes));
     }
 
     /**
@@ -162,7 +195,42 @@ public final class FormatSpec
      */
     public static FormatSpec webdataset(final long meanSampleBytes)
     {
-        return new FormatSpec(Kind.WEBDATASET, 0, null, 0, checkMean(meanSampleBytes));
+        return new FormatSpec(Kind.WEBDATASET, 0, 0, null, 0, null, 0, checkMean(meanSampleBytes));
+    }
+
+    /**
+     * Megatron-LM indexed datasets.
+     *
+     * @param dtype          element type of the tokens the generator writes.
+     * @param sequenceLength 0 for a record per document; N for GPT samples of N + 1 tokens starting every N tokens.
+     * @return the spec.
+     * @throws IllegalArgumentException when samples would not be below 2 GiB.
+     */
+    public static FormatSpec megatron(final MegatronDtype dtype, final long sequenceLength)
+    {
+        final int itemSize = dtype.itemSize();
+        if (sequenceLength < 0 || sequenceLength >= Integer.MAX_VALUE ||
+            (sequenceLength + 1) * itemSize > Integer.MAX_VALUE)
+        {
+            throw new IllegalArgumentException(
+                "seq must be at least 1 token, and samples of seq + 1 " + dtype + " below 2 GiB: " + sequenceLength);
+        }
+
+        final int sampleBytes = sequenceLength > 0 ? (int)((sequenceLength + 1) * itemSize) : 0;
+        final int mean = sequenceLength > 0 ? sampleBytes : MEGATRON_MEAN_DOCUMENT_TOKENS * itemSize;
+        return new FormatSpec(Kind.MEGATRON, sampleBytes, (int)(sequenceLength * itemSize), null, 0, dtype,
+            (int)sequenceLength, mean);
+    }
+
+    /**
+     * MosaicML MDS shards.
+     *
+     * @param meanSampleBytes mean size of generated samples.
+     * @return the spec.
+     */
+    public static FormatSpec mds(final long meanSampleBytes)
+    {
+        return new FormatSpec(Kind.MDS, 0, 0, null, 0, null, 0, checkMean(meanSampleBytes));
     }
 
     /**
@@ -213,6 +281,12 @@ public final class FormatSpec
                 case "tar":
                     return webdataset(null == argument ? DEFAULT_WEBDATASET_MEAN : Sizes.parse(argument));
 
+                case "megatron":
+                    return parseMegatron(argument);
+
+                case "mds":
+                    return mds(null == argument ? DEFAULT_MDS_MEAN : Sizes.parse(argument));
+
                 default:
                     throw new IllegalArgumentException("unknown format");
             }
@@ -235,13 +309,24 @@ public final class FormatSpec
 
     /**
      * Bytes per record where all records have one size: the record size of {@code fixed}, the row size
-     * (item size times columns) of {@code npy}.
+     * (item size times columns) of {@code npy}, the sample size ((N + 1) tokens) of {@code megatron:...:seq:N}.
      *
      * @return bytes per record, or 0 for formats with records of varying size.
      */
     public int recordSize()
     {
         return recordSize;
+    }
+
+    /**
+     * Bytes from the start of one record to the start of the next where records follow at a fixed stride: the
+     * record size, except for {@code megatron:...:seq:N}, whose samples start every N tokens and so overlap by one.
+     *
+     * @return bytes from record to record, or 0 where {@link #fixedStride()} is false.
+     */
+    public int recordStride()
+    {
+        return recordStride;
     }
 
     /**
@@ -265,8 +350,29 @@ public final class FormatSpec
     }
 
     /**
-     * Mean bytes per record: the record size for {@code fixed} and {@code npy}, the generator's mean payload for
-     * {@code tfrecord} and mean sample size for {@code webdataset}.
+     * The element type of {@code megatron}.
+     *
+     * @return the element type, or null when the format is not {@code megatron}.
+     */
+    public MegatronDtype megatronDtype()
+    {
+        return megatronDtype;
+    }
+
+    /**
+     * The GPT sequence length N of {@code megatron:...:seq:N}, in tokens.
+     *
+     * @return N, or 0 when records are documents or the format is not {@code megatron}.
+     */
+    public int sequenceLength()
+    {
+        return sequenceLength;
+    }
+
+    /**
+     * Mean bytes per record: the record size for {@code fixed}, {@code npy} and {@code megatron:...:seq:N}, the
+     * generator's mean payload for {@code tfrecord}, mean sample size for {@code webdataset} and {@code mds}, and
+     * mean document size for {@code megatron}.
      *
      * @return mean bytes per record.
      */
@@ -276,7 +382,8 @@ public final class FormatSpec
     }
 
     /**
-     * Extension of this format's files: {@code .bin}, {@code .npy}, {@code .tfrecord} or {@code .tar}.
+     * Extension of this format's shard files: {@code .bin}, {@code .npy}, {@code .tfrecord}, {@code .tar} or
+     * {@code .mds}.
      *
      * @return the extension, with its dot.
      */
@@ -288,11 +395,11 @@ public final class FormatSpec
     /**
      * Whether records follow each other at a fixed stride, so their offsets can be computed rather than stored.
      *
-     * @return true for {@code fixed} and {@code npy}.
+     * @return true for {@code fixed}, {@code npy} and {@code megatron:...:seq:N}.
      */
     public boolean fixedStride()
     {
-        return kind == Kind.FIXED || kind == Kind.NPY;
+        return recordStride > 0;
     }
 
     @Override
@@ -309,18 +416,21 @@ public final class FormatSpec
         }
 
         final FormatSpec that = (FormatSpec)other;
-        return kind == that.kind && recordSize == that.recordSize && npyColumns == that.npyColumns &&
-            meanRecordSize == that.meanRecordSize && Objects.equals(npyDtype, that.npyDtype);
+        return kind == that.kind && recordSize == that.recordSize && recordStride == that.recordStride &&
+            npyColumns == that.npyColumns && meanRecordSize == that.meanRecordSize &&
+            Objects.equals(npyDtype, that.npyDtype) && megatronDtype == that.megatronDtype &&
+            sequenceLength == that.sequenceLength;
     }
 
     @Override
     public int hashCode()
     {
-        return Objects.hash(kind, recordSize, npyDtype, npyColumns, meanRecordSize);
+        return Objects.hash(kind, recordSize, npyDtype, npyColumns, megatronDtype, sequenceLength, meanRecordSize);
     }
 
     /**
-     * The canonical text of the spec, e.g. {@code fixed:4096} or {@code npy:<f4:1024}.
+     * The canonical text of the spec, e.g. {@code fixed:4096}, {@code npy:<f4:1024} or
+     * {@code megatron:uint16:seq:2048}.
      *
      * @return text that {@link #parse} turns back into an equal spec.
      */
@@ -333,6 +443,8 @@ public final class FormatSpec
                 return kind.specName + ":" + recordSize;
             case NPY:
                 return kind.specName + ":" + npyDtype.descr() + ":" + npyColumns;
+            case MEGATRON:
+                return kind.specName + ":" + megatronDtype + (sequenceLength > 0 ? ":seq:" + sequenceLength : "");
             default:
                 return kind.specName + ":" + meanRecordSize;
         }
@@ -348,7 +460,62 @@ public final class FormatSpec
         return (int)mean;
     }
 
+    /**
+     * The argument of {@code megatron}: an optional dtype, then an optional mode, {@code doc} or {@code seq:N}.
+     */
+    private static FormatSpec parseMegatron(final String argument)
+    {
+        if (null == argument)
+        {
+            return megatron(DEFAULT_MEGATRON_DTYPE, 0);
+        }
+
+        final String[] parts = argument.split(":", -1);
+        int next = 0;
+        MegatronDtype dtype = MegatronDtype.ofName(parts[0].trim());
+        if (null != dtype)
+        {
+            next++;
+        }
+        else
+        {
+            dtype = DEFAULT_MEGATRON_DTYPE;
+        }
+
+        long sequenceLength = 0;
+        if (next < parts.length && parts[next].trim().equalsIgnoreCase("doc"))
+        {
+            next++;
+        }
+        else if (next < parts.length && parts[next].trim().equalsIgnoreCase("seq"))
+        {
+            if (next + 1 >= parts.length)
+            {
+                throw new IllegalArgumentException("seq needs a sequence length in tokens");
+            }
+            sequenceLength = parseCount(parts[next + 1], "sequence length");
+            if (sequenceLength < 1)
+            {
+                throw new IllegalArgumentException("seq must be at least 1 token: " + sequenceLength);
+            }
+            next += 2;
+        }
+
+        if (next < parts.length)
+        {
+            throw new IllegalArgumentException("'" + parts[next] + "' is neither a Megatron dtype (" +
+                MegatronDtype.describe(false) + ") nor a mode (doc or seq:<tokens>)");
+        }
+
+        return megatron(dtype, sequenceLength);
+    }
+
     private static long parseColumns(final String text)
+    {
+        return parseCount(text, "column count");
+    }
+
+    private static long parseCount(final String text, final String what)
     {
         try
         {
@@ -356,7 +523,7 @@ public final class FormatSpec
         }
         catch (final NumberFormatException ex)
         {
-            throw new IllegalArgumentException("bad column count '" + text + "'");
+            throw new IllegalArgumentException("bad " + what + " '" + text + "'");
         }
     }
 }

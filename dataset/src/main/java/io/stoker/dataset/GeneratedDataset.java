@@ -2,7 +2,6 @@ package io.stoker.dataset;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import org.agrona.collections.IntArrayList;
@@ -12,8 +11,10 @@ import org.agrona.collections.LongArrayList;
  * What {@link DatasetGenerator} wrote: the directory, the format, the shard files and, as the generator itself
  * laid them out, every record's shard, offset and length, against which an index can be checked.
  * <p>
- * Records are numbered from 0 across the dataset in shard order. Fixed-size records are kept as one run per shard,
- * others with an offset and a length each.
+ * Records are numbered from 0 across the dataset in shard order. Records at a fixed stride are kept as one run per
+ * shard, others with an offset and a length each. For {@code megatron:...:seq:N} the generator writes documents,
+ * and the records are the samples they make, worked out here from the tokens each shard got: N + 1 tokens every N
+ * tokens from the start of the {@code .bin}, as many as end within it.
  */
 public final class GeneratedDataset
 {
@@ -87,7 +88,8 @@ public final class GeneratedDataset
     }
 
     /**
-     * Bytes of all records, framing included but not what lies between records such as file headers.
+     * Bytes of all records, framing included but not what lies between records such as file headers; the token
+     * that consecutive {@code megatron:...:seq:N} samples share counts in each.
      *
      * @return sum of the record lengths.
      */
@@ -121,7 +123,7 @@ public final class GeneratedDataset
         }
 
         final int shard = shardOf(record);
-        return shardFirstOffset[shard] + (record - shardFirstRecord[shard]) * format.recordSize();
+        return shardFirstOffset[shard] + (record - shardFirstRecord[shard]) * format.recordStride();
     }
 
     /**
@@ -136,12 +138,29 @@ public final class GeneratedDataset
         return null != recordLengths ? recordLengths[index] : format.recordSize();
     }
 
+    /**
+     * The last shard whose first record is at most the record: a shard without records (a Megatron shard too short
+     * for a sample) has the same first record as the shard after it, so it is never the last.
+     */
     private int shardOf(final long record)
     {
         checkedIndex(record);
-        // Every shard holds at least one record, so the first records are strictly increasing.
-        final int found = Arrays.binarySearch(shardFirstRecord, record);
-        return found >= 0 ? found : -found - 2;
+        int low = 0;
+        int high = shardFirstRecord.length - 2;
+        while (low < high)
+        {
+            final int middle = (low + high + 1) >>> 1;
+            if (shardFirstRecord[middle] <= record)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return low;
     }
 
     private int checkedIndex(final long record)
@@ -161,6 +180,7 @@ public final class GeneratedDataset
     {
         private final Path dir;
         private final FormatSpec format;
+        private final boolean samples;
         private final List<String> shardNames = new ArrayList<>();
         private final LongArrayList shardFirstRecord = new LongArrayList();
         private final LongArrayList shardFirstOffset = new LongArrayList();
@@ -168,11 +188,13 @@ public final class GeneratedDataset
         private final IntArrayList recordLengths = new IntArrayList();
         private long recordCount;
         private long totalBytes;
+        private long shardBytes;
 
         Builder(final Path dir, final FormatSpec format)
         {
             this.dir = dir;
             this.format = format;
+            this.samples = format.kind() == FormatSpec.Kind.MEGATRON && format.sequenceLength() > 0;
         }
 
         void beginShard(final String name)
@@ -182,7 +204,39 @@ public final class GeneratedDataset
             shardFirstOffset.addLong(-1);
         }
 
-        void addRecord(final long offset, final int length)
+        /**
+         * The generator wrote a record, or for {@code megatron:...:seq:N} a document.
+         */
+        void wrote(final long offset, final int length)
+        {
+            if (samples)
+            {
+                shardBytes += length;
+                return;
+            }
+
+            addRecord(offset, length);
+        }
+
+        /**
+         * The generator ended a shard: a Megatron {@code .bin} of documents gets its samples now.
+         */
+        void endShard()
+        {
+            if (samples)
+            {
+                final int itemSize = format.megatronDtype().itemSize();
+                final long tokens = shardBytes / itemSize;
+                final int n = format.sequenceLength();
+                for (long sample = 0; (sample + 1) * n < tokens; sample++)
+                {
+                    addRecord(sample * n * itemSize, format.recordSize());
+                }
+                shardBytes = 0;
+            }
+        }
+
+        private void addRecord(final long offset, final int length)
         {
             final int shard = shardNames.size() - 1;
             if (shardFirstOffset.getLong(shard) < 0)

@@ -26,6 +26,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  * records cost tens of bytes and a few bytes each. Formats with fixed-size records ({@link FormatSpec#fixedStride()})
  * store no per-record data; the others store one int offset per record.
  * <p>
+ * Chunks of one shard do not overlap, with one exception: the samples of {@code megatron:...:seq:N} are N + 1 tokens
+ * starting every N tokens, so a chunk of k samples is k * N + 1 tokens and the next chunk starts at its last token.
+ * Each chunk's bytes, CRC32C and length are those of its whole range, shared token included.
+ * <p>
  * The binary form, little-endian throughout:
  * <pre>
  *   magic "STKMANI1", int version (1), long total length in bytes
@@ -385,7 +389,7 @@ public final class Manifest
     {
         if (null == recordOffsets)
         {
-            table.wrapStride(chunkRecordCount[chunkId], format.recordSize());
+            table.wrapStride(chunkRecordCount[chunkId], format.recordStride(), format.recordSize());
         }
         else
         {
@@ -415,7 +419,8 @@ public final class Manifest
     }
 
     /**
-     * Bytes in all chunks: the bytes of all records, plus any bytes between records inside a chunk.
+     * Bytes in all chunks, what an epoch delivers: the bytes of all records, plus any bytes between records inside a
+     * chunk, with the token consecutive {@code megatron:...:seq:N} chunks share counted in each.
      *
      * @return sum of the chunk lengths.
      */
@@ -728,10 +733,12 @@ public final class Manifest
                     offset + " does not fit shard " + shard + " of " + shardLengths[shard] + " bytes");
             }
 
-            if (format.fixedStride() && (long)recordCount * format.recordSize() != chunkLength)
+            if (format.fixedStride() &&
+                (recordCount - 1L) * format.recordStride() + format.recordSize() != chunkLength)
             {
                 throw error(at, "chunk of " + chunkLength + " bytes does not hold " + recordCount + " records of " +
-                    format.recordSize() + " bytes");
+                    format.recordSize() + " bytes" + (format.recordStride() == format.recordSize() ? "" :
+                    " every " + format.recordStride() + " bytes"));
             }
         }
 

@@ -3,11 +3,16 @@ package io.stoker.dataset;
 /**
  * Flyweight over the records of one chunk, filled by {@link Manifest#recordsOf(int, RecordTable)}. Reuse one
  * instance: filling it does not allocate.
+ * <p>
+ * Records start in increasing order. They follow each other back to back, except in a strided view whose records
+ * are longer than their stride ({@code megatron:...:seq:N}: N + 1 tokens every N tokens), where each record shares
+ * its last bytes with the next.
  */
 public final class RecordTable
 {
     private int count;
     private int stride;
+    private int recordLength;
     private int[] offsets;
     private int base;
     private int chunkLength;
@@ -55,17 +60,18 @@ public final class RecordTable
         checkIndex(i);
         if (stride > 0)
         {
-            return stride;
+            return recordLength;
         }
 
         final int end = i + 1 < count ? offsets[base + i + 1] : chunkLength;
         return end - offsets[base + i];
     }
 
-    void wrapStride(final int count, final int stride)
+    void wrapStride(final int count, final int stride, final int recordLength)
     {
         this.count = count;
         this.stride = stride;
+        this.recordLength = recordLength;
         this.offsets = null;
     }
 
@@ -73,6 +79,7 @@ public final class RecordTable
     {
         this.count = count;
         this.stride = 0;
+        this.recordLength = 0;
         this.offsets = offsets;
         this.base = base;
         this.chunkLength = chunkLength;

@@ -1,8 +1,11 @@
 package io.stoker.dataset;
 
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
@@ -126,6 +129,134 @@ class BadInputTest
     }
 
     @Test
+    void truncatedMegatronIndex() throws Exception
+    {
+        final Path index = megatronIndex(megatronDataset());
+        final long pointers = 34 + 4 * sequenceCount(index);
+        truncate(index, pointers + 12);
+        assertBadInput(index, pointers, "truncated Megatron sequence pointers: needs",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void megatronIndexWithAWrongMagic() throws Exception
+    {
+        final Path index = megatronIndex(megatronDataset());
+        flipByte(index, 2);
+        assertBadInput(index, 2, "not a Megatron-LM index (.idx): bad magic",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void megatronIndexWithAnUnknownDtypeCode() throws Exception
+    {
+        final Path index = megatronIndex(megatronDataset());
+        overwrite(index, 17, (byte)42);
+        assertBadInput(index, 17, "unknown Megatron dtype code 42; known: 1 uint8, 2 int8",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void megatronPointerPastTheBin() throws Exception
+    {
+        final GeneratedDataset generated = megatronDataset();
+        final Path index = megatronIndex(generated);
+        final long pointer = 34 + 4 * sequenceCount(index) + 3 * 8;
+        final long binLength = Files.size(dir.resolve(generated.shardNames().get(1)));
+        final byte[] bytes = Files.readAllBytes(index);
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putLong((int)pointer, binLength + 1);
+        Files.write(index, bytes);
+        assertBadInput(index, pointer, "sequence 3 starts at byte " + (binLength + 1) + ", outside shard-00001.bin",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void megatronBinWithoutItsIndex() throws Exception
+    {
+        final GeneratedDataset generated = megatronDataset();
+        Files.delete(megatronIndex(generated));
+        assertBadInput(dir.resolve("shard-00001.bin"), -1, "no shard-00001.idx beside it",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void mdsOffsetsOutOfOrder() throws Exception
+    {
+        final Path shard = dir.resolve(mdsDataset().shardNames().get(1));
+        final byte[] bytes = Files.readAllBytes(shard);
+        final ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        final int start = buffer.getInt(8);
+        buffer.putInt(12, start - 1);
+        Files.write(shard, bytes);
+        assertBadInput(shard, 12, "MDS sample 1 ends at byte " + (start - 1) + ", not after its start " + start,
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void mdsOffsetPastTheFile() throws Exception
+    {
+        final Path shard = dir.resolve(mdsDataset().shardNames().get(1));
+        final byte[] bytes = Files.readAllBytes(shard);
+        final ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        final int samples = buffer.getInt(0);
+        buffer.putInt(4 * (samples + 1), bytes.length + 8);
+        Files.write(shard, bytes);
+        assertBadInput(shard, 4 * (samples + 1), "MDS sample " + (samples - 1) + " ends at byte " +
+            (bytes.length + 8) + ", past the end of the file", () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void mdsCompressedShard() throws Exception
+    {
+        mdsDataset();
+        final Path index = dir.resolve("index.json");
+        final String text = Files.readString(index).replaceFirst("\"zip_data\":null",
+            "\"zip_data\":{\"basename\":\"shard.00000.mds.zstd\",\"bytes\":100,\"hashes\":{}}");
+        Files.writeString(index, text);
+        assertBadInput(index, text.indexOf("{\"basename\":\"shard.00000.mds.zstd"),
+            "MDS index: shard 0 (shard.00000.mds) is compressed (zip_data is not null)",
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void mdsIndexNamingAMissingShard() throws Exception
+    {
+        mdsDataset();
+        Files.delete(dir.resolve("shard.00001.mds"));
+        final Path index = dir.resolve("index.json");
+        assertBadInput(index, Files.readString(index).indexOf("\"shard.00001.mds\""),
+            "names shard shard.00001.mds, which is missing from " + dir, () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void mdsIndexDisagreeingWithAShard() throws Exception
+    {
+        final GeneratedDataset generated = mdsDataset();
+        final Path index = dir.resolve("index.json");
+        final String text = Files.readString(index);
+        final int at = text.indexOf("\"samples\":") + "\"samples\":".length();
+        final int end = text.indexOf(',', at);
+        final long written = Long.parseLong(text.substring(at, end));
+        Files.writeString(index, text.substring(0, at) + (written + 1) + text.substring(end));
+        assertTrue(generated.recordCount() > written);
+        assertBadInput(index, at, "says shard.00000.mds holds " + (written + 1) + " samples, it holds " + written,
+            () -> DatasetIndexer.index(dir, null, CHUNK));
+
+        Files.writeString(index, text);
+        Files.write(dir.resolve("shard.00000.mds"), new byte[3], StandardOpenOption.APPEND);
+        final int bytes = text.indexOf("\"bytes\":") + "\"bytes\":".length();
+        assertBadInput(index, bytes, "says shard.00000.mds has", () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
+    void fileThatIndexJsonDoesNotList() throws Exception
+    {
+        mdsDataset();
+        final Path stray = Files.write(dir.resolve("shard.00009.mds"), new byte[8]);
+        assertBadInput(stray, -1, "not a shard index.json lists", () -> DatasetIndexer.index(dir, null, CHUNK));
+    }
+
+    @Test
     void mixedFormatsInOneDirectory() throws Exception
     {
         DatasetGenerator.generate(dir, FormatSpec.parse("npy:<u2:100"), 50_000, 1);
@@ -227,6 +358,40 @@ class BadInputTest
             assertFalse(message.contains(": offset "), message);
         }
         assertNull(null == ex.getCause() ? null : ex.getCause().getCause());
+    }
+
+    /**
+     * Several shards of Megatron-LM documents, which index, the positive control of the refusals that follow.
+     */
+    private GeneratedDataset megatronDataset()
+    {
+        final GeneratedDataset generated = DatasetGenerator.generate(dir, FormatSpec.parse("megatron"), 60_000, 1,
+            20_000);
+        assertTrue(generated.shardNames().size() >= 3);
+        assertEquals(generated.recordCount(), DatasetIndexer.index(dir, null, CHUNK).totalRecords());
+        return generated;
+    }
+
+    /**
+     * Several MDS shards, which index, the positive control of the refusals that follow.
+     */
+    private GeneratedDataset mdsDataset()
+    {
+        final GeneratedDataset generated = DatasetGenerator.generate(dir, FormatSpec.parse("mds:2000"), 60_000, 1,
+            20_000);
+        assertTrue(generated.shardNames().size() >= 3);
+        assertEquals(generated.recordCount(), DatasetIndexer.index(dir, null, CHUNK).totalRecords());
+        return generated;
+    }
+
+    private Path megatronIndex(final GeneratedDataset generated)
+    {
+        return dir.resolve(generated.shardNames().get(1).replace(".bin", ".idx"));
+    }
+
+    private static long sequenceCount(final Path index) throws Exception
+    {
+        return ByteBuffer.wrap(Files.readAllBytes(index)).order(ByteOrder.LITTLE_ENDIAN).getLong(18);
     }
 
     private Path shard(final GeneratedDataset generated, final long record)

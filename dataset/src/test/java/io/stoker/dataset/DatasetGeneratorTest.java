@@ -63,6 +63,21 @@ class DatasetGeneratorTest
     }
 
     @Test
+    void replacesMegatronAndMdsDatasetsWithTheirMetadata() throws Exception
+    {
+        DatasetGenerator.generate(dir, FormatSpec.parse("megatron"), 10_000, 1, 4_000);
+        assertTrue(Files.exists(dir.resolve("shard-00001.idx")));
+        DatasetGenerator.generate(dir, FormatSpec.parse("mds"), 10_000, 1, 4_000);
+        assertFalse(Files.exists(dir.resolve("shard-00001.idx")));
+        assertTrue(Files.exists(dir.resolve("index.json")));
+        DatasetGenerator.generate(dir, FormatSpec.parse("tfrecord"), 1_000, 1);
+        try (var files = Files.list(dir))
+        {
+            assertEquals(2, files.count(), "one shard and the format file");
+        }
+    }
+
+    @Test
     void refusesADirectoryHoldingSomethingElse() throws Exception
     {
         final Path precious = Files.writeString(dir.resolve("thesis.tex"), "years of work");

@@ -25,7 +25,8 @@ class FormatSpecFuzzTest
     {
         final Stream.Builder<String> seeds = Stream.builder();
         for (final String spec : new String[]{ "fixed:4KiB", "fixed:1.5k", "npy", "tfrecord", "tfrecord:64KiB",
-            "webdataset", "TAR:100KB" })
+            "webdataset", "TAR:100KB", "megatron", "megatron:int64", "megatron:seq:2048", "megatron:uint8:seq:1",
+            "megatron:float32:doc", "mds", "mds:1MiB" })
         {
             seeds.add(spec);
         }
@@ -64,12 +65,22 @@ class FormatSpecFuzzTest
         {
             case FIXED:
                 assertTrue(spec.recordSize() >= 1, "record size");
+                assertEquals(spec.recordSize(), spec.recordStride(), "records back to back");
                 break;
 
             case NPY:
                 assertTrue(spec.recordSize() >= 1, "row bytes");
                 assertEquals(NpyDtype.parse(spec.npyDtype()).itemSize() * spec.npyColumns(), spec.recordSize(),
                     "row bytes");
+                break;
+
+            case MEGATRON:
+                final int itemSize = spec.megatronDtype().itemSize();
+                assertTrue(spec.sequenceLength() >= 0, "sequence length");
+                assertEquals(spec.sequenceLength() * itemSize, spec.recordStride(), "a sample every N tokens");
+                assertEquals(spec.sequenceLength() == 0 ? 0 : (spec.sequenceLength() + 1) * itemSize,
+                    spec.recordSize(), "samples of N + 1 tokens, documents of varying sizes");
+                assertEquals(spec.sequenceLength() > 0, spec.fixedStride(), "samples at a stride");
                 break;
 
             default:

@@ -42,8 +42,9 @@ final class DatasetCommand implements Runnable
         Path directory;
 
         @Option(names = "--format", defaultValue = "fixed:4096", converter = FormatConverter.class,
-            description = "Record format: fixed:SIZE, npy[:DTYPE:COLUMNS], tfrecord[:MEAN], webdataset[:MEAN]. " +
-            "Default: ${DEFAULT-VALUE}.")
+            description = "Record format: fixed:SIZE, npy[:DTYPE:COLUMNS], tfrecord[:MEAN], webdataset[:MEAN], " +
+            "megatron[:DTYPE][:seq:TOKENS] (.bin and .idx; a record is a document, or with seq:N a sample of N+1 " +
+            "tokens every N), mds[:MEAN] (MosaicML, with index.json). Default: ${DEFAULT-VALUE}.")
         FormatSpec format;
 
         @Option(names = "--size", defaultValue = "1GiB", converter = SizeConverter.class,
@@ -81,7 +82,8 @@ final class DatasetCommand implements Runnable
 
         @Option(names = "--format", converter = FormatConverter.class,
             description = "Record format, when it cannot be told from the files (raw fixed-size records need " +
-            "fixed:SIZE unless DIR has a " + DatasetIndexer.FORMAT_FILE_NAME + " file).")
+            "fixed:SIZE unless DIR has a " + DatasetIndexer.FORMAT_FILE_NAME + " file; Megatron-LM .bin/.idx " +
+            "pairs are indexed a record per document unless given megatron:seq:TOKENS).")
         FormatSpec format;
 
         @Option(names = "--chunk-size", defaultValue = "4MiB", converter = SizeConverter.class,

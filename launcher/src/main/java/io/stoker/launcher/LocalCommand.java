@@ -51,7 +51,7 @@ final class LocalCommand implements Callable<Integer>
 
     @Option(names = "--format", defaultValue = "fixed:4096", converter = FormatConverter.class,
         description = "Record format of a generated dataset: fixed:SIZE, npy[:DTYPE:COLUMNS], tfrecord[:MEAN], " +
-        "webdataset[:MEAN]. Default: ${DEFAULT-VALUE}.")
+        "webdataset[:MEAN], megatron[:DTYPE][:seq:TOKENS], mds[:MEAN]. Default: ${DEFAULT-VALUE}.")
     FormatSpec format;
 
     @Option(names = "--workers", defaultValue = "1", description = "Worker agents (ranks). Default: ${DEFAULT-VALUE}.")

@@ -1,5 +1,7 @@
 package io.stoker.dataset.format;
 
+import java.util.function.LongToIntFunction;
+
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.SplitMix64;
@@ -43,6 +45,12 @@ public final class FixedFormat implements RecordFormat
     }
 
     @Override
+    public boolean fixedPayload()
+    {
+        return true;
+    }
+
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         return recordSize;
@@ -55,7 +63,7 @@ public final class FixedFormat implements RecordFormat
     }
 
     @Override
-    public void beginShard(final ShardOutput out, final long recordCount)
+    public void beginShard(final ShardOutput out, final long recordCount, final LongToIntFunction payloadLengths)
     {
     }
 

@@ -5,6 +5,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
+import java.util.function.LongToIntFunction;
 
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.FormatSpec;
@@ -47,7 +48,7 @@ public final class NpyFormat implements RecordFormat
     public FormatSpec scan(final ShardInput shard, final RecordSink sink)
     {
         final long length = shard.length();
-        checkMagic(shard);
+        shard.requireMagic(MAGIC, ".npy magic", "not a .npy file: bad magic (expected \\x93NUMPY)");
 
         shard.require(0, V1_PREAMBLE, ".npy preamble");
         int index = shard.map(0, V1_PREAMBLE);
@@ -139,6 +140,12 @@ public final class NpyFormat implements RecordFormat
     }
 
     @Override
+    public boolean fixedPayload()
+    {
+        return true;
+    }
+
+    @Override
     public int drawPayloadLength(final SplitMix64 sizes)
     {
         return rowBytes;
@@ -151,7 +158,7 @@ public final class NpyFormat implements RecordFormat
     }
 
     @Override
-    public void beginShard(final ShardOutput out, final long recordCount)
+    public void beginShard(final ShardOutput out, final long recordCount, final LongToIntFunction payloadLengths)
     {
         final String dict = "{'descr': " + dtype.headerLiteral() + ", 'fortran_order': False, 'shape': (" +
             recordCount + ", " + columns + "), }";
@@ -196,20 +203,6 @@ public final class NpyFormat implements RecordFormat
     @Override
     public void endShard(final ShardOutput out)
     {
-    }
-
-    private static void checkMagic(final ShardInput shard)
-    {
-        final int available = (int)Math.min(shard.length(), MAGIC.length);
-        final int index = available > 0 ? shard.map(0, available) : 0;
-        for (int i = 0; i < MAGIC.length; i++)
-        {
-            shard.require(0, i + 1, ".npy magic");
-            if (shard.buffer().get(index + i) != MAGIC[i])
-            {
-                throw new DatasetException(shard.file(), i, "not a .npy file: bad magic (expected \\x93NUMPY)");
-            }
-        }
     }
 
     /**

@@ -1,5 +1,8 @@
 package io.stoker.dataset.format;
 
+import java.nio.file.Path;
+import java.util.function.LongToIntFunction;
+
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.SplitMix64;
 
@@ -28,6 +31,10 @@ public interface RecordFormat
                 return new TfRecordFormat(spec);
             case WEBDATASET:
                 return new WebDatasetFormat(spec);
+            case MEGATRON:
+                return new MegatronFormat(spec);
+            case MDS:
+                return new MdsFormat(spec);
             default:
                 throw new IllegalArgumentException("unknown format kind: " + spec.kind());
         }
@@ -39,10 +46,21 @@ public interface RecordFormat
      * @param shard the shard file.
      * @param sink  receives the records.
      * @return the format of this shard's records: the spec this format was made with, except for {@code .npy},
-     * whose dtype and columns come from the file's header.
+     * whose dtype and columns come from the file's header, and {@code megatron}, whose dtype comes from the
+     * {@code .idx}.
      * @throws io.stoker.dataset.DatasetException naming the file and offset of bad input.
      */
     FormatSpec scan(ShardInput shard, RecordSink sink);
+
+    /**
+     * Whether every synthetic record has the same payload length, so that the generator need not keep them.
+     *
+     * @return true where {@link #drawPayloadLength} draws nothing.
+     */
+    default boolean fixedPayload()
+    {
+        return false;
+    }
 
     /**
      * Draws the payload length of the next synthetic record; fixed-size formats draw nothing.
@@ -64,10 +82,12 @@ public interface RecordFormat
     /**
      * Writes what comes before the first record of a shard.
      *
-     * @param out         the shard being written.
-     * @param recordCount number of records the shard will hold.
+     * @param out            the shard being written.
+     * @param recordCount    number of records the shard will hold.
+     * @param payloadLengths the payload length of each of them, by index in the shard, for headers that list the
+     *                       records (MDS).
      */
-    void beginShard(ShardOutput out, long recordCount);
+    void beginShard(ShardOutput out, long recordCount, LongToIntFunction payloadLengths);
 
     /**
      * Writes one synthetic record of exactly {@link #recordLength} bytes.
@@ -80,9 +100,21 @@ public interface RecordFormat
     void writeRecord(ShardOutput out, long index, int payloadLength, SplitMix64 content);
 
     /**
-     * Writes what comes after the last record of a shard.
+     * Writes what comes after the last record of a shard. A format that keeps metadata beside the shard (a
+     * Megatron-LM {@code .idx}) writes it here by opening it on {@code out}.
      *
      * @param out the shard being written.
      */
     void endShard(ShardOutput out);
+
+    /**
+     * Writes what a dataset needs beside its shards once they are all written, opening it on {@code out}: MDS's
+     * {@code index.json}. Nothing by default.
+     *
+     * @param out the output that wrote the shards.
+     * @param dir the dataset directory.
+     */
+    default void endDataset(ShardOutput out, Path dir)
+    {
+    }
 }

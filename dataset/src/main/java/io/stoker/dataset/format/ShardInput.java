@@ -136,6 +136,28 @@ public final class ShardInput implements AutoCloseable
     }
 
     /**
+     * Checks that the file starts with a magic number.
+     *
+     * @param magic    the bytes the file must start with.
+     * @param what     what they are, e.g. ".npy magic", for the message when the file is shorter.
+     * @param mismatch the message when a byte differs, e.g. "not a .npy file: bad magic".
+     * @throws DatasetException naming the file and the offset of the first byte that differs or is missing.
+     */
+    public void requireMagic(final byte[] magic, final String what, final String mismatch)
+    {
+        final int available = (int)Math.min(length, magic.length);
+        final int index = available > 0 ? map(0, available) : 0;
+        for (int i = 0; i < magic.length; i++)
+        {
+            require(0, i + 1, what);
+            if (mapped.get(index + i) != magic[i])
+            {
+                throw new DatasetException(file, i, mismatch);
+            }
+        }
+    }
+
+    /**
      * Unmaps the window and closes the file.
      */
     @Override

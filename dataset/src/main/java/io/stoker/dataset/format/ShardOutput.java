@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.function.Consumer;
 
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.DatasetException;
@@ -17,7 +18,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Random bytes are drawn eight at a time, the last draw of a call trimmed to what is left, so the bytes depend only
  * on the sequence of calls, never on how the buffer happened to be flushed. One instance can write many files in
- * turn: {@link #open}, puts, {@link #close}.
+ * turn: {@link #open}, puts, {@link #close}; a format that writes a file beside its shard (a Megatron-LM
+ * {@code .idx}) or after its last shard (an MDS {@code index.json}) opens it on the same instance.
  */
 public final class ShardOutput implements AutoCloseable
 {
@@ -25,19 +27,39 @@ public final class ShardOutput implements AutoCloseable
 
     private final ByteBuffer byteBuffer = ByteBuffer.allocateDirect(BUFFER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     private final UnsafeBuffer buffer = new UnsafeBuffer(byteBuffer);
+    private final Consumer<Path> onCreate;
     private FileChannel channel;
     private Path file;
     private long flushedBytes;
     private int used;
 
     /**
-     * Creates or truncates a file and starts writing it.
+     * An output that tells no one what it creates.
+     */
+    public ShardOutput()
+    {
+        this(file -> {});
+    }
+
+    /**
+     * An output that tells which files it creates, so that they can be removed if writing fails.
+     *
+     * @param onCreate called with each file {@link #open} is about to create or truncate.
+     */
+    public ShardOutput(final Consumer<Path> onCreate)
+    {
+        this.onCreate = onCreate;
+    }
+
+    /**
+     * Creates or truncates a file and starts writing it, having closed the one before.
      *
      * @param file the file to write.
      */
     public void open(final Path file)
     {
         close();
+        onCreate.accept(file);
         this.file = file;
         try
         {
@@ -51,6 +73,16 @@ public final class ShardOutput implements AutoCloseable
 
         flushedBytes = 0;
         used = 0;
+    }
+
+    /**
+     * The file being written, or last written.
+     *
+     * @return the file given to the last {@link #open}, or null before any.
+     */
+    public Path file()
+    {
+        return file;
     }
 
     /**

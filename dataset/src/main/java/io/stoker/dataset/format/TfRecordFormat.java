@@ -3,6 +3,7 @@ package io.stoker.dataset.format;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Locale;
+import java.util.function.LongToIntFunction;
 
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.DatasetException;
@@ -111,7 +112,7 @@ public final class TfRecordFormat implements RecordFormat
     }
 
     @Override
-    public void beginShard(final ShardOutput out, final long recordCount)
+    public void beginShard(final ShardOutput out, final long recordCount, final LongToIntFunction payloadLengths)
     {
     }
 

@@ -3,6 +3,7 @@ package io.stoker.dataset.format;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.LongToIntFunction;
 
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.FormatSpec;
@@ -172,7 +173,7 @@ public final class WebDatasetFormat implements RecordFormat
     }
 
     @Override
-    public void beginShard(final ShardOutput out, final long recordCount)
+    public void beginShard(final ShardOutput out, final long recordCount, final LongToIntFunction payloadLengths)
     {
     }
 

@@ -36,7 +36,9 @@ class CorruptInputTest
         "npy, npy/v3_utf8.npy",
         "tar, tar/gnu.tar",
         "tar, tar/pax.tar",
-        "tfrecord, tfrecord/three.tfrecord" })
+        "tfrecord, tfrecord/three.tfrecord",
+        "mds, mds/shard.00000.mds",
+        "mds, mds/shard.00001.mds" })
     void damagedFilesGiveOnlyDatasetExceptions(final String format, final String name) throws Exception
     {
         final FormatSpec spec = FormatSpec.parse(format);
@@ -45,13 +47,7 @@ class CorruptInputTest
         final SplitMix64 random = new SplitMix64(name.hashCode());
         for (int i = 0; i < 300; i++)
         {
-            final byte[] damaged = i % 3 == 0 ?
-                Arrays.copyOf(original, random.nextInt(0, original.length - 1)) : original.clone();
-            for (int flips = i % 3 == 0 ? 0 : random.nextInt(1, 4); flips > 0; flips--)
-            {
-                damaged[random.nextInt(0, damaged.length - 1)] ^= (byte)random.nextInt(1, 255);
-            }
-
+            final byte[] damaged = damage(original, random, i);
             Files.write(file, damaged);
             try
             {
@@ -63,6 +59,56 @@ class CorruptInputTest
                 assertTrue(ex.offset() >= -1 && ex.offset() <= damaged.length, ex.getMessage());
             }
         }
+    }
+
+    @Test
+    void damagedMegatronIndexesAndMdsIndexesGiveOnlyDatasetExceptions() throws Exception
+    {
+        final Path bin = Files.copy(fixture("megatron/docs.bin"), dir.resolve("docs.bin"));
+        final Path index = dir.resolve("docs.idx");
+        final byte[] megatron = Files.readAllBytes(fixture("megatron/docs.idx"));
+        final Path json = dir.resolve("index.json");
+        final byte[] mds = Files.readAllBytes(fixture("mds/index.json"));
+        final SplitMix64 random = new SplitMix64(17);
+        for (int i = 0; i < 300; i++)
+        {
+            Files.write(index, damage(megatron, random, i));
+            for (final String spec : new String[]{ "megatron", "megatron:seq:2" })
+            {
+                try
+                {
+                    scan(FormatSpec.parse(spec), bin);
+                }
+                catch (final DatasetException ex)
+                {
+                    assertTrue(ex.file().equals(index) || ex.file().equals(bin), ex.getMessage());
+                    assertTrue(ex.offset() >= -1 && ex.offset() <= Files.size(ex.file()), ex.getMessage());
+                }
+            }
+
+            final byte[] damaged = damage(mds, random, i);
+            try
+            {
+                MdsIndex.parse(json, damaged);
+            }
+            catch (final DatasetException ex)
+            {
+                assertEquals(json, ex.file());
+                assertTrue(ex.offset() >= -1 && ex.offset() <= damaged.length, ex.getMessage());
+            }
+        }
+    }
+
+    private static byte[] damage(final byte[] original, final SplitMix64 random, final int i)
+    {
+        final byte[] damaged = i % 3 == 0 ?
+            Arrays.copyOf(original, random.nextInt(0, original.length - 1)) : original.clone();
+        for (int flips = i % 3 == 0 ? 0 : random.nextInt(1, 4); flips > 0; flips--)
+        {
+            damaged[random.nextInt(0, damaged.length - 1)] ^= (byte)random.nextInt(1, 255);
+        }
+
+        return damaged;
     }
 
     @Test

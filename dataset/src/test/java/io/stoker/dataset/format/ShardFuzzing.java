@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.Arguments;
 
 /**
  * What the record format fuzz targets share: fixture seeds, and scanning fuzz input as a shard file, one file per
- * JVM rewritten for every input, checking the exception contract when the format refuses it.
+ * JVM rewritten for every input (with its {@code .idx} beside it for Megatron-LM), checking the exception contract
+ * when the format refuses it.
  * <p>
  * The file lives in {@code /dev/shm} where there is one: rewriting a file on disk costs milliseconds an input, in
  * memory tens of microseconds.
@@ -39,6 +40,7 @@ final class ShardFuzzing
     }
 
     private static final Path FILE = createFile();
+    private static final Path BIN = FILE.resolveSibling(FILE.getFileName() + ".bin");
 
     private ShardFuzzing()
     {
@@ -80,6 +82,36 @@ final class ShardFuzzing
         }
     }
 
+    /**
+     * Scans a Megatron-LM {@code .bin} of zeros through an {@code .idx}. A {@link DatasetException}, about either
+     * file, is checked against the contract and reported as null.
+     *
+     * @param format    the format to scan with.
+     * @param binLength the {@code .bin}'s length.
+     * @param index     the {@code .idx}'s content.
+     * @return the spec the scan returned and one {@code {offset, length, count}} per record, or null when the format
+     * refused the files.
+     */
+    static Scan scanMegatron(final RecordFormat format, final int binLength, final byte[] index) throws IOException
+    {
+        final Path indexFile = MegatronFormat.indexFile(BIN);
+        Files.write(BIN, new byte[binLength]);
+        Files.write(indexFile, index);
+        final List<long[]> records = new ArrayList<>();
+        try (ShardInput shard = new ShardInput(BIN))
+        {
+            final FormatSpec spec = format.scan(
+                shard, (offset, length, count) -> records.add(new long[]{ offset, length, count }));
+            return new Scan(spec, records);
+        }
+        catch (final DatasetException ex)
+        {
+            final boolean inIndex = indexFile.equals(ex.file());
+            FuzzChecks.assertBadInput(ex, (inIndex ? indexFile : BIN).toString(), inIndex ? index.length : binLength);
+            return null;
+        }
+    }
+
     private static byte[] read(final String name)
     {
         try
@@ -101,6 +133,9 @@ final class ShardFuzzing
                 shm : Path.of(System.getProperty("java.io.tmpdir"));
             final Path file = Files.createTempFile(dir, "stoker-fuzz-", ".shard");
             file.toFile().deleteOnExit();
+            final Path bin = file.resolveSibling(file.getFileName() + ".bin");
+            bin.toFile().deleteOnExit();
+            MegatronFormat.indexFile(bin).toFile().deleteOnExit();
             return file;
         }
         catch (final IOException ex)
