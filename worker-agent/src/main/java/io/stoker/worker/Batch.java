@@ -29,7 +29,7 @@ public final class Batch<C extends Chunk>
     private int rank;
     private int size;
     private int missing;
-    private int stride;
+    private int sampleLength;
     private int[] chunkIndex = new int[0];
     private int[] chunkIds = new int[0];
     private int[] records = new int[0];
@@ -50,7 +50,7 @@ public final class Batch<C extends Chunk>
         this.rank = rank;
         size = 0;
         missing = 0;
-        stride = -1;
+        sampleLength = -1;
         chunks.clear();
         if (chunkIds.length < capacity)
         {
@@ -70,8 +70,6 @@ public final class Batch<C extends Chunk>
     int addChunk(final C chunk)
     {
         chunks.add(chunk);
-        final int chunkStride = chunk.records().stride();
-        stride = stride < 0 || stride == chunkStride ? chunkStride : 0;
         return chunks.size() - 1;
     }
 
@@ -88,6 +86,7 @@ public final class Batch<C extends Chunk>
         records[size] = record;
         offsets[size] = table.offset(record);
         lengths[size] = table.length(record);
+        sampleLength = sampleLength < 0 || sampleLength == lengths[size] ? lengths[size] : 0;
         size++;
     }
 
@@ -104,9 +103,9 @@ public final class Batch<C extends Chunk>
      */
     Batch<C> deliver()
     {
-        if (stride < 0)
+        if (sampleLength < 0)
         {
-            stride = 0;
+            sampleLength = 0;
         }
         held = true;
         return this;
@@ -219,12 +218,12 @@ public final class Batch<C extends Chunk>
     }
 
     /**
-     * @return the length of every sample when the dataset's records are one size: then sample {@code i} is at
-     * {@code record(i) * stride()} of {@code chunk(i)}; 0 when lengths vary.
+     * @return the length every sample of this batch has, when they are all one size (the batch can be viewed as a
+     * {@code size() x sampleLength()} array gathered from {@link #offset(int)}); 0 when lengths vary.
      */
-    public int stride()
+    public int sampleLength()
     {
-        return stride;
+        return sampleLength;
     }
 
     /**
