@@ -26,7 +26,7 @@ start server serve --coordinator "$COORDINATOR" --listen "127.0.0.1:$(free_port)
   --chunk-size 1MiB --host-id data-host "${TOKEN[@]}"
 await_log server "advertised dataset"
 start submit submit --coordinator "$COORDINATOR" --listen "127.0.0.1:$(free_port)" --dataset-id "$DATASET_ID" \
-  --world-size 1 --epochs 2 "${TOKEN[@]}"
+  --world-size 1 --epochs 2 --batch-size 32 "${TOKEN[@]}"
 
 # An embedding JVM needs the flags the stoker launcher sets for its own processes.
 java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED --add-opens java.base/java.util.zip=ALL-UNNAMED \

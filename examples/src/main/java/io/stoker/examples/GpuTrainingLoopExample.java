@@ -6,6 +6,7 @@ import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.launcher.LocalCluster;
 import io.stoker.transport.status.CounterType;
+import io.stoker.worker.Batch;
 import io.stoker.worker.gpu.Cuda;
 import io.stoker.worker.gpu.CudaDevice;
 import io.stoker.worker.gpu.DeviceChunk;
@@ -25,15 +26,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A training loop whose batches arrive in GPU memory: a local feed with the GPU sink, and per chunk a
- * "training step" that runs a kernel over the chunk's device pointer on the loop's own stream (here it
+ * A training loop whose batches arrive in GPU memory: a local feed of whole chunks with the GPU sink, and per
+ * batch a "training step" that runs a kernel over its chunk's device pointer on the loop's own stream (here it
  * folds the chunk's words into a running value that stands in for a loss), waits for the step, and
  * only then lets the chunk go, since the next copy overwrites its slot. At the end it prints the figures,
  * and the sink's own on-device checksums.
  * <p>
  * In a real job the loop runs on its own thread with
  * {@code EmbeddedWorker.start(options, new GpuSinkFactory(device))}, calls {@link CudaDevice#makeCurrent()}
- * once on that thread, and takes chunks with {@code worker.feed().take(idle)}.
+ * once on that thread, and takes batches with {@code worker.feed().take(idle)}.
  * <p>
  * Run {@code ./mvnw -B -q -pl examples exec:exec@gpu-training-loop} after a build. Without a CUDA device
  * it prints the reason in one line and exits 0.
@@ -56,6 +57,12 @@ public final class GpuTrainingLoopExample implements AutoCloseable
         Cuda.check(JCudaDriver.cuMemsetD32(loss, 0, 2), "cuMemsetD32");
     }
 
+    /**
+     * Run the loop, or say in one line why there is no CUDA device.
+     *
+     * @param args none.
+     * @throws Exception when the dataset cannot be written.
+     */
     public static void main(final String[] args) throws Exception
     {
         final String reason = Cuda.unavailableReason();
@@ -75,7 +82,7 @@ public final class GpuTrainingLoopExample implements AutoCloseable
             try (GpuTrainingLoopExample loop = new GpuTrainingLoopExample(sink.device());
                 LocalCluster cluster = new LocalCluster(
                     new LocalCluster.Settings(directory, manifest).epochs(epochs).sink(sink),
-                    rank -> (r, chunk) -> loop.step((DeviceChunk)chunk)))
+                    rank -> (r, batch) -> loop.step(batch)))
             {
                 if (!cluster.awaitCompletion(TimeUnit.MINUTES.toNanos(5), () -> {}))
                 {
@@ -98,15 +105,19 @@ public final class GpuTrainingLoopExample implements AutoCloseable
     }
 
     /**
-     * One training step: the batch is on the device, the kernel reads it there.
+     * One training step: the batch's chunks are on the device, the kernel reads them there.
      */
-    private void step(final DeviceChunk chunk)
+    private void step(final Batch<?> batch)
     {
         device.makeCurrent();
-        model.launch(chunk.devicePointer(), chunk.length(), loss, stream);
+        for (int i = 0; i < batch.chunkCount(); i++)
+        {
+            final DeviceChunk chunk = (DeviceChunk)batch.chunkAt(i);
+            model.launch(chunk.devicePointer(), chunk.length(), loss, stream);
+        }
         Cuda.check(JCudaDriver.cuStreamSynchronize(stream), "cuStreamSynchronize");
         steps++;
-        records += chunk.records().count();
+        records += batch.size();
     }
 
     private long loss()

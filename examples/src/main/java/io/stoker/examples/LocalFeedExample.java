@@ -5,6 +5,8 @@ import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.launcher.LocalCluster;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,11 +15,17 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The whole feed in one JVM through the library: generate a TFRecord dataset, index it, and feed two
- * epochs to two ranks whose consumers count records. {@code stoker local} does the same from the
- * command line.
+ * epochs to two ranks in shuffled batches of 64 samples, whose consumers count them.
+ * {@code stoker local} does the same from the command line.
  */
 public final class LocalFeedExample
 {
+    /**
+     * Run the example.
+     *
+     * @param args none.
+     * @throws Exception when the dataset cannot be written.
+     */
     public static void main(final String[] args) throws Exception
     {
         final Path directory = Files.createTempDirectory("stoker-example-");
@@ -25,17 +33,19 @@ public final class LocalFeedExample
         final Manifest manifest = DatasetIndexer.index(directory, null, DatasetIndexer.DEFAULT_CHUNK_SIZE);
         System.out.println(manifest.describe());
 
-        final AtomicLongArray records = new AtomicLongArray(2);
-        final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest).workers(2).epochs(2);
+        final AtomicLongArray samples = new AtomicLongArray(2);
+        final LocalCluster.Settings settings = new LocalCluster.Settings(directory, manifest).workers(2).epochs(2)
+            .batchSpec(new BatchSpec(64, 16, DropPolicy.DROP_LAST));
         try (LocalCluster cluster = new LocalCluster(settings,
-            rank -> (r, chunk) -> records.addAndGet(r, chunk.records().count())))
+            rank -> (r, batch) -> samples.addAndGet(r, batch.size())))
         {
             if (!cluster.awaitCompletion(TimeUnit.MINUTES.toNanos(5), () -> {}))
             {
                 throw new IllegalStateException("the feed did not complete: " + cluster.failure());
             }
-            System.out.printf("job %s in %.2f s: rank 0 took %d records, rank 1 %d (dataset: %d records x 2 epochs)%n",
-                cluster.outcome(), cluster.elapsedNs() / 1e9, records.get(0), records.get(1), manifest.totalRecords());
+            System.out.printf("job %s in %.2f s: rank 0 took %d samples, rank 1 %d (dataset: %d records x 2 epochs, " +
+                "less what does not fill a batch on every rank)%n",
+                cluster.outcome(), cluster.elapsedNs() / 1e9, samples.get(0), samples.get(1), manifest.totalRecords());
         }
     }
 

@@ -1,24 +1,22 @@
 package io.stoker.examples;
 
-import io.stoker.dataset.RecordTable;
 import io.stoker.transport.session.JobToken;
+import io.stoker.worker.Batch;
 import io.stoker.worker.EmbeddedWorker;
 import io.stoker.worker.HostChunk;
 import io.stoker.worker.ResumeToken;
-import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.LongHashSet;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 
 import java.nio.file.Path;
-import java.util.BitSet;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
- * A training loop that embeds a Stoker worker: it joins a running coordinator as a rank, takes chunks
- * from the feed and "trains" on their records, takes a resume token partway through the first epoch,
+ * A training loop that embeds a Stoker worker: it joins a running coordinator as a rank, takes batches
+ * from the feed and "trains" on their samples, takes a resume token partway through the first epoch,
  * stops (as a crashed or preempted job would), then starts again from the token and finishes the job.
- * At the end it checks that no chunk reached the loop twice in an epoch.
+ * At the end it checks that no sample reached the loop twice in an epoch.
  * <p>
  * Run {@code examples/scripts/embedded-training-loop.sh}, which starts a coordinator, a data server and
  * the job around it; or, against your own coordinator:
@@ -27,17 +25,22 @@ import java.util.Map;
  */
 public final class TrainingLoopExample
 {
-    private final Map<Integer, BitSet> seen = new HashMap<>();
-    private long records;
+    private final Int2ObjectHashMap<LongHashSet> seen = new Int2ObjectHashMap<>();
+    private long samples;
     private long checksum;
     private int repeats;
 
+    /**
+     * Run the loop.
+     *
+     * @param args coordinator, listen address, rank, token file, and how many steps to take before stopping.
+     */
     public static void main(final String[] args)
     {
         if (args.length != 5)
         {
             System.err.println("usage: TrainingLoopExample COORDINATOR_HOST:PORT LISTEN_HOST:PORT RANK TOKEN_FILE " +
-                "STOP_AFTER_CHUNKS");
+                "STOP_AFTER_STEPS");
             System.exit(2);
         }
         final EmbeddedWorker.Options options = new EmbeddedWorker.Options()
@@ -53,7 +56,7 @@ public final class TrainingLoopExample
         {
             loop.train(worker, stopAfter);
             token = worker.resumeToken();
-            System.out.println("training loop: stopping after " + stopAfter + " chunks; resume token " + token);
+            System.out.println("training loop: stopping after " + stopAfter + " steps; resume token " + token);
         }
 
         try (EmbeddedWorker<HostChunk> worker = EmbeddedWorker.start(options.resumeFrom(token)))
@@ -64,43 +67,41 @@ public final class TrainingLoopExample
                 worker.agent().outcome(), worker.agent().epochsCompleted());
         }
 
-        loop.seen.forEach((epoch, chunks) ->
-            System.out.println("training loop: epoch " + epoch + ": " + chunks.cardinality() + " chunks"));
-        System.out.printf("training loop: %d records, checksum %016x, %d chunks seen twice%n",
-            loop.records, loop.checksum, loop.repeats);
+        loop.seen.forEach((epoch, epochSamples) ->
+            System.out.println("training loop: epoch " + epoch + ": " + epochSamples.size() + " samples"));
+        System.out.printf("training loop: %d samples, checksum %016x, %d samples seen twice%n",
+            loop.samples, loop.checksum, loop.repeats);
         System.exit(loop.repeats == 0 ? 0 : 1);
     }
 
     /**
-     * Take up to {@code limit} chunks, or until the job ends.
+     * Take up to {@code limit} steps, or until the job ends.
      */
     private void train(final EmbeddedWorker<HostChunk> worker, final int limit)
     {
         final IdleStrategy idle = new BackoffIdleStrategy();
-        HostChunk chunk;
-        for (int taken = 0; taken < limit && null != (chunk = worker.feed().take(idle)); taken++)
+        Batch<HostChunk> batch;
+        for (int taken = 0; taken < limit && null != (batch = worker.feed().take(idle)); taken++)
         {
-            final BitSet epochSeen = seen.computeIfAbsent(chunk.epoch(), epoch -> new BitSet());
-            if (epochSeen.get(chunk.chunkId()))
+            final LongHashSet epochSeen = seen.computeIfAbsent(batch.epoch(), epoch -> new LongHashSet());
+            for (int i = 0; i < batch.size(); i++)
             {
-                repeats++;
+                if (!epochSeen.add(((long)batch.chunkId(i) << 32) | batch.record(i)))
+                {
+                    repeats++;
+                }
+                step(batch, i);
             }
-            epochSeen.set(chunk.chunkId());
-            step(chunk.buffer(), chunk.records());
-            chunk.release();
+            batch.release();
         }
     }
 
     /**
-     * Stands in for a training step: touches the first bytes of every record, as a data loader's
-     * collate function would.
+     * Stands in for a training step: touches the first byte of every sample, as a collate function would.
      */
-    private void step(final DirectBuffer bytes, final RecordTable table)
+    private void step(final Batch<HostChunk> batch, final int sample)
     {
-        for (int i = 0; i < table.count(); i++)
-        {
-            checksum = checksum * 31 + bytes.getByte(table.offset(i));
-            records++;
-        }
+        checksum = checksum * 31 + batch.chunk(sample).buffer().getByte(batch.offset(sample));
+        samples++;
     }
 }
