@@ -5,23 +5,33 @@ import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.Piece;
+import io.stoker.plan.RankStream;
+import io.stoker.plan.Segment;
+import io.stoker.worker.WorkerJob;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.zip.CRC32C;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Test fixture: generate a dataset, index it, feed it through a {@link LocalCluster}, and keep what
- * each rank's consumer received.
+ * Test fixture: generate a dataset, index it, feed it through a {@link LocalCluster}, and keep what each rank's
+ * consumer received, to hold it against the plan and against the dataset's files.
  */
 final class LocalFeed
 {
@@ -30,6 +40,8 @@ final class LocalFeed
     final List<String> errors = new ArrayList<>();
     DeliveryLog[] logs;
     RunSummary summary;
+    JobSpec spec;
+    private byte[][] chunkBytes;
 
     private LocalFeed(final GeneratedDataset dataset, final Manifest manifest)
     {
@@ -47,27 +59,23 @@ final class LocalFeed
         return new LocalFeed(dataset, manifest);
     }
 
-    LocalFeed run(final int workers, final int epochs, final long seed) throws InterruptedException
-    {
-        return run(workers, epochs, seed, cluster -> {}, (rank, chunk) -> {});
-    }
-
-    LocalFeed run(final int workers, final int epochs, final long seed, final Consumer<LocalCluster> duringRun)
+    LocalFeed run(final int workers, final int epochs, final long seed, final BatchSpec batches)
         throws InterruptedException
     {
-        return run(workers, epochs, seed, duringRun, (rank, chunk) -> {});
+        return run(workers, epochs, seed, batches, cluster -> {}, (rank, batch) -> {});
     }
 
     /**
-     * Feed the dataset; {@code duringRun} gets the running cluster once it started, {@code check} sees
-     * every chunk on the consumer side.
+     * Feed the dataset; {@code duringRun} gets the running cluster once it started, {@code check} sees every batch
+     * on the consumer side.
      */
     LocalFeed run(
         final int workers,
         final int epochs,
         final long seed,
+        final BatchSpec batches,
         final Consumer<LocalCluster> duringRun,
-        final ChunkHandler check)
+        final BatchHandler check)
         throws InterruptedException
     {
         logs = new DeliveryLog[workers];
@@ -79,6 +87,7 @@ final class LocalFeed
             .workers(workers)
             .epochs(epochs)
             .seed(seed)
+            .batchSpec(batches)
             .logger(line ->
             {
                 synchronized (errors)
@@ -86,14 +95,15 @@ final class LocalFeed
                     errors.add(line);
                 }
             });
-        final ChunkHandler[] handlers = new ChunkHandler[workers];
+        spec = settings.spec();
+        final BatchHandler[] handlers = new BatchHandler[workers];
         for (int rank = 0; rank < workers; rank++)
         {
             final DeliveryLog log = logs[rank];
-            handlers[rank] = (r, chunk) ->
+            handlers[rank] = (r, batch) ->
             {
-                check.onChunk(r, chunk);
-                log.onChunk(r, chunk);
+                check.onBatch(r, batch);
+                log.onBatch(r, batch);
             };
         }
         try (LocalCluster cluster = new LocalCluster(settings, rank -> handlers[rank]))
@@ -106,61 +116,174 @@ final class LocalFeed
         return this;
     }
 
-    int[] delivered(final int rank, final int epoch)
+    Segment segment(final int epoch)
     {
-        return logs[rank].chunks(epoch);
+        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
     }
 
     /**
-     * Assert every epoch delivered every chunk of the manifest exactly once over all ranks, each with
-     * the CRC32C of the chunk's bytes as the test reads them from the shard file itself.
+     * @return the samples a rank received in an epoch, in order, as {@link #key(int, int)}s.
      */
-    void assertExactlyOnceWithFileCrcs(final int epochs) throws IOException
+    long[] delivered(final int rank, final int epoch)
     {
-        final int[] fileCrcs = new int[manifest.chunkCount()];
-        for (int chunkId = 0; chunkId < fileCrcs.length; chunkId++)
-        {
-            fileCrcs[chunkId] = fileCrc(chunkId);
-        }
+        return logs[rank].steps(epoch).stream()
+            .flatMapToLong(step -> keys(step.samples()).stream().mapToLong(Long::longValue)).toArray();
+    }
+
+    /**
+     * Assert every rank received the steps of its own stream of the epoch's plan, in order, each with the samples
+     * the plan puts in it, so that every rank took the same number of steps. Samples of {@code unreadable} chunks
+     * are left out of their steps and counted as missing there.
+     */
+    void assertPlannedOrder(final int epochs, final int... unreadable)
+    {
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            final int[] seen = new int[manifest.chunkCount()];
-            for (final DeliveryLog log : logs)
+            final Segment segment = segment(epoch);
+            for (int rank = 0; rank < logs.length; rank++)
             {
-                final int[] chunks = log.chunks(epoch);
-                final int[] crcs = log.crcs(epoch);
-                for (int i = 0; i < chunks.length; i++)
+                final RankStream stream = segment.stream(rank);
+                final List<DeliveryLog.Step> steps = logs[rank].steps(epoch);
+                assertEquals(segment.steps(), steps.size(), "steps of rank " + rank + " in epoch " + epoch);
+                for (int step = 0; step < steps.size(); step++)
                 {
-                    seen[chunks[i]]++;
-                    assertEquals(fileCrcs[chunks[i]], crcs[i], "CRC32C of chunk " + chunks[i] + " in epoch " + epoch);
+                    final DeliveryLog.Step delivered = steps.get(step);
+                    final String where = "rank " + rank + ", epoch " + epoch + ", step " + step;
+                    assertEquals(rank, delivered.stream(), where);
+                    assertEquals(step, delivered.step(), where);
+                    final int[] planned = plannedSamples(stream, step);
+                    final int[] readable = withoutChunks(planned, unreadable);
+                    assertArrayEquals(readable, delivered.samples(), where);
+                    assertEquals((planned.length - readable.length) / 2, delivered.missing(), "missing at " + where);
                 }
-            }
-            for (int chunkId = 0; chunkId < seen.length; chunkId++)
-            {
-                assertEquals(1, seen[chunkId], "deliveries of chunk " + chunkId + " in epoch " + epoch);
             }
         }
     }
 
-    private int fileCrc(final int chunkId) throws IOException
+    /**
+     * Assert every epoch delivered every sample of the dataset exactly once over all ranks, except the ones its
+     * plan drops and the ones in {@code unreadable} chunks, each step with the CRC32C of its samples' bytes as the
+     * test reads them from the shard files.
+     */
+    void assertExactlyOnceWithFileCrcs(final int epochs, final int... unreadable) throws IOException
     {
-        final Path shard = dataset.dir().resolve(manifest.shardPath(manifest.chunkShard(chunkId)));
-        final ByteBuffer bytes = ByteBuffer.allocate(manifest.chunkLength(chunkId));
-        try (FileChannel channel = FileChannel.open(shard))
+        final Set<Integer> skipped = new HashSet<>();
+        for (final int chunkId : unreadable)
         {
-            long position = manifest.chunkOffset(chunkId);
-            while (bytes.hasRemaining())
+            skipped.add(chunkId);
+        }
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Set<Long> expected = new HashSet<>();
+            for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
             {
-                final int read = channel.read(bytes, position);
-                if (read < 0)
+                for (int record = 0; record < manifest.chunkRecordCount(chunkId) && !skipped.contains(chunkId);
+                    record++)
                 {
-                    throw new IOException(shard + " ends before chunk " + chunkId);
+                    expected.add(key(chunkId, record));
                 }
-                position += read;
+            }
+            for (final Piece piece : segment(epoch).dropped())
+            {
+                for (int i = 0; i < piece.count(); i++)
+                {
+                    expected.remove(key(piece.chunkId(), piece.record(i)));
+                }
+            }
+
+            final Set<Long> seen = new HashSet<>();
+            for (int rank = 0; rank < logs.length; rank++)
+            {
+                for (final DeliveryLog.Step step : logs[rank].steps(epoch))
+                {
+                    final String where = "rank " + rank + ", epoch " + epoch + ", step " + step.step();
+                    for (final long sample : keys(step.samples()))
+                    {
+                        assertTrue(seen.add(sample), "sample " + describe(sample) + " again at " + where);
+                    }
+                    assertEquals(fileCrc(step.samples()), step.crc(), "CRC32C of the samples of " + where);
+                }
+            }
+            assertEquals(expected, seen, "samples of epoch " + epoch);
+        }
+    }
+
+    static long key(final int chunkId, final int record)
+    {
+        return ((long)chunkId << 32) | record;
+    }
+
+    static String describe(final long key)
+    {
+        return "chunk " + (key >>> 32) + " record " + (int)key;
+    }
+
+    private static int[] plannedSamples(final RankStream stream, final int step)
+    {
+        final List<Integer> samples = new ArrayList<>();
+        stream.forEachSample(step, (pieceIndex, record) ->
+        {
+            samples.add(stream.piece(pieceIndex).chunkId());
+            samples.add(record);
+        });
+        return samples.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] withoutChunks(final int[] samples, final int[] chunkIds)
+    {
+        final List<Integer> kept = new ArrayList<>();
+        for (int i = 0; i < samples.length; i += 2)
+        {
+            final int chunkId = samples[i];
+            if (Arrays.stream(chunkIds).noneMatch(id -> id == chunkId))
+            {
+                kept.add(samples[i]);
+                kept.add(samples[i + 1]);
             }
         }
+        return kept.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static List<Long> keys(final int[] samples)
+    {
+        final List<Long> keys = new ArrayList<>(samples.length / 2);
+        for (int i = 0; i < samples.length; i += 2)
+        {
+            keys.add(key(samples[i], samples[i + 1]));
+        }
+        return keys;
+    }
+
+    /**
+     * CRC32C of the samples' bytes one after the other, read from the shard files.
+     */
+    private int fileCrc(final int[] samples) throws IOException
+    {
+        if (null == chunkBytes)
+        {
+            chunkBytes = new byte[manifest.chunkCount()][];
+        }
+        final RecordTable table = new RecordTable();
         final CRC32C crc = new CRC32C();
-        crc.update(bytes.flip());
+        for (int i = 0; i < samples.length; i += 2)
+        {
+            final int chunkId = samples[i];
+            if (null == chunkBytes[chunkId])
+            {
+                chunkBytes[chunkId] = readChunk(chunkId);
+            }
+            manifest.recordsOf(chunkId, table);
+            crc.update(chunkBytes[chunkId], table.offset(samples[i + 1]), table.length(samples[i + 1]));
+        }
         return (int)crc.getValue();
+    }
+
+    private byte[] readChunk(final int chunkId) throws IOException
+    {
+        final Path shard = dataset.dir().resolve(manifest.shardPath(manifest.chunkShard(chunkId)));
+        final byte[] file = Files.readAllBytes(shard);
+        final byte[] chunk = new byte[manifest.chunkLength(chunkId)];
+        System.arraycopy(file, (int)manifest.chunkOffset(chunkId), chunk, 0, chunk.length);
+        return chunk;
     }
 }

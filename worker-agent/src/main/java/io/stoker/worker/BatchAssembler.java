@@ -6,6 +6,7 @@ import org.agrona.collections.LongArrayQueue;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The batch stage, after the sink: it keeps the chunks the sink delivers for as long as a step needs them and
@@ -66,6 +67,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     private final int rank;
     private final ManyToOneConcurrentArrayQueue<Batch<C>> released =
         new ManyToOneConcurrentArrayQueue<>(MAX_BATCHES);
+    private final AtomicLong releasesHandled = new AtomicLong();
     private final ArrayDeque<Batch<C>> spare = new ArrayDeque<>();
     private final ArrayDeque<StepOrder> queued = new ArrayDeque<>();
     private final ArrayDeque<C> arrived = new ArrayDeque<>();
@@ -85,6 +87,23 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     {
         this.output = output;
         this.rank = rank;
+    }
+
+    /**
+     * @return batches the consumer released so far, counted on its thread as it releases them.
+     */
+    long releasesOffered()
+    {
+        return released.addedCount();
+    }
+
+    /**
+     * @return released batches whose steps the agent thread took back: once this reaches
+     * {@link #releasesOffered()}, what the worker says of released steps includes every batch released before.
+     */
+    long releasesHandled()
+    {
+        return releasesHandled.get();
     }
 
     /**
@@ -192,6 +211,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             unuse(order);
             spare.add(batch);
             listener.onStepReleased(order.work(), order.step());
+            releasesHandled.incrementAndGet();
             work++;
         }
 

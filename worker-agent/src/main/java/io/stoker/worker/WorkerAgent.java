@@ -47,6 +47,7 @@ import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A worker's duty cycle: take the job and its assignments from the coordinator, order the assigned steps, have
@@ -72,6 +73,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private static final int FRAGMENT_LIMIT = 16;
     private static final int MANIFESTS_IN_PROGRESS = 2;
     private static final int NO_JOB = -1;
+    private static final long RELEASE_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final WorkerContext<C> ctx;
     private final String owner;
@@ -105,6 +107,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final ChunkSink.SinkListener bufferReturns = this::onBufferFree;
 
     private volatile WorkerJob job;
+    private volatile boolean closed;
     private long jobId = NO_JOB;
     private BufferPool pool;
     private ChunkSink sink;
@@ -216,12 +219,28 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         {
             return null;
         }
+        awaitReleasesHandled(assembler);
         final long position = resumePoint.position();
         final int epoch = ResumePoint.epochOf(position);
         final JobSpec spec = current.spec();
         final int tokenEpoch = Math.min(epoch, spec.epochs());
         return new ResumeToken(spec.datasetId(), spec.seed(), spec.batchSpec(), current.rank(), tokenEpoch,
             current.historyBefore(tokenEpoch), ResumePoint.stepOf(position));
+    }
+
+    /**
+     * Wait, briefly, for the agent thread to take back every batch the consumer released before the call, so that
+     * a token taken right after a release includes it. A closed agent takes nothing back any more: its token is
+     * the last position it published, which at worst repeats steps after a restart and never skips one.
+     */
+    private void awaitReleasesHandled(final BatchAssembler<C> batches)
+    {
+        final long offered = batches.releasesOffered();
+        final long deadlineNs = System.nanoTime() + RELEASE_WAIT_NS;
+        while (batches.releasesHandled() < offered && !closed && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.yield();
+        }
     }
 
     /**
@@ -273,6 +292,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     @Override
     public void onClose()
     {
+        closed = true;
         CloseHelper.closeAll(directory, sink, pool, adapter, session, counters);
     }
 
