@@ -3,16 +3,21 @@ package io.stoker.launcher;
 import io.aeron.Publication;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.FormatSpec;
-import io.stoker.dataset.RecordTable;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
-import io.stoker.worker.Chunk;
+import io.stoker.coordinator.JobClientAgent;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
+import io.stoker.plan.Piece;
+import io.stoker.plan.Segment;
+import io.stoker.worker.Batch;
 import io.stoker.worker.WorkerContext;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -22,11 +27,11 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LocalClusterTest
@@ -37,38 +42,92 @@ class LocalClusterTest
     @TempDir
     Path temp;
 
-    @ParameterizedTest(name = "{0} workers, {1} epochs, {2} KiB chunks, {3}")
+    @ParameterizedTest(name = "{0} workers, {1} epochs, {2} KiB chunks, {3}, batches of {4}, {5}")
     @CsvSource({
-        "1, 1, 64, fixed:4096",
-        "2, 2, 256, fixed:4096",
-        "3, 2, 128, tfrecord:3000",
-        "4, 3, 512, npy:<u2:1000",
-        "2, 2, 256, webdataset:20000",
+        "1, 1, 64, fixed:4096, 0, partial",
+        "2, 2, 256, fixed:4096, 64, drop-last",
+        "3, 2, 128, tfrecord:3000, 50, partial",
+        "4, 3, 512, npy:<u2:1000, 100, drop-last",
+        "2, 2, 256, webdataset:20000, 7, drop-last",
+        "2, 2, 128, megatron:int32:seq:500, 16, drop-last",
+        "3, 1, 128, mds:2000, 33, partial",
+        "2, 1, 256, megatron, 0, partial",
     })
-    void deliversEveryChunkExactlyOncePerEpochWithMatchingCrcs(
-        final int workers, final int epochs, final int chunkKib, final String format) throws Exception
+    void deliversEverySampleExactlyOncePerEpochInThePlannedStepsWithMatchingCrcs(
+        final int workers, final int epochs, final int chunkKib, final String format, final int batchSize,
+        final String dropPolicy) throws Exception
     {
+        final BatchSpec batches = 0 == batchSize ? BatchSpec.CHUNKS :
+            new BatchSpec(batchSize, 4, DropPolicy.fromLabel(dropPolicy));
         final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse(format), 8 * MIB, 7, 3 * MIB, chunkKib * KIB)
-            .run(workers, epochs, 42);
+            .run(workers, epochs, 42, batches);
 
+        feed.assertPlannedOrder(epochs);
         feed.assertExactlyOnceWithFileCrcs(epochs);
         assertEquals(JobOutcome.COMPLETE, feed.summary.outcome());
-        assertEquals(feed.manifest.totalBytes() * epochs, feed.summary.bytes());
+        assertEquals(feed.bytesOfPieces(epochs), feed.summary.bytes(), "bytes read: each piece's chunk once");
         assertEquals(0, feed.summary.checksumFailures());
         assertEquals(0, feed.summary.unavailable());
         assertTrue(feed.errors.isEmpty(), feed.errors.toString());
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment segment = feed.segment(epoch);
+            final long dropped = segment.dropped().stream().mapToLong(Piece::count).sum();
+            final JobClientAgent.EpochResult result = feed.summary.epochResults().get(epoch);
+            assertEquals(feed.manifest.totalRecords() - dropped, result.deliveredSamples(), "epoch " + epoch);
+            assertEquals(dropped, result.droppedSamples(), "epoch " + epoch);
+            assertEquals(segment.steps(), result.steps(), "epoch " + epoch);
+        }
+    }
+
+    @Test
+    void aPartialLastBatchIsKeptOrDroppedOnEveryRankAlike() throws Exception
+    {
+        final FormatSpec format = FormatSpec.parse("fixed:4096");
+        final LocalFeed partial = LocalFeed.generate(temp.resolve("p"), format, 4 * MIB, 1, 4 * MIB, 64 * KIB)
+            .run(3, 1, 11, new BatchSpec(100, 4, DropPolicy.PARTIAL));
+        final LocalFeed dropLast = LocalFeed.generate(temp.resolve("d"), format, 4 * MIB, 1, 4 * MIB, 64 * KIB)
+            .run(3, 1, 11, new BatchSpec(100, 4, DropPolicy.DROP_LAST));
+
+        final long samples = partial.manifest.totalRecords();
+        final long perRank = samples / 3;
+        final List<Integer> partialSizes = stepSizes(partial, 0);
+        final List<Integer> dropLastSizes = stepSizes(dropLast, 0);
+        for (int rank = 1; rank < 3; rank++)
+        {
+            assertEquals(partialSizes.size(), stepSizes(partial, rank).size(), "partial: steps of rank " + rank);
+            assertEquals(dropLastSizes.size(), stepSizes(dropLast, rank).size(), "drop-last: steps of rank " + rank);
+        }
+        assertEquals((perRank + 99) / 100, partialSizes.size());
+        long lastBatches = 0;
+        for (int rank = 0; rank < 3; rank++)
+        {
+            final List<Integer> sizes = stepSizes(partial, rank);
+            assertTrue(sizes.subList(0, sizes.size() - 1).stream().allMatch(size -> size == 100), sizes.toString());
+            final int last = sizes.get(sizes.size() - 1);
+            assertTrue(Math.abs(last - perRank % 100) <= 1, "rank " + rank + "'s last batch: " + last);
+            lastBatches += last;
+        }
+        assertEquals(samples - 3 * 100 * (partialSizes.size() - 1), lastBatches, "every sample kept");
+        assertEquals(0, partial.summary.epochResults().get(0).droppedSamples());
+        assertEquals(perRank / 100, dropLastSizes.size());
+        assertTrue(dropLastSizes.stream().allMatch(size -> size == 100), dropLastSizes.toString());
+        assertEquals(samples - 3 * 100 * (perRank / 100), dropLast.summary.epochResults().get(0).droppedSamples());
+        partial.assertExactlyOnceWithFileCrcs(1);
+        dropLast.assertExactlyOnceWithFileCrcs(1);
     }
 
     @Test
     void sameSeedGivesTheSameOrderPerRankAndOtherSeedsOrEpochsDiffer() throws Exception
     {
         final FormatSpec format = FormatSpec.parse("fixed:4096");
+        final BatchSpec batches = new BatchSpec(32, 4, DropPolicy.DROP_LAST);
         final LocalFeed first = LocalFeed.generate(temp.resolve("a"), format, 8 * MIB, 1, 4 * MIB, 64 * KIB)
-            .run(3, 2, 1234);
+            .run(3, 2, 1234, batches);
         final LocalFeed second = LocalFeed.generate(temp.resolve("b"), format, 8 * MIB, 1, 4 * MIB, 64 * KIB)
-            .run(3, 2, 1234);
+            .run(3, 2, 1234, batches);
         final LocalFeed otherSeed = LocalFeed.generate(temp.resolve("c"), format, 8 * MIB, 1, 4 * MIB, 64 * KIB)
-            .run(3, 2, 4321);
+            .run(3, 2, 4321, batches);
 
         for (int rank = 0; rank < 3; rank++)
         {
@@ -79,29 +138,29 @@ class LocalClusterTest
             }
         }
         assertFalse(Arrays.equals(first.delivered(0, 0), otherSeed.delivered(0, 0)), "another seed, same order");
-        assertFalse(Arrays.equals(concat(first, 0), concat(first, 1)), "epoch 1 repeats epoch 0's order");
+        assertFalse(Arrays.equals(first.delivered(0, 0), first.delivered(0, 1)), "epoch 1 repeats epoch 0's order");
+        assertFalse(isSortedWithinChunks(first.delivered(0, 0)), "samples of a chunk come in file order");
     }
 
-    @Test
-    void recordTablesMatchTheGeneratorsRecords() throws Exception
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = { "tfrecord:2000", "webdataset:9000", "npy:<f8:100", "fixed:1000", "megatron:int32",
+        "megatron:uint16:seq:300", "mds:1500" })
+    void samplesAreTheGeneratorsRecords(final String format) throws Exception
     {
-        for (final String format : new String[]{ "tfrecord:2000", "webdataset:9000", "npy:<f8:100", "fixed:1000" })
+        final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse(format), 2 * MIB, 3, MIB, 64 * KIB);
+        final Map<String, Integer> generated = new HashMap<>();
+        for (long record = 0; record < feed.dataset.recordCount(); record++)
         {
-            final Path root = temp.resolve(format.replace(':', '_').replace('<', '_'));
-            final LocalFeed feed = LocalFeed.generate(root, FormatSpec.parse(format), 2 * MIB, 3, MIB, 64 * KIB);
-            final Map<String, Integer> generated = new HashMap<>();
-            for (long record = 0; record < feed.dataset.recordCount(); record++)
-            {
-                generated.put(feed.dataset.recordShard(record) + "@" + feed.dataset.recordOffset(record),
-                    feed.dataset.recordLength(record));
-            }
-
-            final Map<String, Integer> delivered = new HashMap<>();
-            feed.run(2, 1, 5, cluster -> {}, (rank, chunk) -> collect(feed, chunk, delivered));
-
-            assertEquals(feed.dataset.recordCount(), delivered.size(), format + ": records delivered");
-            assertEquals(generated, delivered, format + ": record boundaries");
+            generated.put(feed.dataset.recordShard(record) + "@" + feed.dataset.recordOffset(record),
+                feed.dataset.recordLength(record));
         }
+
+        final Map<String, Integer> delivered = new HashMap<>();
+        feed.run(2, 1, 5, new BatchSpec(10, 2, DropPolicy.PARTIAL), cluster -> {},
+            (rank, batch) -> collect(feed, batch, delivered));
+
+        assertEquals(feed.dataset.recordCount(), delivered.size(), format + ": samples delivered");
+        assertEquals(generated, delivered, format + ": sample boundaries");
     }
 
     @Test
@@ -109,7 +168,7 @@ class LocalClusterTest
     {
         final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse("fixed:4096"), 4 * MIB, 1, 4 * MIB, 64 * KIB);
         final long[] invalidBefore = new long[1];
-        feed.run(2, 2, 9, cluster ->
+        feed.run(2, 2, 9, new BatchSpec(64, 4, DropPolicy.DROP_LAST), cluster ->
         {
             invalidBefore[0] = cluster.coordinator().counters().get(CounterType.INVALID_MESSAGES).get();
             try (Publication publication = cluster.connector().aeron()
@@ -132,15 +191,16 @@ class LocalClusterTest
                     Thread.onSpinWait();
                 }
             }
-        });
+        }, (rank, batch) -> {});
 
+        feed.assertPlannedOrder(2);
         feed.assertExactlyOnceWithFileCrcs(2);
         assertEquals(JobOutcome.COMPLETE, feed.summary.outcome());
         assertTrue(feed.errors.stream().anyMatch(line -> line.contains("refused a message")), feed.errors.toString());
     }
 
     @Test
-    void aChunkWhoseBytesNoLongerMatchTheManifestIsRetriedThenReportedMissingByIdAndTheRestDelivered()
+    void aChunkWhoseBytesNoLongerMatchTheManifestIsRetriedThenItsSamplesReportedMissingAndTheRestDelivered()
         throws Exception
     {
         final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse("fixed:4096"), 2 * MIB, 1, 2 * MIB, 256 * KIB);
@@ -151,7 +211,7 @@ class LocalClusterTest
             channel.write(ByteBuffer.wrap(new byte[]{ 1, 2, 3 }), feed.manifest.chunkOffset(corrupted) + 100);
         }
 
-        feed.run(2, 2, 3);
+        feed.run(2, 2, 3, new BatchSpec(48, 4, DropPolicy.PARTIAL));
 
         assertEquals(JobOutcome.INCOMPLETE, feed.summary.outcome());
         assertEquals(2L * WorkerContext.DEFAULT_MAX_READ_ATTEMPTS, feed.summary.checksumFailures());
@@ -161,32 +221,47 @@ class LocalClusterTest
             final int e = epoch;
             assertEquals(List.of(corrupted), feed.summary.epochResults().stream()
                 .filter(result -> result.epoch() == e).findFirst().orElseThrow().missing());
-            final int[] delivered = IntStream.concat(
-                Arrays.stream(feed.delivered(0, epoch)), Arrays.stream(feed.delivered(1, epoch))).sorted().toArray();
-            assertArrayEquals(
-                IntStream.range(0, feed.manifest.chunkCount()).filter(id -> id != corrupted).toArray(), delivered);
         }
+        feed.assertPlannedOrder(2, corrupted);
+        feed.assertExactlyOnceWithFileCrcs(2, corrupted);
         assertTrue(feed.errors.stream().anyMatch(line -> line.contains("chunk " + corrupted + " (shard-00000.bin at")),
             feed.errors.toString());
     }
 
-    private static void collect(final LocalFeed feed, final Chunk chunk, final Map<String, Integer> delivered)
+    private static List<Integer> stepSizes(final LocalFeed feed, final int rank)
     {
-        final RecordTable records = chunk.records();
-        final String shard = feed.manifest.shardPath(feed.manifest.chunkShard(chunk.chunkId()));
-        final long chunkOffset = feed.manifest.chunkOffset(chunk.chunkId());
-        assertEquals(feed.manifest.chunkRecordCount(chunk.chunkId()), records.count());
-        for (int i = 0; i < records.count(); i++)
-        {
-            synchronized (delivered)
-            {
-                delivered.put(shard + "@" + (chunkOffset + records.offset(i)), records.length(i));
-            }
-        }
+        return feed.logs[rank].steps(0).stream().map(DeliveryLog.Step::size).toList();
     }
 
-    private static int[] concat(final LocalFeed feed, final int epoch)
+    /**
+     * @return true when every chunk's samples appear in increasing record order: what an unshuffled feed gives.
+     */
+    private static boolean isSortedWithinChunks(final long[] samples)
     {
-        return Arrays.stream(feed.logs).flatMapToInt(log -> Arrays.stream(log.chunks(epoch))).toArray();
+        final Map<Long, Long> last = new HashMap<>();
+        for (final long sample : samples)
+        {
+            final Long previous = last.put(sample >>> 32, sample);
+            if (null != previous && previous > sample)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void collect(final LocalFeed feed, final Batch<?> batch, final Map<String, Integer> delivered)
+    {
+        for (int i = 0; i < batch.size(); i++)
+        {
+            final int chunkId = batch.chunkId(i);
+            final String shard = feed.manifest.shardPath(feed.manifest.chunkShard(chunkId));
+            final long chunkOffset = feed.manifest.chunkOffset(chunkId);
+            synchronized (delivered)
+            {
+                assertNull(delivered.put(shard + "@" + (chunkOffset + batch.offset(i)), batch.length(i)),
+                    "sample " + i + " of " + batch + " delivered before");
+            }
+        }
     }
 }

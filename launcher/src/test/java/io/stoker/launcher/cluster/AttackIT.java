@@ -15,6 +15,7 @@ import io.stoker.codecs.ProofEncoder;
 import io.stoker.codecs.Role;
 import io.stoker.dataset.Manifest;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
@@ -165,12 +166,12 @@ class AttackIT
     }
 
     /**
-     * Members that hold the token but not the chunk: a client acknowledging chunks, and a worker of rank 1
-     * acknowledging rank 0's chunks or chunks and epochs that do not exist. Each message is refused and
-     * counted, and none reaches the ack log; the same worker's acknowledgements of its own chunks do.
+     * Members that hold the token but not the step: a client acknowledging steps, and a worker of rank 1
+     * acknowledging rank 0's steps or steps, epochs and jobs that do not exist. Each message is refused and
+     * counted, and none reaches the ack log; the same worker's acknowledgements of its own steps do.
      */
     @Test
-    void onlyTheWorkerHoldingAChunkMayAcknowledgeIt() throws Exception
+    void onlyTheWorkerHoldingAStepMayAcknowledgeIt() throws Exception
     {
         try (StokerProcesses cluster = new StokerProcesses(temp))
         {
@@ -186,37 +187,33 @@ class AttackIT
                 final StokerProcesses.Node submit = run.submit(2, 1);
                 await(() -> rankOne.jobId() > 0 && !rankOne.assigned().isEmpty() && client.isRegistered());
                 final long job = rankOne.jobId();
-                final List<Integer> own = rankOne.assigned().get(0);
-                final List<Integer> others = new ArrayList<>();
-                for (int chunk = 0; chunk < manifest.chunkCount(); chunk++)
-                {
-                    if (!own.contains(chunk))
-                    {
-                        others.add(chunk);
-                    }
-                }
+                final StreamId ownStream = new StreamId(0, 0, 1);
+                final StreamId otherStream = new StreamId(0, 0, 0);
+                final int[] own = rankOne.assigned().get(ownStream).stream().mapToInt(Integer::intValue).toArray();
+                final int steps = own.length;
+                assertTrue(steps > 0, "rank 1 was assigned its stream: " + rankOne.assigned());
 
                 final long before = run.coordinatorCounters().value("coordinator: invalid messages");
-                client.act(member -> member.acknowledge(job, 0, ids(others), crcs(manifest, others)));
-                rankOne.act(member -> member.acknowledge(job, 0, ids(others), crcs(manifest, others)));
-                rankOne.act(member -> member.acknowledge(job, 0, new int[]{ -1 }, new int[]{ 0 }));
-                rankOne.act(member -> member.acknowledge(job, 0, new int[]{ Integer.MAX_VALUE }, new int[]{ 0 }));
-                rankOne.act(member -> member.acknowledge(job, -1, ids(own), crcs(manifest, own)));
-                rankOne.act(member -> member.acknowledge(job, 1_000_000, ids(own), crcs(manifest, own)));
-                rankOne.act(member -> member.acknowledge(job + 1, 0, ids(own), crcs(manifest, own)));
+                client.act(member -> member.acknowledge(job, otherStream, 0, 1));
+                rankOne.act(member -> member.acknowledge(job, otherStream, 0, 1));
+                rankOne.act(member -> member.acknowledge(job, ownStream, -1));
+                rankOne.act(member -> member.acknowledge(job, ownStream, Integer.MAX_VALUE));
+                rankOne.act(member -> member.acknowledge(job, new StreamId(-1, 0, 1), own));
+                rankOne.act(member -> member.acknowledge(job, new StreamId(1_000_000, 0, 1), own));
+                rankOne.act(member -> member.acknowledge(job + 1, ownStream, own));
                 await(() -> run.coordinatorCounters().value("coordinator: invalid messages") == before + 7);
                 await(() -> client.errors().stream().anyMatch(error -> error.startsWith("NOT_AUTHORIZED")));
 
-                rankOne.act(member -> member.acknowledge(job, 0, ids(own), crcs(manifest, own)));
+                rankOne.act(member -> member.acknowledge(job, ownStream, own));
                 assertEquals(0, submit.awaitExit(ClusterRun.RUN), submit.log());
                 assertEquals(before + 7, run.coordinatorCounters().value("coordinator: invalid messages"));
 
                 final List<String> acks = Files.readAllLines(run.ackLog);
-                assertEquals(manifest.chunkCount(), acks.size(), "every chunk counted once");
+                assertEquals(2 * steps, acks.size(), "every step of both streams counted once: " + acks);
                 for (final String line : acks)
                 {
-                    final int chunk = Integer.parseInt(line.split(" ")[1]);
-                    assertEquals(own.contains(chunk) ? "1" : "0", line.split(" ")[2], "chunk " + chunk);
+                    final String[] fields = line.split(" ");
+                    assertEquals(fields[2], fields[4], "the step of stream " + fields[2] + " acknowledged by: " + line);
                 }
             }
         }
@@ -349,11 +346,11 @@ class AttackIT
                 .wrapAndApplyHeader(buffer, 0, header).memberId(memberId).encodedLength()));
         }
         final AssignmentEncoder assignment = new AssignmentEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .jobId(1).epoch(0).rank(0).firstPosition(-1);
-        assignment.chunksCount(2).next().chunkId(0).next().chunkId(1);
+            .jobId(1).epoch(0).segment(0).stream(0).rank(0);
+        assignment.stepsCount(1).next().firstStep(0).stepCount(2);
         frames.add(frame(buffer, MessageHeaderEncoder.ENCODED_LENGTH + assignment.encodedLength()));
         final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .jobId(1).epoch(0).acknowledgedChunks(0);
+            .jobId(1).epoch(0).deliveredSamples(0).droppedSamples(0).steps(1);
         epochComplete.missingCount(0);
         frames.add(frame(buffer, MessageHeaderEncoder.ENCODED_LENGTH + epochComplete.encodedLength()));
         final List<byte[]> withForgedSeals = new ArrayList<>();
@@ -372,16 +369,6 @@ class AttackIT
         final byte[] frame = new byte[length];
         buffer.getBytes(0, frame);
         return frame;
-    }
-
-    private static int[] ids(final List<Integer> chunks)
-    {
-        return chunks.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    private static int[] crcs(final Manifest manifest, final List<Integer> chunks)
-    {
-        return chunks.stream().mapToInt(manifest::chunkCrc).toArray();
     }
 
     private static void await(final BooleanSupplier condition) throws InterruptedException

@@ -18,6 +18,7 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.wire.Refusals;
@@ -31,9 +32,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
 
@@ -49,7 +50,7 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     private final MemberSession session;
     private final ControlAdapter adapter;
     private final ConcurrentLinkedQueue<Consumer<FakeMember>> actions = new ConcurrentLinkedQueue<>();
-    private final Map<Integer, List<Integer>> assigned = new TreeMap<>();
+    private final Map<StreamId, List<Integer>> assigned = new LinkedHashMap<>();
     private final List<String> errors = new ArrayList<>();
     private final AgentRunner runner;
     private volatile long jobId = -1;
@@ -81,11 +82,11 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     }
 
     /**
-     * Acknowledge chunks, as a worker does. Call from {@link #act}.
+     * Acknowledge steps of a stream, as a worker does. Call from {@link #act}.
      */
-    void acknowledge(final long job, final int epoch, final int[] chunkIds, final int[] crcs)
+    void acknowledge(final long job, final StreamId stream, final int... steps)
     {
-        publisher.chunkAck(session.outbox(), session.memberId(), job, epoch, chunkIds, crcs, chunkIds.length);
+        publisher.stepAck(session.outbox(), session.memberId(), job, stream, steps, steps.length);
     }
 
     boolean isRegistered()
@@ -99,12 +100,12 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     }
 
     /**
-     * @return the chunk ids assigned to it, by epoch.
+     * @return the steps assigned to it, by stream, in the order they came.
      */
-    synchronized Map<Integer, List<Integer>> assigned()
+    synchronized Map<StreamId, List<Integer>> assigned()
     {
-        final Map<Integer, List<Integer>> copy = new TreeMap<>();
-        assigned.forEach((epoch, chunks) -> copy.put(epoch, List.copyOf(chunks)));
+        final Map<StreamId, List<Integer>> copy = new LinkedHashMap<>();
+        assigned.forEach((stream, steps) -> copy.put(stream, List.copyOf(steps)));
         return copy;
     }
 
@@ -177,10 +178,14 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     @Override
     public synchronized void onAssignment(final int sessionId, final AssignmentDecoder decoder)
     {
-        final List<Integer> chunks = assigned.computeIfAbsent(decoder.epoch(), epoch -> new ArrayList<>());
-        for (final AssignmentDecoder.ChunksDecoder chunk : decoder.chunks())
+        final List<Integer> steps = assigned.computeIfAbsent(
+            new StreamId(decoder.epoch(), decoder.segment(), decoder.stream()), stream -> new ArrayList<>());
+        for (final AssignmentDecoder.StepsDecoder range : decoder.steps())
         {
-            chunks.add(chunk.chunkId());
+            for (int step = range.firstStep(); step < range.firstStep() + range.stepCount(); step++)
+            {
+                steps.add(step);
+            }
         }
     }
 
