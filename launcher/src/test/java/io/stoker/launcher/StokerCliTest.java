@@ -3,6 +3,7 @@ package io.stoker.launcher;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.dataset.Sizes;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,12 +12,17 @@ import picocli.CommandLine;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.IntStream;
+import java.util.zip.CRC32C;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,31 +45,80 @@ class StokerCliTest
 
         final Path report = temp.resolve("run.json");
         final Result local = run("local", "--dataset", dataset.toString(), "--workers", "2", "--epochs", "2",
-            "--seed", "11", "--chunk-size", "256KiB", "--no-progress", "--report", report.toString());
+            "--seed", "11", "--chunk-size", "256KiB", "--batch-size", "32", "--shuffle-window", "4", "--no-progress",
+            "--report", report.toString());
         assertEquals(0, local.status, local.err);
 
         final JsonNode json = new ObjectMapper().readTree(report.toFile());
         assertEquals(manifest.chunkCount(), json.at("/dataset/chunks").asInt());
-        assertEquals(manifest.totalBytes() * 2, json.at("/totals/bytes").asLong());
+        assertEquals(32, json.at("/job/batchSize").asInt());
         assertEquals(0, json.at("/totals/checksumFailures").asInt());
+        final Map<Integer, Integer> recordsOfChunk = new HashMap<>();
+        for (final JsonNode chunk : json.at("/dataset/chunkTable"))
+        {
+            final int id = chunk.get("id").asInt();
+            assertEquals(manifest.shardPath(manifest.chunkShard(id)), chunk.get("shard").asText());
+            assertEquals(manifest.chunkOffset(id), chunk.get("offset").asLong());
+            recordsOfChunk.put(id, chunk.get("records").asInt());
+        }
+        assertEquals(manifest.chunkCount(), recordsOfChunk.size());
+
+        long samples = 0;
         for (final JsonNode epoch : json.get("epochs"))
         {
-            final Set<Integer> seen = new HashSet<>();
+            final Set<Long> expected = new HashSet<>();
+            recordsOfChunk.forEach((chunk, records) ->
+                IntStream.range(0, records).forEach(record -> expected.add(pair(chunk, record))));
+            final JsonNode dropped = epoch.get("dropped");
+            for (int i = 0; i < dropped.size(); i += 2)
+            {
+                assertTrue(expected.remove(pair(dropped.get(i).asInt(), dropped.get(i + 1).asInt())));
+            }
+            assertTrue(dropped.size() / 2 < 2 * 32, "dropped less than a batch per rank: " + dropped.size() / 2);
+
+            final Set<Long> seen = new HashSet<>();
+            final Set<Integer> stepsPerRank = new HashSet<>();
             for (final JsonNode rank : epoch.get("ranks"))
             {
-                for (final JsonNode chunk : rank.get("chunks"))
+                stepsPerRank.add(rank.get("steps").size());
+                for (final JsonNode step : rank.get("steps"))
                 {
-                    final int id = chunk.get("id").asInt();
-                    assertTrue(seen.add(id), "chunk " + id + " twice in epoch " + epoch.get("epoch"));
-                    assertEquals(manifest.shardPath(manifest.chunkShard(id)), chunk.get("shard").asText());
-                    assertEquals(manifest.chunkOffset(id), chunk.get("offset").asLong());
-                    assertEquals(manifest.chunkLength(id), chunk.get("length").asInt());
-                    assertEquals(manifest.chunkRecordCount(id), chunk.get("records").asInt());
-                    assertEquals(Integer.toUnsignedLong(manifest.chunkCrc(id)), chunk.get("crc32c").asLong());
+                    final JsonNode pairs = step.get("samples");
+                    assertEquals(64, pairs.size(), "a full batch in " + step);
+                    final CRC32C crc = new CRC32C();
+                    for (int i = 0; i < pairs.size(); i += 2)
+                    {
+                        final long sample = pair(pairs.get(i).asInt(), pairs.get(i + 1).asInt());
+                        assertTrue(seen.add(sample), "sample " + pairs.get(i) + "/" + pairs.get(i + 1) + " twice in " +
+                            "epoch " + epoch.get("epoch"));
+                        crc.update(sampleBytes(dataset, manifest, pairs.get(i).asInt(), pairs.get(i + 1).asInt()));
+                    }
+                    assertEquals(crc.getValue(), step.get("crc32c").asLong(), "CRC32C of " + step);
+                    samples += pairs.size() / 2;
                 }
             }
-            assertEquals(manifest.chunkCount(), seen.size(), "chunks delivered in epoch " + epoch.get("epoch"));
+            assertEquals(expected, seen, "samples of epoch " + epoch.get("epoch"));
+            assertEquals(1, stepsPerRank.size(), "steps per rank: " + stepsPerRank);
         }
+        assertEquals(samples, json.at("/totals/samples").asLong());
+    }
+
+    private static long pair(final int chunkId, final int record)
+    {
+        return ((long)chunkId << 32) | record;
+    }
+
+    private static byte[] sampleBytes(final Path dataset, final Manifest manifest, final int chunkId, final int record)
+        throws IOException
+    {
+        final RecordTable table = new RecordTable();
+        manifest.recordsOf(chunkId, table);
+        final ByteBuffer bytes = ByteBuffer.allocate(table.length(record));
+        try (FileChannel channel = FileChannel.open(dataset.resolve(manifest.shardPath(manifest.chunkShard(chunkId)))))
+        {
+            channel.read(bytes, manifest.chunkOffset(chunkId) + table.offset(record));
+        }
+        return bytes.array();
     }
 
     @Test
@@ -150,9 +205,12 @@ class StokerCliTest
     void moreWorkersOrBuffersThanMemoryHoldsAreRefusedInOneLineBeforeAnythingStarts() throws IOException
     {
         final Path dataset = generate("fixed:4096", "1MiB");
-        final Result tooManyWorkers = run("local", "--dataset", dataset.toString(), "--workers", "1000000",
+        final Result beyondWorldSize = run("local", "--dataset", dataset.toString(), "--workers", "1000000",
             "--no-progress");
-        assertRefusedUsage(tooManyWorkers, "--workers 1000000 x --buffers 8 x 1.00 MiB (the largest chunk) = ");
+        assertRefusedUsage(beyondWorldSize, "world size must be 1 to 65536, was 1000000");
+        final Result tooManyWorkers = run("local", "--dataset", dataset.toString(), "--workers", "60000",
+            "--no-progress");
+        assertRefusedUsage(tooManyWorkers, "--workers 60000 x --buffers 8 x 1.00 MiB (the largest chunk) = ");
         assertTrue(tooManyWorkers.err.contains("use fewer --workers or --buffers"), tooManyWorkers.err);
 
         final Result tooManyBuffers = run("local", "--dataset", dataset.toString(), "--buffers", "4096",
