@@ -434,6 +434,30 @@ class ReadPipelineTest
         assertEquals(List.of(), errors);
     }
 
+    /**
+     * A {@link org.agrona.concurrent.NanoClock} may start anywhere: {@link System#nanoTime()} may be negative.
+     */
+    @Test
+    void aRetryIsNotHeldBackByAClockBelowZero()
+    {
+        nowNs = -TimeUnit.SECONDS.toNanos(30);
+        final Server corrupting = servers.add(new Server("a", TransportKind.LOCAL));
+        servers.add(new Server("b", TransportKind.LOCAL));
+        corrupting.corrupt(6);
+        final ReadPipeline pipeline = pipeline(2, 3, 50 * MS);
+        pipeline.add(1, EPOCH, 6);
+
+        for (int i = 0; i < 10 && recorder.events.isEmpty(); i++)
+        {
+            settle(pipeline);
+            nowNs += MS;
+        }
+
+        assertEquals(List.of("read 1 chunk 6"), recorder.events);
+        assertChunkInBuffer(6, recorder.buffers.get(1L));
+        assertEquals(1, counter(CounterType.READ_RETRIES));
+    }
+
     private ReadPipeline pipeline(final int buffers, final int maxAttempts, final long regionWaitNs)
     {
         pool = new BufferPool(buffers, manifest.maxChunkLength(), new DirectMemoryAllocator());
