@@ -292,6 +292,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         {
             stepPieces[i] = held.get(key(work, first + i));
             stepPieces[i].batchIndex = -1;
+            stepPieces[i].lostSamples = false;
         }
         final Batch<C> filling = batch;
         filling.reset(order, rank, plan.stepSize(order.step()));
@@ -301,6 +302,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             if (null != piece.missingReason)
             {
                 filling.addMissing();
+                piece.lostSamples = true;
                 return;
             }
             if (piece.batchIndex < 0)
@@ -311,7 +313,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         });
         for (int i = 0; i < pieces; i++)
         {
-            if (null != stepPieces[i].missingReason)
+            if (stepPieces[i].lostSamples)
             {
                 listener.onSamplesMissing(work, order.step(), plan.piece(first + i).chunkId(),
                     stepPieces[i].missingReason);
@@ -354,5 +356,6 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         String missingReason;
         int users;
         int batchIndex;
+        boolean lostSamples;
     }
 }

@@ -239,6 +239,52 @@ class BatchAssemblerTest
     }
 
     @Test
+    void aStepThatTakesNoSampleOfAMissingChunkDoesNotReportIt()
+    {
+        final StreamWork work = stream(0, new BatchSpec(BATCH_SIZE, 2, DropPolicy.PARTIAL), WORLD_SIZE, 0);
+        final RankStream plan = work.plan();
+        final int missingPiece = 4;
+        final int missingChunk = plan.piece(missingPiece).chunkId();
+        final int firstStep = 16;
+        final int lastStep = 19;
+        assertEquals(missingPiece, plan.firstPiece(firstStep));
+        assertEquals(missingPiece + 3, plan.lastPiece(lastStep));
+        start(4, 256);
+        for (int step = firstStep; step <= lastStep; step++)
+        {
+            assembler.addStep(work, step, reader);
+        }
+        assertEquals(pieces(0, missingPiece, missingPiece + 3), readsAsked);
+        assembler.onMissing(BatchAssembler.key(work, missingPiece), REASON);
+        for (int piece = missingPiece + 1; piece <= missingPiece + 3; piece++)
+        {
+            deliver(work, piece);
+        }
+        cycle();
+
+        final List<Batch<HostChunk>> batches = drain();
+        assertEquals(lastStep - firstStep + 1, batches.size());
+        final List<String> expected = new ArrayList<>();
+        int untouched = 0;
+        for (int step = firstStep; step <= lastStep; step++)
+        {
+            final Batch<HostChunk> batch = batches.get(step - firstStep);
+            final long lost = chunksUsed(plan, step).stream().filter(chunk -> chunk == missingChunk).count();
+            assertEquals(lost, batch.missing(), "step " + step);
+            assertBatchIsStep(work, step, batch, Set.of(missingChunk));
+            if (lost > 0)
+            {
+                expected.add("missing 0:" + step + " chunk " + missingChunk + ": " + REASON);
+            }
+            untouched += lost == 0 ? 1 : 0;
+            expected.add("delivered 0:" + step);
+        }
+        assertTrue(untouched > 0, "some step needs the missing piece's window but takes none of its samples");
+        assertTrue(untouched < batches.size(), "some step lost samples");
+        assertEquals(expected, events);
+    }
+
+    @Test
     void aChunkGoesBackToThePoolOnlyOnceEveryBatchHoldingItWasReleased()
     {
         final StreamWork work = stream(0, new BatchSpec(BATCH_SIZE, 2, DropPolicy.PARTIAL), WORLD_SIZE, 0);
