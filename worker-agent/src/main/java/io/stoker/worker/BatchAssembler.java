@@ -174,7 +174,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         while (null != (chunk = arrived.poll()))
         {
             final Held<C> piece = held.get(expected.pollLong());
-            if (null == piece)
+            if (null == piece || null != piece.chunk)
             {
                 chunk.release();
             }

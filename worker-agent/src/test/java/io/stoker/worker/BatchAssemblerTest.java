@@ -285,6 +285,33 @@ class BatchAssemblerTest
     }
 
     @Test
+    void aPieceReadAgainAfterAnAbandonKeepsOneChunkAndGivesTheOtherBack()
+    {
+        final StreamWork work = stream(0, BatchSpec.CHUNKS, WORLD_SIZE, 0);
+        start(2, 256);
+        assembler.addStep(work, 0, reader);
+        deliver(work, 0);
+        assembler.abandon(recorder);
+        assembler.addStep(work, 0, reader);
+        assertEquals(List.of("0:0", "0:0"), readsAsked, "the step, ordered again, reads its piece again");
+
+        cycle();
+        final List<Batch<HostChunk>> batches = drain();
+        assertEquals(1, batches.size(), "the chunk the sink held through the abandon makes the step");
+        assertBatchIsStep(work, 0, batches.get(0), Set.of());
+
+        deliver(work, 0);
+        cycle();
+        assertEquals(1, pool.available(), "the second copy of the piece went straight back");
+        assertBatchIsStep(work, 0, batches.get(0), Set.of());
+
+        batches.get(0).release();
+        cycle();
+        assertEquals(2, pool.available(), "every buffer is back");
+        assertEquals(List.of("dropped 0:0", "delivered 0:0", "released 0:0"), events);
+    }
+
+    @Test
     void aChunkGoesBackToThePoolOnlyOnceEveryBatchHoldingItWasReleased()
     {
         final StreamWork work = stream(0, new BatchSpec(BATCH_SIZE, 2, DropPolicy.PARTIAL), WORLD_SIZE, 0);
