@@ -193,7 +193,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         while (null != (chunk = arrived.poll()))
         {
             final Held<C> piece = held.get(expected.pollLong());
-            if (null == piece)
+            if (null == piece || null != piece.chunk)
             {
                 chunk.release();
             }
@@ -312,6 +312,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         {
             stepPieces[i] = held.get(key(work, first + i));
             stepPieces[i].batchIndex = -1;
+            stepPieces[i].lostSamples = false;
         }
         final Batch<C> filling = batch;
         filling.reset(order, rank, plan.stepSize(order.step()));
@@ -321,6 +322,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             if (null != piece.missingReason)
             {
                 filling.addMissing();
+                piece.lostSamples = true;
                 return;
             }
             if (piece.batchIndex < 0)
@@ -331,7 +333,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         });
         for (int i = 0; i < pieces; i++)
         {
-            if (null != stepPieces[i].missingReason)
+            if (stepPieces[i].lostSamples)
             {
                 listener.onSamplesMissing(work, order.step(), plan.piece(first + i).chunkId(),
                     stepPieces[i].missingReason);
@@ -374,5 +376,6 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         String missingReason;
         int users;
         int batchIndex;
+        boolean lostSamples;
     }
 }

@@ -296,7 +296,7 @@ final class ReadPipeline
             chunk[slot] = pendingChunks.pollInt();
             attempts[slot] = 0;
             failure[slot] = null;
-            notBeforeNs[slot] = 0;
+            notBeforeNs[slot] = nowNs;
             regionDeadlineNs[slot] = 0;
             regionWaits[slot] = 0;
             sequence[slot] = nextSequence;
