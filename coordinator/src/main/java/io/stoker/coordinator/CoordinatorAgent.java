@@ -111,13 +111,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
         this.ackLog = null != ctx.ackLogFile() ? new AckLog(ctx.ackLogFile()) : null;
         counters = new StatusCounters(aeron, "coordinator",
-            CounterType.CHUNKS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.CHUNKS_REASSIGNED,
+            CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
             CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING,
             CounterType.ERRORS, CounterType.AGENT_ERRORS);
-        acknowledged = counters.get(CounterType.CHUNKS_ACKNOWLEDGED);
+        acknowledged = counters.get(CounterType.STEPS_ACKNOWLEDGED);
         unavailable = counters.get(CounterType.CHUNKS_UNAVAILABLE);
-        reassigned = counters.get(CounterType.CHUNKS_REASSIGNED);
+        reassigned = counters.get(CounterType.STEPS_REASSIGNED);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
         epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);

@@ -218,7 +218,7 @@ class CoordinatorAgentTest
         }
         pump(() -> null != client.outcome);
 
-        assertEquals(stepsInAll, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertEquals(stepsInAll, counter(CounterType.STEPS_ACKNOWLEDGED));
         assertEquals(JobOutcome.COMPLETE, client.outcome);
         assertEquals(epochs, client.completions.size());
         for (int epoch = 0; epoch < epochs; epoch++)
@@ -248,15 +248,15 @@ class CoordinatorAgentTest
         refused(workers[0], ErrorCode.NOT_AUTHORIZED, () -> workers[0].ack(jobId, new StreamId(1, 0, 0), 0));
         refused(client, ErrorCode.NOT_AUTHORIZED, () -> client.ack(jobId, streamZero, 0));
         refused(server, ErrorCode.NOT_AUTHORIZED, () -> server.ack(jobId, streamOne, 0));
-        assertEquals(0, counter(CounterType.CHUNKS_ACKNOWLEDGED), "nothing refused is counted");
+        assertEquals(0, counter(CounterType.STEPS_ACKNOWLEDGED), "nothing refused is counted");
 
         workers[0].ack(jobId, streamZero, 0, 1);
         workers[1].ack(jobId, streamOne, 0);
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 3);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 3);
         workers[0].ack(jobId, streamZero, 1);
         workers[0].ack(jobId, streamZero, 2);
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) >= 4);
-        assertEquals(4, counter(CounterType.CHUNKS_ACKNOWLEDGED), "a repeat counts once");
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) >= 4);
+        assertEquals(4, counter(CounterType.STEPS_ACKNOWLEDGED), "a repeat counts once");
         assertEquals(7, counter(CounterType.INVALID_MESSAGES), "a repeat is not refused");
         assertEquals(0, counter(CounterType.EPOCHS_COMPLETED));
     }
@@ -274,14 +274,14 @@ class CoordinatorAgentTest
         final int steps = plan.steps();
         final StreamId streamTwo = new StreamId(0, 0, 2);
         workers[2].ack(jobId, streamTwo, 0, 1, 2);
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 3);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 3);
 
         workers[2].silent = true;
         final long deadline = nowNs + 2 * LEASE_NS;
         pump(() -> nowNs > deadline &&
             workers[0].assigned(jobId, 0, 0, 2).size() + workers[1].assigned(jobId, 0, 0, 2).size() >= steps - 3);
         assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
-        assertEquals(steps - 3, counter(CounterType.CHUNKS_REASSIGNED));
+        assertEquals(steps - 3, counter(CounterType.STEPS_REASSIGNED));
         final TreeSet<Integer> toZero = workers[0].assigned(jobId, 0, 0, 2);
         final TreeSet<Integer> toOne = workers[1].assigned(jobId, 0, 0, 2);
         final TreeSet<Integer> handed = new TreeSet<>(toZero);
@@ -294,7 +294,7 @@ class CoordinatorAgentTest
         pump(() -> workers[2].session.registrations() == 2);
         refused(workers[2], ErrorCode.NOT_AUTHORIZED, () -> workers[2].ack(jobId, streamTwo, toZero.first()));
         refused(client, ErrorCode.NOT_AUTHORIZED, () -> client.ack(jobId, streamTwo, toOne.first()));
-        assertEquals(3, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertEquals(3, counter(CounterType.STEPS_ACKNOWLEDGED));
 
         for (int rank = 0; rank < 2; rank++)
         {
@@ -302,7 +302,7 @@ class CoordinatorAgentTest
             workers[rank].ack(jobId, streamTwo, workers[rank].assigned(jobId, 0, 0, 2));
         }
         pump(() -> null != client.outcome);
-        assertEquals(3L * steps, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertEquals(3L * steps, counter(CounterType.STEPS_ACKNOWLEDGED));
         assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
         assertEquals(JobOutcome.COMPLETE, client.outcome);
     }
@@ -350,7 +350,7 @@ class CoordinatorAgentTest
         {
             workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
         }
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 7);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
 
         coordinator.onClose();
         members.forEach(TestMember::forget);
@@ -395,7 +395,7 @@ class CoordinatorAgentTest
             seen.addAll(samples(before.stream(rank), acked));
         }
         final int acknowledged = Arrays.stream(consumed).sum();
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == acknowledged);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == acknowledged);
 
         final TestMember[] ranks = Arrays.copyOf(workers, Math.max(oldWorldSize, newWorldSize));
         for (int rank = oldWorldSize; rank < newWorldSize; rank++)
@@ -466,7 +466,7 @@ class CoordinatorAgentTest
         final int stepsOfEpochOne = Segment.first(space, SEED, 1, 1, PARTIAL).steps();
         workers[0].ack(jobId, new StreamId(1, 0, 0), range(0, stepsOfEpochOne));
         workers[0].ack(jobId, new StreamId(0, 0, 0), 0, 1, 2);
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == stepsOfEpochOne + 3);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == stepsOfEpochOne + 3);
         assertEquals(0, counter(CounterType.EPOCHS_COMPLETED), "epoch 1 waits for epoch 0");
 
         final TestMember rankOne = member(Role.WORKER, 1);
@@ -519,7 +519,7 @@ class CoordinatorAgentTest
         assertEquals(jobId, workers[0].jobId, "the running job goes on");
 
         workers[0].ack(jobId, new StreamId(0, 0, 0), 0);
-        pump(() -> counter(CounterType.CHUNKS_ACKNOWLEDGED) == 1);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 1);
     }
 
     @Test
@@ -591,11 +591,11 @@ class CoordinatorAgentTest
     private void refused(final TestMember sender, final List<ErrorCode> codes, final Runnable send)
     {
         final int answers = sender.errors.size();
-        final long acknowledged = counter(CounterType.CHUNKS_ACKNOWLEDGED);
+        final long acknowledged = counter(CounterType.STEPS_ACKNOWLEDGED);
         send.run();
         pump(() -> sender.errors.size() >= answers + codes.size());
         assertEquals(codes, sender.errors.subList(answers, sender.errors.size()), "errors: " + errors);
-        assertEquals(acknowledged, counter(CounterType.CHUNKS_ACKNOWLEDGED));
+        assertEquals(acknowledged, counter(CounterType.STEPS_ACKNOWLEDGED));
     }
 
     /**

@@ -3,8 +3,18 @@ package io.stoker.launcher.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
+import io.stoker.plan.BatchSpec;
+import io.stoker.plan.DropPolicy;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.Piece;
+import io.stoker.plan.RankStream;
+import io.stoker.plan.Segment;
+import io.stoker.worker.WorkerJob;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,7 +24,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,6 +38,8 @@ final class ClusterRun
 {
     static final Duration START = Duration.ofSeconds(30);
     static final Duration RUN = Duration.ofSeconds(120);
+    static final BatchSpec BATCHES = new BatchSpec(64, 4, DropPolicy.DROP_LAST);
+    private static final long SEED = 5;
 
     final StokerProcesses cluster;
     final Manifest manifest;
@@ -36,6 +50,8 @@ final class ClusterRun
     final Path ackLog;
     StokerProcesses.Node coordinator;
     int coordinatorStarts;
+    JobSpec spec;
+    private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
     ClusterRun(final StokerProcesses cluster, final Manifest manifest)
     {
@@ -84,12 +100,17 @@ final class ClusterRun
         }
     }
 
+    /**
+     * Submit the job: shuffled batches of {@link #BATCHES}, seed 5.
+     */
     StokerProcesses.Node submit(final int worldSize, final int epochs) throws IOException
     {
+        spec = JobSpec.of(manifest.datasetId(), worldSize, epochs, SEED, BATCHES);
         return cluster.start("submit", "submit", "--coordinator", coordinatorEndpoint,
             "--listen", StokerProcesses.endpoint(), "--dataset-id", manifest.datasetId(),
-            "--world-size", "" + worldSize, "--epochs", "" + epochs, "--seed", "5",
-            "--job-token-file", cluster.tokenFile.toString());
+            "--world-size", "" + worldSize, "--epochs", "" + epochs, "--seed", "" + SEED,
+            "--batch-size", "" + BATCHES.batchSize(), "--shuffle-window", "" + BATCHES.shuffleWindow(),
+            "--drop-policy", BATCHES.dropPolicy().label(), "--job-token-file", cluster.tokenFile.toString());
     }
 
     Path report(final int rank)
@@ -163,34 +184,37 @@ final class ClusterRun
     {
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            assertTrue(submit.log().contains("epoch " + epoch + ": " + manifest.chunkCount() + " chunks delivered\n"),
-                submit.log());
+            final long dropped = segment(epoch).dropped().stream().mapToLong(Piece::count).sum();
+            assertTrue(submit.log().contains("epoch " + epoch + ": " + (manifest.totalRecords() - dropped) +
+                " samples delivered in " + segment(epoch).steps() + " steps per rank"), submit.log());
         }
         assertTrue(submit.log().contains(": COMPLETE"), submit.log());
     }
 
+    Segment segment(final int epoch)
+    {
+        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
+    }
+
     /**
-     * Each epoch: the chunks the killed ranks had acknowledged (from the coordinator's log) plus what the
-     * surviving workers report they delivered are every chunk of the manifest, each exactly once, and
-     * every delivered chunk's CRC32C equals the one computed here from the shard file.
+     * Each epoch: the steps the killed ranks had acknowledged (from the coordinator's log) plus the steps the
+     * surviving workers report they delivered are every step of every rank's stream in the epoch's plan, each
+     * exactly once; every reported step holds the samples the plan puts in it, with the CRC32C computed here from
+     * the shard files.
      */
     void assertEachEpochExactlyOnce(final int epochs, final Set<Integer> killedRanks) throws IOException
     {
-        final Map<Integer, Integer> fileCrcs = new HashMap<>();
-        for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
-        {
-            fileCrcs.put(chunkId, cluster.fileCrc(manifest, chunkId));
-        }
         final List<String> acks = Files.readAllLines(ackLog);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            final List<Integer> delivered = new ArrayList<>();
+            final Segment segment = segment(epoch);
+            final List<String> delivered = new ArrayList<>();
             for (final String line : acks)
             {
                 final String[] parts = line.split(" ");
-                if (Integer.parseInt(parts[0]) == epoch && killedRanks.contains(Integer.parseInt(parts[2])))
+                if (Integer.parseInt(parts[0]) == epoch && killedRanks.contains(Integer.parseInt(parts[4])))
                 {
-                    delivered.add(Integer.parseInt(parts[1]));
+                    delivered.add(parts[2] + "/" + parts[3]);
                 }
             }
             for (int rank = 0; rank < workers.size(); rank++)
@@ -206,18 +230,72 @@ final class ClusterRun
                     {
                         continue;
                     }
-                    for (final JsonNode chunk : epochNode.get("ranks").get(0).get("chunks"))
+                    for (final JsonNode step : epochNode.get("ranks").get(0).get("steps"))
                     {
-                        final int id = chunk.get("id").asInt();
-                        delivered.add(id);
-                        assertEquals(Integer.toUnsignedLong(fileCrcs.get(id)), chunk.get("crc32c").asLong(),
-                            "CRC32C of chunk " + id + " delivered by rank " + rank + " in epoch " + epoch);
+                        final int stream = step.get("stream").asInt();
+                        final int index = step.get("step").asInt();
+                        final String where = "step " + index + " of stream " + stream + " in epoch " + epoch +
+                            " delivered by rank " + rank;
+                        final int[] samples = new int[step.get("samples").size()];
+                        for (int i = 0; i < samples.length; i++)
+                        {
+                            samples[i] = step.get("samples").get(i).asInt();
+                        }
+                        assertArrayEquals(plannedSamples(segment.stream(stream), index), samples, where);
+                        assertEquals(Integer.toUnsignedLong(fileCrc(samples)), step.get("crc32c").asLong(), where);
+                        delivered.add(stream + "/" + index);
                     }
                 }
             }
-            final Set<Integer> unique = new HashSet<>(delivered);
-            assertEquals(delivered.size(), unique.size(), "a chunk delivered twice in epoch " + epoch);
-            assertEquals(manifest.chunkCount(), unique.size(), "chunks delivered in epoch " + epoch);
+            final Set<String> unique = new HashSet<>(delivered);
+            assertEquals(delivered.size(), unique.size(), "a step delivered twice in epoch " + epoch);
+            final Set<String> planned = new HashSet<>();
+            for (int stream = 0; stream < segment.worldSize(); stream++)
+            {
+                for (int step = 0; step < segment.stream(stream).steps(); step++)
+                {
+                    planned.add(stream + "/" + step);
+                }
+            }
+            assertEquals(planned, unique, "steps delivered in epoch " + epoch);
         }
+    }
+
+    private static int[] plannedSamples(final RankStream stream, final int step)
+    {
+        final List<Integer> samples = new ArrayList<>();
+        stream.forEachSample(step, (piece, record) ->
+        {
+            samples.add(stream.piece(piece).chunkId());
+            samples.add(record);
+        });
+        return samples.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * CRC32C of the samples' bytes one after the other, read from the shard files.
+     */
+    private int fileCrc(final int[] samples) throws IOException
+    {
+        final RecordTable table = new RecordTable();
+        final CRC32C crc = new CRC32C();
+        for (int i = 0; i < samples.length; i += 2)
+        {
+            final int chunkId = samples[i];
+            byte[] bytes = chunkBytes.get(chunkId);
+            if (null == bytes)
+            {
+                bytes = new byte[manifest.chunkLength(chunkId)];
+                final Path shard = cluster.datasetDirectory().resolve(manifest.shardPath(manifest.chunkShard(chunkId)));
+                try (FileChannel channel = FileChannel.open(shard))
+                {
+                    channel.read(ByteBuffer.wrap(bytes), manifest.chunkOffset(chunkId));
+                }
+                chunkBytes.put(chunkId, bytes);
+            }
+            manifest.recordsOf(chunkId, table);
+            crc.update(bytes, table.offset(samples[i + 1]), table.length(samples[i + 1]));
+        }
+        return (int)crc.getValue();
     }
 }
