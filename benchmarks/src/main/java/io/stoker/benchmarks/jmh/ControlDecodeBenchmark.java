@@ -1,10 +1,10 @@
 package io.stoker.benchmarks.jmh;
 
-import io.stoker.codecs.ChunkAckDecoder;
-import io.stoker.codecs.ChunkAckEncoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckDecoder;
+import io.stoker.codecs.StepAckEncoder;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.session.HandshakeIdentity;
@@ -33,7 +33,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The price of checking every control message before dispatch: a chunk acknowledgement of 64 chunks
+ * The price of checking every control message before dispatch: a step acknowledgement of 64 steps of a stream
  * through the {@link ControlAdapter}, from a session admitted without a token (the validator's walk of
  * every length and count) and from a sealed session (sealing it on the sending side and checking the
  * seal too), against decoding it directly.
@@ -47,9 +47,10 @@ import java.util.concurrent.TimeUnit;
 public class ControlDecodeBenchmark
 {
     private static final int SEALED_SESSION = 7;
+    private static final int STEPS = 64;
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[4096]);
-    private final ChunkAckDecoder direct = new ChunkAckDecoder();
+    private final StepAckDecoder direct = new StepAckDecoder();
     private final MessageHeaderDecoder headerDecoder = new MessageHeaderDecoder();
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final UnsafeBuffer sealed = new UnsafeBuffer(new byte[4096]);
@@ -61,12 +62,12 @@ public class ControlDecodeBenchmark
     @Setup
     public void setup()
     {
-        final ChunkAckEncoder ack = new ChunkAckEncoder().wrapAndApplyHeader(buffer, 0, header)
-            .memberId(1).jobId(2).epoch(3);
-        final ChunkAckEncoder.ChunksEncoder chunks = ack.chunksCount(64);
-        for (int i = 0; i < 64; i++)
+        final StepAckEncoder ack = new StepAckEncoder().wrapAndApplyHeader(buffer, 0, header)
+            .memberId(1).jobId(2).epoch(3).segment(0).stream(4);
+        final StepAckEncoder.StepsEncoder steps = ack.stepsCount(STEPS);
+        for (int i = 0; i < STEPS; i++)
         {
-            chunks.next().chunkId(i).crc(i * 7);
+            steps.next().step(i * 7);
         }
         length = MessageHeaderEncoder.ENCODED_LENGTH + ack.encodedLength();
         final AtomicCounter invalid = new CountersManager(
@@ -84,7 +85,7 @@ public class ControlDecodeBenchmark
             refusals, -1, new ControlListener()
         {
             @Override
-            public void onChunkAck(final int sessionId, final ChunkAckDecoder decoder)
+            public void onStepAck(final int sessionId, final StepAckDecoder decoder)
             {
                 sum(decoder);
             }
@@ -121,11 +122,12 @@ public class ControlDecodeBenchmark
         return sum;
     }
 
-    private void sum(final ChunkAckDecoder decoder)
+    private void sum(final StepAckDecoder decoder)
     {
-        for (final ChunkAckDecoder.ChunksDecoder chunk : decoder.chunks())
+        sum += decoder.stream();
+        for (final StepAckDecoder.StepsDecoder step : decoder.steps())
         {
-            sum += chunk.chunkId() + chunk.crc();
+            sum += step.step();
         }
     }
 }
