@@ -351,7 +351,7 @@ class WorkerAgentTest
     /**
      * A worker restarted with its consumer's resume token acknowledges, without reading them, the steps of its
      * own stream the token says were consumed, and delivers the rest; its resume position follows the consumer
-     * from there.
+     * from there. Another rank's steps taken over are not the token's: they are delivered.
      */
     @Test
     void aResumeTokenSkipsUnreadTheStepsItsConsumerTookAndTheRestAreDelivered()
@@ -391,6 +391,14 @@ class WorkerAgentTest
         assertEquals(stepList(0, epochOne.steps()), coordinator.acked(one));
         assertEquals(2, worker.resumeToken().epoch(), "the rank's own streams are all consumed");
 
+        final StreamId takenOver = new StreamId(0, 0, 0);
+        coordinator.assign(JOB_ID, takenOver, RANK, span(0, 2));
+        final List<Batch<HostChunk>> others = take(2);
+        assertBatch(others.get(0), plan(0, PARTIAL).stream(0), 0, 0);
+        assertBatch(others.get(1), plan(0, PARTIAL).stream(0), 0, 1);
+        others.forEach(Batch::release);
+        pump(() -> coordinator.acked(takenOver).size() == 2);
+        assertEquals(List.of(0, 1), coordinator.acked(takenOver));
         assertEquals(0, counter(CounterType.INVALID_MESSAGES));
         assertEquals(List.of(), errors);
     }
