@@ -133,7 +133,7 @@ class WorkerAgentTest
         }
         space = new SampleSpace(records);
         connector = AeronConnector.connect(new AeronConnector.Context());
-        coordinator = new FakeCoordinator();
+        coordinator = new FakeCoordinator(TOKEN);
     }
 
     @AfterEach
@@ -146,7 +146,7 @@ class WorkerAgentTest
         CloseHelper.closeAll(coordinator, connector);
         if (null != coordinator)
         {
-            assertEquals(List.of(), coordinator.complaints, "the worker's messages name its member id and job");
+            assertEquals(List.of(), coordinator.complaints, "what the coordinator refused");
         }
     }
 
@@ -510,6 +510,32 @@ class WorkerAgentTest
         pump(() -> coordinator.acked(streamId).size() == steps);
         assertEquals(stepList(0, steps), coordinator.acked(streamId));
         assertEquals(steps, counter(CounterType.STEPS_DELIVERED));
+        assertEquals(List.of(), errors);
+    }
+
+    /**
+     * A coordinator that cannot prove the job token is not answered: the worker refuses its challenge, counts it,
+     * proves nothing, and holds its next Hello back for a handshake timeout, to the tick, before it tries again.
+     */
+    @Test
+    void aCoordinatorWithoutTheJobTokenIsRefusedAndTheWorkerTriesAgainAfterAHandshakeTimeout()
+    {
+        coordinator.close();
+        coordinator = new FakeCoordinator(
+            new JobToken("a token that is not the job's".getBytes(StandardCharsets.US_ASCII)));
+        worker = newWorker(ENOUGH_BUFFERS, null);
+        pump(() -> counter(CounterType.INVALID_MESSAGES) == 1);
+        final int hellos = coordinator.hellos.size();
+        assertTrue(errors.get(0).contains("did not prove the job token"), errors.toString());
+
+        advance(MemberSession.HANDSHAKE_TIMEOUT_NS - TICK_NS);
+        assertEquals(hellos, coordinator.hellos.size(), "the Hello is held back");
+        advance(TICK_NS);
+        assertEquals(hellos + 1, coordinator.hellos.size(), "a handshake timeout later the worker tries again");
+        pump(() -> counter(CounterType.INVALID_MESSAGES) == 2);
+        assertEquals(0, coordinator.registrations, "the impostor never registered the worker");
+        assertNull(worker.job());
+        coordinator.complaints.removeIf(line -> line.contains("did not complete in time"));
     }
 
     /**
@@ -565,7 +591,13 @@ class WorkerAgentTest
 
     private void startWorker(final int buffers, final ResumeToken resumeFrom)
     {
-        worker = new WorkerAgent<>(WorkerContext.host()
+        worker = newWorker(buffers, resumeFrom);
+        pump(() -> coordinator.registrations == 1);
+    }
+
+    private WorkerAgent<HostChunk> newWorker(final int buffers, final ResumeToken resumeFrom)
+    {
+        return new WorkerAgent<>(WorkerContext.host()
             .aeron(connector.aeron())
             .rank(RANK)
             .hostId(HOST)
@@ -575,7 +607,6 @@ class WorkerAgentTest
             .nanoClock(() -> nowNs)
             .errorHandler(ex -> errors.add(ex.getMessage()))
             .logger(line -> {}));
-        pump(() -> coordinator.registrations == 1);
     }
 
     private void startJob(final JobSpec spec)
@@ -793,8 +824,12 @@ class WorkerAgentTest
         int registrations;
         long nextHeartbeatNs;
         boolean mute;
+        boolean ended;
 
-        FakeCoordinator()
+        /**
+         * @param token the job token it proves.
+         */
+        FakeCoordinator(final JobToken token)
         {
             final CountersManager counters = new CountersManager(
                 new UnsafeBuffer(ByteBuffer.allocateDirect(64 * 1024)),
@@ -802,7 +837,7 @@ class WorkerAgentTest
             final Refusals refusals = new Refusals(
                 "fake coordinator", counters.newCounter("invalid"), ex -> complaints.add(ex.getMessage()), () -> nowNs);
             acceptor = new SessionAcceptor(connector.aeron(), ControlProtocol.IPC_CHANNEL,
-                new TokenAuthenticator(TOKEN, Service.COORDINATOR), refusals, counters.newCounter("refused"),
+                new TokenAuthenticator(token, Service.COORDINATOR), refusals, counters.newCounter("refused"),
                 counters.newCounter("pending"), 4, MemberSession.HANDSHAKE_TIMEOUT_NS, this);
             adapter = new ControlAdapter(connector.aeron().addSubscription(
                 ControlProtocol.IPC_CHANNEL, ControlProtocol.COORDINATOR_STREAM_ID), this, refusals, -1, this);
@@ -818,7 +853,7 @@ class WorkerAgentTest
             work += acceptor.doWork(nowNs);
             if (null != outbox)
             {
-                if (nowNs - nextHeartbeatNs >= 0)
+                if (!ended && nowNs - nextHeartbeatNs >= 0)
                 {
                     heartbeat();
                 }
@@ -904,9 +939,14 @@ class WorkerAgentTest
             mute = false;
         }
 
+        /**
+         * End a member's lease: when it is the worker's, its session ends here, as the coordinator removes the
+         * member, and nothing more goes out on it.
+         */
         void leaseExpired(final int member)
         {
             publisher.leaseExpired(outbox, member);
+            ended = member == memberId;
         }
 
         @Override
@@ -940,6 +980,7 @@ class WorkerAgentTest
             sessionId = session.sessionId();
             correlationId = session.correlationId();
             memberId = 7 + registrations++;
+            ended = false;
             publisher.registered(outbox, correlationId, memberId, LEASE_NS, HEARTBEAT_NS);
             nextHeartbeatNs = nowNs + HEARTBEAT_NS;
             return true;
@@ -948,11 +989,7 @@ class WorkerAgentTest
         @Override
         public void onHello(final int sessionId, final HelloDecoder decoder)
         {
-            final long helloCorrelationId = decoder.correlationId();
-            if (hellos.isEmpty() || hellos.get(hellos.size() - 1) != helloCorrelationId)
-            {
-                hellos.add(helloCorrelationId);
-            }
+            hellos.add(decoder.correlationId());
             if (!mute)
             {
                 acceptor.onHello(sessionId, decoder, nowNs);
