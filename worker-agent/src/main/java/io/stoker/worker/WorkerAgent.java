@@ -490,12 +490,15 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
+     * The token tells only how far the rank's own streams were consumed: another rank's steps taken over (after
+     * that rank's lease ended) are delivered, whatever their epoch.
+     *
      * @return true when the resume token says the consumer already took the step: it is acknowledged unread.
      */
     private boolean isResumedPast(final StreamWork stream, final int step)
     {
-        return null != resumeFrom && (stream.epoch() < resumeFrom.epoch() ||
-            (stream.epoch() == resumeFrom.epoch() && stream.stream() == ctx.rank() && step < resumeFrom.step()));
+        return null != resumeFrom && stream.stream() == ctx.rank() && (stream.epoch() < resumeFrom.epoch() ||
+            (stream.epoch() == resumeFrom.epoch() && step < resumeFrom.step()));
     }
 
     private Segment segment(final WorkerJob current, final int epoch)
