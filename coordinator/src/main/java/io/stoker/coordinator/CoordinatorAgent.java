@@ -379,8 +379,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Count the released steps of a stream the sending worker holds; a message naming a step it does not hold,
-     * or a segment, stream or epoch not planned, is refused whole (and counted once).
+     * Count the released steps of a stream the sending worker holds. A message naming a step, segment, stream or
+     * epoch not planned is refused whole; one naming steps the worker no longer holds (its lease ended and they
+     * went to another rank) is refused for those, counted once, and the steps it does hold are counted: a worker
+     * acknowledging again after a lease lost must not lose its good acknowledgements with its stale ones.
      */
     @Override
     public void onStepAck(final int sessionId, final StepAckDecoder decoder)
@@ -408,7 +410,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         for (final StepAckDecoder.StepsDecoder row : decoder.steps())
         {
             final int step = row.step();
-            final String stepRefusal = checkHolder(member, progress, stream.rank(), step);
+            final String stepRefusal = checkStep(progress, stream.rank(), step);
             if (null != stepRefusal)
             {
                 refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), stepRefusal);
@@ -416,9 +418,15 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
             ackSteps[count++] = step;
         }
+        String notHeld = null;
         for (int i = 0; i < count; i++)
         {
-            if (progress.release(stream.rank(), ackSteps[i]))
+            final String holderRefusal = checkHolder(member, progress, stream.rank(), ackSteps[i]);
+            if (null != holderRefusal)
+            {
+                notHeld = null == notHeld ? holderRefusal : notHeld;
+            }
+            else if (progress.release(stream.rank(), ackSteps[i]))
             {
                 acknowledged.incrementOrdered();
                 acknowledgementsSinceCheckpoint++;
@@ -427,6 +435,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                     ackLog.append(stream, ackSteps[i], member.rank);
                 }
             }
+        }
+        if (null != notHeld)
+        {
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), notHeld);
         }
         completeEpochs();
     }
@@ -500,12 +512,22 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     /**
      * @return null when the member is the live worker holding the step, else why not.
      */
-    private String checkHolder(final Member member, final EpochProgress progress, final int stream, final int step)
+    private static String checkStep(final EpochProgress progress, final int stream, final int step)
     {
         if (step < 0 || step >= progress.steps(stream))
         {
             return "step " + step + " is not in stream " + stream + " of epoch " + progress.epoch() + ", which has " +
                 progress.steps(stream);
+        }
+        return null;
+    }
+
+    private String checkHolder(final Member member, final EpochProgress progress, final int stream, final int step)
+    {
+        final String stepRefusal = checkStep(progress, stream, step);
+        if (null != stepRefusal)
+        {
+            return stepRefusal;
         }
         if (progress.holder(stream, step) != member.rank || workersByRank.get(member.rank) != member)
         {

@@ -295,6 +295,11 @@ class CoordinatorAgentTest
         refused(workers[2], ErrorCode.NOT_AUTHORIZED, () -> workers[2].ack(jobId, streamTwo, toZero.first()));
         refused(client, ErrorCode.NOT_AUTHORIZED, () -> client.ack(jobId, streamTwo, toOne.first()));
         assertEquals(3, counter(CounterType.STEPS_ACKNOWLEDGED));
+        final int answers = workers[0].errors.size();
+        workers[0].ack(jobId, streamTwo, toZero.first(), toOne.first());
+        pump(() -> workers[0].errors.size() > answers);
+        assertEquals(List.of(ErrorCode.NOT_AUTHORIZED), workers[0].errors.subList(answers, answers + 1));
+        assertEquals(4, counter(CounterType.STEPS_ACKNOWLEDGED), "the step it holds counts, the other not");
 
         for (int rank = 0; rank < 2; rank++)
         {
