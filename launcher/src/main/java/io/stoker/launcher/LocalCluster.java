@@ -307,6 +307,7 @@ public final class LocalCluster implements AutoCloseable
         int epochs = 1;
         long seed;
         BatchSpec batchSpec = BatchSpec.CHUNKS;
+        JobSpec resumed;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
         IntFunction<SinkFactory<?>> sinkFactories = rank -> SinkFactory.HOST;
         long stepNs;
@@ -340,6 +341,26 @@ public final class LocalCluster implements AutoCloseable
         public Settings seed(final long seed)
         {
             this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Run a resumed job (from {@link io.stoker.worker.ResumeToken#resume(int, int)}): its world size, epochs,
+         * seed, batches and the history of the epoch it resumes in, in place of the other settings' job.
+         *
+         * @param spec the resumed job, or null for none.
+         */
+        public Settings resumed(final JobSpec spec)
+        {
+            resumed = spec;
+            if (null == spec)
+            {
+                return this;
+            }
+            workers = spec.worldSize();
+            epochs = spec.epochs();
+            seed = spec.seed();
+            batchSpec = spec.batchSpec();
             return this;
         }
 
@@ -457,6 +478,11 @@ public final class LocalCluster implements AutoCloseable
          */
         public JobSpec spec()
         {
+            if (null != resumed && resumed.worldSize() == workers && resumed.epochs() == epochs &&
+                resumed.seed() == seed && resumed.batchSpec().equals(batchSpec))
+            {
+                return resumed;
+            }
             return JobSpec.of(manifest.datasetId(), workers, epochs, seed, batchSpec);
         }
     }

@@ -7,10 +7,15 @@ import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
 import io.stoker.coordinator.JobClientAgent;
 import io.stoker.plan.BatchSpec;
+import io.stoker.plan.EpochHistory;
+import io.stoker.plan.JobSpec;
+import io.stoker.plan.RankStream;
 import io.stoker.plan.DropPolicy;
 import io.stoker.plan.Piece;
 import io.stoker.plan.Segment;
 import io.stoker.worker.Batch;
+import io.stoker.worker.ResumeToken;
+import io.stoker.worker.WorkerJob;
 import io.stoker.worker.WorkerContext;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
@@ -25,8 +30,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -115,6 +122,45 @@ class LocalClusterTest
         assertEquals(samples - 3 * 100 * (perRank / 100), dropLast.summary.epochResults().get(0).droppedSamples());
         partial.assertExactlyOnceWithFileCrcs(1);
         dropLast.assertExactlyOnceWithFileCrcs(1);
+    }
+
+    /**
+     * A job whose ranks all consumed {@code consumed} steps of epoch 0 (a checkpoint of data-parallel training),
+     * resumed from one rank's token on another number of ranks: the rest of epoch 0 is planned over them in
+     * equal steps, and across both runs every sample of each epoch is delivered once.
+     */
+    @ParameterizedTest(name = "{0} ranks to {1} after {2} steps")
+    @CsvSource({ "4, 3, 5", "2, 5, 7", "3, 3, 2" })
+    void aJobResumedFromATokenOnAnotherWorldSizeNeitherRepeatsNorSkipsASample(
+        final int before, final int after, final int consumedSteps) throws Exception
+    {
+        final BatchSpec batches = new BatchSpec(32, 4, DropPolicy.DROP_LAST);
+        final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse("tfrecord:3000"), 4 * MIB, 2, 2 * MIB,
+            64 * KIB);
+        final JobSpec original = JobSpec.of(feed.manifest.datasetId(), before, 2, 17, batches);
+        final Segment first = original.segment(WorkerJob.spaceOf(feed.manifest), 0);
+        final Set<Long> consumed = new HashSet<>();
+        for (int rank = 0; rank < before; rank++)
+        {
+            final RankStream stream = first.stream(rank);
+            for (int step = 0; step < consumedSteps; step++)
+            {
+                stream.forEachSample(step, (piece, record) ->
+                    consumed.add(LocalFeed.key(stream.piece(piece).chunkId(), record)));
+            }
+        }
+        final ResumeToken token = ResumeToken.parse(new ResumeToken(original.datasetId(), original.seed(), batches,
+            1, 0, new EpochHistory(new int[]{ before }, new int[0][]), consumedSteps).toString());
+
+        feed.resume(token.resume(2, after));
+
+        assertEquals(JobOutcome.COMPLETE, feed.summary.outcome());
+        feed.assertPlannedOrder(2);
+        feed.assertExactlyOnceWithFileCrcs(2, consumed);
+        assertTrue(feed.errors.isEmpty(), feed.errors.toString());
+        final long dropped = feed.segment(0).dropped().stream().mapToLong(Piece::count).sum();
+        assertEquals(feed.manifest.totalRecords() - dropped, feed.summary.epochResults().get(0).deliveredSamples(),
+            "the epoch's samples, before and after the resume");
     }
 
     @Test

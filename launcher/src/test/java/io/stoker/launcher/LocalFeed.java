@@ -41,6 +41,7 @@ final class LocalFeed
     DeliveryLog[] logs;
     RunSummary summary;
     JobSpec spec;
+    private JobSpec resumedSpec;
     private byte[][] chunkBytes;
 
     private LocalFeed(final GeneratedDataset dataset, final Manifest manifest)
@@ -66,6 +67,15 @@ final class LocalFeed
     }
 
     /**
+     * Feed a resumed job.
+     */
+    LocalFeed resume(final JobSpec resumed) throws InterruptedException
+    {
+        resumedSpec = resumed;
+        return run(resumed.worldSize(), resumed.epochs(), resumed.seed(), resumed.batchSpec());
+    }
+
+    /**
      * Feed the dataset; {@code duringRun} gets the running cluster once it started, {@code check} sees every batch
      * on the consumer side.
      */
@@ -88,6 +98,7 @@ final class LocalFeed
             .epochs(epochs)
             .seed(seed)
             .batchSpec(batches)
+            .resumed(resumedSpec)
             .logger(line ->
             {
                 synchronized (errors)
@@ -137,21 +148,22 @@ final class LocalFeed
      */
     void assertPlannedOrder(final int epochs, final int... unreadable)
     {
-        for (int epoch = 0; epoch < epochs; epoch++)
+        for (int epoch = spec.firstEpoch(); epoch < epochs; epoch++)
         {
             final Segment segment = segment(epoch);
             for (int rank = 0; rank < logs.length; rank++)
             {
                 final RankStream stream = segment.stream(rank);
                 final List<DeliveryLog.Step> steps = logs[rank].steps(epoch);
-                assertEquals(stream.steps(), steps.size(), "steps of rank " + rank + " in epoch " + epoch);
+                final int start = spec.startStep(epoch, rank);
+                assertEquals(stream.steps() - start, steps.size(), "steps of rank " + rank + " in epoch " + epoch);
                 if (!spec.batchSpec().isChunks())
                 {
-                    assertEquals(segment.steps(), steps.size(), "steps of rank " + rank + " in epoch " + epoch);
+                    assertEquals(segment.steps() - start, steps.size(), "steps of rank " + rank + " in epoch " + epoch);
                 }
-                for (int step = 0; step < steps.size(); step++)
+                for (int step = start; step < stream.steps(); step++)
                 {
-                    final DeliveryLog.Step delivered = steps.get(step);
+                    final DeliveryLog.Step delivered = steps.get(step - start);
                     final String where = "rank " + rank + ", epoch " + epoch + ", step " + step;
                     assertEquals(rank, delivered.stream(), where);
                     assertEquals(step, delivered.step(), where);
@@ -171,12 +183,22 @@ final class LocalFeed
      */
     void assertExactlyOnceWithFileCrcs(final int epochs, final int... unreadable) throws IOException
     {
+        assertExactlyOnceWithFileCrcs(epochs, Set.of(), unreadable);
+    }
+
+    /**
+     * As {@link #assertExactlyOnceWithFileCrcs(int, int...)}, for a run that resumed after {@code consumed}
+     * samples of its first epoch: those are not delivered again, and every other one is.
+     */
+    void assertExactlyOnceWithFileCrcs(final int epochs, final Set<Long> consumed, final int... unreadable)
+        throws IOException
+    {
         final Set<Integer> skipped = new HashSet<>();
         for (final int chunkId : unreadable)
         {
             skipped.add(chunkId);
         }
-        for (int epoch = 0; epoch < epochs; epoch++)
+        for (int epoch = spec.firstEpoch(); epoch < epochs; epoch++)
         {
             final Set<Long> expected = new HashSet<>();
             for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
@@ -193,6 +215,11 @@ final class LocalFeed
                 {
                     expected.remove(key(piece.chunkId(), piece.record(i)));
                 }
+            }
+            if (epoch == spec.firstEpoch())
+            {
+                assertTrue(expected.containsAll(consumed), "a consumed sample planned out of the epoch");
+                expected.removeAll(consumed);
             }
 
             final Set<Long> seen = new HashSet<>();
