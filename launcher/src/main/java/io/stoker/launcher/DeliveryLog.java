@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Records what one rank's consumer received, in order: per epoch each step's stream and index, its samples' ids,
- * a CRC32C over the sample bytes in the batch's order, and when it was handed over. The source of the JSON report.
+ * a CRC32C over the sample bytes in the batch's order, their length, and when it was handed over. The source of the JSON report.
  */
 public final class DeliveryLog implements BatchHandler
 {
@@ -21,10 +21,11 @@ public final class DeliveryLog implements BatchHandler
      * @param samples the samples' ids in batch order, two ints each: chunk id, record index within the chunk.
      * @param crc     CRC32C of the samples' bytes one after the other, computed by the consumer; 0 when not asked
      *                for, or not in host memory.
+     * @param bytes   the samples' bytes in all.
      * @param missing samples of the step whose chunk could not be read.
      * @param timeNs  {@link System#nanoTime()} when it was handed over.
      */
-    public record Step(int stream, int step, int[] samples, int crc, int missing, long timeNs)
+    public record Step(int stream, int step, int[] samples, int crc, long bytes, int missing, long timeNs)
     {
         /**
          * @return samples in the step.
@@ -57,10 +58,12 @@ public final class DeliveryLog implements BatchHandler
         }
         final long timeNs = System.nanoTime();
         final int[] samples = new int[2 * batch.size()];
+        long bytes = 0;
         for (int i = 0; i < batch.size(); i++)
         {
             samples[2 * i] = batch.chunkId(i);
             samples[2 * i + 1] = batch.record(i);
+            bytes += batch.length(i);
         }
         int crc = 0;
         if (null != crc32c && (0 == batch.size() || batch.chunk(0) instanceof HostChunk))
@@ -72,7 +75,7 @@ public final class DeliveryLog implements BatchHandler
             }
             crc = crc32c.value();
         }
-        stepsByEpoch.get(epoch).add(new Step(batch.stream(), batch.step(), samples, crc, batch.missing(), timeNs));
+        stepsByEpoch.get(epoch).add(new Step(batch.stream(), batch.step(), samples, crc, bytes, batch.missing(), timeNs));
     }
 
     /**

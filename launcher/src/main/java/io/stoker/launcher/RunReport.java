@@ -201,6 +201,7 @@ final class RunReport
             json.writeFieldName("samples");
             json.writeArray(step.samples(), 0, step.samples().length);
             json.writeNumberField("crc32c", Integer.toUnsignedLong(step.crc()));
+            json.writeNumberField("bytes", step.bytes());
             json.writeNumberField("missing", step.missing());
             json.writeNumberField("deliveredSeconds", (step.timeNs() - firstDeliveryNs) / 1e9);
             json.writeEndObject();
