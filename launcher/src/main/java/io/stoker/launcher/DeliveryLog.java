@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Records what one rank's consumer received, in order: per epoch each step's stream and index, its samples' ids,
- * a CRC32C over the sample bytes in the batch's order, their length, and when it was handed over. The source of the JSON report.
+ * Records what one rank's consumer received, in order: per epoch each step's stream and index, its samples'
+ * ids, a CRC32C over the sample bytes in the batch's order, their length, and when it was handed over. The source of the JSON report.
  */
 public final class DeliveryLog implements BatchHandler
 {
@@ -75,7 +75,8 @@ public final class DeliveryLog implements BatchHandler
             }
             crc = crc32c.value();
         }
-        stepsByEpoch.get(epoch).add(new Step(batch.stream(), batch.step(), samples, crc, bytes, batch.missing(), timeNs));
+        stepsByEpoch.get(epoch).add(
+            new Step(batch.stream(), batch.step(), samples, crc, bytes, batch.missing(), timeNs));
     }
 
     /**
