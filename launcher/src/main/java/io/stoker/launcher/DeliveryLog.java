@@ -9,7 +9,8 @@ import java.util.List;
 
 /**
  * Records what one rank's consumer received, in order: per epoch each step's stream and index, its samples'
- * ids, a CRC32C over the sample bytes in the batch's order, their length, and when it was handed over. The source of the JSON report.
+ * ids, a CRC32C over the sample bytes in the batch's order, their length, and when it was handed over. The
+ * source of the JSON report.
  */
 public final class DeliveryLog implements BatchHandler
 {
