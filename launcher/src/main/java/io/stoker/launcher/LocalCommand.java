@@ -7,8 +7,10 @@ import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
+import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
+import io.stoker.worker.ResumeToken;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerJob;
 import io.stoker.worker.gpu.Cuda;
@@ -66,6 +68,11 @@ final class LocalCommand implements Callable<Integer>
 
     @Mixin
     BatchOptions batches;
+
+    @Option(names = "--resume-from", paramLabel = "TOKEN",
+        description = "Resume the job a resume token was taken in, from the token's step, on --workers ranks (which " +
+        "may differ from the job's): seed and batch options come from the token, which must be of this dataset.")
+    String resumeFrom;
 
     @Option(names = "--chunk-size", defaultValue = "4MiB", converter = SizeConverter.class,
         description = "Target chunk size, 64KiB to 64MiB; a chunk holds whole records. Default: ${DEFAULT-VALUE}.")
@@ -251,7 +258,8 @@ final class LocalCommand implements Callable<Integer>
             .transport(null != transport ? TransportKind.fromLabel(transport) : null)
             .rdmaAddress(rdmaAddress)
             .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
-            .verboseLogger(verbose ? System.err::println : line -> {});
+            .verboseLogger(verbose ? System.err::println : line -> {})
+            .resumed(resumedJob(manifest));
         BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
             manifest.maxChunkLength(), "gpu".equals(sink));
         final DeliveryLog[] logs = new DeliveryLog[workers];
@@ -292,6 +300,24 @@ final class LocalCommand implements Callable<Integer>
     {
         System.err.println("stoker local: interrupted");
         return StokerCli.EXIT_INCOMPLETE;
+    }
+
+    /**
+     * @return the job the resume token resumes, or null without one.
+     */
+    private JobSpec resumedJob(final Manifest manifest)
+    {
+        if (null == resumeFrom)
+        {
+            return null;
+        }
+        final ResumeToken token = ResumeToken.parse(resumeFrom);
+        if (!token.datasetId().equals(manifest.datasetId()))
+        {
+            throw new IllegalArgumentException("the resume token is of dataset " + token.datasetId() + ", not of " +
+                manifest.datasetId());
+        }
+        return token.resume(epochs, workers);
     }
 
     /**
