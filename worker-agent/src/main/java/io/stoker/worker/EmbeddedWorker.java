@@ -1,5 +1,6 @@
 package io.stoker.worker;
 
+import io.stoker.plan.BatchSpec;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.session.JobToken;
@@ -85,6 +86,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
                 .readsInFlight(options.readsInFlight)
                 .forcedTransport(options.transport)
                 .resumeFrom(options.resumeFrom)
+                .expectedBatches(options.batches)
                 .errorHandler(options.errorHandler)
                 .logger(options.logger);
             ctx.addTransport(c -> new UdpTransport(connector.aeron(), options.listen, c.jobToken(), c.rank(),
@@ -156,6 +158,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         long readTimeoutNs = TimeUnit.SECONDS.toNanos(2);
         TransportKind transport;
         ResumeToken resumeFrom;
+        BatchSpec batches;
         AeronConnector.Context driver = new AeronConnector.Context();
         ErrorHandler errorHandler = ex -> System.err.println("stoker worker: " + ex.getMessage());
         Consumer<String> logger = System.out::println;
@@ -246,6 +249,18 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         public Options resumeFrom(final ResumeToken token)
         {
             this.resumeFrom = token;
+            return this;
+        }
+
+        /**
+         * @param batches the batches the training loop is written for (batch size, shuffle window, drop policy;
+         *                {@link BatchSpec#CHUNKS} for whole chunks): a job submitted with others is refused with
+         *                a message naming both. Default: null, any job's.
+         * @return this.
+         */
+        public Options batches(final BatchSpec batches)
+        {
+            this.batches = batches;
             return this;
         }
 

@@ -371,6 +371,14 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 "job " + startedJobId + " has world size " + spec.worldSize() + ", which has no rank " + ctx.rank());
             return;
         }
+        if (null != ctx.expectedBatches() && !ctx.expectedBatches().equals(spec.batchSpec()))
+        {
+            refusals.refuse(sessionId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), "job " + startedJobId +
+                " has " + spec.batchSpec() + ", but this worker's consumer expects " + ctx.expectedBatches());
+            error("job " + startedJobId + " refused: it has " + spec.batchSpec() + ", but this worker's consumer " +
+                "expects " + ctx.expectedBatches());
+            return;
+        }
         final Manifest manifest = manifests.manifest(spec.datasetId());
         if (null == manifest)
         {

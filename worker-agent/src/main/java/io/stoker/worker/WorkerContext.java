@@ -1,5 +1,6 @@
 package io.stoker.worker;
 
+import io.stoker.plan.BatchSpec;
 import io.aeron.Aeron;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
@@ -64,6 +65,7 @@ public final class WorkerContext<C extends Chunk>
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private JobToken jobToken;
     private ResumeToken resumeFrom;
+    private BatchSpec expectedBatches;
     private StatusCounters counters;
     private Consumer<String> logger = System.err::println;
 
@@ -335,6 +337,25 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> resumeFrom(final ResumeToken token)
     {
         this.resumeFrom = token;
+        return this;
+    }
+
+    /**
+     * @return the batches the consumer is written for, or null to take a job's whatever they are.
+     */
+    public BatchSpec expectedBatches()
+    {
+        return expectedBatches;
+    }
+
+    /**
+     * @param batches the batches the consumer is written for: a job submitted with others is refused, with a
+     *                message naming both, rather than fed to a loop that would misread it; null takes any.
+     * @return this.
+     */
+    public WorkerContext<C> expectedBatches(final BatchSpec batches)
+    {
+        this.expectedBatches = batches;
         return this;
     }
 

@@ -261,7 +261,7 @@ final class ClusterRun
         }
     }
 
-    private static int[] plannedSamples(final RankStream stream, final int step)
+    static int[] plannedSamples(final RankStream stream, final int step)
     {
         final List<Integer> samples = new ArrayList<>();
         stream.forEachSample(step, (piece, record) ->
@@ -275,7 +275,7 @@ final class ClusterRun
     /**
      * CRC32C of the samples' bytes one after the other, read from the shard files.
      */
-    private int fileCrc(final int[] samples) throws IOException
+    int fileCrc(final int[] samples) throws IOException
     {
         final RecordTable table = new RecordTable();
         final CRC32C crc = new CRC32C();
