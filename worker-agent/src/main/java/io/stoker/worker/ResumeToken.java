@@ -62,13 +62,13 @@ public record ResumeToken(
 
     /**
      * @return true when the token was taken in this job on this rank: same dataset, seed, batches, and the
-     * epoch planned the same way.
+     * epoch planned the same way; or after its last epoch, when nothing of it is left.
      */
     public boolean isOf(final WorkerJob job)
     {
         final JobSpec spec = job.spec();
         return datasetId.equals(spec.datasetId()) && seed == spec.seed() && batchSpec.equals(spec.batchSpec()) &&
-            rank == job.rank() && epoch < spec.epochs() && history.equals(job.historyBefore(epoch));
+            rank == job.rank() && epoch <= spec.epochs() && history.equals(job.historyBefore(epoch));
     }
 
     /**

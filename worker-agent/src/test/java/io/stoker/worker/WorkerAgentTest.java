@@ -349,6 +349,34 @@ class WorkerAgentTest
     }
 
     /**
+     * The token a finished job's consumer took names the epoch after the last: a worker restarted with it (a
+     * training job restarted after its end) acknowledges every step of its own streams unread and reads nothing,
+     * where it used to refuse the token and deliver the whole job again.
+     */
+    @Test
+    void aTokenTakenAfterTheLastEpochLeavesNothingToRead()
+    {
+        final ResumeToken token = new ResumeToken(manifest.datasetId(), SEED, PARTIAL, RANK, 2,
+            new EpochHistory(new int[]{ WORLD_SIZE }, new int[0][]), 0);
+        startWorker(ENOUGH_BUFFERS, token);
+        startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 2, SEED, PARTIAL));
+        assertEquals(List.of(), errors, "the token is this job's");
+        final StreamId zero = new StreamId(0, 0, RANK);
+        final StreamId one = new StreamId(1, 0, RANK);
+        final int stepsZero = plan(0, PARTIAL).stream(RANK).steps();
+        final int stepsOne = plan(1, PARTIAL).stream(RANK).steps();
+
+        coordinator.assign(JOB_ID, zero, RANK, span(0, stepsZero));
+        coordinator.assign(JOB_ID, one, RANK, span(0, stepsOne));
+        pump(() -> coordinator.acked(zero).size() == stepsZero && coordinator.acked(one).size() == stepsOne);
+        assertEquals(stepList(0, stepsZero), coordinator.acked(zero));
+        assertEquals(stepList(0, stepsOne), coordinator.acked(one));
+        assertEquals(0, counter(CounterType.CHUNKS_DELIVERED), "nothing read");
+        assertNull(worker.feed().poll(), "nothing delivered");
+        assertEquals(2, worker.resumeToken().epoch());
+    }
+
+    /**
      * A worker restarted with its consumer's resume token acknowledges, without reading them, the steps of its
      * own stream the token says were consumed, and delivers the rest; its resume position follows the consumer
      * from there. Another rank's steps taken over are not the token's: they are delivered.
