@@ -14,9 +14,12 @@ import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.Chunk;
+import io.stoker.worker.HostChunk;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
+import io.stoker.worker.shm.ShmFeedAgent;
+import io.stoker.worker.shm.ShmSinkFactory;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
@@ -56,6 +59,7 @@ public final class LocalCluster implements AutoCloseable
     private final List<WorkerAgent<?>> workers = new ArrayList<>();
     private final List<SinkFactory<?>> sinkFactories = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
+    private final List<ShmFeedAgent> shmAgents = new ArrayList<>();
     private final List<AtomicCounter> agentErrors = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
@@ -99,7 +103,14 @@ public final class LocalCluster implements AutoCloseable
 
             for (int rank = 0; rank < settings.workers; rank++)
             {
-                startWorker(settings.sinkFactories.apply(rank), rank, handlers.apply(rank), errorHandler);
+                if (null != settings.shmDirectory)
+                {
+                    startShmWorker(rank, handlers.apply(rank), errorHandler);
+                }
+                else
+                {
+                    startWorker(settings.sinkFactories.apply(rank), rank, handlers.apply(rank), errorHandler);
+                }
             }
         }
         catch (final RuntimeException ex)
@@ -129,6 +140,43 @@ public final class LocalCluster implements AutoCloseable
         // The consumer first: what it releases is the buffer the worker's next local read copies into.
         agents.add(new CompositeAgent(new ConsumerAgent<>(rank, worker.feed(), handler, settings.stepNs), worker));
         agentErrors.add(worker.counters().get(CounterType.AGENT_ERRORS));
+    }
+
+    /**
+     * A rank whose consumer is in another process: its pool and channel in {@code DIR/rank-r}, fed by a
+     * {@link ShmFeedAgent} on the worker's thread (first, so a token follows the worker's handling of releases).
+     */
+    private void startShmWorker(final int rank, final BatchHandler handler, final ErrorHandler errorHandler)
+    {
+        final ShmSinkFactory sinkFactory = new ShmSinkFactory(settings.shmDirectory.resolve("rank-" + rank));
+        final WorkerAgent<HostChunk> worker = new WorkerAgent<>(transports.read(new WorkerContext<>(sinkFactory)
+            .aeron(connector.aeron())
+            .rank(rank)
+            .bufferCount(settings.bufferCount)
+            .errorHandler(errorHandler)
+            .logger(settings.verboseLogger)));
+        workers.add(worker);
+        sinkFactories.add(sinkFactory);
+        final ShmFeedAgent feedAgent = new ShmFeedAgent(
+            worker, sinkFactory, settings.shmSettings, batch -> handler.onBatch(rank, batch), errorHandler);
+        shmAgents.add(feedAgent);
+        agents.add(new CompositeAgent(feedAgent, worker));
+        agentErrors.add(worker.counters().get(CounterType.AGENT_ERRORS));
+    }
+
+    /**
+     * @return the first rank whose shared-memory consumer stopped heartbeating, or -1.
+     */
+    public int lostConsumer()
+    {
+        for (int rank = 0; rank < shmAgents.size(); rank++)
+        {
+            if (shmAgents.get(rank).isConsumerLost())
+            {
+                return rank;
+            }
+        }
+        return -1;
     }
 
     /**
@@ -181,6 +229,13 @@ public final class LocalCluster implements AutoCloseable
         for (final WorkerAgent<?> worker : workers)
         {
             if (!worker.feed().isFinished())
+            {
+                return false;
+            }
+        }
+        for (final ShmFeedAgent shmAgent : shmAgents)
+        {
+            if (!shmAgent.isEnded())
             {
                 return false;
             }
@@ -310,6 +365,8 @@ public final class LocalCluster implements AutoCloseable
         JobSpec resumed;
         int bufferCount = WorkerContext.DEFAULT_BUFFER_COUNT;
         IntFunction<SinkFactory<?>> sinkFactories = rank -> SinkFactory.HOST;
+        Path shmDirectory;
+        ShmFeedAgent.Settings shmSettings = new ShmFeedAgent.Settings();
         long stepNs;
         TransportKind transport;
         String rdmaAddress;
@@ -398,6 +455,22 @@ public final class LocalCluster implements AutoCloseable
         public Settings sinks(final IntFunction<SinkFactory<?>> factories)
         {
             this.sinkFactories = factories;
+            return this;
+        }
+
+        /**
+         * Hand every rank's batches to a consumer in another process through shared memory: rank r's pool and
+         * channel in {@code directory/rank-r} (see {@link io.stoker.worker.shm.ChannelLayout}), in place of the
+         * sinks and the in-process consumers; the batch handlers see each batch as it enters the channel.
+         *
+         * @param directory where the ranks' directories go, or null for in-process consumers.
+         * @param shm       the channels' ring size and consumer lease.
+         * @return this.
+         */
+        public Settings shm(final Path directory, final ShmFeedAgent.Settings shm)
+        {
+            this.shmDirectory = directory;
+            this.shmSettings = shm;
             return this;
         }
 

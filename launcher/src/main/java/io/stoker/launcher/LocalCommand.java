@@ -15,6 +15,7 @@ import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerJob;
 import io.stoker.worker.gpu.Cuda;
 import io.stoker.worker.gpu.GpuSinkFactory;
+import io.stoker.worker.shm.ShmFeedAgent;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -93,10 +94,21 @@ final class LocalCommand implements Callable<Integer>
         "first RDMA device's network interface.")
     String rdmaAddress;
 
-    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|gpu",
-        description = "Where chunks go: host (the pool's buffers themselves) or gpu (copied from pinned memory to " +
-        "device memory; needs a CUDA device). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|gpu|shm",
+        description = "Where chunks go: host (the pool's buffers themselves), gpu (copied from pinned memory to " +
+        "device memory; needs a CUDA device) or shm (the pool in shared memory, each rank's batches handed to a " +
+        "consumer in another process, e.g. Python, through DIR/rank-r of --shm-dir). Default: ${DEFAULT-VALUE}.")
     String sink;
+
+    @Option(names = "--shm-dir", paramLabel = "DIR",
+        description = "With --sink shm: where rank r's pool and channel go, in DIR/rank-r. " +
+        "Default: /dev/shm/stoker-PID.")
+    Path shmDir;
+
+    @Option(names = "--consumer-lease", defaultValue = "10000", paramLabel = "MS",
+        description = "With --sink shm: a consumer whose heartbeat stops this long is taken for dead, and the run " +
+        "stops without acknowledging what it did not release. Default: ${DEFAULT-VALUE}.")
+    long consumerLeaseMs;
 
     @Option(names = "--device", paramLabel = "N",
         description = "With --sink gpu: put every rank on CUDA device N " +
@@ -260,6 +272,11 @@ final class LocalCommand implements Callable<Integer>
             .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
             .verboseLogger(verbose ? System.err::println : line -> {})
             .resumed(resumedJob(manifest));
+        final Path shmRoot = "shm".equals(sink) ? shmDirectory() : null;
+        if (null != shmRoot)
+        {
+            settings.shm(shmRoot, new ShmFeedAgent.Settings().leaseMs(consumerLeaseMs));
+        }
         BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
             manifest.maxChunkLength(), "gpu".equals(sink));
         final DeliveryLog[] logs = new DeliveryLog[workers];
@@ -269,6 +286,7 @@ final class LocalCommand implements Callable<Integer>
         }
 
         final RunSummary summary;
+        final int lost;
         try (LocalCluster cluster = new LocalCluster(settings, rank -> logs[rank]);
             ProgressDisplay progress = new ProgressDisplay(!noProgress, manifest.totalBytes() * epochs))
         {
@@ -276,10 +294,24 @@ final class LocalCommand implements Callable<Integer>
             {
                 System.err.println("stoker local: counters in " + cluster.connector().aeronDirectoryName());
             }
+            if (null != shmRoot)
+            {
+                System.out.println("stoker local: rank r's channel in " + shmRoot + "/rank-r, " + workers +
+                    " ranks; waiting for consumers");
+            }
             final boolean completed = cluster.awaitCompletion(TimeUnit.SECONDS.toNanos(timeoutSeconds),
-                () -> progress.update(cluster.workerTotal(CounterType.BYTES_DELIVERED)), () -> interrupted);
+                () -> progress.update(cluster.workerTotal(CounterType.BYTES_DELIVERED)),
+                () -> interrupted || cluster.lostConsumer() >= 0);
             progress.close();
+            lost = cluster.lostConsumer();
             summary = RunSummary.of(cluster, completed);
+        }
+        removeShmDirectories(shmRoot);
+        if (lost >= 0)
+        {
+            System.err.println("stoker local: the consumer of rank " + lost + " stopped (no heartbeat for " +
+                consumerLeaseMs + " ms); stopped without acknowledging what it did not release");
+            return StokerCli.EXIT_INCOMPLETE;
         }
         if (interrupted)
         {
@@ -294,6 +326,27 @@ final class LocalCommand implements Callable<Integer>
         }
         return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?
             0 : StokerCli.EXIT_INCOMPLETE;
+    }
+
+    private Path shmDirectory()
+    {
+        return null != shmDir ? shmDir : Path.of("/dev/shm", "stoker-" + ProcessHandle.current().pid());
+    }
+
+    /**
+     * The channels removed their files when they closed: remove the ranks' directories, and the root when empty.
+     */
+    private void removeShmDirectories(final Path root)
+    {
+        if (null == root)
+        {
+            return;
+        }
+        for (int rank = 0; rank < workers; rank++)
+        {
+            root.resolve("rank-" + rank).toFile().delete();
+        }
+        root.toFile().delete();
     }
 
     private static int stopped()
@@ -325,17 +378,21 @@ final class LocalCommand implements Callable<Integer>
      */
     private IntFunction<SinkFactory<?>> sinks()
     {
-        if ("host".equals(sink))
+        if ("host".equals(sink) || "shm".equals(sink))
         {
             if (null != device || verifyOnDevice)
             {
                 throw new IllegalArgumentException("--device and --verify-on-device need --sink gpu");
             }
+            if (null != shmDir && !"shm".equals(sink))
+            {
+                throw new IllegalArgumentException("--shm-dir needs --sink shm");
+            }
             return rank -> SinkFactory.HOST;
         }
         if (!"gpu".equals(sink))
         {
-            throw new IllegalArgumentException("--sink must be host or gpu, was " + sink);
+            throw new IllegalArgumentException("--sink must be host, gpu or shm, was " + sink);
         }
         final String reason = Cuda.unavailableReason();
         if (null != reason)

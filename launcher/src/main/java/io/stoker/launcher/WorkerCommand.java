@@ -9,9 +9,13 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.worker.EmbeddedWorker;
 import io.stoker.worker.HostChunk;
 import io.stoker.worker.ResumeToken;
+import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
 import io.stoker.worker.WorkerJob;
+import io.stoker.worker.shm.ShmFeedAgent;
+import io.stoker.worker.shm.ShmSinkFactory;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ShutdownSignalBarrier;
@@ -49,10 +53,20 @@ final class WorkerCommand implements Callable<Integer>
         description = "UDP endpoint for the coordinator's messages and the data servers' read data.")
     String listen;
 
-    @Option(names = "--sink", defaultValue = "host",
-        description = "Where chunks go: host (the consumer's batches are views of the worker's buffers). " +
-        "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|shm",
+        description = "Where chunks go: host (the consumer's batches are views of the worker's buffers) or shm " +
+        "(the buffers in shared memory, the batches handed to a consumer in another process, e.g. Python, through " +
+        "the files of --shm-dir). Default: ${DEFAULT-VALUE}.")
     String sink;
+
+    @Option(names = "--shm-dir", paramLabel = "DIR",
+        description = "With --sink shm: where the pool and the channel go. Default: /dev/shm/stoker-PID.")
+    Path shmDir;
+
+    @Option(names = "--consumer-lease", defaultValue = "10000", paramLabel = "MS",
+        description = "With --sink shm: a consumer whose heartbeat stops this long is taken for dead: the worker " +
+        "exits without acknowledging what it did not release. Default: ${DEFAULT-VALUE}.")
+    long consumerLeaseMs;
 
     @Option(names = "--transport", paramLabel = "local|rdma|udp",
         description = "Use only this transport (default: the best that reaches each server).")
@@ -95,37 +109,61 @@ final class WorkerCommand implements Callable<Integer>
     {
         Endpoints.check("--coordinator", coordinator);
         Endpoints.check("--listen", listen);
-        if (!"host".equals(sink))
+        if (!"host".equals(sink) && !"shm".equals(sink))
         {
-            throw new IllegalArgumentException("--sink " + sink + " is not available here; use host");
+            throw new IllegalArgumentException("--sink " + sink + " is not available here; use host or shm");
         }
+        if (null != shmDir && !"shm".equals(sink))
+        {
+            throw new IllegalArgumentException("--shm-dir needs --sink shm");
+        }
+        final Path shmDirectory =
+            null != shmDir ? shmDir : Path.of("/dev/shm", "stoker-" + ProcessHandle.current().pid());
+        final ShmSinkFactory shm = "shm".equals(sink) ? new ShmSinkFactory(shmDirectory) : null;
         final String owner = "stoker worker rank " + rank;
         final DeliveryLog log = new DeliveryLog(null != report);
         final long startNs = System.nanoTime();
         try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
-            EmbeddedWorker<HostChunk> worker = EmbeddedWorker.start(new EmbeddedWorker.Options()
-                .coordinator(coordinator)
-                .listen(listen)
-                .rank(rank)
-                .hostId(node.hostId())
-                .jobToken(node.token(owner))
-                .buffers(buffers)
-                .readsInFlight(readsInFlight)
-                .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))
-                .transport(null != transport ? TransportKind.fromLabel(transport) : null)
-                .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
-                .driver(node.driver("worker-" + rank))
-                .transports(rdmaTransport(node.rdma(owner)))
-                .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
-                .logger(line -> System.out.println("stoker " + line))))
+            EmbeddedWorker<HostChunk> worker =
+                EmbeddedWorker.start(options(owner), null != shm ? shm : SinkFactory.HOST))
         {
             System.out.println(owner + ": joining " + coordinator + " (counters in " + worker.aeronDirectory() + ")");
-            final ConsumerAgent<HostChunk> consumer =
-                new ConsumerAgent<>(rank, worker.feed(), log, TimeUnit.MICROSECONDS.toNanos(stepMicros));
-            final IdleStrategy idle = new BackoffIdleStrategy();
-            while (!worker.feed().isFinished() && !interrupted)
+            final Agent consumer;
+            final ShmFeedAgent shmAgent;
+            if (null != shm)
             {
-                idle.idle(consumer.doWork());
+                shmAgent = new ShmFeedAgent(worker.agent(), shm, new ShmFeedAgent.Settings().leaseMs(consumerLeaseMs),
+                    batch -> log.onBatch(rank, batch), ex -> System.err.println(owner + ": " + ex.getMessage()));
+                consumer = shmAgent;
+                System.out.println(owner + ": channel in " + shm.directory());
+            }
+            else
+            {
+                shmAgent = null;
+                consumer = new ConsumerAgent<>(rank, worker.feed(), log, TimeUnit.MICROSECONDS.toNanos(stepMicros));
+            }
+            final IdleStrategy idle = new BackoffIdleStrategy();
+            try
+            {
+                while (!interrupted && (null != shmAgent ? !shmAgent.isEnded() && !shmAgent.isConsumerLost() :
+                    !worker.feed().isFinished()))
+                {
+                    idle.idle(consumer.doWork());
+                }
+            }
+            finally
+            {
+                consumer.onClose();
+                if (null != shm)
+                {
+                    shm.directory().toFile().delete();
+                }
+            }
+            if (null != shmAgent && shmAgent.isConsumerLost())
+            {
+                System.err.println(owner + ": the consumer stopped (no heartbeat for " + consumerLeaseMs +
+                    " ms); exiting without acknowledging what it did not release");
+                return StokerCli.EXIT_INCOMPLETE;
             }
             if (interrupted && null != worker.resumeToken())
             {
@@ -133,6 +171,25 @@ final class WorkerCommand implements Callable<Integer>
             }
             return finish(worker.agent(), log, System.nanoTime() - startNs);
         }
+    }
+
+    private EmbeddedWorker.Options options(final String owner)
+    {
+        return new EmbeddedWorker.Options()
+            .coordinator(coordinator)
+            .listen(listen)
+            .rank(rank)
+            .hostId(node.hostId())
+            .jobToken(node.token(owner))
+            .buffers(buffers)
+            .readsInFlight(readsInFlight)
+            .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))
+            .transport(null != transport ? TransportKind.fromLabel(transport) : null)
+            .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
+            .driver(node.driver("worker-" + rank))
+            .transports(rdmaTransport(node.rdma(owner)))
+            .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
+            .logger(line -> System.out.println("stoker " + line));
     }
 
     private static Consumer<WorkerContext<?>> rdmaTransport(final RdmaCapability rdma)

@@ -1,0 +1,298 @@
+"""The consumer's end of a Stoker worker's shared-memory channel (`--sink shm`): attach to its directory, take
+batches whose samples are views into the worker's pool (no copy), release them, heartbeat, read the resume token.
+"""
+
+import mmap
+import os
+import struct
+import threading
+import time
+
+import numpy as np
+
+from .errors import StokerError, ViewStillHeld, WorkerGone
+from .ring import TRAILER_LENGTH, RingReader, RingWriter
+
+MAGIC = struct.unpack("<q", b"STOKSHM1")[0]
+VERSION = 1
+HEADER_LENGTH = 4096
+TOKEN_OFFSET = 1024
+
+STATE_STARTING, STATE_RUNNING, STATE_FINISHED, STATE_CONSUMER_LOST, STATE_CLOSED = range(5)
+MSG_BATCH, MSG_END = 1, 2
+MSG_RELEASE = 1
+OUTCOMES = {0: "complete", 1: "incomplete", 2: "stopped"}
+
+_BATCH_HEADER = struct.Struct("<qiiiiiiii")
+_SAMPLE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("chunk", "<i4"), ("record", "<i4"), ("pad", "<i4")])
+_RELEASE = struct.Struct("<q")
+
+
+def rank_dir(root, rank):
+    """Rank r's directory under `stoker local --sink shm --shm-dir ROOT`."""
+    return os.path.join(root, f"rank-{rank}")
+
+
+class Batch:
+    """One step of a rank's stream. Sample i is bytes of the worker's pool: `numpy(i)` / `tensor(i)` are views of
+    them (no copy), valid until `release()`. Release only once every view was dropped: a view still referenced makes
+    `release()` raise `ViewStillHeld` and the batch stays held (the worker does not reuse its memory)."""
+
+    def __init__(self, channel, data):
+        (self.sequence, self.epoch, self.segment, self.stream, self.step, self.rank, self.size, self.missing,
+         self.sample_length) = _BATCH_HEADER.unpack_from(data, 0)
+        samples = np.frombuffer(data, dtype=_SAMPLE, count=self.size, offset=_BATCH_HEADER.size)
+        self._channel = channel
+        self.offsets = samples["offset"].copy()
+        self.lengths = samples["length"].copy()
+        self.chunks = samples["chunk"].copy()
+        self.records = samples["record"].copy()
+        self._maps = {}
+        self.released = False
+
+    def __len__(self):
+        return self.size
+
+    def __repr__(self):
+        return (f"Batch(seq {self.sequence}: epoch {self.epoch} stream {self.stream} step {self.step}, "
+                f"{self.size} samples)")
+
+    def describe(self):
+        return f"batch {self.sequence} (epoch {self.epoch}, stream {self.stream}, step {self.step})"
+
+    @property
+    def ids(self):
+        """Each sample's id, stable across runs: (chunk id, record)."""
+        return list(zip(self.chunks.tolist(), self.records.tolist()))
+
+    def _map(self, buffer):
+        mapping = self._maps.get(buffer)
+        if mapping is None:
+            length = self._channel.buffer_length
+            mapping = mmap.mmap(self._channel._pool_fd, length, offset=buffer * length)
+            self._maps[buffer] = mapping
+        return mapping
+
+    def numpy(self, i, dtype=np.uint8):
+        """Sample i as a numpy array over the pool's memory (no copy)."""
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        if not 0 <= i < self.size:
+            raise IndexError(f"sample {i} of {self.size}")
+        offset = int(self.offsets[i])
+        buffer, within = divmod(offset, self._channel.buffer_length)
+        itemsize = np.dtype(dtype).itemsize
+        return np.frombuffer(self._map(buffer), dtype=dtype, count=int(self.lengths[i]) // itemsize, offset=within)
+
+    def tensor(self, i, dtype=None):
+        """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which
+        keeps the mapping's export, so a tensor kept past release is refused instead of dangling."""
+        import torch
+        array = self.numpy(i, np.uint8)
+        tensor = torch.from_numpy(array)
+        return tensor if dtype is None else tensor.view(dtype)
+
+    def samples(self, dtype=np.uint8):
+        return [self.numpy(i, dtype) for i in range(self.size)]
+
+    def tensors(self, dtype=None):
+        return [self.tensor(i, dtype) for i in range(self.size)]
+
+    def release(self):
+        """Done with the step: unmap the batch's views of the pool and tell the worker, which acknowledges the step.
+        Raises ViewStillHeld (and tells the worker nothing) while a view of a sample is still referenced."""
+        if self.released:
+            return
+        for attempt in range(2):
+            for buffer in list(self._maps):
+                try:
+                    self._maps[buffer].close()
+                    del self._maps[buffer]
+                except BufferError:
+                    pass
+            if not self._maps:
+                break
+            if attempt == 0:
+                import gc
+                gc.collect()
+        if self._maps:
+            raise ViewStillHeld(
+                f"{self.describe()}: a view of its samples (numpy array or tensor) is still referenced; drop it "
+                f"(or copy what you keep) before release. The batch is not released, so the worker will not reuse "
+                f"its memory")
+        self.released = True
+        self._channel._release(self.sequence)
+
+
+class Channel:
+    """Attach to a worker's channel directory (`DIR` of `stoker worker --sink shm --shm-dir DIR`, or `DIR/rank-r` of
+    `stoker local`). Use from one thread; a background thread renews the consumer's heartbeat."""
+
+    def __init__(self, directory, attach_timeout=60.0, process=None):
+        self.directory = directory
+        self._process = process
+        path = os.path.join(directory, "channel")
+        deadline = time.monotonic() + attach_timeout
+        while True:
+            self._check_process()
+            try:
+                with open(path, "r+b") as f:
+                    mapping = mmap.mmap(f.fileno(), 0)
+                if mapping.size() >= HEADER_LENGTH and struct.unpack_from("<q", mapping, 0)[0] == MAGIC:
+                    break
+                mapping.close()
+            except (FileNotFoundError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                raise StokerError(f"no Stoker channel in {directory} after {attach_timeout} s (is the worker "
+                                  f"started with --sink shm --shm-dir {directory}?)")
+            time.sleep(0.02)
+        self._mm = mapping
+        self._i32 = memoryview(mapping).cast("i")
+        self._i64 = memoryview(mapping).cast("q")
+        version = self._i32[2]
+        if version != VERSION:
+            raise StokerError(f"channel {path}: layout version {version}, this package reads {VERSION}")
+        self.rank = self._i32[3]
+        self.pid = self._i64[2]
+        self.pool_length = self._i64[3]
+        self.buffer_length = self._i32[8]
+        self.buffer_count = self._i32[9]
+        batches_capacity = self._i32[10]
+        releases_capacity = self._i32[11]
+        self.batch_size = self._i32[12]
+        self.epochs = self._i32[13]
+        self.lease_ms = self._i32[19]
+        self.world_size = self._i32[25]
+        self.seed = self._i64[13]
+        words = (self._i32, self._i64)
+        self._batches = RingReader(mapping, HEADER_LENGTH, batches_capacity, words)
+        self._releases = RingWriter(mapping, HEADER_LENGTH + batches_capacity + TRAILER_LENGTH, releases_capacity,
+                                    words)
+        self._pool_fd = os.open(os.path.join(directory, "pool"), os.O_RDWR)
+        self._releases_sent = 0
+        self.ended = False
+        self.outcome = None
+        self._closed = False
+        self._heartbeat()
+        self._stop = threading.Event()
+        interval = max(0.05, min(0.5, self.lease_ms / 5000.0))
+        self._thread = threading.Thread(target=self._beat, args=(interval,), name="stoker-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _heartbeat(self):
+        self._i64[8] = int(time.time() * 1000)
+
+    def _beat(self, interval):
+        while not self._stop.wait(interval):
+            try:
+                self._heartbeat()
+            except ValueError:
+                return
+
+    def _check_process(self):
+        if self._process is not None and self._process.poll() is not None:
+            raise WorkerGone(f"the worker process (pid {self._process.pid}) exited with status "
+                             f"{self._process.returncode} before the job ended")
+
+    def _check_worker(self):
+        state = self._i32[18]
+        if state == STATE_CONSUMER_LOST:
+            raise WorkerGone(f"the worker of {self.directory} stopped: it heard no heartbeat from this consumer for "
+                             f"{self.lease_ms} ms")
+        if state == STATE_CLOSED:
+            raise WorkerGone(f"the worker of {self.directory} (pid {self.pid}) closed the channel before the job "
+                             f"ended")
+        self._check_process()
+        alive = True
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            pass
+        stale = time.time() * 1000 - self._i64[7] > self.lease_ms
+        if not alive or stale:
+            why = "exited" if not alive else f"sent no heartbeat for {self.lease_ms} ms"
+            raise WorkerGone(f"the worker of {self.directory} (pid {self.pid}) {why} before the job ended")
+
+    def poll(self):
+        """The next batch, None when none is ready now; raises StopIteration-free: see `take`."""
+        if self.ended:
+            return None
+        record = self._batches.poll()
+        if record is None:
+            return None
+        record_type, data = record
+        if record_type == MSG_BATCH:
+            return Batch(self, data)
+        if record_type == MSG_END:
+            self.ended = True
+            self.outcome = OUTCOMES.get(struct.unpack_from("<i", data, 8)[0], "unknown")
+            return None
+        raise StokerError(f"channel {self.directory}: unknown record type {record_type}")
+
+    def take(self, timeout=None):
+        """Wait for the next batch; None once the job ended. Raises WorkerGone when the worker died first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        spins = 0
+        last_check = 0.0
+        while True:
+            batch = self.poll()
+            if batch is not None or self.ended:
+                return batch
+            now = time.monotonic()
+            if self._i32[18] == STATE_FINISHED:
+                continue
+            if now - last_check > 0.1:
+                self._check_worker()
+                last_check = now
+            if deadline is not None and now > deadline:
+                raise TimeoutError(f"no batch from {self.directory} in {timeout} s")
+            spins += 1
+            time.sleep(0 if spins < 100 else 0.0005)
+
+    def _release(self, sequence):
+        payload = _RELEASE.pack(sequence)
+        while not self._releases.write(MSG_RELEASE, payload):
+            self._check_worker()
+            time.sleep(0.0005)
+        self._releases_sent += 1
+
+    @property
+    def releases_sent(self):
+        return self._releases_sent
+
+    def resume_token(self, timeout=10.0):
+        """The worker's resume token once it applied every release sent so far: where a restart resumes."""
+        deadline = time.monotonic() + timeout
+        while True:
+            sequence = self._i64[11]
+            if sequence % 2 == 0 and self._i64[10] >= self._releases_sent:
+                length = self._i32[24]
+                token = bytes(self._mm[TOKEN_OFFSET:TOKEN_OFFSET + length]).decode("ascii")
+                if self._i64[11] == sequence:
+                    return token
+            if time.monotonic() > deadline:
+                raise StokerError(f"the worker of {self.directory} did not publish a token covering "
+                                  f"{self._releases_sent} releases in {timeout} s")
+            if not self.ended and self._i32[18] not in (STATE_RUNNING, STATE_FINISHED):
+                self._check_worker()
+            time.sleep(0.001)
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._thread.join()
+        self._i32.release()
+        self._i64.release()
+        self._mm.close()
+        os.close(self._pool_fd)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,83 @@
+package io.stoker.worker.shm;
+
+import io.stoker.worker.BufferPool;
+import io.stoker.worker.ChunkSink;
+import io.stoker.worker.Handoff;
+import io.stoker.worker.HostChunk;
+import io.stoker.worker.HostMemoryAllocator;
+import io.stoker.worker.HostSink;
+import io.stoker.worker.SharedMemoryAllocator;
+import io.stoker.worker.SinkFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The host sink over a pool in shared memory ({@code DIR/pool}): chunks stay where they were read, and a
+ * {@link ShmFeedAgent} hands the batches to a consumer in another process through {@code DIR/channel}.
+ */
+public final class ShmSinkFactory implements SinkFactory<HostChunk>
+{
+    /**
+     * Name of the pool's file in the channel's directory.
+     */
+    public static final String POOL_FILE = "pool";
+
+    /**
+     * Name of the channel's file in the channel's directory.
+     */
+    public static final String CHANNEL_FILE = "channel";
+
+    private final Path directory;
+    private final SharedMemoryAllocator allocator;
+    private volatile BufferPool pool;
+
+    /**
+     * @param directory where the pool and the channel live, created if missing; on /dev/shm for memory speed.
+     */
+    public ShmSinkFactory(final Path directory)
+    {
+        this.directory = directory;
+        try
+        {
+            Files.createDirectories(directory);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot create the shared-memory directory " + directory, ex);
+        }
+        allocator = new SharedMemoryAllocator(directory.resolve(POOL_FILE));
+    }
+
+    /**
+     * @return the directory of the pool and the channel.
+     */
+    public Path directory()
+    {
+        return directory;
+    }
+
+    /**
+     * @return the worker's pool once its job started, else null. Safe from any thread.
+     */
+    public BufferPool pool()
+    {
+        return pool;
+    }
+
+    @Override
+    public HostMemoryAllocator allocator()
+    {
+        return allocator;
+    }
+
+    @Override
+    public ChunkSink newSink(final BufferPool pool, final Handoff<HostChunk> next)
+    {
+        final HostSink sink = new HostSink(pool, next);
+        this.pool = pool;
+        return sink;
+    }
+}
