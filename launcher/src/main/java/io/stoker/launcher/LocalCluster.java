@@ -14,11 +14,13 @@ import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.Chunk;
-import io.stoker.worker.HostChunk;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
+import io.stoker.worker.gpu.GpuSinkFactory;
+import io.stoker.worker.shm.ChannelSinkFactory;
 import io.stoker.worker.shm.ShmFeedAgent;
+import io.stoker.worker.shm.ShmGpuSinkFactory;
 import io.stoker.worker.shm.ShmSinkFactory;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -59,7 +61,7 @@ public final class LocalCluster implements AutoCloseable
     private final List<WorkerAgent<?>> workers = new ArrayList<>();
     private final List<SinkFactory<?>> sinkFactories = new ArrayList<>();
     private final List<Agent> agents = new ArrayList<>();
-    private final List<ShmFeedAgent> shmAgents = new ArrayList<>();
+    private final List<ShmFeedAgent<?>> shmAgents = new ArrayList<>();
     private final List<AtomicCounter> agentErrors = new ArrayList<>();
     private final List<AgentRunner> runners = new ArrayList<>();
     private final AtomicLong errorCount = new AtomicLong();
@@ -105,7 +107,7 @@ public final class LocalCluster implements AutoCloseable
             {
                 if (null != settings.shmDirectory)
                 {
-                    startShmWorker(rank, handlers.apply(rank), errorHandler);
+                    startShmWorker(channelSink(rank), rank, handlers.apply(rank), errorHandler);
                 }
                 else
                 {
@@ -146,22 +148,36 @@ public final class LocalCluster implements AutoCloseable
      * A rank whose consumer is in another process: its pool and channel in {@code DIR/rank-r}, fed by a
      * {@link ShmFeedAgent} on the worker's thread (first, so a token follows the worker's handling of releases).
      */
-    private void startShmWorker(final int rank, final BatchHandler handler, final ErrorHandler errorHandler)
+    private <C extends Chunk> void startShmWorker(
+        final ChannelSinkFactory<C> sinkFactory, final int rank, final BatchHandler handler,
+        final ErrorHandler errorHandler)
     {
-        final ShmSinkFactory sinkFactory = new ShmSinkFactory(settings.shmDirectory.resolve("rank-" + rank));
-        final WorkerAgent<HostChunk> worker = new WorkerAgent<>(transports.read(new WorkerContext<>(sinkFactory)
+        final WorkerAgent<C> worker = new WorkerAgent<>(transports.read(new WorkerContext<>(sinkFactory)
             .aeron(connector.aeron())
             .rank(rank)
             .bufferCount(settings.bufferCount)
             .errorHandler(errorHandler)
             .logger(settings.verboseLogger)));
         workers.add(worker);
-        sinkFactories.add(sinkFactory);
-        final ShmFeedAgent feedAgent = new ShmFeedAgent(
+        sinkFactories.add(sinkFactory instanceof ShmGpuSinkFactory ? ((ShmGpuSinkFactory)sinkFactory).gpu() :
+            sinkFactory);
+        final ShmFeedAgent<C> feedAgent = new ShmFeedAgent<>(
             worker, sinkFactory, settings.shmSettings, batch -> handler.onBatch(rank, batch), errorHandler);
         shmAgents.add(feedAgent);
         agents.add(new CompositeAgent(feedAgent, worker));
         agentErrors.add(worker.counters().get(CounterType.AGENT_ERRORS));
+    }
+
+    /**
+     * @return rank r's channel sink in {@code DIR/rank-r}: the GPU sink's slots exported where the rank's sink is a
+     * GPU sink, else the pool in shared memory.
+     */
+    private ChannelSinkFactory<?> channelSink(final int rank)
+    {
+        final Path directory = settings.shmDirectory.resolve("rank-" + rank);
+        final SinkFactory<?> sink = settings.sinkFactories.apply(rank);
+        return sink instanceof GpuSinkFactory ?
+            new ShmGpuSinkFactory(directory, (GpuSinkFactory)sink) : new ShmSinkFactory(directory);
     }
 
     /**
@@ -233,7 +249,7 @@ public final class LocalCluster implements AutoCloseable
                 return false;
             }
         }
-        for (final ShmFeedAgent shmAgent : shmAgents)
+        for (final ShmFeedAgent<?> shmAgent : shmAgents)
         {
             if (!shmAgent.isEnded())
             {
@@ -461,7 +477,8 @@ public final class LocalCluster implements AutoCloseable
         /**
          * Hand every rank's batches to a consumer in another process through shared memory: rank r's pool and
          * channel in {@code directory/rank-r} (see {@link io.stoker.worker.shm.ChannelLayout}), in place of the
-         * sinks and the in-process consumers; the batch handlers see each batch as it enters the channel.
+         * in-process consumers; a rank whose sink is a GPU sink exports its device slots, the others put their
+         * pools in shared memory; the batch handlers see each batch as it enters the channel.
          *
          * @param directory where the ranks' directories go, or null for in-process consumers.
          * @param shm       the channels' ring size and consumer lease.

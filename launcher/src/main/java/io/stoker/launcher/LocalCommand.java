@@ -13,8 +13,6 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerJob;
-import io.stoker.worker.gpu.Cuda;
-import io.stoker.worker.gpu.GpuSinkFactory;
 import io.stoker.worker.shm.ShmFeedAgent;
 import org.agrona.concurrent.ShutdownSignalBarrier;
 import picocli.CommandLine.Command;
@@ -94,31 +92,8 @@ final class LocalCommand implements Callable<Integer>
         "first RDMA device's network interface.")
     String rdmaAddress;
 
-    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|gpu|shm",
-        description = "Where chunks go: host (the pool's buffers themselves), gpu (copied from pinned memory to " +
-        "device memory; needs a CUDA device) or shm (the pool in shared memory, each rank's batches handed to a " +
-        "consumer in another process, e.g. Python, through DIR/rank-r of --shm-dir). Default: ${DEFAULT-VALUE}.")
-    String sink;
-
-    @Option(names = "--shm-dir", paramLabel = "DIR",
-        description = "With --sink shm: where rank r's pool and channel go, in DIR/rank-r. " +
-        "Default: /dev/shm/stoker-PID.")
-    Path shmDir;
-
-    @Option(names = "--consumer-lease", defaultValue = "10000", paramLabel = "MS",
-        description = "With --sink shm: a consumer whose heartbeat stops this long is taken for dead, and the run " +
-        "stops without acknowledging what it did not release. Default: ${DEFAULT-VALUE}.")
-    long consumerLeaseMs;
-
-    @Option(names = "--device", paramLabel = "N",
-        description = "With --sink gpu: put every rank on CUDA device N " +
-            "(default: rank r on device r %% visible devices).")
-    Integer device;
-
-    @Option(names = "--verify-on-device",
-        description = "With --sink gpu: checksum every chunk on the device and compare with the host's checksum of " +
-        "the same bytes; the summary names the chunks that differ.")
-    boolean verifyOnDevice;
+    @Mixin
+    SinkOptions sinkOptions;
 
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
         description = "Each consumer holds each batch this long before releasing it, as a training step would " +
@@ -272,13 +247,13 @@ final class LocalCommand implements Callable<Integer>
             .stepNs(TimeUnit.MICROSECONDS.toNanos(stepMicros))
             .verboseLogger(verbose ? System.err::println : line -> {})
             .resumed(resumedJob(manifest));
-        final Path shmRoot = "shm".equals(sink) ? shmDirectory() : null;
+        final Path shmRoot = sinkOptions.isShm() ? sinkOptions.shmDirectory() : null;
         if (null != shmRoot)
         {
-            settings.shm(shmRoot, new ShmFeedAgent.Settings().leaseMs(consumerLeaseMs));
+            settings.shm(shmRoot, new ShmFeedAgent.Settings().leaseMs(sinkOptions.consumerLeaseMs));
         }
         BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
-            manifest.maxChunkLength(), "gpu".equals(sink));
+            manifest.maxChunkLength(), sinkOptions.isGpu());
         final DeliveryLog[] logs = new DeliveryLog[workers];
         for (int rank = 0; rank < workers; rank++)
         {
@@ -310,7 +285,7 @@ final class LocalCommand implements Callable<Integer>
         if (lost >= 0)
         {
             System.err.println("stoker local: the consumer of rank " + lost + " stopped (no heartbeat for " +
-                consumerLeaseMs + " ms); stopped without acknowledging what it did not release");
+                sinkOptions.consumerLeaseMs + " ms); stopped without acknowledging what it did not release");
             return StokerCli.EXIT_INCOMPLETE;
         }
         if (interrupted)
@@ -326,11 +301,6 @@ final class LocalCommand implements Callable<Integer>
         }
         return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?
             0 : StokerCli.EXIT_INCOMPLETE;
-    }
-
-    private Path shmDirectory()
-    {
-        return null != shmDir ? shmDir : Path.of("/dev/shm", "stoker-" + ProcessHandle.current().pid());
     }
 
     /**
@@ -378,34 +348,7 @@ final class LocalCommand implements Callable<Integer>
      */
     private IntFunction<SinkFactory<?>> sinks()
     {
-        if ("host".equals(sink) || "shm".equals(sink))
-        {
-            if (null != device || verifyOnDevice)
-            {
-                throw new IllegalArgumentException("--device and --verify-on-device need --sink gpu");
-            }
-            if (null != shmDir && !"shm".equals(sink))
-            {
-                throw new IllegalArgumentException("--shm-dir needs --sink shm");
-            }
-            return rank -> SinkFactory.HOST;
-        }
-        if (!"gpu".equals(sink))
-        {
-            throw new IllegalArgumentException("--sink must be host, gpu or shm, was " + sink);
-        }
-        final String reason = Cuda.unavailableReason();
-        if (null != reason)
-        {
-            throw new IllegalStateException("no CUDA device: " + reason);
-        }
-        final GpuSinkFactory[] factories = new GpuSinkFactory[workers];
-        for (int rank = 0; rank < workers; rank++)
-        {
-            factories[rank] = new GpuSinkFactory(null != device ? device : rank % Cuda.deviceCount())
-                .verifyOnDevice(verifyOnDevice);
-        }
-        return rank -> factories[rank];
+        return sinkOptions.sinks(workers);
     }
 
     static int chunkSize(final long size)

@@ -7,13 +7,16 @@ import io.stoker.transport.rdma.RdmaSettings;
 import io.stoker.transport.rdma.RdmaTransport;
 import io.stoker.transport.status.CounterType;
 import io.stoker.worker.EmbeddedWorker;
-import io.stoker.worker.HostChunk;
+import io.stoker.worker.Chunk;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.SinkFactory;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerContext;
 import io.stoker.worker.WorkerJob;
+import io.stoker.worker.gpu.GpuSinkFactory;
+import io.stoker.worker.shm.ChannelSinkFactory;
 import io.stoker.worker.shm.ShmFeedAgent;
+import io.stoker.worker.shm.ShmGpuSinkFactory;
 import io.stoker.worker.shm.ShmSinkFactory;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.BackoffIdleStrategy;
@@ -39,7 +42,7 @@ import java.util.function.ToLongFunction;
     mixinStandardHelpOptions = true,
     description = "Run one rank's worker agent: join the coordinator, read the chunks of the rank's steps of every " +
         "epoch into its buffers (mapped files on the same host, RDMA where both sides have it, else UDP), check " +
-        "every CRC32C, hand one batch per step to a host consumer and acknowledge the step once released. Exits " +
+        "every CRC32C, hand one batch per step to a consumer (--sink) and acknowledge the step once released. Exits " +
         "when the job ends: 0 when it was complete; prints a resume token when stopped before.")
 final class WorkerCommand implements Callable<Integer>
 {
@@ -53,20 +56,8 @@ final class WorkerCommand implements Callable<Integer>
         description = "UDP endpoint for the coordinator's messages and the data servers' read data.")
     String listen;
 
-    @Option(names = "--sink", defaultValue = "host", paramLabel = "host|shm",
-        description = "Where chunks go: host (the consumer's batches are views of the worker's buffers) or shm " +
-        "(the buffers in shared memory, the batches handed to a consumer in another process, e.g. Python, through " +
-        "the files of --shm-dir). Default: ${DEFAULT-VALUE}.")
-    String sink;
-
-    @Option(names = "--shm-dir", paramLabel = "DIR",
-        description = "With --sink shm: where the pool and the channel go. Default: /dev/shm/stoker-PID.")
-    Path shmDir;
-
-    @Option(names = "--consumer-lease", defaultValue = "10000", paramLabel = "MS",
-        description = "With --sink shm: a consumer whose heartbeat stops this long is taken for dead: the worker " +
-        "exits without acknowledging what it did not release. Default: ${DEFAULT-VALUE}.")
-    long consumerLeaseMs;
+    @Mixin
+    SinkOptions sinkOptions;
 
     @Option(names = "--transport", paramLabel = "local|rdma|udp",
         description = "Use only this transport (default: the best that reaches each server).")
@@ -109,30 +100,45 @@ final class WorkerCommand implements Callable<Integer>
     {
         Endpoints.check("--coordinator", coordinator);
         Endpoints.check("--listen", listen);
-        if (!"host".equals(sink) && !"shm".equals(sink))
+        sinkOptions.check();
+        final Path shmDirectory = sinkOptions.shmDirectory();
+        if (SinkOptions.SHM.equals(sinkOptions.sink))
         {
-            throw new IllegalArgumentException("--sink " + sink + " is not available here; use host or shm");
+            return run(new ShmSinkFactory(shmDirectory), null);
         }
-        if (null != shmDir && !"shm".equals(sink))
+        if (SinkOptions.SHM_GPU.equals(sinkOptions.sink))
         {
-            throw new IllegalArgumentException("--shm-dir needs --sink shm");
+            return run(new ShmGpuSinkFactory(shmDirectory, sinkOptions.gpuSink(rank)), null);
         }
-        final Path shmDirectory =
-            null != shmDir ? shmDir : Path.of("/dev/shm", "stoker-" + ProcessHandle.current().pid());
-        final ShmSinkFactory shm = "shm".equals(sink) ? new ShmSinkFactory(shmDirectory) : null;
+        if (sinkOptions.isGpu())
+        {
+            final GpuSinkFactory gpu = sinkOptions.gpuSink(rank);
+            System.out.println("stoker worker rank " + rank + ": chunks go to " + gpu.description());
+            return run(gpu, gpu);
+        }
+        return run(SinkFactory.HOST, null);
+    }
+
+    /**
+     * Run the worker with this sink until its job ends: a {@link ShmFeedAgent} for a channel sink, else an
+     * in-process consumer that holds each batch for --step-time.
+     */
+    private <C extends Chunk> int run(final SinkFactory<C> sink, final GpuSinkFactory gpu) throws Exception
+    {
+        final ChannelSinkFactory<C> shm = sink instanceof ChannelSinkFactory ? (ChannelSinkFactory<C>)sink : null;
         final String owner = "stoker worker rank " + rank;
         final DeliveryLog log = new DeliveryLog(null != report);
         final long startNs = System.nanoTime();
         try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
-            EmbeddedWorker<HostChunk> worker =
-                EmbeddedWorker.start(options(owner), null != shm ? shm : SinkFactory.HOST))
+            EmbeddedWorker<C> worker = EmbeddedWorker.start(options(owner), sink))
         {
             System.out.println(owner + ": joining " + coordinator + " (counters in " + worker.aeronDirectory() + ")");
             final Agent consumer;
-            final ShmFeedAgent shmAgent;
+            final ShmFeedAgent<C> shmAgent;
             if (null != shm)
             {
-                shmAgent = new ShmFeedAgent(worker.agent(), shm, new ShmFeedAgent.Settings().leaseMs(consumerLeaseMs),
+                shmAgent = new ShmFeedAgent<>(worker.agent(), shm,
+                    new ShmFeedAgent.Settings().leaseMs(sinkOptions.consumerLeaseMs),
                     batch -> log.onBatch(rank, batch), ex -> System.err.println(owner + ": " + ex.getMessage()));
                 consumer = shmAgent;
                 System.out.println(owner + ": channel in " + shm.directory());
@@ -161,7 +167,7 @@ final class WorkerCommand implements Callable<Integer>
             }
             if (null != shmAgent && shmAgent.isConsumerLost())
             {
-                System.err.println(owner + ": the consumer stopped (no heartbeat for " + consumerLeaseMs +
+                System.err.println(owner + ": the consumer stopped (no heartbeat for " + sinkOptions.consumerLeaseMs +
                     " ms); exiting without acknowledging what it did not release");
                 return StokerCli.EXIT_INCOMPLETE;
             }
@@ -169,7 +175,16 @@ final class WorkerCommand implements Callable<Integer>
             {
                 System.out.println(owner + ": resume token " + worker.resumeToken());
             }
-            return finish(worker.agent(), log, System.nanoTime() - startNs);
+            final int exit = finish(worker.agent(), log, System.nanoTime() - startNs);
+            final GpuSinkFactory checked = null != gpu ? gpu :
+                sink instanceof ShmGpuSinkFactory ? ((ShmGpuSinkFactory)sink).gpu() : null;
+            if (null != checked && checked.verifiesOnDevice())
+            {
+                System.out.println(owner + ": checksums on the device: " + checked.checks().matched() + " matched, " +
+                    checked.checks().mismatches().size() + " differed");
+                return 0 == exit && checked.checks().mismatches().isEmpty() ? 0 : StokerCli.EXIT_INCOMPLETE;
+            }
+            return exit;
         }
     }
 
@@ -203,7 +218,7 @@ final class WorkerCommand implements Callable<Integer>
         };
     }
 
-    private int finish(final WorkerAgent<HostChunk> worker, final DeliveryLog log, final long elapsedNs)
+    private int finish(final WorkerAgent<?> worker, final DeliveryLog log, final long elapsedNs)
         throws IOException
     {
         final WorkerJob job = worker.job();

@@ -69,7 +69,10 @@ public final class DeviceChunk extends DeliveredChunk<DeviceChunk>
         return this;
     }
 
-    int slot()
+    /**
+     * @return the sink's slot the chunk is in, from 0: its index among the slots a channel exports.
+     */
+    public int slot()
     {
         return slot;
     }

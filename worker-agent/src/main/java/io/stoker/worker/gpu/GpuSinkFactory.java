@@ -29,6 +29,8 @@ public final class GpuSinkFactory implements SinkFactory<DeviceChunk>
     private int streams = DEFAULT_STREAMS;
     private int deviceSlots;
     private boolean verifyOnDevice;
+    private boolean exportIpc;
+    private volatile IpcSlots ipcSlots;
 
     /**
      * @param deviceId the device's ordinal among the visible ones.
@@ -72,6 +74,26 @@ public final class GpuSinkFactory implements SinkFactory<DeviceChunk>
         return this;
     }
 
+    /**
+     * @param export export each sink's device slots as CUDA IPC memory handles for a consumer in another process
+     *               (see {@link #ipcSlots()}).
+     * @return this.
+     */
+    public GpuSinkFactory exportIpc(final boolean export)
+    {
+        this.exportIpc = export;
+        return this;
+    }
+
+    /**
+     * @return the last sink's slots as IPC handles once it was made with {@link #exportIpc(boolean)}, else null.
+     * Safe from any thread.
+     */
+    public IpcSlots ipcSlots()
+    {
+        return ipcSlots;
+    }
+
     @Override
     public HostMemoryAllocator allocator()
     {
@@ -82,8 +104,20 @@ public final class GpuSinkFactory implements SinkFactory<DeviceChunk>
     public ChunkSink newSink(final BufferPool pool, final Handoff<DeviceChunk> next)
     {
         final int slots = deviceSlots > 0 ? deviceSlots : pool.capacity();
-        return new GpuSink(pool, next, new CudaSlots(device, pool, slots, streams, verifyOnDevice), device.id(),
-            verifyOnDevice ? checks : null);
+        final CudaSlots cudaSlots = new CudaSlots(device, pool, slots, streams, verifyOnDevice);
+        if (exportIpc)
+        {
+            try
+            {
+                ipcSlots = IpcSlots.export(device.id(), pool.bufferLength(), cudaSlots);
+            }
+            catch (final RuntimeException ex)
+            {
+                cudaSlots.close();
+                throw ex;
+            }
+        }
+        return new GpuSink(pool, next, cudaSlots, device.id(), verifyOnDevice ? checks : null);
     }
 
     /**

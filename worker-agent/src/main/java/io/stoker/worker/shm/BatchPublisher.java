@@ -1,8 +1,7 @@
 package io.stoker.worker.shm;
 
 import io.stoker.worker.Batch;
-import io.stoker.worker.HostChunk;
-import org.agrona.BufferUtil;
+import io.stoker.worker.Chunk;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
@@ -22,26 +21,34 @@ import static io.stoker.worker.shm.ChannelLayout.END_LENGTH;
 import static io.stoker.worker.shm.ChannelLayout.END_OUTCOME_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.MSG_BATCH;
 import static io.stoker.worker.shm.ChannelLayout.MSG_END;
+import static io.stoker.worker.shm.ChannelLayout.SAMPLE_CHUNK_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.SAMPLE_LENGTH;
+import static io.stoker.worker.shm.ChannelLayout.SAMPLE_LENGTH_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.SAMPLE_OFFSET_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.SAMPLE_RECORD_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.SAMPLE_SLOT_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.batchLength;
 
 /**
- * Encodes batches, and the end of the job, into a channel's {@code batches} ring: each sample as its offset in the
- * pool file, its length and its id, so the consumer reads it where the worker put it.
+ * Encodes batches, and the end of the job, into a channel's {@code batches} ring: each sample as where it is (its
+ * offset in the pool file, or its device slot and offset within it), its length and its id, so the consumer reads it
+ * where the worker put it.
+ *
+ * @param <C> the chunks the worker delivers.
  */
-public final class BatchPublisher
+public final class BatchPublisher<C extends Chunk>
 {
     private final OneToOneRingBuffer ring;
-    private final long poolAddress;
+    private final ChannelSinkFactory<C> memory;
 
     /**
-     * @param ring        the batches ring.
-     * @param poolAddress the address of the pool's first byte in this process.
+     * @param ring   the batches ring.
+     * @param memory where the chunks' bytes are for the consumer.
      */
-    public BatchPublisher(final OneToOneRingBuffer ring, final long poolAddress)
+    public BatchPublisher(final OneToOneRingBuffer ring, final ChannelSinkFactory<C> memory)
     {
         this.ring = ring;
-        this.poolAddress = poolAddress;
+        this.memory = memory;
     }
 
     /**
@@ -50,7 +57,7 @@ public final class BatchPublisher
      * @return false when the ring is full: keep the batch and offer it again.
      * @throws IllegalStateException when the batch can never fit the ring.
      */
-    public boolean offer(final Batch<HostChunk> batch, final long sequence)
+    public boolean offer(final Batch<C> batch, final long sequence)
     {
         final int size = batch.size();
         final int length = batchLength(size);
@@ -77,12 +84,12 @@ public final class BatchPublisher
         int at = index + BATCH_SAMPLES_OFFSET;
         for (int i = 0; i < size; i++)
         {
-            final long chunkOffset = BufferUtil.address(batch.chunk(i).byteBuffer()) - poolAddress;
-            buffer.putLong(at, chunkOffset + batch.offset(i));
-            buffer.putInt(at + 8, batch.length(i));
-            buffer.putInt(at + 12, batch.chunkId(i));
-            buffer.putInt(at + 16, batch.record(i));
-            buffer.putInt(at + 20, 0);
+            final C chunk = batch.chunk(i);
+            buffer.putLong(at + SAMPLE_OFFSET_OFFSET, memory.offsetOf(chunk) + batch.offset(i));
+            buffer.putInt(at + SAMPLE_LENGTH_OFFSET, batch.length(i));
+            buffer.putInt(at + SAMPLE_CHUNK_OFFSET, batch.chunkId(i));
+            buffer.putInt(at + SAMPLE_RECORD_OFFSET, batch.record(i));
+            buffer.putInt(at + SAMPLE_SLOT_OFFSET, memory.slotOf(chunk));
             at += SAMPLE_LENGTH;
         }
         ring.commit(index);

@@ -18,9 +18,10 @@ public final class ChannelLayout
     public static final long MAGIC = 0x314D48534B4F5453L;
 
     /**
-     * Version of this layout; a consumer refuses another.
+     * Version of this layout; a consumer refuses another. 2: the memory kind, CUDA device slots and their IPC
+     * handles, a header length, and each sample's slot.
      */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     /** int64: {@link #MAGIC}. */
     public static final int MAGIC_OFFSET = 0;
@@ -62,12 +63,31 @@ public final class ChannelLayout
     public static final int WORLD_SIZE_OFFSET = 100;
     /** int64: the job's seed. */
     public static final int SEED_OFFSET = 104;
+    /** int32: where the samples are, one of the {@code MEMORY_} values. */
+    public static final int MEMORY_OFFSET = 112;
+    /** int32: the CUDA device's ordinal with {@link #MEMORY_CUDA_SLOTS}, else -1. */
+    public static final int DEVICE_OFFSET = 116;
+    /** int32: device slots with {@link #MEMORY_CUDA_SLOTS}, else 0. */
+    public static final int SLOT_COUNT_OFFSET = 120;
+    /** int32: bytes per device slot with {@link #MEMORY_CUDA_SLOTS}, else 0. */
+    public static final int SLOT_LENGTH_OFFSET = 124;
+    /** int32: the header's length, where the batches ring starts: {@link #headerLength(int)}. */
+    public static final int HEADER_LENGTH_OFFSET = 128;
     /** The resume token, ASCII ({@code stoker-resume-v2:...}). */
     public static final int TOKEN_OFFSET = 1024;
     /** Bytes the token may take. */
     public static final int TOKEN_CAPACITY = 3072;
-    /** Bytes of the header; the batches ring starts here. */
+    /** Bytes of the header's fixed part; with no device slots the batches ring starts here. */
     public static final int HEADER_LENGTH = 4096;
+    /** Slot i's 64-byte {@code CUipcMemHandle} is at {@code IPC_HANDLES_OFFSET + 64 × i}. */
+    public static final int IPC_HANDLES_OFFSET = HEADER_LENGTH;
+    /** Bytes of one IPC handle. */
+    public static final int IPC_HANDLE_LENGTH = 64;
+
+    /** The samples are in the pool file, {@code DIR/pool}; a sample's offset is its offset in that file. */
+    public static final int MEMORY_HOST_POOL = 0;
+    /** The samples are in CUDA device slots; a sample names its slot and its offset within it. */
+    public static final int MEMORY_CUDA_SLOTS = 1;
 
     /** Starting: the header is not complete. */
     public static final int STATE_STARTING = 0;
@@ -107,8 +127,21 @@ public final class ChannelLayout
     public static final int BATCH_SAMPLE_LENGTH_OFFSET = 36;
     /** Batch record: where the samples start. */
     public static final int BATCH_SAMPLES_OFFSET = 40;
-    /** A sample: int64 pool offset, int32 length, int32 chunk id, int32 record, 4 bytes of padding. */
+    /**
+     * A sample: int64 offset (in the pool file, or within the slot), int32 length, int32 chunk id, int32 record,
+     * int32 slot (0 with the pool file).
+     */
     public static final int SAMPLE_LENGTH = 24;
+    /** Sample: int64 offset. */
+    public static final int SAMPLE_OFFSET_OFFSET = 0;
+    /** Sample: int32 length. */
+    public static final int SAMPLE_LENGTH_OFFSET = 8;
+    /** Sample: int32 chunk id. */
+    public static final int SAMPLE_CHUNK_OFFSET = 12;
+    /** Sample: int32 record. */
+    public static final int SAMPLE_RECORD_OFFSET = 16;
+    /** Sample: int32 slot. */
+    public static final int SAMPLE_SLOT_OFFSET = 20;
 
     /** End record: int64 batches published. */
     public static final int END_BATCHES_OFFSET = 0;
@@ -133,7 +166,21 @@ public final class ChannelLayout
     }
 
     /**
-     * @return where the batches ring starts.
+     * @param slots device slots whose IPC handles the header holds, 0 with the pool file.
+     * @return the header's length: 4096, plus the handles rounded up to 4096 bytes.
+     */
+    public static int headerLength(final int slots)
+    {
+        if (slots < 0)
+        {
+            throw new IllegalArgumentException("slots must not be negative, was " + slots);
+        }
+        final int handles = slots * IPC_HANDLE_LENGTH;
+        return HEADER_LENGTH + (handles + HEADER_LENGTH - 1) / HEADER_LENGTH * HEADER_LENGTH;
+    }
+
+    /**
+     * @return where the batches ring starts with no device slots.
      */
     public static int batchesOffset()
     {
@@ -141,19 +188,43 @@ public final class ChannelLayout
     }
 
     /**
-     * @return where the releases ring starts.
+     * @return where the releases ring starts with no device slots.
      */
     public static int releasesOffset(final int batchesCapacity)
     {
-        return HEADER_LENGTH + batchesCapacity + RingBufferDescriptor.TRAILER_LENGTH;
+        return releasesOffset(HEADER_LENGTH, batchesCapacity);
     }
 
     /**
-     * @return the channel file's length.
+     * @return where the releases ring starts after a header of that length.
+     */
+    public static int releasesOffset(final int headerLength, final int batchesCapacity)
+    {
+        return headerLength + batchesCapacity + RingBufferDescriptor.TRAILER_LENGTH;
+    }
+
+    /**
+     * @return the channel file's length with no device slots.
      */
     public static int fileLength(final int batchesCapacity, final int releasesCapacity)
     {
-        return releasesOffset(batchesCapacity) + releasesCapacity + RingBufferDescriptor.TRAILER_LENGTH;
+        return fileLength(HEADER_LENGTH, batchesCapacity, releasesCapacity);
+    }
+
+    /**
+     * @return the channel file's length after a header of that length.
+     */
+    public static int fileLength(final int headerLength, final int batchesCapacity, final int releasesCapacity)
+    {
+        return releasesOffset(headerLength, batchesCapacity) + releasesCapacity + RingBufferDescriptor.TRAILER_LENGTH;
+    }
+
+    /**
+     * @return where slot i's IPC handle is in the header.
+     */
+    public static int ipcHandleOffset(final int slot)
+    {
+        return IPC_HANDLES_OFFSET + slot * IPC_HANDLE_LENGTH;
     }
 
     /**

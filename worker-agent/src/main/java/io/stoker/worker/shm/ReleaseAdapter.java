@@ -1,7 +1,7 @@
 package io.stoker.worker.shm;
 
 import io.stoker.worker.Batch;
-import io.stoker.worker.HostChunk;
+import io.stoker.worker.Chunk;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.ErrorHandler;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -11,14 +11,16 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 /**
  * Decodes the consumer's release records and releases the batches they name: the worker acknowledges those steps.
  * Holds the batches published and not yet released, by sequence number.
+ *
+ * @param <C> the chunks the worker delivers.
  */
-public final class ReleaseAdapter implements MessageHandler
+public final class ReleaseAdapter<C extends Chunk> implements MessageHandler
 {
     private static final int READ_LIMIT = 64;
 
     private final OneToOneRingBuffer ring;
     private final ErrorHandler errorHandler;
-    private final Long2ObjectHashMap<Batch<HostChunk>> outstanding = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Batch<C>> outstanding = new Long2ObjectHashMap<>();
     private long applied;
     private long invalid;
 
@@ -35,7 +37,7 @@ public final class ReleaseAdapter implements MessageHandler
     /**
      * A batch went to the consumer.
      */
-    public void onPublished(final long sequence, final Batch<HostChunk> batch)
+    public void onPublished(final long sequence, final Batch<C> batch)
     {
         outstanding.put(sequence, batch);
     }
@@ -60,7 +62,7 @@ public final class ReleaseAdapter implements MessageHandler
             return;
         }
         final long sequence = buffer.getLong(index);
-        final Batch<HostChunk> batch = outstanding.remove(sequence);
+        final Batch<C> batch = outstanding.remove(sequence);
         if (null == batch)
         {
             invalid++;

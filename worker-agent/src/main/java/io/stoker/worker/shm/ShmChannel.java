@@ -1,5 +1,6 @@
 package io.stoker.worker.shm;
 
+import io.stoker.worker.gpu.IpcSlots;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -20,7 +21,15 @@ import static io.stoker.worker.shm.ChannelLayout.BUFFER_COUNT_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.BUFFER_LENGTH_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.CONSUMER_HEARTBEAT_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.EPOCHS_OFFSET;
-import static io.stoker.worker.shm.ChannelLayout.HEADER_LENGTH;
+import static io.stoker.worker.shm.ChannelLayout.DEVICE_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.HEADER_LENGTH_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.MEMORY_CUDA_SLOTS;
+import static io.stoker.worker.shm.ChannelLayout.MEMORY_HOST_POOL;
+import static io.stoker.worker.shm.ChannelLayout.MEMORY_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.SLOT_COUNT_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.SLOT_LENGTH_OFFSET;
+import static io.stoker.worker.shm.ChannelLayout.headerLength;
+import static io.stoker.worker.shm.ChannelLayout.ipcHandleOffset;
 import static io.stoker.worker.shm.ChannelLayout.LEASE_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.MAGIC;
 import static io.stoker.worker.shm.ChannelLayout.MAGIC_OFFSET;
@@ -43,7 +52,6 @@ import static io.stoker.worker.shm.ChannelLayout.VERSION;
 import static io.stoker.worker.shm.ChannelLayout.VERSION_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.WORKER_HEARTBEAT_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.WORLD_SIZE_OFFSET;
-import static io.stoker.worker.shm.ChannelLayout.batchesOffset;
 import static io.stoker.worker.shm.ChannelLayout.releasesOffset;
 import static io.stoker.worker.shm.ChannelLayout.fileLength;
 
@@ -60,14 +68,15 @@ public final class ShmChannel implements AutoCloseable
     private final OneToOneRingBuffer releases;
     private long tokenSequence;
 
-    private ShmChannel(final Path file, final MappedByteBuffer mapping, final int batchesCapacity)
+    private ShmChannel(
+        final Path file, final MappedByteBuffer mapping, final int headerLength, final int batchesCapacity)
     {
         this.file = file;
         this.mapping = mapping;
-        header = new UnsafeBuffer(mapping, 0, HEADER_LENGTH);
+        header = new UnsafeBuffer(mapping, 0, headerLength);
         batches = new OneToOneRingBuffer(new UnsafeBuffer(
-            mapping, batchesOffset(), batchesCapacity + RingBufferDescriptor.TRAILER_LENGTH));
-        final int releasesOffset = releasesOffset(batchesCapacity);
+            mapping, headerLength, batchesCapacity + RingBufferDescriptor.TRAILER_LENGTH));
+        final int releasesOffset = releasesOffset(headerLength, batchesCapacity);
         releases = new OneToOneRingBuffer(new UnsafeBuffer(
             mapping, releasesOffset, mapping.capacity() - releasesOffset));
     }
@@ -82,13 +91,37 @@ public final class ShmChannel implements AutoCloseable
      */
     public static ShmChannel create(final Path file, final int batchesCapacity)
     {
-        final int length = fileLength(batchesCapacity, RELEASES_CAPACITY);
+        return create(file, batchesCapacity, null);
+    }
+
+    /**
+     * Create the channel file, as {@link #create(Path, int)}, for samples in CUDA device slots: the header holds
+     * the slots' IPC handles and the rings follow them.
+     *
+     * @param file            where.
+     * @param batchesCapacity record bytes of the batches ring, a power of two.
+     * @param slots           the device slots the samples are in, or null when they are in the pool file.
+     * @return the channel.
+     */
+    public static ShmChannel create(final Path file, final int batchesCapacity, final IpcSlots slots)
+    {
+        final int headerLength = headerLength(null != slots ? slots.count() : 0);
+        final int length = fileLength(headerLength, batchesCapacity, RELEASES_CAPACITY);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
             StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING))
         {
             final MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_WRITE, 0, length);
-            final ShmChannel shm = new ShmChannel(file, mapping, batchesCapacity);
+            final ShmChannel shm = new ShmChannel(file, mapping, headerLength, batchesCapacity);
             shm.header.putInt(VERSION_OFFSET, VERSION);
+            shm.header.putInt(HEADER_LENGTH_OFFSET, headerLength);
+            shm.header.putInt(MEMORY_OFFSET, null != slots ? MEMORY_CUDA_SLOTS : MEMORY_HOST_POOL);
+            shm.header.putInt(DEVICE_OFFSET, null != slots ? slots.deviceId() : -1);
+            shm.header.putInt(SLOT_COUNT_OFFSET, null != slots ? slots.count() : 0);
+            shm.header.putInt(SLOT_LENGTH_OFFSET, null != slots ? slots.slotLength() : 0);
+            for (int slot = 0; null != slots && slot < slots.count(); slot++)
+            {
+                shm.header.putBytes(ipcHandleOffset(slot), slots.handle(slot));
+            }
             shm.header.putInt(BATCHES_CAPACITY_OFFSET, batchesCapacity);
             shm.header.putInt(RELEASES_CAPACITY_OFFSET, RELEASES_CAPACITY);
             shm.header.putLong(PID_OFFSET, ProcessHandle.current().pid());

@@ -5,11 +5,10 @@ import io.stoker.plan.JobSpec;
 import io.stoker.worker.Batch;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.Feed;
-import io.stoker.worker.HostChunk;
+import io.stoker.worker.Chunk;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerJob;
-import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
@@ -36,19 +35,21 @@ import static io.stoker.worker.shm.ChannelLayout.TOKEN_CAPACITY;
  * <p>
  * Runs on one thread; with a worker on the same thread put this agent first, so that a token taken after a release
  * follows the worker's handling of it.
+ *
+ * @param <C> the chunks the worker delivers: in the shared pool, or in exported device slots.
  */
-public final class ShmFeedAgent implements Agent
+public final class ShmFeedAgent<C extends Chunk> implements Agent
 {
-    private final WorkerAgent<HostChunk> worker;
-    private final ShmSinkFactory factory;
+    private final WorkerAgent<C> worker;
+    private final ChannelSinkFactory<C> factory;
     private final Settings settings;
     private final ErrorHandler errorHandler;
-    private final Consumer<Batch<HostChunk>> onPublished;
+    private final Consumer<Batch<C>> onPublished;
     private final EpochClock clock = SystemEpochClock.INSTANCE;
     private ShmChannel channel;
-    private BatchPublisher publisher;
-    private ReleaseAdapter releases;
-    private Batch<HostChunk> pending;
+    private BatchPublisher<C> publisher;
+    private ReleaseAdapter<C> releases;
+    private Batch<C> pending;
     private long sequence;
     private long createdMs;
     private long lastHeartbeatMs;
@@ -64,10 +65,10 @@ public final class ShmFeedAgent implements Agent
      * @param errorHandler told of bad release records.
      */
     public ShmFeedAgent(
-        final WorkerAgent<HostChunk> worker,
-        final ShmSinkFactory factory,
+        final WorkerAgent<C> worker,
+        final ChannelSinkFactory<C> factory,
         final Settings settings,
-        final Consumer<Batch<HostChunk>> onPublished,
+        final Consumer<Batch<C>> onPublished,
         final ErrorHandler errorHandler)
     {
         this.worker = worker;
@@ -118,18 +119,19 @@ public final class ShmFeedAgent implements Agent
     {
         final BufferPool pool = factory.pool();
         final WorkerJob job = worker.job();
-        if (null == pool || null == job)
+        if (null == job || !factory.isReady())
         {
             return 0;
         }
         channel = ShmChannel.create(factory.directory().resolve(ShmSinkFactory.CHANNEL_FILE),
-            settings.batchesCapacity);
-        publisher = new BatchPublisher(channel.batches(), BufferUtil.address(pool.memory()));
-        releases = new ReleaseAdapter(channel.releases(), errorHandler);
+            settings.batchesCapacity, factory.ipcSlots());
+        publisher = new BatchPublisher<>(channel.batches(), factory);
+        releases = new ReleaseAdapter<>(channel.releases(), errorHandler);
         final JobSpec spec = job.spec();
         channel.workerHeartbeat(nowMs);
         publishToken();
-        channel.ready(job.rank(), pool.memory().capacity(), pool.bufferLength(), pool.capacity(),
+        final long poolFileLength = null != factory.ipcSlots() ? 0 : pool.memory().capacity();
+        channel.ready(job.rank(), poolFileLength, pool.bufferLength(), pool.capacity(),
             spec.batchSpec().batchSize(), spec.epochs(), spec.worldSize(), spec.seed(), settings.leaseMs);
         createdMs = nowMs;
         return 1;
@@ -144,7 +146,7 @@ public final class ShmFeedAgent implements Agent
     private int publish()
     {
         int work = 0;
-        final Feed<Batch<HostChunk>> feed = worker.feed();
+        final Feed<Batch<C>> feed = worker.feed();
         while (null != pending || null != (pending = feed.poll()))
         {
             if (!publisher.offer(pending, sequence))

@@ -7,7 +7,8 @@ import io.stoker.worker.HostChunk;
 import io.stoker.worker.HostMemoryAllocator;
 import io.stoker.worker.HostSink;
 import io.stoker.worker.SharedMemoryAllocator;
-import io.stoker.worker.SinkFactory;
+import io.stoker.worker.gpu.IpcSlots;
+import org.agrona.BufferUtil;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +19,7 @@ import java.nio.file.Path;
  * The host sink over a pool in shared memory ({@code DIR/pool}): chunks stay where they were read, and a
  * {@link ShmFeedAgent} hands the batches to a consumer in another process through {@code DIR/channel}.
  */
-public final class ShmSinkFactory implements SinkFactory<HostChunk>
+public final class ShmSinkFactory implements ChannelSinkFactory<HostChunk>
 {
     /**
      * Name of the pool's file in the channel's directory.
@@ -51,20 +52,34 @@ public final class ShmSinkFactory implements SinkFactory<HostChunk>
         allocator = new SharedMemoryAllocator(directory.resolve(POOL_FILE));
     }
 
-    /**
-     * @return the directory of the pool and the channel.
-     */
+    @Override
     public Path directory()
     {
         return directory;
     }
 
-    /**
-     * @return the worker's pool once its job started, else null. Safe from any thread.
-     */
+    @Override
     public BufferPool pool()
     {
         return pool;
+    }
+
+    @Override
+    public IpcSlots ipcSlots()
+    {
+        return null;
+    }
+
+    @Override
+    public long offsetOf(final HostChunk chunk)
+    {
+        return BufferUtil.address(chunk.byteBuffer()) - BufferUtil.address(pool.memory());
+    }
+
+    @Override
+    public int slotOf(final HostChunk chunk)
+    {
+        return 0;
     }
 
     @Override
