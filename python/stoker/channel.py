@@ -1,5 +1,7 @@
 """The consumer's end of a Stoker worker's shared-memory channel (`--sink shm`): attach to its directory, take
 batches whose samples are views into the worker's pool (no copy), release them, heartbeat, read the resume token.
+With `--sink shm-gpu` the samples are in the worker's CUDA device slots instead, opened through CUDA IPC
+(`stoker.cuda`), and `tensor(i)` is a torch tensor on the device.
 """
 
 import mmap
@@ -14,8 +16,11 @@ from .errors import StokerError, ViewStillHeld, WorkerGone
 from .ring import TRAILER_LENGTH, RingReader, RingWriter
 
 MAGIC = struct.unpack("<q", b"STOKSHM1")[0]
-VERSION = 1
+VERSION = 2
 HEADER_LENGTH = 4096
+IPC_HANDLES_OFFSET = 4096
+IPC_HANDLE_LENGTH = 64
+MEMORY_HOST_POOL, MEMORY_CUDA_SLOTS = 0, 1
 TOKEN_OFFSET = 1024
 
 STATE_STARTING, STATE_RUNNING, STATE_FINISHED, STATE_CONSUMER_LOST, STATE_CLOSED = range(5)
@@ -24,7 +29,7 @@ MSG_RELEASE = 1
 OUTCOMES = {0: "complete", 1: "incomplete", 2: "stopped"}
 
 _BATCH_HEADER = struct.Struct("<qiiiiiiii")
-_SAMPLE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("chunk", "<i4"), ("record", "<i4"), ("pad", "<i4")])
+_SAMPLE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("chunk", "<i4"), ("record", "<i4"), ("slot", "<i4")])
 _RELEASE = struct.Struct("<q")
 
 
@@ -36,7 +41,11 @@ def rank_dir(root, rank):
 class Batch:
     """One step of a rank's stream. Sample i is bytes of the worker's pool: `numpy(i)` / `tensor(i)` are views of
     them (no copy), valid until `release()`. Release only once every view was dropped: a view still referenced makes
-    `release()` raise `ViewStillHeld` and the batch stays held (the worker does not reuse its memory)."""
+    `release()` raise `ViewStillHeld` and the batch stays held (the worker does not reuse its memory).
+
+    On a `--sink shm-gpu` channel (`batch.on_device`) sample i is bytes of one of the worker's device slots:
+    `tensor(i)` is a uint8 tensor on that device (no copy), `numpy(i)` is refused; `release()` synchronizes the
+    current torch stream first, so the worker overwrites the slot only after this process' kernels read it."""
 
     def __init__(self, channel, data):
         (self.sequence, self.epoch, self.segment, self.stream, self.step, self.rank, self.size, self.missing,
@@ -47,7 +56,10 @@ class Batch:
         self.lengths = samples["length"].copy()
         self.chunks = samples["chunk"].copy()
         self.records = samples["record"].copy()
+        self.slots = samples["slot"].copy()
+        self.on_device = channel.on_device
         self._maps = {}
+        self._device_views = []
         self.released = False
 
     def __len__(self):
@@ -75,6 +87,8 @@ class Batch:
 
     def numpy(self, i, dtype=np.uint8):
         """Sample i as a numpy array over the pool's memory (no copy)."""
+        if self.on_device:
+            raise StokerError(f"{self.describe()}: its samples are in device memory (--sink shm-gpu); use tensor(i)")
         if self.released:
             raise StokerError(f"{self.describe()} was released; its samples are gone")
         if not 0 <= i < self.size:
@@ -87,10 +101,47 @@ class Batch:
     def tensor(self, i, dtype=None):
         """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which
         keeps the mapping's export, so a tensor kept past release is refused instead of dangling."""
+        if self.on_device:
+            return self._device_tensor(i, dtype)
         import torch
         array = self.numpy(i, np.uint8)
         tensor = torch.from_numpy(array)
         return tensor if dtype is None else tensor.view(dtype)
+
+    def _device_tensor(self, i, dtype):
+        from .cuda import DeviceBytes
+        import torch
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        if not 0 <= i < self.size:
+            raise IndexError(f"sample {i} of {self.size}")
+        slots = self._channel.device_slots
+        slot, offset, length = int(self.slots[i]), int(self.offsets[i]), int(self.lengths[i])
+        if not 0 <= slot < len(slots._handles) or offset < 0 or offset + length > slots.slot_length:
+            raise StokerError(f"{self.describe()}: sample {i} names bytes {offset}..{offset + length} of slot {slot}, "
+                              f"outside the channel's {len(slots._handles)} slots of {slots.slot_length} bytes")
+        view = DeviceBytes(slots.pointer(slot) + offset, length)
+        self._device_views.append(view)
+        tensor = torch.as_tensor(view, device=f"cuda:{slots.device}")
+        return tensor if dtype is None else tensor.view(dtype)
+
+    def _device_views_held(self):
+        import sys
+        # a view's references: the list, getrefcount's argument; a live tensor adds one
+        return any(sys.getrefcount(view) > 3 for view in self._device_views)
+
+    def _release_device(self):
+        import gc
+        import torch
+        if self._device_views_held():
+            gc.collect()
+            if self._device_views_held():
+                raise ViewStillHeld(
+                    f"{self.describe()}: a tensor of its samples is still referenced; drop it (or clone what you "
+                    f"keep) before release. The batch is not released, so the worker will not reuse its slots")
+        if self._device_views:
+            torch.cuda.current_stream(self._channel.device).synchronize()
+        self._device_views = []
 
     def samples(self, dtype=np.uint8):
         return [self.numpy(i, dtype) for i in range(self.size)]
@@ -103,6 +154,8 @@ class Batch:
         Raises ViewStillHeld (and tells the worker nothing) while a view of a sample is still referenced."""
         if self.released:
             return
+        if self.on_device:
+            self._release_device()
         for attempt in range(2):
             for buffer in list(self._maps):
                 try:
@@ -153,6 +206,21 @@ class Channel:
         version = self._i32[2]
         if version != VERSION:
             raise StokerError(f"channel {path}: layout version {version}, this package reads {VERSION}")
+        self.memory = self._i32[28]
+        self.device = self._i32[29]
+        slot_count = self._i32[30]
+        slot_length = self._i32[31]
+        header_length = self._i32[32]
+        self.on_device = self.memory == MEMORY_CUDA_SLOTS
+        self.device_slots = None
+        if self.on_device:
+            from .cuda import IpcSlots, unavailable_reason
+            reason = unavailable_reason()
+            if reason is not None:
+                raise StokerError(f"channel {path} holds CUDA device slots (--sink shm-gpu), but {reason}")
+            handles = [bytes(mapping[IPC_HANDLES_OFFSET + IPC_HANDLE_LENGTH * i:
+                                     IPC_HANDLES_OFFSET + IPC_HANDLE_LENGTH * (i + 1)]) for i in range(slot_count)]
+            self.device_slots = IpcSlots(self.device, slot_length, handles)
         self.rank = self._i32[3]
         self.pid = self._i64[2]
         self.pool_length = self._i64[3]
@@ -166,10 +234,10 @@ class Channel:
         self.world_size = self._i32[25]
         self.seed = self._i64[13]
         words = (self._i32, self._i64)
-        self._batches = RingReader(mapping, HEADER_LENGTH, batches_capacity, words)
-        self._releases = RingWriter(mapping, HEADER_LENGTH + batches_capacity + TRAILER_LENGTH, releases_capacity,
+        self._batches = RingReader(mapping, header_length, batches_capacity, words)
+        self._releases = RingWriter(mapping, header_length + batches_capacity + TRAILER_LENGTH, releases_capacity,
                                     words)
-        self._pool_fd = os.open(os.path.join(directory, "pool"), os.O_RDWR)
+        self._pool_fd = None if self.on_device else os.open(os.path.join(directory, "pool"), os.O_RDWR)
         self._releases_sent = 0
         self.ended = False
         self.outcome = None
@@ -289,7 +357,10 @@ class Channel:
         self._i32.release()
         self._i64.release()
         self._mm.close()
-        os.close(self._pool_fd)
+        if self._pool_fd is not None:
+            os.close(self._pool_fd)
+        if self.device_slots is not None:
+            self.device_slots.close()
 
     def __enter__(self):
         return self
