@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds .gpu/ in the project checkout: everything a GPU check needs on a device machine that has no JDK
 # and no network — a jlinked Java runtime, the launcher and benchmark jars, the worker's test classes, the
-# JUnit console launcher, and device-check.sh. About 50 MB (the device tool carries at most 64 MiB).
+# JUnit console launcher, the Python package with python/tests/gpu_check.py, and device-check.sh. About 50 MB
+# (the device tool carries at most 64 MiB).
 #   gpu-check/bundle.sh                (from the project root; builds the jars first)
 # Then one device run:  carry [".gpu"], command "bash .gpu/device-check.sh", timeout_s 420.
 # Adapted from ../shared/gpu/bundle.sh: packages instead of installing, so no stale Stoker jars linger in ~/.m2.
@@ -21,5 +22,8 @@ jlink --add-modules java.base,java.logging,java.management,jdk.unsupported,java.
 cp launcher/target/stoker.jar "$G/"
 cp benchmarks/target/stoker-benchmarks-*-SNAPSHOT.jar "$G/benchmarks.jar"
 cp -r worker-agent/target/test-classes "$G/test-classes"
+rm -rf "$G/python"; mkdir -p "$G/python/tests"
+cp -r python/stoker "$G/python/stoker"; rm -rf "$G/python/stoker/__pycache__"
+cp python/tests/gpu_check.py "$G/python/tests/"
 cp "$HERE/device-check.sh" "$G/"
 du -sh "$G"

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.RecordTable;
 import io.stoker.dataset.Sizes;
+import io.stoker.worker.gpu.Cuda;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -17,6 +19,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
@@ -251,6 +254,76 @@ class StokerCliTest
         final Path dataset = temp.resolve(format.replace(':', '_') + "-" + size);
         assertEquals(0, run("dataset", "generate", dataset.toString(), "--format", format, "--size", size).status);
         return dataset;
+    }
+
+    @Test
+    void workerAndLocalRefuseAGpuSinkWithoutADeviceInOneLine()
+    {
+        Assumptions.assumeFalse(Cuda.cudaAvailable(), "a CUDA device is usable here");
+        final String[] worker = { "worker", "--coordinator", "127.0.0.1:7400", "--rank", "0", "--listen",
+            "127.0.0.1:7410", "--sink" };
+        for (final String sink : new String[]{ "gpu", "shm-gpu" })
+        {
+            final Result result = run(concat(worker, sink));
+            assertOneLine(result, "stoker: no CUDA device: " + Cuda.unavailableReason());
+        }
+        assertOneLine(run("worker", "--coordinator", "127.0.0.1:7400", "--rank", "0", "--listen", "127.0.0.1:7410",
+            "--sink", "gpu", "--device", "1"), "stoker: no CUDA device: ");
+        assertOneLine(run("local", "--generate", "1MiB", "--sink", "shm-gpu", "--no-progress"),
+            "stoker: no CUDA device: ");
+    }
+
+    @Test
+    void sinkOptionsThatDoNotFitAreRefusedInOneLine()
+    {
+        final String[] worker = { "worker", "--coordinator", "127.0.0.1:7400", "--rank", "0", "--listen",
+            "127.0.0.1:7410" };
+        assertOneLine(run(concat(worker, "--sink", "tpu")), "stoker: --sink must be host, gpu, shm or shm-gpu");
+        assertOneLine(run(concat(worker, "--sink", "gpu", "--shm-dir", "/dev/shm/x")),
+            "stoker: --shm-dir needs --sink shm or shm-gpu");
+        assertOneLine(run(concat(worker, "--sink", "shm", "--device", "0")),
+            "stoker: --device and --verify-on-device need --sink gpu or shm-gpu");
+        assertOneLine(run("local", "--generate", "1MiB", "--verify-on-device", "--no-progress"),
+            "stoker: --device and --verify-on-device need --sink gpu or shm-gpu");
+    }
+
+    @Test
+    void theSinkOptionsParseAlikeForWorkerAndLocal()
+    {
+        final WorkerCommand worker = new WorkerCommand();
+        new CommandLine(worker).parseArgs("--coordinator", "h:1", "--rank", "2", "--listen", "h:2", "--sink",
+            "shm-gpu", "--shm-dir", "/dev/shm/r2", "--device", "1", "--consumer-lease", "500");
+        assertTrue(worker.sinkOptions.isGpu() && worker.sinkOptions.isShm());
+        assertEquals(Path.of("/dev/shm/r2"), worker.sinkOptions.shmDirectory());
+        assertEquals(1, worker.sinkOptions.deviceOf(2));
+        assertEquals(500, worker.sinkOptions.consumerLeaseMs);
+
+        final LocalCommand local = new LocalCommand();
+        new CommandLine(local).parseArgs("--generate", "1MiB", "--sink", "gpu");
+        assertTrue(local.sinkOptions.isGpu());
+        assertFalse(local.sinkOptions.isShm());
+        assertEquals(10_000, local.sinkOptions.consumerLeaseMs);
+
+        final LocalCommand host = new LocalCommand();
+        new CommandLine(host).parseArgs("--generate", "1MiB", "--sink", "shm");
+        assertTrue(host.sinkOptions.isShm());
+        assertFalse(host.sinkOptions.isGpu());
+        assertTrue(host.sinkOptions.shmDirectory().toString().startsWith("/dev/shm/stoker-"));
+    }
+
+    private static void assertOneLine(final Result result, final String start)
+    {
+        assertEquals(StokerCli.EXIT_USAGE, result.status, result.err);
+        final String line = result.err.strip();
+        assertEquals(1, line.lines().count(), "one line: " + line);
+        assertTrue(line.startsWith(start), line);
+    }
+
+    private static String[] concat(final String[] first, final String... rest)
+    {
+        final String[] all = Arrays.copyOf(first, first.length + rest.length);
+        System.arraycopy(rest, 0, all, first.length, rest.length);
+        return all;
     }
 
     private static void assertBadDataset(final Result result, final Path file, final long offset)
