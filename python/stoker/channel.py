@@ -47,6 +47,7 @@ class Batch:
         self.lengths = samples["length"].copy()
         self.chunks = samples["chunk"].copy()
         self.records = samples["record"].copy()
+        self.buffer_of, self.within = np.divmod(self.offsets, channel.buffer_length)
         self._maps = {}
         self.released = False
 
@@ -83,6 +84,16 @@ class Batch:
         buffer, within = divmod(offset, self._channel.buffer_length)
         itemsize = np.dtype(dtype).itemsize
         return np.frombuffer(self._map(buffer), dtype=dtype, count=int(self.lengths[i]) // itemsize, offset=within)
+
+    def buffer_views(self, dtype=np.uint8):
+        """The batch's samples without a view per sample: {pool buffer: numpy array over that whole buffer (no
+        copy)}, one per buffer the batch uses. Sample i is bytes [within[i], within[i] + lengths[i]) of the array of
+        buffer_of[i] (`buffer_of`, `within`, `lengths`: numpy arrays, one entry per sample), so vectorised code can
+        gather or reduce the samples without a Python call per sample. Valid until release, as `numpy(i)`; the
+        arrays also see the buffer's other bytes, which belong to other batches or to none."""
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        return {buffer: np.frombuffer(self._map(buffer), dtype=dtype) for buffer in np.unique(self.buffer_of).tolist()}
 
     def tensor(self, i, dtype=None):
         """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which

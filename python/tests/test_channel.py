@@ -164,3 +164,24 @@ def test_a_dead_consumer_stops_the_run_and_a_restart_from_its_token_completes_th
     assert again.wait()[0] == 0
     assert not set(first) & set(rest), "no sample twice"
     assert len(first) + len(rest) == 1024, "none skipped"
+
+
+def test_buffer_views_see_each_sample_where_numpy_does_and_are_refused_past_release(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        batch = channel.take(timeout=30)
+        views = batch.buffer_views()
+        assert sorted(views) == sorted(set(batch.buffer_of.tolist()))
+        for i in range(len(batch)):
+            view = views[int(batch.buffer_of[i])]
+            start, length = int(batch.within[i]), int(batch.lengths[i])
+            sample = batch.numpy(i)
+            assert view[start:start + length].ctypes.data == sample.ctypes.data, "the same pool bytes, no copy"
+            del sample, view
+        with pytest.raises(stoker.ViewStillHeld):
+            batch.release()
+        del views
+        batch.release()
+        while (batch := channel.take(timeout=30)) is not None:
+            batch.release()
+    assert run.wait()[0] == 0
