@@ -1,6 +1,7 @@
 """Python consumes a real `stoker local --sink shm` (a JVM in a child process)."""
 
 import collections
+import ctypes
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ from conftest import RECORD, expected_bytes
 
 def consume(directory, out, hold=0.0):
     with stoker.Channel(directory) as channel:
+        pool = ctypes.addressof(ctypes.c_char.from_buffer(channel._pool_map))
         while True:
             batch = channel.take(timeout=60)
             if batch is None:
@@ -28,10 +30,10 @@ def consume(directory, out, hold=0.0):
             for i in range(len(batch)):
                 t = batch.tensor(i)
                 buffer = int(batch.offsets[i]) // channel.buffer_length
-                mapping = batch._maps[buffer]
-                start = np.frombuffer(mapping, np.uint8).ctypes.data
+                start = np.frombuffer(batch._maps[buffer], np.uint8).ctypes.data
                 assert start <= t.data_ptr() < start + channel.buffer_length, "a view into the pool's mapping"
                 assert t.data_ptr() == start + int(batch.offsets[i]) % channel.buffer_length
+                assert t.data_ptr() == pool + int(batch.offsets[i]), "at its offset in the one mapping of the pool"
                 samples.append((int(batch.chunks[i]), int(batch.records[i]), bytes(t.numpy())))
                 del t
             out.append((batch.epoch, batch.stream, batch.step, samples))
