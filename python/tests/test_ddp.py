@@ -40,13 +40,17 @@ def scratch():
     shm = tempfile.mkdtemp(prefix="stoker-pytest-ddp-", dir="/dev/shm")
     groups = []
     yield out, shm, groups
-    for process in groups:
-        if process.poll() is None:
+    for process in groups:  # SIGTERM first: multiprocessing's resource tracker survives it and unlinks semaphores
+        for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, 15)):
             try:
-                os.killpg(process.pid, signal.SIGKILL)
+                os.killpg(process.pid, sig)
             except ProcessLookupError:
+                break
+            try:
+                process.wait(grace)
+                break
+            except subprocess.TimeoutExpired:
                 pass
-            process.wait()
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree(shm, ignore_errors=True)
 
