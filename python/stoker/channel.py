@@ -4,8 +4,11 @@ With `--sink shm-gpu` the samples are in the worker's CUDA device slots instead,
 (`stoker.cuda`), and `tensor(i)` is a torch tensor on the device.
 """
 
+import ctypes
+import gc
 import mmap
 import os
+import sys
 import struct
 import threading
 import time
@@ -33,6 +36,10 @@ _SAMPLE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("chunk", "<i4"), ("re
 _RELEASE = struct.Struct("<q")
 
 
+# A batch's object over a pool buffer referenced by the batch alone: its dict entry and getrefcount's argument.
+_UNREFERENCED = 2
+
+
 def rank_dir(root, rank):
     """Rank r's directory under `stoker local --sink shm --shm-dir ROOT`."""
     return os.path.join(root, f"rank-{rank}")
@@ -58,6 +65,10 @@ class Batch:
         self.records = samples["record"].copy()
         self.slots = samples["slot"].copy()
         self.on_device = channel.on_device
+        if self.on_device:
+            self.buffer_of, self.within = self.slots, self.offsets
+        else:
+            self.buffer_of, self.within = np.divmod(self.offsets, channel.buffer_length)
         self._maps = {}
         self._device_views = []
         self.released = False
@@ -78,12 +89,19 @@ class Batch:
         return list(zip(self.chunks.tolist(), self.records.tolist()))
 
     def _map(self, buffer):
-        mapping = self._maps.get(buffer)
-        if mapping is None:
-            length = self._channel.buffer_length
-            mapping = mmap.mmap(self._channel._pool_fd, length, offset=buffer * length)
-            self._maps[buffer] = mapping
-        return mapping
+        """The batch's own object over one pool buffer: a ctypes array on the channel's one mapping of the pool, so
+        no page is mapped or faulted again per batch. Every view of the batch's samples refers to it (numpy's base
+        memoryview holds it), which is how `release()` tells that a view is still referenced."""
+        view = self._maps.get(buffer)
+        if view is None:
+            view = self._channel._buffer_type.from_buffer(self._channel._pool_map, buffer * self._channel.buffer_length)
+            self._maps[buffer] = view
+        return view
+
+    def _held(self):
+        """Pool buffers of the batch that a view still refers to: more references than the batch's own one (and
+        getrefcount's argument)."""
+        return [buffer for buffer in self._maps if sys.getrefcount(self._maps[buffer]) > _UNREFERENCED]
 
     def numpy(self, i, dtype=np.uint8):
         """Sample i as a numpy array over the pool's memory (no copy)."""
@@ -97,6 +115,16 @@ class Batch:
         buffer, within = divmod(offset, self._channel.buffer_length)
         itemsize = np.dtype(dtype).itemsize
         return np.frombuffer(self._map(buffer), dtype=dtype, count=int(self.lengths[i]) // itemsize, offset=within)
+
+    def buffer_views(self, dtype=np.uint8):
+        """The batch's samples without a view per sample: {pool buffer: numpy array over that whole buffer (no
+        copy)}, one per buffer the batch uses. Sample i is bytes [within[i], within[i] + lengths[i]) of the array of
+        buffer_of[i] (`buffer_of`, `within`, `lengths`: numpy arrays, one entry per sample), so vectorised code can
+        gather or reduce the samples without a Python call per sample. Valid until release, as `numpy(i)`; the
+        arrays also see the buffer's other bytes, which belong to other batches or to none."""
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        return {buffer: np.frombuffer(self._map(buffer), dtype=dtype) for buffer in np.unique(self.buffer_of).tolist()}
 
     def tensor(self, i, dtype=None):
         """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which
@@ -131,7 +159,6 @@ class Batch:
         return any(sys.getrefcount(view) > 3 for view in self._device_views)
 
     def _release_device(self):
-        import gc
         import torch
         if self._device_views_held():
             gc.collect()
@@ -150,29 +177,20 @@ class Batch:
         return [self.tensor(i, dtype) for i in range(self.size)]
 
     def release(self):
-        """Done with the step: unmap the batch's views of the pool and tell the worker, which acknowledges the step.
+        """Done with the step: release the batch's views of the pool and tell the worker, which acknowledges the step.
         Raises ViewStillHeld (and tells the worker nothing) while a view of a sample is still referenced."""
         if self.released:
             return
         if self.on_device:
             self._release_device()
-        for attempt in range(2):
-            for buffer in list(self._maps):
-                try:
-                    self._maps[buffer].close()
-                    del self._maps[buffer]
-                except BufferError:
-                    pass
-            if not self._maps:
-                break
-            if attempt == 0:
-                import gc
-                gc.collect()
-        if self._maps:
+        if self._held():
+            gc.collect()
+        if self._held():
             raise ViewStillHeld(
                 f"{self.describe()}: a view of its samples (numpy array or tensor) is still referenced; drop it "
                 f"(or copy what you keep) before release. The batch is not released, so the worker will not reuse "
                 f"its memory")
+        self._maps.clear()
         self.released = True
         self._channel._release(self.sequence)
 
@@ -237,7 +255,14 @@ class Channel:
         self._batches = RingReader(mapping, header_length, batches_capacity, words)
         self._releases = RingWriter(mapping, header_length + batches_capacity + TRAILER_LENGTH, releases_capacity,
                                     words)
-        self._pool_fd = None if self.on_device else os.open(os.path.join(directory, "pool"), os.O_RDWR)
+        self._pool_map = None
+        if not self.on_device:
+            pool_fd = os.open(os.path.join(directory, "pool"), os.O_RDWR)
+            try:
+                self._pool_map = mmap.mmap(pool_fd, self.pool_length)
+            finally:
+                os.close(pool_fd)
+            self._buffer_type = ctypes.c_char * self.buffer_length
         self._releases_sent = 0
         self.ended = False
         self.outcome = None
@@ -357,10 +382,13 @@ class Channel:
         self._i32.release()
         self._i64.release()
         self._mm.close()
-        if self._pool_fd is not None:
-            os.close(self._pool_fd)
         if self.device_slots is not None:
             self.device_slots.close()
+        if self._pool_map is not None:
+            try:
+                self._pool_map.close()
+            except BufferError:
+                pass  # a batch not released still has views: the mapping stays, so they never see unmapped memory
 
     def __enter__(self):
         return self

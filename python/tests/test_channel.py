@@ -1,6 +1,7 @@
 """Python consumes a real `stoker local --sink shm` (a JVM in a child process)."""
 
 import collections
+import ctypes
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ from conftest import RECORD, expected_bytes
 
 def consume(directory, out, hold=0.0):
     with stoker.Channel(directory) as channel:
+        pool = ctypes.addressof(ctypes.c_char.from_buffer(channel._pool_map))
         while True:
             batch = channel.take(timeout=60)
             if batch is None:
@@ -28,10 +30,10 @@ def consume(directory, out, hold=0.0):
             for i in range(len(batch)):
                 t = batch.tensor(i)
                 buffer = int(batch.offsets[i]) // channel.buffer_length
-                mapping = batch._maps[buffer]
-                start = np.frombuffer(mapping, np.uint8).ctypes.data
+                start = np.frombuffer(batch._maps[buffer], np.uint8).ctypes.data
                 assert start <= t.data_ptr() < start + channel.buffer_length, "a view into the pool's mapping"
                 assert t.data_ptr() == start + int(batch.offsets[i]) % channel.buffer_length
+                assert t.data_ptr() == pool + int(batch.offsets[i]), "at its offset in the one mapping of the pool"
                 samples.append((int(batch.chunks[i]), int(batch.records[i]), bytes(t.numpy())))
                 del t
             out.append((batch.epoch, batch.stream, batch.step, samples))
@@ -164,3 +166,24 @@ def test_a_dead_consumer_stops_the_run_and_a_restart_from_its_token_completes_th
     assert again.wait()[0] == 0
     assert not set(first) & set(rest), "no sample twice"
     assert len(first) + len(rest) == 1024, "none skipped"
+
+
+def test_buffer_views_see_each_sample_where_numpy_does_and_are_refused_past_release(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        batch = channel.take(timeout=30)
+        views = batch.buffer_views()
+        assert sorted(views) == sorted(set(batch.buffer_of.tolist()))
+        for i in range(len(batch)):
+            view = views[int(batch.buffer_of[i])]
+            start, length = int(batch.within[i]), int(batch.lengths[i])
+            sample = batch.numpy(i)
+            assert view[start:start + length].ctypes.data == sample.ctypes.data, "the same pool bytes, no copy"
+            del sample, view
+        with pytest.raises(stoker.ViewStillHeld):
+            batch.release()
+        del views
+        batch.release()
+        while (batch := channel.take(timeout=30)) is not None:
+            batch.release()
+    assert run.wait()[0] == 0
