@@ -97,11 +97,19 @@ class StokerDataset(torch.utils.data.IterableDataset):
             raise StokerError("load_state_dict() must come before iteration starts")
         self.resume_from = state.get("resume_token")
 
-    def close(self):
+    def close(self, exit_timeout=10.0):
+        """Detach; a worker this dataset started is given `exit_timeout` seconds to exit by itself once its job
+        ended (then its exit status is the job's), else it is stopped."""
+        ended = self.channel is not None and self.channel.ended
         if self.channel is not None:
             self.channel.close()
             self.channel = None
         if self.process is not None:
+            if ended:
+                try:
+                    self.process.wait(exit_timeout)
+                except subprocess.TimeoutExpired:
+                    pass
             if self.process.poll() is None:
                 self.process.terminate()
             self.process.wait()
