@@ -346,11 +346,18 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 "world size must be at most " + ctx.maxWorldSize() + ", was " + spec.worldSize());
             return;
         }
+        final boolean fresh = 0 == spec.firstEpoch() && spec.histories().isEmpty();
+        final boolean sameJob = null != job && (job.spec.equals(spec) ||
+            (fresh && job.spec.isSameJob(spec) && job.spec.worldSize() == spec.worldSize()));
+        if (sameJob && job.isFinished())
+        {
+            attach(member, correlationId);
+            publisher.jobComplete(member.outbox, job.jobId, outcome(), job.epochsCompleted);
+            return;
+        }
         if (null != job && !job.isFinished())
         {
-            final boolean fresh = 0 == spec.firstEpoch() && spec.histories().isEmpty();
-            if (job.spec.equals(spec) ||
-                (fresh && job.spec.isSameJob(spec) && job.spec.worldSize() == spec.worldSize()))
+            if (sameJob)
             {
                 attach(member, correlationId);
                 return;
@@ -848,7 +855,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         while (null != oldest && oldest.isComplete());
         if (job.isFinished())
         {
-            final JobOutcome outcome = job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
+            final JobOutcome outcome = outcome();
             for (int i = 0, size = members.size(); i < size; i++)
             {
                 final Member member = members.get(i);
@@ -859,6 +866,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
         checkpoint();
+    }
+
+    /**
+     * @return how the finished job ended.
+     */
+    private JobOutcome outcome()
+    {
+        return job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
     }
 
     private void completeEpoch(final EpochProgress progress)

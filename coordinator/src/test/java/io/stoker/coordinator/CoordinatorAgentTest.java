@@ -312,6 +312,34 @@ class CoordinatorAgentTest
         assertEquals(JobOutcome.COMPLETE, client.outcome);
     }
 
+    /**
+     * A client that submits a job again after it finished — a submit that noticed a coordinator restart only once
+     * the job was done — is told that job's outcome and epochs; no new job starts, and the workers hear of none.
+     */
+    @Test
+    void aFinishedJobSubmittedAgainAnswersWithItsOutcomeAndStartsNoOtherJob()
+    {
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), range(0, plan.steps()));
+        }
+        pump(() -> JobOutcome.COMPLETE == client.outcome);
+
+        final TestMember late = member(Role.CLIENT, -1);
+        pump(() -> late.session.isRegistered());
+        late.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
+        pump(() -> null != late.outcome);
+        assertEquals(JobOutcome.COMPLETE, late.outcome);
+        assertEquals(jobId, late.jobId, "the finished job, not a new one");
+        assertEquals(1, late.completions.size(), "its epoch");
+        assertCompletion(late.completions.get(0), jobId, 0, plan, new int[0]);
+        assertEquals(1, workers[0].jobStarts, "no other job started");
+        assertEquals(1, workers[1].jobStarts, "no other job started");
+    }
+
     @Test
     void aChunkNoServerCouldReadIsReportedMissingWhenTheEpochCompletes()
     {
