@@ -7,7 +7,6 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -59,14 +58,7 @@ public final class SharedMemoryAllocator implements HostMemoryAllocator
     public void free(final ByteBuffer buffer)
     {
         IoUtil.unmap(buffer);
-        try
-        {
-            Files.deleteIfExists(file);
-        }
-        catch (final IOException ignore)
-        {
-            // The file goes with the directory's owner; nothing depends on it any more.
-        }
+        IoUtil.deleteIfExists(file.toFile());
     }
 
     @Override

@@ -11,7 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -250,13 +249,6 @@ public final class ShmChannel implements AutoCloseable
             state(STATE_CLOSED);
         }
         IoUtil.unmap(mapping);
-        try
-        {
-            Files.deleteIfExists(file);
-        }
-        catch (final IOException ignore)
-        {
-            // Nothing depends on the file once it is unmapped.
-        }
+        IoUtil.deleteIfExists(file.toFile());
     }
 }
