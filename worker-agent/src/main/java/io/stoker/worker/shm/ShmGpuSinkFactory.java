@@ -7,10 +7,8 @@ import io.stoker.worker.HostMemoryAllocator;
 import io.stoker.worker.gpu.DeviceChunk;
 import io.stoker.worker.gpu.GpuSinkFactory;
 import io.stoker.worker.gpu.IpcSlots;
+import org.agrona.IoUtil;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -34,14 +32,7 @@ public final class ShmGpuSinkFactory implements ChannelSinkFactory<DeviceChunk>
     {
         this.directory = directory;
         this.gpu = gpu.exportIpc(true);
-        try
-        {
-            Files.createDirectories(directory);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot create the shared-memory directory " + directory, ex);
-        }
+        IoUtil.ensureDirectoryExists(directory.toFile(), "shared-memory channel");
     }
 
     /**

@@ -9,10 +9,8 @@ import io.stoker.worker.HostSink;
 import io.stoker.worker.SharedMemoryAllocator;
 import io.stoker.worker.gpu.IpcSlots;
 import org.agrona.BufferUtil;
+import org.agrona.IoUtil;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -41,14 +39,7 @@ public final class ShmSinkFactory implements ChannelSinkFactory<HostChunk>
     public ShmSinkFactory(final Path directory)
     {
         this.directory = directory;
-        try
-        {
-            Files.createDirectories(directory);
-        }
-        catch (final IOException ex)
-        {
-            throw new UncheckedIOException("cannot create the shared-memory directory " + directory, ex);
-        }
+        IoUtil.ensureDirectoryExists(directory.toFile(), "shared-memory channel");
         allocator = new SharedMemoryAllocator(directory.resolve(POOL_FILE));
     }
 
