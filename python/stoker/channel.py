@@ -14,6 +14,7 @@ import threading
 import time
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .errors import StokerError, ViewStillHeld, WorkerGone
 from .ring import TRAILER_LENGTH, RingReader, RingWriter
@@ -125,6 +126,26 @@ class Batch:
         if self.released:
             raise StokerError(f"{self.describe()} was released; its samples are gone")
         return {buffer: np.frombuffer(self._map(buffer), dtype=dtype) for buffer in np.unique(self.buffer_of).tolist()}
+
+    def gather(self, dtype=np.uint8):
+        """The batch's samples gathered into one new array of shape (size, sample_length / itemsize): the one copy a
+        collate makes (as `torch.stack(batch.tensors())`), in a single numpy call, without a view object per sample.
+        The result owns its memory, so it stays valid after `release()`. Needs samples of one length
+        (`sample_length`), a multiple of the dtype's size, at offsets aligned to it."""
+        if self.on_device:
+            raise StokerError(f"{self.describe()}: its samples are in device memory (--sink shm-gpu); use tensor(i)")
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        itemsize = np.dtype(dtype).itemsize
+        length = self.sample_length
+        if length <= 0 or length % itemsize or np.any(self.offsets % itemsize):
+            raise StokerError(f"{self.describe()}: gather needs samples of one length, a multiple of {itemsize} bytes, "
+                              f"at offsets aligned to it (sample length {length}); use samples() or tensors()")
+        if self.size and (int(self.offsets.min()) < 0
+                          or int(self.offsets.max()) + length > self._channel.pool_length):
+            raise StokerError(f"{self.describe()}: a sample lies outside the pool of {self._channel.pool_length} "
+                              f"bytes")
+        return self._channel._rows(dtype, length // itemsize)[self.offsets // itemsize]
 
     def tensor(self, i, dtype=None):
         """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which
@@ -263,6 +284,7 @@ class Channel:
             finally:
                 os.close(pool_fd)
             self._buffer_type = ctypes.c_char * self.buffer_length
+        self._row_views = {}
         self._releases_sent = 0
         self.ended = False
         self.outcome = None
@@ -352,6 +374,18 @@ class Channel:
             time.sleep(0.0005)
         self._releases_sent += 1
 
+    def _rows(self, dtype, words):
+        """The pool as overlapping rows of `words` items of dtype, one starting at every item (a strided view, no
+        copy): row k is the sample at byte offset k * itemsize. Made once per (dtype, words) and kept."""
+        key = (np.dtype(dtype), words)
+        rows = self._row_views.get(key)
+        if rows is None:
+            items = np.frombuffer(self._pool_map, dtype=dtype)
+            rows = as_strided(items, shape=(items.size - words + 1, words),
+                              strides=(items.itemsize, items.itemsize), writeable=False)
+            self._row_views[key] = rows
+        return rows
+
     @property
     def releases_sent(self):
         return self._releases_sent
@@ -384,6 +418,7 @@ class Channel:
         self._mm.close()
         if self.device_slots is not None:
             self.device_slots.close()
+        self._row_views.clear()
         if self._pool_map is not None:
             try:
                 self._pool_map.close()

@@ -187,3 +187,27 @@ def test_buffer_views_see_each_sample_where_numpy_does_and_are_refused_past_rele
         while (batch := channel.take(timeout=30)) is not None:
             batch.release()
     assert run.wait()[0] == 0
+
+
+def test_gather_collates_each_sample_in_order_and_outlives_release(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        batch = channel.take(timeout=30)
+        gathered = batch.gather()
+        words = batch.gather(np.uint64)
+        assert gathered.shape == (len(batch), batch.sample_length)
+        for i in range(len(batch)):
+            assert gathered[i].tobytes() == batch.numpy(i).tobytes(), f"sample {i} in the batch's order"
+        assert words.shape == (len(batch), batch.sample_length // 8)
+        assert words.tobytes() == gathered.tobytes()
+        assert not np.shares_memory(gathered, np.frombuffer(channel._pool_map, np.uint8)), "a copy, not a view"
+        kept = gathered.copy()
+        batch.release()
+        assert np.array_equal(gathered, kept), "the gathered batch owns its memory: release does not change it"
+        with pytest.raises(stoker.StokerError, match="released"):
+            batch.gather()
+        while (batch := channel.take(timeout=30)) is not None:
+            with pytest.raises(stoker.StokerError, match="multiple of 3 bytes"):
+                batch.gather(np.dtype("V3"))
+            batch.release()
+    assert run.wait()[0] == 0
