@@ -60,6 +60,9 @@ final class CoordinatorCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Override
     public Integer call()
     {
@@ -68,7 +71,8 @@ final class CoordinatorCommand implements Callable<Integer>
         // The barrier is closed last: closing it lets the JVM's shutdown on SIGTERM or SIGINT proceed and halt, so
         // everything opened after it, the media driver and its directory, has to be closed and deleted first.
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            AeronConnector connector = node.connectInvoked("coordinator"))
+            AeronConnector connector = node.connectInvoked("coordinator");
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker coordinator", connector.aeronDirectoryName()))
         {
             final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
