@@ -58,6 +58,9 @@ class Batch:
     def __init__(self, channel, data):
         (self.sequence, self.epoch, self.segment, self.stream, self.step, self.rank, self.size, self.missing,
          self.sample_length) = _BATCH_HEADER.unpack_from(data, 0)
+        if self.size < 0 or len(data) < _BATCH_HEADER.size + self.size * _SAMPLE.itemsize:
+            raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: {self.size} "
+                              f"samples in a record of {len(data)} bytes")
         samples = np.frombuffer(data, dtype=_SAMPLE, count=self.size, offset=_BATCH_HEADER.size)
         self._channel = channel
         self.offsets = samples["offset"].copy()
@@ -70,6 +73,14 @@ class Batch:
             self.buffer_of, self.within = self.slots, self.offsets
         else:
             self.buffer_of, self.within = np.divmod(self.offsets, channel.buffer_length)
+            bad = np.flatnonzero((self.offsets < 0) | (self.lengths < 0) | (self.buffer_of >= channel.buffer_count)
+                                 | (self.within + self.lengths > channel.buffer_length))
+            if bad.size:
+                i = int(bad[0])
+                raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: sample {i} "
+                                  f"names bytes {int(self.offsets[i])}..{int(self.offsets[i]) + int(self.lengths[i])} "
+                                  f"of the pool, outside its {channel.buffer_count} buffers of "
+                                  f"{channel.buffer_length} bytes")
         self._maps = {}
         self._device_views = []
         self.released = False

@@ -142,6 +142,34 @@ def test_a_killed_worker_is_a_clear_exception(local):
                 batch.release()
 
 
+def _next_record(channel, timeout=30):
+    """Offset in the channel's mapping of the next batch record, once the worker wrote it."""
+    ring = channel._batches
+    deadline = time.monotonic() + timeout
+    while True:
+        at = ring._base + (channel._i64[ring._head] & ring._mask)
+        if channel._i32[at // 4] > 0:
+            return at
+        assert time.monotonic() < deadline, "no batch record"
+        time.sleep(0.01)
+
+
+def test_a_bad_descriptor_is_a_clear_exception_naming_the_batch_and_sample(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        channel.take(timeout=30).release()  # positive control: a good descriptor gives a batch
+        at = _next_record(channel)
+        sample_3_offset = at + 8 + 40 + 3 * 24
+        channel._mm[sample_3_offset:sample_3_offset + 8] = (channel.pool_length * 2).to_bytes(8, "little")
+        with pytest.raises(stoker.StokerError, match=r"bad batch descriptor \d+: sample 3 names bytes .* outside"):
+            channel.take(timeout=30)
+        at = _next_record(channel)
+        channel._i32[at // 4] = channel._batches.capacity * 2
+        with pytest.raises(stoker.StokerError, match="outside the ring"):
+            channel.take(timeout=30)
+    run.kill()
+
+
 def test_a_dead_consumer_stops_the_run_and_a_restart_from_its_token_completes_the_epoch(dataset, local):
     run = local(workers=1, epochs=1, batch_size=16, lease_ms=1000)
     dataset_ = StokerDataset(shm_dir=run.rank_dir(0))
