@@ -26,6 +26,11 @@ final class Job
     int nextEpochToPlan;
     int epochsCompleted;
     int chunksUnavailable;
+    /**
+     * Sequence of the first checkpoint that holds this job, -1 until one is asked for: the job starts only once
+     * it is written, so that a restart knows every job whose steps were handed out.
+     */
+    long firstCheckpoint = -1;
 
     Job(final long jobId, final JobSpec spec)
     {
