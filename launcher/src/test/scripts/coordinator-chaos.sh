@@ -9,6 +9,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 RUNS="${1:-20}"
 SEED="${2:-$(date +%s%N)}"
 cd "$ROOT"
+rm -f launcher/target/failsafe-reports/*CoordinatorRestartIT*
 ./mvnw -B -q -o verify -pl launcher -am -Dtest=NONE -Dstoker.fuzz.skip=true \
   -Dit.test='CoordinatorRestartIT#aCoordinatorKilledAtRandomMomentsAndRestartedCompletesTheJobExactlyOnce' \
   -Dsurefire.failIfNoSpecifiedTests=false -Dfailsafe.failIfNoSpecifiedTests=false \

@@ -156,6 +156,42 @@ final class CheckpointStore
     }
 
     /**
+     * Write where the members listen ({@link MemberRoutes}), from the {@link JournalAgent}'s thread: a temporary
+     * file renamed over the previous one. A hint only, so not fsynced: a process killed keeps it.
+     */
+    void writeMembers(final byte[] bytes)
+    {
+        final Path members = directory.resolve(MemberRoutes.FILE_NAME);
+        try
+        {
+            Files.createDirectories(directory);
+            final Path temp = directory.resolve(MemberRoutes.FILE_NAME + ".tmp");
+            Files.write(temp, bytes);
+            Files.move(temp, members, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(members + ": cannot write where the members listen: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * @return what {@link #writeMembers} wrote last, or null when there is nothing.
+     */
+    byte[] readMembers()
+    {
+        final Path members = directory.resolve(MemberRoutes.FILE_NAME);
+        try
+        {
+            return Files.exists(members) ? Files.readAllBytes(members) : null;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(members + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
      * fsync a directory, so that a file renamed into it stays renamed after a crash.
      */
     static void syncDirectory(final Path directory) throws IOException

@@ -82,6 +82,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final JournalAgent journalAgent;
     private final JournalPublisher journal;
     private final JournalRecord.Handler onDurable = this::onDurable;
+    private final MemberRoutes routes;
     private final ControlPublisher publisher = new ControlPublisher();
     private final SessionPublisher sessionPublisher = new SessionPublisher();
     private final StatusCounters counters;
@@ -142,6 +143,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         journalAgent = new JournalAgent(
             ring, journalFile, recovered, checkpoints, ctx.ackLogFile(), ctx.errorHandler(), errors);
         journal = new JournalPublisher(ring, journalAgent, null != recovered ? recovered.length() : 0);
+        routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -154,6 +156,20 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != checkpoint)
         {
             restore(checkpoint, recovered);
+        }
+    }
+
+    private MemberRoutes memberRoutes(final byte[] previous)
+    {
+        final long forgetAtNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
+        try
+        {
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), previous, forgetAtNs);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            ctx.logger().accept("coordinator: " + ex.getMessage() + ": members register again a lease from now");
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), null, forgetAtNs);
         }
     }
 
@@ -182,6 +198,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final int fragments = adapter.poll(FRAGMENT_LIMIT);
         int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
         work += journal.poll(onDurable);
+        work += routes.doWork(nowNs);
+        final byte[] changedRoutes = routes.changed();
+        if (null != changedRoutes && null != checkpoints)
+        {
+            journalAgent.members(changedRoutes);
+        }
         work += checkpointWhenDue();
         if (null != job && !job.started)
         {
@@ -194,7 +216,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         members.forEach(CloseHelper::quietClose);
-        CloseHelper.closeAll(acceptor, adapter, counters);
+        CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
     /**
@@ -273,6 +295,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.put(member.rank, member);
         }
+        routes.admitted(member.sessionId, member.registerCorrelationId, session.identity().responseChannel(),
+            session.identity().responseStreamId());
         publisher.registered(
             member.outbox, member.registerCorrelationId, member.memberId,
             ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
@@ -732,6 +756,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.remove(member.rank);
         }
+        routes.removed(member.sessionId);
         member.close();
         membersCounter.setOrdered(members.size());
     }
@@ -1150,6 +1175,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != member && !member.outbox.hasPending())
         {
             sessionPublisher.errorResponse(member.outbox, 0, code, templateId, reason);
+        }
+        else if (null == member && code == ErrorCode.NOT_REGISTERED)
+        {
+            routes.onUnknownSession(sessionId, templateId, nowNs);
         }
     }
 

@@ -54,6 +54,7 @@ public final class JournalAgent implements Agent
     private final List<String> ackLines = new ArrayList<>();
     private final MessageHandler onRecord = this::onRecord;
     private final AtomicReference<Snapshot> pendingSnapshot = new AtomicReference<>();
+    private final AtomicReference<byte[]> pendingMembers = new AtomicReference<>();
     private volatile long durablePosition;
     private volatile long checkpointsWritten;
     private long position;
@@ -157,6 +158,12 @@ public final class JournalAgent implements Agent
                 checkpointsWritten = snapshot.sequence();
                 work++;
             }
+            final byte[] members = pendingMembers.getAndSet(null);
+            if (null != members && null != checkpoints)
+            {
+                checkpoints.writeMembers(members);
+                work++;
+            }
         }
         catch (final IOException | UncheckedIOException ex)
         {
@@ -196,6 +203,14 @@ public final class JournalAgent implements Agent
     void checkpoint(final Snapshot snapshot)
     {
         pendingSnapshot.set(snapshot);
+    }
+
+    /**
+     * Ask for where the members listen to be written beside the checkpoint; replaces what was not written yet.
+     */
+    void members(final byte[] routes)
+    {
+        pendingMembers.set(routes);
     }
 
     private void onRecord(final int type, final MutableDirectBuffer buffer, final int offset, final int length)

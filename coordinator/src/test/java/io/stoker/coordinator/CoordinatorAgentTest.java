@@ -460,9 +460,13 @@ class CoordinatorAgentTest
 
         close(coordinator);
         members.forEach(TestMember::forget);
+        final long restartNs = nowNs;
         coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
         pump(() -> Arrays.stream(workers).allMatch(worker ->
             worker.session.registrations() == 2 && !worker.assigned(jobId, 0, 0, worker.rank).isEmpty()));
+        assertTrue(nowNs - restartNs < LEASE_NS / 2, "the restarted coordinator answered the members' first " +
+            "messages on sessions it does not know, and they registered again at once, not a lease later: after " +
+            (nowNs - restartNs) + " ns of a " + LEASE_NS + " ns lease");
         for (int rank = 0; rank < 2; rank++)
         {
             final TreeSet<Integer> expected = steps(plan.stream(rank));
