@@ -23,6 +23,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.zip.CRC32C;
 
 /**
  * The journal's writer, on its own thread so that no fsync stalls the coordinator's duty cycle: takes the
@@ -52,6 +53,7 @@ public final class JournalAgent implements Agent
     private final AtomicCounter errors;
     private final ByteBuffer batch = ByteBuffer.allocateDirect(RECORDS_PER_WRITE * JournalRecord.FRAMED_LENGTH);
     private final List<String> ackLines = new ArrayList<>();
+    private final CRC32C crc = new CRC32C();
     private final MessageHandler onRecord = this::onRecord;
     private final AtomicReference<Snapshot> pendingSnapshot = new AtomicReference<>();
     private final AtomicReference<byte[]> pendingMembers = new AtomicReference<>();
@@ -215,7 +217,7 @@ public final class JournalAgent implements Agent
 
     private void onRecord(final int type, final MutableDirectBuffer buffer, final int offset, final int length)
     {
-        JournalFile.frame(batch, buffer, offset);
+        JournalFile.frame(batch, buffer, offset, crc);
         if (null != ackLog && JournalRecord.ACK == JournalRecord.type(buffer, offset))
         {
             ackLines.add(JournalRecord.ackLine(buffer, offset));

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.function.Consumer;
+import java.util.zip.CRC32C;
 
 /**
  * Reads a journal file back at start-up: finds where its whole records end, cuts off a torn last record
@@ -110,8 +111,10 @@ final class JournalFile
 
     /**
      * Frame a payload for the file: length, payload, CRC32C of both.
+     *
+     * @param crc reused, so that framing allocates nothing.
      */
-    static void frame(final ByteBuffer out, final DirectBuffer payload, final int offset)
+    static void frame(final ByteBuffer out, final DirectBuffer payload, final int offset, final CRC32C crc)
     {
         final int start = out.position();
         out.order(JournalRecord.ORDER).putInt(JournalRecord.FRAMED_LENGTH);
@@ -119,9 +122,9 @@ final class JournalFile
         {
             out.put(payload.getByte(offset + i));
         }
-        final byte[] framed = new byte[Integer.BYTES + JournalRecord.PAYLOAD_LENGTH];
-        out.get(start, framed);
-        out.putInt(Crc32c.of(framed));
+        crc.reset();
+        crc.update(out.slice(start, Integer.BYTES + JournalRecord.PAYLOAD_LENGTH));
+        out.putInt((int)crc.getValue());
     }
 
     private static int wholeLength(final byte[] bytes)

@@ -65,6 +65,10 @@ class CoordinatorRestartIT
 
                 run.assertCompletesExactlyOnce(submit, EPOCHS, Set.of());
                 run.assertAckLogExactlyOnce(EPOCHS);
+                System.out.println("CoordinatorRestartIT: seed " + runSeed + ": workers told of a restart by the " +
+                    "restarted coordinator: " + run.workers.stream().mapToLong(worker ->
+                    worker.log().lines().filter(line -> line.contains("the coordinator restarted")).count()).sum() +
+                    " times (the others noticed the silence first, a lease after the kill)");
                 assertFalse(first.log().contains("planned epoch " + (EPOCHS - 1)), "seed " + runSeed + ": the " +
                     "first coordinator was killed before it planned the last epoch:\n" + first.log());
                 assertTrue(run.coordinatorLogs().contains("planned epoch " + (EPOCHS - 1)), "seed " + runSeed);
@@ -104,13 +108,26 @@ class CoordinatorRestartIT
         return run;
     }
 
+    /**
+     * Kill the coordinator once the ack log holds {@code acks} lines, restart it, and report how long after its
+     * start the acknowledgements moved on (none do after the last).
+     */
     private static void restartAfter(final ClusterRun run, final int acks, final String what) throws Exception
     {
         run.awaitAcks(-1, acks);
         run.coordinator.kill9();
+        final long startNs = System.nanoTime();
         run.coordinator(checkpoints(run.cluster));
         run.coordinator.awaitLog("resumed job", ClusterRun.START);
-        System.out.println("CoordinatorRestartIT: " + what + ": killed after " + acks + " acknowledgements");
+        final long logged = Files.readAllLines(run.ackLog).size();
+        String moved = "";
+        if (logged < run.plannedSteps(EPOCHS))
+        {
+            run.awaitAcks(-1, (int)logged + 1);
+            moved = ", acknowledgements moved on " + (System.nanoTime() - startNs) / 1_000_000 + " ms after the " +
+                "restart began";
+        }
+        System.out.println("CoordinatorRestartIT: " + what + ": killed after " + acks + " acknowledgements" + moved);
     }
 
     private static String[] checkpoints(final StokerProcesses cluster)
