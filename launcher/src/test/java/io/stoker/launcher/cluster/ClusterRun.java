@@ -51,6 +51,7 @@ final class ClusterRun
     final List<StokerProcesses.Node> coordinators = new ArrayList<>();
     StokerProcesses.Node coordinator;
     int coordinatorStarts;
+    String leaseTimeoutMs = "1500";
     JobSpec spec;
     private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
@@ -64,7 +65,7 @@ final class ClusterRun
     void coordinator(final String... extra) throws Exception
     {
         final List<String> args = new ArrayList<>(List.of("coordinator", "--listen", coordinatorEndpoint,
-            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", "1500",
+            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", leaseTimeoutMs,
             "--heartbeat-interval", "250", "--ack-log", ackLog.toString()));
         args.addAll(List.of(extra));
         coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new));
