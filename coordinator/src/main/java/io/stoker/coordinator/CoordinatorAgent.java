@@ -70,7 +70,7 @@ import java.util.TreeMap;
  * then, in the ack log, the counters, epoch completion and what members are told; a restart is a checkpoint
  * (the journal's compaction, written by the journal agent too) plus a replay of the journal after it, so
  * nothing counted is forgotten and nothing sent again is counted twice. This cycle does no blocking I/O.
-  */
+ */
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
@@ -591,7 +591,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private String checkStream(final long jobId, final StreamId stream)
     {
-        if (null == job || job.jobId != jobId || !job.started)
+        if (null == job || job.jobId != jobId || !(job.started || job.resumed))
         {
             return "job " + jobId + " is not the running job";
         }
@@ -1093,6 +1093,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         job.results.addAll(checkpoint.results());
         job.firstCheckpoint = 0;
+        job.resumed = true;
         nextJobId = job.jobId + 1;
         recovered.replay(checkpoint.journalPosition(), onDurable);
         job.started = job.isFinished();

@@ -23,6 +23,12 @@ final class Job
     long correlationId;
     int clientMemberId = -1;
     boolean started;
+    /**
+     * Restored by a restarted coordinator: its workers acknowledge what they delivered meanwhile as soon as they
+     * register again, before every rank is back and the job starts again, and those acknowledgements count (a
+     * worker sends them once per registration; refused, they would be lost and the epoch would never complete).
+     */
+    boolean resumed;
     int nextEpochToPlan;
     int epochsCompleted;
     int chunksUnavailable;

@@ -493,6 +493,38 @@ class CoordinatorAgentTest
     }
 
     /**
+     * A worker acknowledges what it delivered while the coordinator was down as soon as it registers with the
+     * restarted one, before the other ranks are back and the job starts again: those acknowledgements count; were
+     * they refused, the worker would not send them again and the epoch would never complete.
+     */
+    @Test
+    void acknowledgementsSentToARestartedCoordinatorBeforeEveryRankIsBackAreCounted()
+    {
+        final Path checkpoints = temp.resolve("checkpoints");
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        workers[1].silent = true;
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        pump(() -> workers[0].session.registrations() == 2);
+        workers[0].ack(jobId, new StreamId(0, 0, 0), range(0, plan.stream(0).steps()));
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == plan.stream(0).steps());
+        assertEquals(Set.of(), workers[0].assigned(jobId, 0, 0, 0), "the job has not started again: rank 1 is away");
+
+        workers[1].silent = false;
+        pump(() -> workers[1].session.registrations() == 2 && !workers[1].assigned(jobId, 0, 0, 1).isEmpty());
+        workers[1].ack(jobId, new StreamId(0, 0, 1), workers[1].assigned(jobId, 0, 0, 1));
+        pump(() -> null != client.outcome);
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
+    }
+
+    /**
      * A finished job survives a restart: a client that attaches (or submits it again) afterwards is answered with
      * its outcome and its epochs, and no job starts; a worker that registers again hears that it is complete.
      */
