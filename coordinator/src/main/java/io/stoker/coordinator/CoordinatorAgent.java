@@ -41,9 +41,13 @@ import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -59,17 +63,26 @@ import java.util.TreeMap;
  * every message is sealed); only an admitted member's session may send anything but a handshake, and
  * only what its role may: data servers advertise, clients submit and watch, and a worker acknowledges
  * only the chunks it holds. Everything leaves through one sealed outbox per member, so nothing here
- * waits on a peer. Checkpoint writes (every {@link CoordinatorContext#checkpointInterval()}
- * acknowledgements and at each epoch's end) are the one blocking I/O of the cycle.
+ * waits on a peer.
+ * <p>
+ * Progress is journaled: an acknowledgement (a chunk unavailable, a step moved) is offered to the
+ * {@link #journalAgent() journal agent}, which makes it durable on its own thread, and is counted here only
+ * then, in the ack log, the counters, epoch completion and what members are told; a restart is a checkpoint
+ * (the journal's compaction, written by the journal agent too) plus a replay of the journal after it, so
+ * nothing counted is forgotten and nothing sent again is counted twice. This cycle does no blocking I/O.
  */
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
     private static final int MANIFESTS_IN_PROGRESS = 8;
+    private static final int JOURNAL_BUFFER_LENGTH = 1 << 20;
 
     private final CoordinatorContext ctx;
     private final CheckpointStore checkpoints;
-    private final AckLog ackLog;
+    private final JournalAgent journalAgent;
+    private final JournalPublisher journal;
+    private final JournalRecord.Handler onDurable = this::onDurable;
+    private final MemberRoutes routes;
     private final ControlPublisher publisher = new ControlPublisher();
     private final SessionPublisher sessionPublisher = new SessionPublisher();
     private final StatusCounters counters;
@@ -95,6 +108,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
+    private boolean checkpointDue;
     private Job job;
     private long nowNs;
 
@@ -109,7 +123,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         this.ctx = ctx.conclude();
         final Aeron aeron = ctx.aeron();
         this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
-        this.ackLog = null != ctx.ackLogFile() ? new AckLog(ctx.ackLogFile()) : null;
+        final CheckpointStore.Checkpoint checkpoint = null != checkpoints ? checkpoints.read() : null;
+        final Path journalFile = null != checkpoints ? ctx.checkpointDirectory().resolve(JournalFile.FILE_NAME) : null;
+        final JournalFile recovered = null != journalFile ? JournalFile.recover(journalFile, ctx.logger()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
@@ -122,6 +138,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);
         errors = counters.get(CounterType.ERRORS);
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(JOURNAL_BUFFER_LENGTH + RingBufferDescriptor.TRAILER_LENGTH)));
+        journalAgent = new JournalAgent(
+            ring, journalFile, recovered, checkpoints, ctx.ackLogFile(), ctx.errorHandler(), errors);
+        journal = new JournalPublisher(ring, journalAgent, null != recovered ? recovered.length() : 0);
+        routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -131,10 +153,36 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         adapter = new ControlAdapter(
             aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID),
             this, refusals, -1, this);
-        if (null != checkpoints)
+        if (null != checkpoint)
         {
-            restore(checkpoints.read());
+            restore(checkpoint, recovered);
         }
+    }
+
+    private MemberRoutes memberRoutes(final byte[] previous)
+    {
+        final long forgetAtNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
+        try
+        {
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), previous, forgetAtNs);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            ctx.logger().accept("coordinator: " + ex.getMessage() + ": members register again a lease from now");
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), null, forgetAtNs);
+        }
+    }
+
+    /**
+     * The journal's writer, which makes acknowledgements durable before this agent counts them: it must run,
+     * on its own thread (an {@code AgentRunner}) when there is a checkpoint directory, so that its fsyncs do not
+     * stall this duty cycle; without one it only appends to the ack log, and may share this agent's thread.
+     *
+     * @return the agent that writes the journal, the ack log and the checkpoints.
+     */
+    public JournalAgent journalAgent()
+    {
+        return journalAgent;
     }
 
     @Override
@@ -149,17 +197,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         nowNs = ctx.nanoClock().nanoTime();
         final int fragments = adapter.poll(FRAGMENT_LIMIT);
         int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
+        work += journal.poll(onDurable);
+        work += routes.doWork(nowNs);
+        final byte[] changedRoutes = routes.changed();
+        if (null != changedRoutes && null != checkpoints)
+        {
+            journalAgent.members(changedRoutes);
+        }
+        work += checkpointWhenDue();
         if (null != job && !job.started)
         {
             work += tryStartJob();
-        }
-        if (acknowledgementsSinceCheckpoint >= ctx.checkpointInterval())
-        {
-            checkpoint();
-        }
-        if (null != ackLog)
-        {
-            ackLog.flush();
         }
         return work;
     }
@@ -168,7 +216,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         members.forEach(CloseHelper::quietClose);
-        CloseHelper.closeAll(acceptor, ackLog, adapter, counters);
+        CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
     /**
@@ -247,6 +295,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.put(member.rank, member);
         }
+        routes.admitted(member.sessionId, member.registerCorrelationId, session.identity().responseChannel(),
+            session.identity().responseStreamId());
         publisher.registered(
             member.outbox, member.registerCorrelationId, member.memberId,
             ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
@@ -433,21 +483,62 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             {
                 notHeld = null == notHeld ? holderRefusal : notHeld;
             }
-            else if (progress.release(stream.rank(), ackSteps[i]))
+            else if (progress.journal(stream.rank(), ackSteps[i]) &&
+                !journal.offer(JournalRecord.ACK, jobId, stream, ackSteps[i], member.rank))
             {
-                acknowledged.incrementOrdered();
-                acknowledgementsSinceCheckpoint++;
-                if (null != ackLog)
-                {
-                    ackLog.append(stream, ackSteps[i], member.rank);
-                }
+                progress.unjournal(stream.rank(), ackSteps[i]);
+                error("the journal's buffer is full: acknowledgement of step " + ackSteps[i] + " of " +
+                    describe(stream) + " not taken; the worker sends it again when it registers again");
             }
         }
         if (null != notHeld)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), notHeld);
         }
-        completeEpochs();
+    }
+
+    /**
+     * A record the journal made durable (or, at start-up, read back after the checkpoint): only now is an
+     * acknowledgement counted, a chunk counted missing; a move read back is applied (a live one was when made).
+     */
+    private void onDurable(final DirectBuffer buffer, final int offset, final boolean replayed)
+    {
+        final StreamId stream = JournalRecord.stream(buffer, offset);
+        final EpochProgress progress = null != job && job.jobId == JournalRecord.jobId(buffer, offset) ?
+            job.openEpochs.get(stream.epoch()) : null;
+        if (null == progress || progress.segment().index() != stream.segment())
+        {
+            return;
+        }
+        final int step = JournalRecord.step(buffer, offset);
+        switch (JournalRecord.type(buffer, offset))
+        {
+            case JournalRecord.ACK ->
+            {
+                if (progress.release(stream.rank(), step) && !replayed)
+                {
+                    acknowledged.incrementOrdered();
+                    acknowledgementsSinceCheckpoint++;
+                }
+                completeEpochs();
+            }
+            case JournalRecord.UNAVAILABLE ->
+            {
+                progress.markMissing(JournalRecord.value(buffer, offset));
+                if (!replayed)
+                {
+                    unavailable.incrementOrdered();
+                }
+            }
+            case JournalRecord.MOVE ->
+            {
+                if (replayed)
+                {
+                    progress.reassign(stream.rank(), step, JournalRecord.value(buffer, offset));
+                }
+            }
+            default -> error("journal: a record of unknown type " + JournalRecord.type(buffer, offset));
+        }
     }
 
     @Override
@@ -480,8 +571,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (null != progress)
         {
-            progress.markMissing(chunkId);
-            unavailable.incrementOrdered();
+            if (!journal.offer(JournalRecord.UNAVAILABLE, jobId, stream, step, chunkId))
+            {
+                error("the journal's buffer is full: chunk " + chunkId + " unavailable not taken");
+            }
             error(member.describe() + ": chunk " + chunkId + " of step " + step + " of " + describe(stream) +
                 " unavailable: " + Quote.of(reason));
         }
@@ -498,7 +591,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private String checkStream(final long jobId, final StreamId stream)
     {
-        if (null == job || job.jobId != jobId || !job.started)
+        if (null == job || job.jobId != jobId || !(job.started || job.resumed))
         {
             return "job " + jobId + " is not the running job";
         }
@@ -624,6 +717,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 assignHeldSteps(progress, member);
             }
         }
+        else if (null != job && job.isFinished())
+        {
+            publisher.jobComplete(member.outbox, job.jobId, outcome(), job.epochsCompleted);
+        }
     }
 
     private void expire(final Member member)
@@ -659,6 +756,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.remove(member.rank);
         }
+        routes.removed(member.sessionId);
         member.close();
         membersCounter.setOrdered(members.size());
     }
@@ -692,6 +790,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             for (int j = from; j < to; j++)
             {
                 progress.reassign(held.get(j)[0], held.get(j)[1], worker.rank);
+                final StreamId stream = new StreamId(progress.epoch(), progress.segment().index(), held.get(j)[0]);
+                if (!journal.offer(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], worker.rank))
+                {
+                    error("the journal's buffer is full: the move of step " + held.get(j)[1] + " of " +
+                        describe(stream) + " to rank " + worker.rank + " not journaled");
+                }
             }
             reassigned.getAndAddOrdered(to - from);
             from = to;
@@ -740,7 +844,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 return 0;
             }
         }
-        if (!allRegionsAdvertised())
+        if (!allRegionsAdvertised() || job.firstCheckpoint < 0 ||
+            journal.checkpointsWritten() < job.firstCheckpoint)
         {
             return 0;
         }
@@ -756,7 +861,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         planAhead();
         completeEpochs();
-        checkpoint();
+        checkpointDue = true;
         return 1;
     }
 
@@ -818,6 +923,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final int epoch = job.nextEpochToPlan++;
             final EpochProgress progress = new EpochProgress(job.spec, job.space, epoch);
             job.openEpochs.put(epoch, progress);
+            ctx.logger().accept("coordinator: job " + job.jobId + " planned epoch " + epoch);
             for (int rank = 0; rank < progress.worldSize(); rank++)
             {
                 final Member worker = workersByRank.get(rank);
@@ -865,7 +971,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 }
             }
         }
-        checkpoint();
+        checkpointDue = true;
     }
 
     /**
@@ -942,31 +1048,37 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Manifest manifest = job.manifest;
         job = new Job(nextJobId++, resumed);
         job.bind(manifest);
-        checkpoint();
     }
 
-    private void checkpoint()
+    /**
+     * Hand the journal agent a checkpoint of the job when one is due (at an epoch's end, a job's start, every
+     * {@link CoordinatorContext#checkpointInterval()} acknowledgements, and before a new job starts) and the
+     * journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the journal
+     * up to its position.
+     */
+    private int checkpointWhenDue()
     {
+        if (null == job || null == job.manifest || !journal.isQuiet() || (!checkpointDue && job.firstCheckpoint >= 0 &&
+            acknowledgementsSinceCheckpoint < ctx.checkpointInterval()))
+        {
+            return 0;
+        }
+        final long sequence = journal.checkpoint(job);
+        if (job.firstCheckpoint < 0)
+        {
+            job.firstCheckpoint = sequence;
+        }
+        checkpointDue = false;
         acknowledgementsSinceCheckpoint = 0;
-        if (null != checkpoints && null != job)
-        {
-            try
-            {
-                checkpoints.write(job);
-            }
-            catch (final UncheckedIOException ex)
-            {
-                error(ex.getMessage());
-            }
-        }
+        return 1;
     }
 
-    private void restore(final CheckpointStore.Checkpoint checkpoint)
+    /**
+     * Take the checkpoint's job, also a finished one (a client that attaches late is answered with its outcome),
+     * and replay the journal's records after the checkpoint's position.
+     */
+    private void restore(final CheckpointStore.Checkpoint checkpoint, final JournalFile recovered)
     {
-        if (null == checkpoint || checkpoint.epochsCompleted() == checkpoint.spec().epochs())
-        {
-            return;
-        }
         job = new Job(checkpoint.jobId(), checkpoint.spec());
         job.bind(checkpoints.manifest());
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
@@ -979,9 +1091,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             progress.restore(saved.released(), saved.moves(), saved.missing());
             job.openEpochs.put(open.getKey(), progress);
         }
+        job.results.addAll(checkpoint.results());
+        job.firstCheckpoint = 0;
+        job.resumed = true;
         nextJobId = job.jobId + 1;
-        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " at epoch " +
-            job.epochsCompleted + " with " + job.openEpochs.size() + " epoch(s) open");
+        recovered.replay(checkpoint.journalPosition(), onDurable);
+        job.started = job.isFinished();
+        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
+            (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
+            "after it at epoch " + job.epochsCompleted + " of " + job.spec.epochs() + " with " + job.openEpochs.size() +
+            " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
     }
 
     private void sendJobStarted(final Member member)
@@ -1057,6 +1176,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != member && !member.outbox.hasPending())
         {
             sessionPublisher.errorResponse(member.outbox, 0, code, templateId, reason);
+        }
+        else if (null == member && code == ErrorCode.NOT_REGISTERED)
+        {
+            routes.onUnknownSession(sessionId, templateId, nowNs);
         }
     }
 

@@ -805,6 +805,11 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             {
                 return;
             }
+            if (source == MemberSession.ErrorSource.RESTARTED)
+            {
+                ctx.logger().accept(owner + ": the coordinator restarted: registering again");
+                return;
+            }
             final String report = "coordinator " + (source == MemberSession.ErrorSource.HANDSHAKE ?
                 "refused registration" : "reported") + ": " + code + ": " + Quote.of(message);
             if (!report.equals(lastCoordinatorError))

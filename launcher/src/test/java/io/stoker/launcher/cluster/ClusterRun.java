@@ -48,8 +48,10 @@ final class ClusterRun
     final List<StokerProcesses.Node> workers = new ArrayList<>();
     final List<String> workerEndpoints = new ArrayList<>();
     final Path ackLog;
+    final List<StokerProcesses.Node> coordinators = new ArrayList<>();
     StokerProcesses.Node coordinator;
     int coordinatorStarts;
+    String leaseTimeoutMs = "1500";
     JobSpec spec;
     private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
@@ -63,11 +65,12 @@ final class ClusterRun
     void coordinator(final String... extra) throws Exception
     {
         final List<String> args = new ArrayList<>(List.of("coordinator", "--listen", coordinatorEndpoint,
-            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", "1500",
+            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", leaseTimeoutMs,
             "--heartbeat-interval", "250", "--ack-log", ackLog.toString()));
         args.addAll(List.of(extra));
-        coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new))
-            .awaitLog("listening on", START);
+        coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new));
+        coordinators.add(coordinator);
+        coordinator.awaitLog("listening on", START);
     }
 
     String server(final String name, final String... extra) throws Exception
@@ -189,6 +192,61 @@ final class ClusterRun
                 " samples delivered in " + segment(epoch).steps() + " steps per rank"), submit.log());
         }
         assertTrue(submit.log().contains(": COMPLETE"), submit.log());
+    }
+
+    /**
+     * @return what every coordinator of the run logged, one after the other.
+     */
+    String coordinatorLogs()
+    {
+        final StringBuilder logs = new StringBuilder();
+        coordinators.forEach(node -> logs.append(node.log()));
+        return logs.toString();
+    }
+
+    /**
+     * @return the steps of every stream of the first {@code epochs} epochs: the acknowledgements of a whole run.
+     */
+    int plannedSteps(final int epochs)
+    {
+        final JobSpec planned = JobSpec.of(manifest.datasetId(), workers.size(), epochs, SEED, BATCHES);
+        int steps = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment segment = planned.segment(WorkerJob.spaceOf(manifest), epoch);
+            for (int stream = 0; stream < segment.worldSize(); stream++)
+            {
+                steps += segment.stream(stream).steps();
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * The ack log holds each (epoch, segment, stream, step) of the plan exactly once: no step counted twice, none
+     * missing, whatever restarts happened.
+     */
+    void assertAckLogExactlyOnce(final int epochs) throws IOException
+    {
+        final List<String> lines = Files.readAllLines(ackLog);
+        final Set<String> steps = new HashSet<>();
+        for (final String line : lines)
+        {
+            assertTrue(steps.add(line.substring(0, line.lastIndexOf(' '))), "acknowledged twice: " + line);
+        }
+        final Set<String> planned = new HashSet<>();
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment segment = segment(epoch);
+            for (int stream = 0; stream < segment.worldSize(); stream++)
+            {
+                for (int step = 0; step < segment.stream(stream).steps(); step++)
+                {
+                    planned.add(epoch + " 0 " + stream + " " + step);
+                }
+            }
+        }
+        assertEquals(planned, steps, "the ack log's steps");
     }
 
     Segment segment(final int epoch)
