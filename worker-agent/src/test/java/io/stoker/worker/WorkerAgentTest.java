@@ -895,9 +895,13 @@ class WorkerAgentTest
             return acks.getOrDefault(stream, List.of());
         }
 
+        /**
+         * Heartbeat, echoing the worker's latest heartbeat as the coordinator does.
+         */
         void heartbeat()
         {
-            publisher.heartbeat(outbox, memberId, nowNs);
+            publisher.heartbeat(outbox, memberId, nowNs,
+                heartbeats.isEmpty() ? ControlProtocol.NO_ECHO : heartbeats.get(heartbeats.size() - 1));
             nextHeartbeatNs = nowNs + HEARTBEAT_NS;
         }
 
