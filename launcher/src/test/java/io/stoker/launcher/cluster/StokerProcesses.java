@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -220,6 +221,15 @@ final class StokerProcesses implements AutoCloseable
                 fail(name + " did not exit within " + timeout + ":\n" + log());
             }
             return process.exitValue();
+        }
+
+        /**
+         * SIGSTOP or SIGCONT: the process freezes, or goes on, with everything it holds, as after a long GC pause.
+         */
+        void signal(final String signal) throws IOException, InterruptedException
+        {
+            assertEquals(0, new ProcessBuilder("kill", "-" + signal, "" + process.pid()).inheritIO().start().waitFor(),
+                "kill -" + signal + " " + name);
         }
 
         /**
