@@ -287,7 +287,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
 
-        final Member member = new Member(nextMemberId++, session, nowNs + ctx.leaseTimeoutNs());
+        final Member member = new Member(nextMemberId++, session, ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs());
         members.add(member);
         membersBySession.put(member.sessionId, member);
         membersCounter.setOrdered(members.size());
@@ -308,12 +308,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Renews the sender's lease, as every message from a member does.
+     * Renews the sender's lease, as every message from a member does, and keeps its timestamp to echo: the member
+     * sent it before this renewal, so its lease ends here no earlier than that timestamp plus the lease.
      */
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
+        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
+        if (null != member)
+        {
+            member.echoTimestampNs = decoder.timestampNs();
+        }
     }
 
     @Override
@@ -669,7 +674,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = members.get(i);
             if (nowNs - member.nextHeartbeatNs >= 0)
             {
-                publisher.heartbeat(member.outbox, member.memberId, nowNs);
+                publisher.heartbeat(member.outbox, member.memberId, nowNs, member.echoTimestampNs);
                 member.nextHeartbeatNs = nowNs + ctx.heartbeatIntervalNs();
             }
             work += member.outbox.drain();
@@ -1147,7 +1152,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
 
     /**
      * The member that sent a message, if the message may come from it: the member id it names (-1 for
-     * messages that name none) must be its own, and {@code role}, when given, its role. Renews the lease.
+     * messages that name none) must be its own, and {@code role}, when given, its role. Renews the lease from the
+     * clock read now, not from the duty cycle's time: the message may have been sent after the cycle began, and a
+     * worker fences itself at its own send time plus the lease, which must come before this lease ends.
      *
      * @return the member, or null after refusing the message.
      */
@@ -1160,7 +1167,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 "member " + memberId + " is not registered on this session");
             return null;
         }
-        member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
+        member.leaseDeadlineNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
         if (null != role && member.role != role)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, templateId,

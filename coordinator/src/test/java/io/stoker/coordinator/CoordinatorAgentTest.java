@@ -314,6 +314,31 @@ class CoordinatorAgentTest
     }
 
     /**
+     * The coordinator's heartbeats echo the member's latest heartbeat timestamp, a reading of the member's own
+     * clock: it is the member's fence. A member gone silent loses its lease, and its steps, only after that
+     * timestamp plus the lease, so a worker that stops delivering there never hands out a step given to another.
+     */
+    @Test
+    void heartbeatsEchoTheMembersLatestTimestampAndNoLeaseEndsBeforeTheEchoPlusTheLease()
+    {
+        startJob(3, 1, DROP_LAST);
+        final TestMember worker = workers[2];
+        final long echoesFrom = nowNs;
+        pump(() -> worker.echoes.size() >= 3 && worker.echoes.get(worker.echoes.size() - 1) > echoesFrom);
+        for (int i = 1; i < worker.echoes.size(); i++)
+        {
+            assertTrue(worker.echoes.get(i) >= worker.echoes.get(i - 1), "echoes never go back: " + worker.echoes);
+        }
+
+        worker.silent = true;
+        final long fenceNs = worker.echoes.get(worker.echoes.size() - 1) + LEASE_NS;
+        pump(() -> counter(CounterType.LEASE_EXPIRIES) == 1);
+        final long expiredNs = nowNs - STEP_NS;
+        assertTrue(expiredNs - fenceNs > 0, "the lease ended at " + expiredNs + ", after the fence at " + fenceNs);
+        assertTrue(counter(CounterType.STEPS_REASSIGNED) > 0, "and only then were its steps given to others");
+    }
+
+    /**
      * A client that submits a job again after it finished — a submit that noticed a coordinator restart only once
      * the job was done — is told that job's outcome and epochs; no new job starts, and the workers hear of none.
      */
@@ -951,6 +976,7 @@ class CoordinatorAgentTest
         final List<Completion> completions = new ArrayList<>();
         final List<ErrorCode> errors = new ArrayList<>();
         final List<Integer> wrongRanks = new ArrayList<>();
+        final List<Long> echoes = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
         int[] shards;
         JobSpec submitted;
@@ -1067,7 +1093,10 @@ class CoordinatorAgentTest
         @Override
         public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
         {
-            session.onHeartbeat(sessionId, decoder, nowNs);
+            if (session.onHeartbeat(sessionId, decoder, nowNs))
+            {
+                echoes.add(decoder.echoTimestampNs());
+            }
         }
 
         @Override

@@ -43,7 +43,7 @@ final class ClusterRun
 
     final StokerProcesses cluster;
     final Manifest manifest;
-    final String coordinatorEndpoint = StokerProcesses.endpoint();
+    final String coordinatorEndpoint;
     final List<StokerProcesses.Node> servers = new ArrayList<>();
     final List<StokerProcesses.Node> workers = new ArrayList<>();
     final List<String> workerEndpoints = new ArrayList<>();
@@ -53,12 +53,25 @@ final class ClusterRun
     int coordinatorStarts;
     String leaseTimeoutMs = "1500";
     JobSpec spec;
+    final Map<Integer, NetworkNamespace> namespaces = new HashMap<>();
+    private final String address;
     private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
     ClusterRun(final StokerProcesses cluster, final Manifest manifest)
     {
+        this(cluster, manifest, "127.0.0.1");
+    }
+
+    /**
+     * @param address where the coordinator and the data servers listen: loopback, or an address workers in other
+     *                network namespaces ({@link #namespaces}, by rank) reach too.
+     */
+    ClusterRun(final StokerProcesses cluster, final Manifest manifest, final String address)
+    {
         this.cluster = cluster;
         this.manifest = manifest;
+        this.address = address;
+        this.coordinatorEndpoint = StokerProcesses.endpoint(address);
         this.ackLog = cluster.directory.resolve("acks.log");
     }
 
@@ -75,7 +88,7 @@ final class ClusterRun
 
     String server(final String name, final String... extra) throws Exception
     {
-        final String endpoint = StokerProcesses.endpoint();
+        final String endpoint = StokerProcesses.endpoint(address);
         final List<String> args = new ArrayList<>(List.of("serve", "--coordinator", coordinatorEndpoint,
             "--listen", endpoint, "--dataset", cluster.datasetDirectory().toString(),
             "--chunk-size", "" + manifest.chunkSizeTarget(), "--job-token-file", cluster.tokenFile.toString(),
@@ -89,13 +102,17 @@ final class ClusterRun
     {
         for (int rank = 0; rank < count; rank++)
         {
-            final String endpoint = StokerProcesses.endpoint();
+            final NetworkNamespace namespace = namespaces.get(rank);
+            final String endpoint =
+                StokerProcesses.endpoint(null != namespace ? namespace.innerAddress() : "127.0.0.1");
             workerEndpoints.add(endpoint);
             final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
                 "--listen", endpoint, "--rank", "" + rank, "--job-token-file", cluster.tokenFile.toString(),
                 "--host-id", "worker-host", "--report", report(rank).toString()));
             args.addAll(List.of(extra));
-            workers.add(cluster.start("worker-" + rank, args.toArray(String[]::new)));
+            workers.add(null != namespace ?
+                cluster.startWrapped("worker-" + rank, namespace.exec(), args.toArray(String[]::new)) :
+                cluster.start("worker-" + rank, args.toArray(String[]::new)));
         }
         for (final StokerProcesses.Node worker : workers)
         {

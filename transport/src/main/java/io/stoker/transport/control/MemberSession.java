@@ -208,16 +208,19 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
      * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
      * When none came for a lease, the member registers again (with a restarted coordinator). One that
      * names another member is refused.
+     *
+     * @return true when it is this member's: its echo may be read.
      */
-    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder, final long nowNs)
+    public boolean onHeartbeat(final int sessionId, final HeartbeatDecoder decoder, final long nowNs)
     {
         if (decoder.memberId() != memberId)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
                 "a heartbeat for member " + decoder.memberId() + ", this is member " + memberId);
-            return;
+            return false;
         }
         lastCoordinatorMessageNs = nowNs;
+        return true;
     }
 
     /**
@@ -289,6 +292,15 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     public int memberId()
     {
         return memberId;
+    }
+
+    /**
+     * @return when the handshake of the current (or last) registration sent its first Hello: the coordinator
+     * granted the lease after that.
+     */
+    public long handshakeStartedNs()
+    {
+        return initiator.startedNs();
     }
 
     /**
