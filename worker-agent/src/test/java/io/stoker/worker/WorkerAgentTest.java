@@ -164,6 +164,7 @@ class WorkerAgentTest
         assertEquals(Role.WORKER, coordinator.identity.role());
         assertEquals(RANK, coordinator.identity.rank());
         assertEquals(HOST, coordinator.identity.hostId());
+        assertTrue(coordinator.identity.incarnation() > 0, "the worker names its incarnation in its Hello");
         final JobSpec spec = JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, batches);
         startJob(spec);
         assertEquals(spec, worker.job().spec());
@@ -615,6 +616,20 @@ class WorkerAgentTest
             counter(CounterType.CHECKSUM_FAILURES), "every try failed its checksum");
         batch.release();
         pump(() -> coordinator.acked(streamId).size() == 1);
+    }
+
+    /**
+     * A worker started in a later millisecond has a larger incarnation, whatever its random bits: the coordinator
+     * lets it take its rank over from the earlier one.
+     */
+    @Test
+    void aWorkerStartedLaterHasALargerIncarnation()
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            final long startMs = 1_785_000_000_000L + i;
+            assertTrue(WorkerContext.newIncarnation(startMs + 1) > WorkerContext.newIncarnation(startMs));
+        }
     }
 
     private void startWorker(final int buffers, final ResumeToken resumeFrom)
