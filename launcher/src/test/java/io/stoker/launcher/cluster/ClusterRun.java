@@ -50,6 +50,7 @@ final class ClusterRun
     final Path ackLog;
     StokerProcesses.Node coordinator;
     int coordinatorStarts;
+    long leaseTimeoutMs = 1500;
     JobSpec spec;
     private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
@@ -63,7 +64,7 @@ final class ClusterRun
     void coordinator(final String... extra) throws Exception
     {
         final List<String> args = new ArrayList<>(List.of("coordinator", "--listen", coordinatorEndpoint,
-            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", "1500",
+            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", "" + leaseTimeoutMs,
             "--heartbeat-interval", "250", "--ack-log", ackLog.toString()));
         args.addAll(List.of(extra));
         coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new))
@@ -86,18 +87,34 @@ final class ClusterRun
     {
         for (int rank = 0; rank < count; rank++)
         {
-            final String endpoint = StokerProcesses.endpoint();
-            workerEndpoints.add(endpoint);
-            final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
-                "--listen", endpoint, "--rank", "" + rank, "--job-token-file", cluster.tokenFile.toString(),
-                "--host-id", "worker-host", "--report", report(rank).toString()));
-            args.addAll(List.of(extra));
-            workers.add(cluster.start("worker-" + rank, args.toArray(String[]::new)));
+            workerEndpoints.add(StokerProcesses.endpoint());
+            workers.add(worker(rank, "worker-" + rank, extra));
         }
         for (final StokerProcesses.Node worker : workers)
         {
             worker.awaitLog("joining", START);
         }
+    }
+
+    /**
+     * Start a worker for a rank whose worker was killed, at a new endpoint, writing the rank's report; it takes the
+     * dead one's place in {@link #workers}.
+     */
+    StokerProcesses.Node restartWorker(final int rank, final String... extra) throws Exception
+    {
+        workerEndpoints.set(rank, StokerProcesses.endpoint());
+        final StokerProcesses.Node worker = worker(rank, "worker-" + rank + "-restarted", extra);
+        workers.set(rank, worker);
+        return worker.awaitLog("joining", START);
+    }
+
+    private StokerProcesses.Node worker(final int rank, final String name, final String... extra) throws IOException
+    {
+        final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
+            "--listen", workerEndpoints.get(rank), "--rank", "" + rank, "--job-token-file",
+            cluster.tokenFile.toString(), "--host-id", "worker-host", "--report", report(rank).toString()));
+        args.addAll(List.of(extra));
+        return cluster.start(name, args.toArray(String[]::new));
     }
 
     /**
@@ -129,6 +146,14 @@ final class ClusterRun
             assertTrue(System.nanoTime() < deadline, "no progress:\n" + coordinator.log());
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * @return acknowledgements the coordinator logged so far, of anyone.
+     */
+    int ackLines() throws IOException
+    {
+        return !Files.exists(ackLog) ? 0 : Files.readAllLines(ackLog).size();
     }
 
     private long acks(final int rank) throws IOException
@@ -168,6 +193,19 @@ final class ClusterRun
     void assertCompletesExactlyOnce(
         final StokerProcesses.Node submit, final int epochs, final Set<Integer> killedRanks) throws Exception
     {
+        assertCompletesExactlyOnce(submit, epochs, killedRanks, Map.of());
+    }
+
+    /**
+     * As {@link #assertCompletesExactlyOnce(StokerProcesses.Node, int, Set)}, with ranks whose worker was killed and
+     * started again (see {@link #assertEachEpochExactlyOnce(int, Set, Map)}).
+     */
+    void assertCompletesExactlyOnce(
+        final StokerProcesses.Node submit,
+        final int epochs,
+        final Set<Integer> killedRanks,
+        final Map<Integer, Integer> restartedRanks) throws Exception
+    {
         assertEquals(0, submit.awaitExit(RUN), submit.log());
         for (int rank = 0; rank < workers.size(); rank++)
         {
@@ -177,7 +215,7 @@ final class ClusterRun
             }
         }
         assertSubmitReported(submit, epochs);
-        assertEachEpochExactlyOnce(epochs, killedRanks);
+        assertEachEpochExactlyOnce(epochs, killedRanks, restartedRanks);
     }
 
     void assertSubmitReported(final StokerProcesses.Node submit, final int epochs)
@@ -204,15 +242,30 @@ final class ClusterRun
      */
     void assertEachEpochExactlyOnce(final int epochs, final Set<Integer> killedRanks) throws IOException
     {
+        assertEachEpochExactlyOnce(epochs, killedRanks, Map.of());
+    }
+
+    /**
+     * As {@link #assertEachEpochExactlyOnce(int, Set)}, where the worker of each rank in {@code restartedRanks} was
+     * killed and started again: what the dead one delivered is that rank's acknowledgements among the first lines of
+     * the ack log (as many as the map says it had when the new one started), what the new one delivered is in the
+     * rank's report.
+     */
+    void assertEachEpochExactlyOnce(
+        final int epochs, final Set<Integer> killedRanks, final Map<Integer, Integer> restartedRanks)
+        throws IOException
+    {
         final List<String> acks = Files.readAllLines(ackLog);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             final Segment segment = segment(epoch);
             final List<String> delivered = new ArrayList<>();
-            for (final String line : acks)
+            for (int i = 0; i < acks.size(); i++)
             {
-                final String[] parts = line.split(" ");
-                if (Integer.parseInt(parts[0]) == epoch && killedRanks.contains(Integer.parseInt(parts[4])))
+                final String[] parts = acks.get(i).split(" ");
+                final int rank = Integer.parseInt(parts[4]);
+                if (Integer.parseInt(parts[0]) == epoch &&
+                    (killedRanks.contains(rank) || i < restartedRanks.getOrDefault(rank, 0)))
                 {
                     delivered.add(parts[2] + "/" + parts[3]);
                 }
