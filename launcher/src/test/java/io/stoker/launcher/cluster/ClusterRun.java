@@ -156,7 +156,10 @@ final class ClusterRun
         return !Files.exists(ackLog) ? 0 : Files.readAllLines(ackLog).size();
     }
 
-    private long acks(final int rank) throws IOException
+    /**
+     * @return acknowledgements the coordinator logged so far of {@code rank}, or of anyone with -1.
+     */
+    long acks(final int rank) throws IOException
     {
         return !Files.exists(ackLog) ? 0 : Files.readAllLines(ackLog).stream()
             .filter(line -> rank < 0 || line.endsWith(" " + rank)).count();

@@ -42,9 +42,9 @@ class FailoverIT
     /**
      * Two replica data servers, both serving reads (the positive control), one killed mid-job: after the kill every
      * read goes to the replica (its bytes served grow by what the workers still read, the dead one served nothing
-     * more), the reads the dead one held are retried and counted, the job completes exactly once, and no consumer
-     * waited for a batch as long as a second (the read timeout is 2 s, the lease 5 s: waiting for either, as workers
-     * did before, fails this).
+     * more), the reads the dead one held are retried and counted, the job completes exactly once, and from the kill
+     * on no consumer waited for a batch as long as a second (the read timeout is 2 s, the lease 5 s: waiting for
+     * either, as workers did before, fails this).
      */
     @Test
     void aReplicaDataServerKilledMidJobCostsItsReadsARetryOnTheReplicaAndNoConsumerStarvesForASecond()
@@ -63,6 +63,7 @@ class FailoverIT
 
             run.awaitAcks(-1, 60);
             run.servers.get(0).kill9();
+            final long[] releasedAtKill = { run.acks(0), run.acks(1) };
             final long servedByReplicaAtKill = run.serverCounters(1).value(BYTES_SERVED);
             final long servedByDeadOne = run.serverCounters(0).value(BYTES_SERVED);
             assertTrue(servedByDeadOne > 0 && servedByReplicaAtKill > 0, "both replicas served before the kill: " +
@@ -88,10 +89,11 @@ class FailoverIT
 
             for (int rank = 0; rank < 2; rank++)
             {
-                final double gap = maxGapSeconds(report(run, rank));
-                System.out.printf("failover: rank %d, %d retries in all, longest wait between batches %.3f s%n",
-                    rank, retries, gap);
-                assertTrue(gap < 1.0, "rank " + rank + "'s consumer waited " + gap + " s for a batch");
+                final List<Double> times = deliveryTimes(report(run, rank));
+                final double sinceKill = maxGapSeconds(times, (int)Math.max(0, releasedAtKill[rank] - 1));
+                System.out.printf("failover: rank %d, %d retries in all, longest wait between batches %.3f s from " +
+                    "the kill on (%.3f s over the whole run)%n", rank, retries, sinceKill, maxGapSeconds(times, 0));
+                assertTrue(sinceKill < 1.0, "rank " + rank + "'s consumer waited " + sinceKill + " s for a batch");
             }
         }
     }
@@ -157,9 +159,9 @@ class FailoverIT
     }
 
     /**
-     * @return the longest time between two batches the rank's consumer took, over the whole run.
+     * @return when the rank's consumer took each batch, in order.
      */
-    private static double maxGapSeconds(final JsonNode report)
+    private static List<Double> deliveryTimes(final JsonNode report)
     {
         final List<Double> times = new ArrayList<>();
         for (final JsonNode epoch : report.get("epochs"))
@@ -170,8 +172,19 @@ class FailoverIT
             }
         }
         Collections.sort(times);
+        return times;
+    }
+
+    /**
+     * @param from the first batch to count from: the one the consumer took when the server was killed (it had
+     *             released as many as the coordinator logged then), which excludes the start-up, when a loaded
+     *             machine makes the longest waits of any run.
+     * @return the longest time between two batches from there on.
+     */
+    private static double maxGapSeconds(final List<Double> times, final int from)
+    {
         double gap = 0;
-        for (int i = 1; i < times.size(); i++)
+        for (int i = from + 1; i < times.size(); i++)
         {
             gap = Math.max(gap, times.get(i) - times.get(i - 1));
         }
