@@ -8,6 +8,7 @@ import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import org.agrona.CloseHelper;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -94,7 +95,7 @@ class UdpTransportTest
     @AfterEach
     void stop()
     {
-        server.close();
+        CloseHelper.close(server);
         serverCounters.close();
         connector.close();
     }
@@ -259,6 +260,41 @@ class UdpTransportTest
             assertEquals("4 ok", outcomes.get(3));
         }
         assertEquals(0, invalid.get(), "late answers of failed reads are no invalid messages");
+    }
+
+    /**
+     * A server that closes (its stream to the worker ends): the reads waiting on it fail as soon as the worker's
+     * Aeron sees the stream gone, with the hand-set clock standing still, so not at a read timeout or a stall; the
+     * reader is not available, and it opens a new session to a server at that endpoint when there is one.
+     */
+    @Test
+    void aServerWhoseStreamEndsFailsTheReadsWaitingOnItWithoutATimeout() throws Exception
+    {
+        final CachedNanoClock clock = new CachedNanoClock();
+        clock.update(TimeUnit.SECONDS.toNanos(1000));
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(3_000_000));
+        try (DataReader reader = transport(TOKEN, TimeUnit.SECONDS.toNanos(2), clock)
+            .connect(advertisement, destination.byteBuffer()))
+        {
+            assertTrue(reader.read(1, 0, 0, 100, destination, 0));
+            pollUntil(reader, 1);
+            assertTrue(reader.isAvailable());
+
+            assertTrue(reader.read(2, 0, 0, 1_000_000, destination, 0));
+            reader.poll(handler);
+            server.close();
+            server = null;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (outcomes.size() < 2)
+            {
+                assertTrue(System.nanoTime() < deadline, "the closed server's stream did not end: " + outcomes);
+                reader.poll(handler);
+                Thread.sleep(1);
+            }
+            assertTrue(outcomes.get(1).startsWith("2 failed") && outcomes.get(1).contains("lost"), outcomes.get(1));
+            assertFalse(reader.isAvailable(), "no reads for a server whose connection is gone");
+            assertEquals(0, reader.inFlight());
+        }
     }
 
     private UdpTransport transport(final JobToken token, final long timeoutMs)
