@@ -7,7 +7,7 @@ set -euo pipefail
 SIZE=${1:-64MiB}
 STOKER_WORK=$(mktemp -d -t stoker-embedded-XXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-"$STOKER" --version >/dev/null
+"${STOKER[@]}" --version >/dev/null
 EXAMPLES_JAR=$(ls "$ROOT"/examples/target/stoker-examples-*.jar 2>/dev/null | head -1)
 if [ -z "$EXAMPLES_JAR" ]; then
   (cd "$ROOT" && ./mvnw -B -q -DskipTests -pl examples -am install >&2)
@@ -16,8 +16,8 @@ fi
 
 head -c 48 /dev/urandom | base64 > "$STOKER_WORK/job.token"
 TOKEN=(--job-token-file "$STOKER_WORK/job.token")
-"$STOKER" dataset generate "$STOKER_WORK/dataset" --size "$SIZE" --format tfrecord:4000 > /dev/null
-DATASET_ID=$("$STOKER" dataset index "$STOKER_WORK/dataset" --chunk-size 1MiB | awk '/dataset id/ {print $NF}')
+"${STOKER[@]}" dataset generate "$STOKER_WORK/dataset" --size "$SIZE" --format tfrecord:4000 > /dev/null
+DATASET_ID=$("${STOKER[@]}" dataset index "$STOKER_WORK/dataset" --chunk-size 1MiB | awk '/dataset id/ {print $NF}')
 
 COORDINATOR=127.0.0.1:$(free_port)
 start coordinator coordinator --listen "$COORDINATOR" "${TOKEN[@]}" --lease-timeout 2000

@@ -9,12 +9,12 @@ WORKERS=${1:-2}
 SIZE=${2:-256MiB}
 STOKER_WORK=$(mktemp -d -t stoker-loopback-XXXX)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-"$STOKER" --version >/dev/null   # builds the launcher on first use
+"${STOKER[@]}" --version >/dev/null   # builds the launcher on first use
 
 head -c 48 /dev/urandom | base64 > "$STOKER_WORK/job.token"
 TOKEN=(--job-token-file "$STOKER_WORK/job.token")
-"$STOKER" dataset generate "$STOKER_WORK/dataset" --size "$SIZE" --format fixed:4096 > /dev/null
-DATASET_ID=$("$STOKER" dataset index "$STOKER_WORK/dataset" | awk '/dataset id/ {print $NF}')
+"${STOKER[@]}" dataset generate "$STOKER_WORK/dataset" --size "$SIZE" --format fixed:4096 > /dev/null
+DATASET_ID=$("${STOKER[@]}" dataset index "$STOKER_WORK/dataset" | awk '/dataset id/ {print $NF}')
 echo "dataset $DATASET_ID ($SIZE) in $STOKER_WORK/dataset"
 
 COORDINATOR=127.0.0.1:$(free_port)
@@ -31,7 +31,7 @@ for rank in $(seq 0 $((WORKERS - 1))); do
     --host-id worker-host "${TOKEN[@]}"
 done
 
-"$STOKER" submit --coordinator "$COORDINATOR" --listen "127.0.0.1:$(free_port)" --dataset-id "$DATASET_ID" \
+"${STOKER[@]}" submit --coordinator "$COORDINATOR" --listen "127.0.0.1:$(free_port)" --dataset-id "$DATASET_ID" \
   --world-size "$WORKERS" --epochs 2 "${TOKEN[@]}"
 STATUS=$?
 for rank in $(seq 0 $((WORKERS - 1))); do

@@ -14,12 +14,13 @@ import threading
 import time
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from .errors import StokerError, ViewStillHeld, WorkerGone
 from .ring import TRAILER_LENGTH, RingReader, RingWriter
 
 MAGIC = struct.unpack("<q", b"STOKSHM1")[0]
-VERSION = 2
+VERSION = 3
 HEADER_LENGTH = 4096
 IPC_HANDLES_OFFSET = 4096
 IPC_HANDLE_LENGTH = 64
@@ -28,7 +29,9 @@ TOKEN_OFFSET = 1024
 
 STATE_STARTING, STATE_RUNNING, STATE_FINISHED, STATE_CONSUMER_LOST, STATE_CLOSED = range(5)
 MSG_BATCH, MSG_END = 1, 2
-MSG_RELEASE = 1
+MSG_RELEASE, MSG_DROP = 1, 2
+# int64 words of the header: the worker's lease deadline (CLOCK_MONOTONIC ns) and the first batch not revoked.
+_LEASE_DEADLINE, _REVOKED_BELOW = 136 // 8, 144 // 8
 OUTCOMES = {0: "complete", 1: "incomplete", 2: "stopped"}
 
 _BATCH_HEADER = struct.Struct("<qiiiiiiii")
@@ -57,6 +60,9 @@ class Batch:
     def __init__(self, channel, data):
         (self.sequence, self.epoch, self.segment, self.stream, self.step, self.rank, self.size, self.missing,
          self.sample_length) = _BATCH_HEADER.unpack_from(data, 0)
+        if self.size < 0 or len(data) < _BATCH_HEADER.size + self.size * _SAMPLE.itemsize:
+            raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: {self.size} "
+                              f"samples in a record of {len(data)} bytes")
         samples = np.frombuffer(data, dtype=_SAMPLE, count=self.size, offset=_BATCH_HEADER.size)
         self._channel = channel
         self.offsets = samples["offset"].copy()
@@ -69,6 +75,14 @@ class Batch:
             self.buffer_of, self.within = self.slots, self.offsets
         else:
             self.buffer_of, self.within = np.divmod(self.offsets, channel.buffer_length)
+            bad = np.flatnonzero((self.offsets < 0) | (self.lengths < 0) | (self.buffer_of >= channel.buffer_count)
+                                 | (self.within + self.lengths > channel.buffer_length))
+            if bad.size:
+                i = int(bad[0])
+                raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: sample {i} "
+                                  f"names bytes {int(self.offsets[i])}..{int(self.offsets[i]) + int(self.lengths[i])} "
+                                  f"of the pool, outside its {channel.buffer_count} buffers of "
+                                  f"{channel.buffer_length} bytes")
         self._maps = {}
         self._device_views = []
         self.released = False
@@ -125,6 +139,26 @@ class Batch:
         if self.released:
             raise StokerError(f"{self.describe()} was released; its samples are gone")
         return {buffer: np.frombuffer(self._map(buffer), dtype=dtype) for buffer in np.unique(self.buffer_of).tolist()}
+
+    def gather(self, dtype=np.uint8):
+        """The batch's samples gathered into one new array of shape (size, sample_length / itemsize): the one copy a
+        collate makes (as `torch.stack(batch.tensors())`), in a single numpy call, without a view object per sample.
+        The result owns its memory, so it stays valid after `release()`. Needs samples of one length
+        (`sample_length`), a multiple of the dtype's size, at offsets aligned to it."""
+        if self.on_device:
+            raise StokerError(f"{self.describe()}: its samples are in device memory (--sink shm-gpu); use tensor(i)")
+        if self.released:
+            raise StokerError(f"{self.describe()} was released; its samples are gone")
+        itemsize = np.dtype(dtype).itemsize
+        length = self.sample_length
+        if length <= 0 or length % itemsize or np.any(self.offsets % itemsize):
+            raise StokerError(f"{self.describe()}: gather needs samples of one length, a multiple of {itemsize} bytes, "
+                              f"at offsets aligned to it (sample length {length}); use samples() or tensors()")
+        if self.size and (int(self.offsets.min()) < 0
+                          or int(self.offsets.max()) + length > self._channel.pool_length):
+            raise StokerError(f"{self.describe()}: a sample lies outside the pool of {self._channel.pool_length} "
+                              f"bytes")
+        return self._channel._rows(dtype, length // itemsize)[self.offsets // itemsize]
 
     def tensor(self, i, dtype=None):
         """Sample i as a torch tensor sharing the pool's memory (no copy): torch.from_numpy of `numpy(i)`, which
@@ -263,6 +297,7 @@ class Channel:
             finally:
                 os.close(pool_fd)
             self._buffer_type = ctypes.c_char * self.buffer_length
+        self._row_views = {}
         self._releases_sent = 0
         self.ended = False
         self.outcome = None
@@ -310,14 +345,20 @@ class Channel:
             raise WorkerGone(f"the worker of {self.directory} (pid {self.pid}) {why} before the job ended")
 
     def poll(self):
-        """The next batch, None when none is ready now; raises StopIteration-free: see `take`."""
-        if self.ended:
+        """The next batch, None when none is ready now; raises StopIteration-free: see `take`. Nothing is taken
+        while the worker's lease may have ended (its deadline passed): those batches may be another rank's; a batch
+        the worker revoked meanwhile is given back unread."""
+        if self.ended or time.monotonic_ns() >= self._i64[_LEASE_DEADLINE]:
             return None
         record = self._batches.poll()
         if record is None:
             return None
         record_type, data = record
         if record_type == MSG_BATCH:
+            sequence = _RELEASE.unpack_from(data, 0)[0]
+            if sequence < self._i64[_REVOKED_BELOW]:
+                self._release(sequence, MSG_DROP)
+                return None
             return Batch(self, data)
         if record_type == MSG_END:
             self.ended = True
@@ -345,12 +386,24 @@ class Channel:
             spins += 1
             time.sleep(0 if spins < 100 else 0.0005)
 
-    def _release(self, sequence):
+    def _release(self, sequence, record_type=MSG_RELEASE):
         payload = _RELEASE.pack(sequence)
-        while not self._releases.write(MSG_RELEASE, payload):
+        while not self._releases.write(record_type, payload):
             self._check_worker()
             time.sleep(0.0005)
         self._releases_sent += 1
+
+    def _rows(self, dtype, words):
+        """The pool as overlapping rows of `words` items of dtype, one starting at every item (a strided view, no
+        copy): row k is the sample at byte offset k * itemsize. Made once per (dtype, words) and kept."""
+        key = (np.dtype(dtype), words)
+        rows = self._row_views.get(key)
+        if rows is None:
+            items = np.frombuffer(self._pool_map, dtype=dtype)
+            rows = as_strided(items, shape=(items.size - words + 1, words),
+                              strides=(items.itemsize, items.itemsize), writeable=False)
+            self._row_views[key] = rows
+        return rows
 
     @property
     def releases_sent(self):
@@ -384,6 +437,7 @@ class Channel:
         self._mm.close()
         if self.device_slots is not None:
             self.device_slots.close()
+        self._row_views.clear()
         if self._pool_map is not None:
             try:
                 self._pool_map.close()

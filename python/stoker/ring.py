@@ -8,6 +8,8 @@ protocol needs (a record's bytes before its positive length; zeroed bytes before
 staying in program order, as they do on x86-64.
 """
 
+from .errors import StokerError
+
 TRAILER_LENGTH = 768
 TAIL_POSITION_OFFSET = 128
 HEAD_CACHE_POSITION_OFFSET = 256
@@ -54,6 +56,9 @@ class RingReader(_Ring):
                 return None
             record_type = self._i32[at // 4 + 1]
             aligned = _align(length)
+            if length < HEADER_LENGTH or index + aligned > self._capacity:
+                raise StokerError(f"ring at offset {self._base}: the record at {index} says {length} bytes, "
+                                  f"outside the ring of {self._capacity}")
             data = None if record_type == PADDING_TYPE else bytes(self._mm[at + HEADER_LENGTH:at + length])
             self._mm[at:at + aligned] = bytes(aligned)
             self._i64[self._head] = head + aligned

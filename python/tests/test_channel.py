@@ -142,6 +142,34 @@ def test_a_killed_worker_is_a_clear_exception(local):
                 batch.release()
 
 
+def _next_record(channel, timeout=30):
+    """Offset in the channel's mapping of the next batch record, once the worker wrote it."""
+    ring = channel._batches
+    deadline = time.monotonic() + timeout
+    while True:
+        at = ring._base + (channel._i64[ring._head] & ring._mask)
+        if channel._i32[at // 4] > 0:
+            return at
+        assert time.monotonic() < deadline, "no batch record"
+        time.sleep(0.01)
+
+
+def test_a_bad_descriptor_is_a_clear_exception_naming_the_batch_and_sample(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        channel.take(timeout=30).release()  # positive control: a good descriptor gives a batch
+        at = _next_record(channel)
+        sample_3_offset = at + 8 + 40 + 3 * 24
+        channel._mm[sample_3_offset:sample_3_offset + 8] = (channel.pool_length * 2).to_bytes(8, "little")
+        with pytest.raises(stoker.StokerError, match=r"bad batch descriptor \d+: sample 3 names bytes .* outside"):
+            channel.take(timeout=30)
+        at = _next_record(channel)
+        channel._i32[at // 4] = channel._batches.capacity * 2
+        with pytest.raises(stoker.StokerError, match="outside the ring"):
+            channel.take(timeout=30)
+    run.kill()
+
+
 def test_a_dead_consumer_stops_the_run_and_a_restart_from_its_token_completes_the_epoch(dataset, local):
     run = local(workers=1, epochs=1, batch_size=16, lease_ms=1000)
     dataset_ = StokerDataset(shm_dir=run.rank_dir(0))
@@ -187,3 +215,55 @@ def test_buffer_views_see_each_sample_where_numpy_does_and_are_refused_past_rele
         while (batch := channel.take(timeout=30)) is not None:
             batch.release()
     assert run.wait()[0] == 0
+
+
+def test_gather_collates_each_sample_in_order_and_outlives_release(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        batch = channel.take(timeout=30)
+        gathered = batch.gather()
+        words = batch.gather(np.uint64)
+        assert gathered.shape == (len(batch), batch.sample_length)
+        for i in range(len(batch)):
+            assert gathered[i].tobytes() == batch.numpy(i).tobytes(), f"sample {i} in the batch's order"
+        assert words.shape == (len(batch), batch.sample_length // 8)
+        assert words.tobytes() == gathered.tobytes()
+        assert not np.shares_memory(gathered, np.frombuffer(channel._pool_map, np.uint8)), "a copy, not a view"
+        kept = gathered.copy()
+        batch.release()
+        assert np.array_equal(gathered, kept), "the gathered batch owns its memory: release does not change it"
+        with pytest.raises(stoker.StokerError, match="released"):
+            batch.gather()
+        while (batch := channel.take(timeout=30)) is not None:
+            with pytest.raises(stoker.StokerError, match="multiple of 3 bytes"):
+                batch.gather(np.dtype("V3"))
+            batch.release()
+    assert run.wait()[0] == 0
+
+
+def test_no_batch_is_taken_past_the_workers_lease_deadline_and_a_revoked_one_is_given_back(local):
+    run = local(workers=1, epochs=1, batch_size=16)
+    with stoker.Channel(run.rank_dir(0)) as channel:
+        first = channel.take(timeout=60)
+        assert first is not None, "while the worker holds its lease batches are taken"
+        first.release()
+        assert channel._i64[17] > time.monotonic_ns(), "the deadline is ahead on the clock both processes read"
+
+        def await_batches_in_ring():
+            deadline = time.monotonic() + 30
+            while channel._i64[channel._batches._tail] == channel._i64[channel._batches._head]:
+                assert time.monotonic() < deadline, "the worker reads ahead into the ring"
+                time.sleep(0.01)
+
+        await_batches_in_ring()
+        channel._i64[17] = time.monotonic_ns() - 1
+        assert channel.poll() is None, "past the deadline nothing is taken, though the ring holds batches"
+        second = channel.take(timeout=60)
+        assert second is not None and second.sequence == first.sequence + 1, "taken once the worker renews it"
+        second.release()
+
+        await_batches_in_ring()
+        sent = channel.releases_sent
+        channel._i64[18] = second.sequence + 2
+        assert channel.poll() is None, "a revoked batch is not taken"
+        assert channel.releases_sent == sent + 1, "it is given back with a drop record"

@@ -19,24 +19,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Persists a job's progress: what was submitted (its spec, resumes included), and per open epoch each
- * stream's released steps, the steps handed to another rank than their stream's, and the chunks that could
- * not be read; so that a restarted coordinator resumes mid-epoch without repeating or skipping a sample and
- * knows which rank may acknowledge each step. Each write goes to a temporary file that is fsynced and then
- * renamed over the previous checkpoint: a crash leaves the old or the new one whole.
+ * The journal's compaction: a job's progress up to a journal position. What was submitted (its spec,
+ * resumes included), per open epoch each stream's released steps, the steps handed to another rank than
+ * their stream's and the chunks that could not be read, and the completed epochs' results (a finished job
+ * is kept, to answer a client that attaches late); a restarted coordinator reads it and replays the
+ * journal's records after its position. The coordinator encodes it, the {@link JournalAgent} writes it:
+ * to a temporary file that is fsynced, renamed over the previous checkpoint, and the directory fsynced,
+ * so a crash leaves the old or the new one whole. A damaged file is refused, naming it and the offset.
  */
 final class CheckpointStore
 {
     static final String FILE_NAME = "coordinator.checkpoint";
     static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 3;
+    private static final int VERSION = 4;
 
     private final Path directory;
     private final Path file;
@@ -53,20 +57,21 @@ final class CheckpointStore
         return file;
     }
 
-    void write(final Job job)
+    /**
+     * Encode a job's progress, on the coordinator's thread (no I/O): the {@link JournalAgent} writes it.
+     *
+     * @param journalPosition where the journal continues after what the encoded progress counts.
+     * @return the checkpoint's bytes, its CRC32C included.
+     */
+    static byte[] encode(final Job job, final long journalPosition)
     {
         try
         {
-            if (!job.datasetId().equals(manifestWritten))
-            {
-                Files.createDirectories(directory);
-                job.manifest.write(directory.resolve(MANIFEST_FILE_NAME));
-                manifestWritten = job.datasetId();
-            }
             final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             final DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
+            out.writeLong(journalPosition);
             out.writeLong(job.jobId);
             writeSpec(out, job.spec);
             out.writeInt(job.nextEpochToPlan);
@@ -93,16 +98,48 @@ final class CheckpointStore
                 }
                 writeBits(out, bits(progress.missingChunks()));
             }
+            out.writeInt(job.results.size());
+            for (final Job.EpochResult result : job.results)
+            {
+                out.writeInt(result.epoch());
+                out.writeLong(result.deliveredSamples());
+                out.writeLong(result.droppedSamples());
+                out.writeInt(result.steps());
+                writeInts(out, result.missing());
+            }
             out.flush();
             final byte[] body = bytes.toByteArray();
+            return ByteBuffer.allocate(body.length + Integer.BYTES).put(body).putInt(Crc32c.of(body)).array();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
 
+    /**
+     * Write a checkpoint, from the {@link JournalAgent}'s thread: the dataset's manifest first when it is not there
+     * yet, then the checkpoint to a temporary file, fsynced, renamed over the previous one, and the directory
+     * fsynced so that the rename itself survives a crash.
+     *
+     * @param bytes    from {@link #encode}.
+     * @param manifest the job's dataset.
+     */
+    void write(final byte[] bytes, final Manifest manifest)
+    {
+        try
+        {
             Files.createDirectories(directory);
+            if (!manifest.datasetId().equals(manifestWritten))
+            {
+                manifest.write(directory.resolve(MANIFEST_FILE_NAME));
+                manifestWritten = manifest.datasetId();
+            }
             final Path temp = directory.resolve(FILE_NAME + ".tmp");
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING))
             {
-                final ByteBuffer buffer = ByteBuffer.allocate(body.length + Integer.BYTES);
-                buffer.put(body).putInt(Crc32c.of(body)).flip();
+                final ByteBuffer buffer = ByteBuffer.wrap(bytes);
                 while (buffer.hasRemaining())
                 {
                     channel.write(buffer);
@@ -110,10 +147,58 @@ final class CheckpointStore
                 channel.force(true);
             }
             Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(directory);
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(file + ": cannot write the checkpoint: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Write where the members listen ({@link MemberRoutes}), from the {@link JournalAgent}'s thread: a temporary
+     * file renamed over the previous one. A hint only, so not fsynced: a process killed keeps it.
+     */
+    void writeMembers(final byte[] bytes)
+    {
+        final Path members = directory.resolve(MemberRoutes.FILE_NAME);
+        try
+        {
+            Files.createDirectories(directory);
+            final Path temp = directory.resolve(MemberRoutes.FILE_NAME + ".tmp");
+            Files.write(temp, bytes);
+            Files.move(temp, members, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(members + ": cannot write where the members listen: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * @return what {@link #writeMembers} wrote last, or null when there is nothing.
+     */
+    byte[] readMembers()
+    {
+        final Path members = directory.resolve(MemberRoutes.FILE_NAME);
+        try
+        {
+            return Files.exists(members) ? Files.readAllBytes(members) : null;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(members + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * fsync a directory, so that a file renamed into it stays renamed after a crash.
+     */
+    static void syncDirectory(final Path directory) throws IOException
+    {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ))
+        {
+            channel.force(true);
         }
     }
 
@@ -135,20 +220,30 @@ final class CheckpointStore
         {
             return null;
         }
+        final byte[] all;
         try
         {
-            final byte[] all = Files.readAllBytes(file);
+            all = Files.readAllBytes(file);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(file + ": cannot read the checkpoint: " + ex.getMessage(), ex);
+        }
+        final ByteArrayInputStream stream = new ByteArrayInputStream(all, 0, Math.max(0, all.length - Integer.BYTES));
+        try
+        {
             if (all.length < 8 + Integer.BYTES)
             {
-                throw new IOException("truncated at " + all.length + " bytes");
+                throw new IOException("truncated: " + all.length + " bytes");
             }
             final byte[] body = Arrays.copyOf(all, all.length - Integer.BYTES);
             final int storedCrc = ByteBuffer.wrap(all, body.length, Integer.BYTES).getInt();
             if (storedCrc != Crc32c.of(body))
             {
-                throw new IOException("CRC32C mismatch");
+                throw new IOException("the CRC32C stored at offset " + body.length + " does not match the " +
+                    body.length + " bytes before it");
             }
-            final DataInputStream in = new DataInputStream(new ByteArrayInputStream(body));
+            final DataInputStream in = new DataInputStream(stream);
             final int magic = in.readInt();
             final int version = in.readInt();
             if (magic != MAGIC || version != VERSION)
@@ -156,16 +251,17 @@ final class CheckpointStore
                 throw new IOException("not a Stoker coordinator checkpoint of version " + VERSION +
                     " (written by another version: remove it to start afresh)");
             }
-            final Checkpoint checkpoint = new Checkpoint(in.readLong(), readSpec(in), in.readInt(), in.readInt(),
-                in.readInt(), new TreeMap<>());
+            final long journalPosition = in.readLong();
+            final Checkpoint checkpoint = new Checkpoint(journalPosition, in.readLong(), readSpec(in), in.readInt(),
+                in.readInt(), in.readInt(), new TreeMap<>(), new ArrayList<>());
             final int open = in.readInt();
             for (int i = 0; i < open; i++)
             {
                 final int epoch = in.readInt();
                 final BitSet[] released = new BitSet[count(in, body.length)];
-                for (int stream = 0; stream < released.length; stream++)
+                for (int s = 0; s < released.length; s++)
                 {
-                    released[stream] = readBits(in, body.length);
+                    released[s] = readBits(in, body.length);
                 }
                 final int[][] moves = new int[count(in, body.length)][];
                 for (int m = 0; m < moves.length; m++)
@@ -174,12 +270,19 @@ final class CheckpointStore
                 }
                 checkpoint.openEpochs().put(epoch, new OpenEpoch(released, moves, readBits(in, body.length)));
             }
+            final int results = count(in, body.length);
+            for (int i = 0; i < results; i++)
+            {
+                checkpoint.results().add(new Job.EpochResult(
+                    in.readInt(), in.readLong(), in.readLong(), in.readInt(), readInts(in, body.length)));
+            }
             return checkpoint;
         }
         catch (final IOException | IllegalArgumentException ex)
         {
-            throw new UncheckedIOException(file + ": cannot read the checkpoint: " + ex.getMessage(),
-                ex instanceof IOException io ? io : new IOException(ex));
+            final int offset = Math.max(0, all.length - Integer.BYTES) - stream.available();
+            throw new UncheckedIOException(file + ": cannot read the checkpoint at offset " + offset + ": " +
+                ex.getMessage(), ex instanceof IOException io ? io : new IOException(ex));
         }
     }
 
@@ -243,8 +346,13 @@ final class CheckpointStore
 
     private static int[] readInts(final DataInputStream in) throws IOException
     {
+        return readInts(in, JobSpec.MAX_WORLD_SIZE);
+    }
+
+    private static int[] readInts(final DataInputStream in, final int bound) throws IOException
+    {
         final int length = in.readInt();
-        if (length < 0 || length > JobSpec.MAX_WORLD_SIZE)
+        if (length < 0 || length > bound)
         {
             throw new IOException("a list of " + length + " numbers");
         }
@@ -310,15 +418,19 @@ final class CheckpointStore
     /**
      * A job's persisted progress.
      *
-     * @param openEpochs the open epochs by number.
+     * @param journalPosition where the journal's records after this checkpoint start.
+     * @param openEpochs      the open epochs by number.
+     * @param results         the completed epochs, for a client that attaches late.
      */
     record Checkpoint(
+        long journalPosition,
         long jobId,
         JobSpec spec,
         int nextEpochToPlan,
         int epochsCompleted,
         int chunksUnavailable,
-        Map<Integer, OpenEpoch> openEpochs)
+        Map<Integer, OpenEpoch> openEpochs,
+        List<Job.EpochResult> results)
     {
     }
 }

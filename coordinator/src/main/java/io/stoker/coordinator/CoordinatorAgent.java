@@ -42,9 +42,13 @@ import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -60,17 +64,26 @@ import java.util.TreeMap;
  * every message is sealed); only an admitted member's session may send anything but a handshake, and
  * only what its role may: data servers advertise, clients submit and watch, and a worker acknowledges
  * only the chunks it holds. Everything leaves through one sealed outbox per member, so nothing here
- * waits on a peer. Checkpoint writes (every {@link CoordinatorContext#checkpointInterval()}
- * acknowledgements and at each epoch's end) are the one blocking I/O of the cycle.
+ * waits on a peer.
+ * <p>
+ * Progress is journaled: an acknowledgement (a chunk unavailable, a step moved) is offered to the
+ * {@link #journalAgent() journal agent}, which makes it durable on its own thread, and is counted here only
+ * then, in the ack log, the counters, epoch completion and what members are told; a restart is a checkpoint
+ * (the journal's compaction, written by the journal agent too) plus a replay of the journal after it, so
+ * nothing counted is forgotten and nothing sent again is counted twice. This cycle does no blocking I/O.
  */
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
     private static final int MANIFESTS_IN_PROGRESS = 8;
+    private static final int JOURNAL_BUFFER_LENGTH = 1 << 20;
 
     private final CoordinatorContext ctx;
     private final CheckpointStore checkpoints;
-    private final AckLog ackLog;
+    private final JournalAgent journalAgent;
+    private final JournalPublisher journal;
+    private final JournalRecord.Handler onDurable = this::onDurable;
+    private final MemberRoutes routes;
     private final ControlPublisher publisher = new ControlPublisher();
     private final SessionPublisher sessionPublisher = new SessionPublisher();
     private final StatusCounters counters;
@@ -96,6 +109,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
+    private boolean checkpointDue;
     private Job job;
     private long nowNs;
 
@@ -110,7 +124,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         this.ctx = ctx.conclude();
         final Aeron aeron = ctx.aeron();
         this.checkpoints = null != ctx.checkpointDirectory() ? new CheckpointStore(ctx.checkpointDirectory()) : null;
-        this.ackLog = null != ctx.ackLogFile() ? new AckLog(ctx.ackLogFile()) : null;
+        final CheckpointStore.Checkpoint checkpoint = null != checkpoints ? checkpoints.read() : null;
+        final Path journalFile = null != checkpoints ? ctx.checkpointDirectory().resolve(JournalFile.FILE_NAME) : null;
+        final JournalFile recovered = null != journalFile ? JournalFile.recover(journalFile, ctx.logger()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
@@ -123,6 +139,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);
         errors = counters.get(CounterType.ERRORS);
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(JOURNAL_BUFFER_LENGTH + RingBufferDescriptor.TRAILER_LENGTH)));
+        journalAgent = new JournalAgent(
+            ring, journalFile, recovered, checkpoints, ctx.ackLogFile(), ctx.errorHandler(), errors);
+        journal = new JournalPublisher(ring, journalAgent, null != recovered ? recovered.length() : 0);
+        routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -132,10 +154,36 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         adapter = new ControlAdapter(
             aeron.addSubscription(ctx.controlChannel(), ControlProtocol.COORDINATOR_STREAM_ID),
             this, refusals, -1, this);
-        if (null != checkpoints)
+        if (null != checkpoint)
         {
-            restore(checkpoints.read());
+            restore(checkpoint, recovered);
         }
+    }
+
+    private MemberRoutes memberRoutes(final byte[] previous)
+    {
+        final long forgetAtNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
+        try
+        {
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), previous, forgetAtNs);
+        }
+        catch (final UncheckedIOException ex)
+        {
+            ctx.logger().accept("coordinator: " + ex.getMessage() + ": members register again a lease from now");
+            return new MemberRoutes(ctx.aeron(), ctx.jobToken(), ctx.heartbeatIntervalNs(), null, forgetAtNs);
+        }
+    }
+
+    /**
+     * The journal's writer, which makes acknowledgements durable before this agent counts them: it must run,
+     * on its own thread (an {@code AgentRunner}) when there is a checkpoint directory, so that its fsyncs do not
+     * stall this duty cycle; without one it only appends to the ack log, and may share this agent's thread.
+     *
+     * @return the agent that writes the journal, the ack log and the checkpoints.
+     */
+    public JournalAgent journalAgent()
+    {
+        return journalAgent;
     }
 
     @Override
@@ -150,17 +198,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         nowNs = ctx.nanoClock().nanoTime();
         final int fragments = adapter.poll(FRAGMENT_LIMIT);
         int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
+        work += journal.poll(onDurable);
+        work += routes.doWork(nowNs);
+        final byte[] changedRoutes = routes.changed();
+        if (null != changedRoutes && null != checkpoints)
+        {
+            journalAgent.members(changedRoutes);
+        }
+        work += checkpointWhenDue();
         if (null != job && !job.started)
         {
             work += tryStartJob();
-        }
-        if (acknowledgementsSinceCheckpoint >= ctx.checkpointInterval())
-        {
-            checkpoint();
-        }
-        if (null != ackLog)
-        {
-            ackLog.flush();
         }
         return work;
     }
@@ -169,7 +217,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         members.forEach(CloseHelper::quietClose);
-        CloseHelper.closeAll(acceptor, ackLog, adapter, counters);
+        CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
     /**
@@ -247,7 +295,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
 
-        final Member member = new Member(nextMemberId++, session, nowNs + ctx.leaseTimeoutNs());
+        final Member member = new Member(nextMemberId++, session, ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs());
         members.add(member);
         membersBySession.put(member.sessionId, member);
         membersCounter.setOrdered(members.size());
@@ -255,6 +303,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.put(member.rank, member);
         }
+        routes.admitted(member.sessionId, member.registerCorrelationId, session.identity().responseChannel(),
+            session.identity().responseStreamId());
         publisher.registered(
             member.outbox, member.registerCorrelationId, member.memberId,
             ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
@@ -266,12 +316,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Renews the sender's lease, as every message from a member does.
+     * Renews the sender's lease, as every message from a member does, and keeps its timestamp to echo: the member
+     * sent it before this renewal, so its lease ends here no earlier than that timestamp plus the lease.
      */
     @Override
     public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
     {
-        sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
+        final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
+        if (null != member)
+        {
+            member.echoTimestampNs = decoder.timestampNs();
+        }
     }
 
     @Override
@@ -441,21 +496,62 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             {
                 notHeld = null == notHeld ? holderRefusal : notHeld;
             }
-            else if (progress.release(stream.rank(), ackSteps[i]))
+            else if (progress.journal(stream.rank(), ackSteps[i]) &&
+                !journal.offer(JournalRecord.ACK, jobId, stream, ackSteps[i], member.rank))
             {
-                acknowledged.incrementOrdered();
-                acknowledgementsSinceCheckpoint++;
-                if (null != ackLog)
-                {
-                    ackLog.append(stream, ackSteps[i], member.rank);
-                }
+                progress.unjournal(stream.rank(), ackSteps[i]);
+                error("the journal's buffer is full: acknowledgement of step " + ackSteps[i] + " of " +
+                    describe(stream) + " not taken; the worker sends it again when it registers again");
             }
         }
         if (null != notHeld)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), notHeld);
         }
-        completeEpochs();
+    }
+
+    /**
+     * A record the journal made durable (or, at start-up, read back after the checkpoint): only now is an
+     * acknowledgement counted, a chunk counted missing; a move read back is applied (a live one was when made).
+     */
+    private void onDurable(final DirectBuffer buffer, final int offset, final boolean replayed)
+    {
+        final StreamId stream = JournalRecord.stream(buffer, offset);
+        final EpochProgress progress = null != job && job.jobId == JournalRecord.jobId(buffer, offset) ?
+            job.openEpochs.get(stream.epoch()) : null;
+        if (null == progress || progress.segment().index() != stream.segment())
+        {
+            return;
+        }
+        final int step = JournalRecord.step(buffer, offset);
+        switch (JournalRecord.type(buffer, offset))
+        {
+            case JournalRecord.ACK ->
+            {
+                if (progress.release(stream.rank(), step) && !replayed)
+                {
+                    acknowledged.incrementOrdered();
+                    acknowledgementsSinceCheckpoint++;
+                }
+                completeEpochs();
+            }
+            case JournalRecord.UNAVAILABLE ->
+            {
+                progress.markMissing(JournalRecord.value(buffer, offset));
+                if (!replayed)
+                {
+                    unavailable.incrementOrdered();
+                }
+            }
+            case JournalRecord.MOVE ->
+            {
+                if (replayed)
+                {
+                    progress.reassign(stream.rank(), step, JournalRecord.value(buffer, offset));
+                }
+            }
+            default -> error("journal: a record of unknown type " + JournalRecord.type(buffer, offset));
+        }
     }
 
     @Override
@@ -488,8 +584,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (null != progress)
         {
-            progress.markMissing(chunkId);
-            unavailable.incrementOrdered();
+            if (!journal.offer(JournalRecord.UNAVAILABLE, jobId, stream, step, chunkId))
+            {
+                error("the journal's buffer is full: chunk " + chunkId + " unavailable not taken");
+            }
             error(member.describe() + ": chunk " + chunkId + " of step " + step + " of " + describe(stream) +
                 " unavailable: " + Quote.of(reason));
         }
@@ -506,7 +604,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private String checkStream(final long jobId, final StreamId stream)
     {
-        if (null == job || job.jobId != jobId || !job.started)
+        if (null == job || job.jobId != jobId || !(job.started || job.resumed))
         {
             return "job " + jobId + " is not the running job";
         }
@@ -584,7 +682,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = members.get(i);
             if (nowNs - member.nextHeartbeatNs >= 0)
             {
-                publisher.heartbeat(member.outbox, member.memberId, nowNs);
+                publisher.heartbeat(member.outbox, member.memberId, nowNs, member.echoTimestampNs);
                 member.nextHeartbeatNs = nowNs + ctx.heartbeatIntervalNs();
             }
             work += member.outbox.drain();
@@ -631,6 +729,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             {
                 assignHeldSteps(progress, member);
             }
+        }
+        else if (null != job && job.isFinished())
+        {
+            publisher.jobComplete(member.outbox, job.jobId, outcome(), job.epochsCompleted);
         }
     }
 
@@ -683,6 +785,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             workersByRank.remove(member.rank);
         }
+        routes.removed(member.sessionId);
         member.close();
         membersCounter.setOrdered(members.size());
     }
@@ -716,6 +819,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             for (int j = from; j < to; j++)
             {
                 progress.reassign(held.get(j)[0], held.get(j)[1], worker.rank);
+                final StreamId stream = new StreamId(progress.epoch(), progress.segment().index(), held.get(j)[0]);
+                if (!journal.offer(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], worker.rank))
+                {
+                    error("the journal's buffer is full: the move of step " + held.get(j)[1] + " of " +
+                        describe(stream) + " to rank " + worker.rank + " not journaled");
+                }
             }
             reassigned.getAndAddOrdered(to - from);
             from = to;
@@ -764,7 +873,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 return 0;
             }
         }
-        if (!allRegionsAdvertised())
+        if (!allRegionsAdvertised() || job.firstCheckpoint < 0 ||
+            journal.checkpointsWritten() < job.firstCheckpoint)
         {
             return 0;
         }
@@ -780,7 +890,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         planAhead();
         completeEpochs();
-        checkpoint();
+        checkpointDue = true;
         return 1;
     }
 
@@ -842,6 +952,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final int epoch = job.nextEpochToPlan++;
             final EpochProgress progress = new EpochProgress(job.spec, job.space, epoch);
             job.openEpochs.put(epoch, progress);
+            ctx.logger().accept("coordinator: job " + job.jobId + " planned epoch " + epoch);
             for (int rank = 0; rank < progress.worldSize(); rank++)
             {
                 final Member worker = workersByRank.get(rank);
@@ -889,7 +1000,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 }
             }
         }
-        checkpoint();
+        checkpointDue = true;
     }
 
     /**
@@ -966,31 +1077,37 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Manifest manifest = job.manifest;
         job = new Job(nextJobId++, resumed);
         job.bind(manifest);
-        checkpoint();
     }
 
-    private void checkpoint()
+    /**
+     * Hand the journal agent a checkpoint of the job when one is due (at an epoch's end, a job's start, every
+     * {@link CoordinatorContext#checkpointInterval()} acknowledgements, and before a new job starts) and the
+     * journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the journal
+     * up to its position.
+     */
+    private int checkpointWhenDue()
     {
+        if (null == job || null == job.manifest || !journal.isQuiet() || (!checkpointDue && job.firstCheckpoint >= 0 &&
+            acknowledgementsSinceCheckpoint < ctx.checkpointInterval()))
+        {
+            return 0;
+        }
+        final long sequence = journal.checkpoint(job);
+        if (job.firstCheckpoint < 0)
+        {
+            job.firstCheckpoint = sequence;
+        }
+        checkpointDue = false;
         acknowledgementsSinceCheckpoint = 0;
-        if (null != checkpoints && null != job)
-        {
-            try
-            {
-                checkpoints.write(job);
-            }
-            catch (final UncheckedIOException ex)
-            {
-                error(ex.getMessage());
-            }
-        }
+        return 1;
     }
 
-    private void restore(final CheckpointStore.Checkpoint checkpoint)
+    /**
+     * Take the checkpoint's job, also a finished one (a client that attaches late is answered with its outcome),
+     * and replay the journal's records after the checkpoint's position.
+     */
+    private void restore(final CheckpointStore.Checkpoint checkpoint, final JournalFile recovered)
     {
-        if (null == checkpoint || checkpoint.epochsCompleted() == checkpoint.spec().epochs())
-        {
-            return;
-        }
         job = new Job(checkpoint.jobId(), checkpoint.spec());
         job.bind(checkpoints.manifest());
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
@@ -1003,9 +1120,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             progress.restore(saved.released(), saved.moves(), saved.missing());
             job.openEpochs.put(open.getKey(), progress);
         }
+        job.results.addAll(checkpoint.results());
+        job.firstCheckpoint = 0;
+        job.resumed = true;
         nextJobId = job.jobId + 1;
-        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " at epoch " +
-            job.epochsCompleted + " with " + job.openEpochs.size() + " epoch(s) open");
+        recovered.replay(checkpoint.journalPosition(), onDurable);
+        job.started = job.isFinished();
+        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
+            (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
+            "after it at epoch " + job.epochsCompleted + " of " + job.spec.epochs() + " with " + job.openEpochs.size() +
+            " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
     }
 
     private void sendJobStarted(final Member member)
@@ -1052,7 +1176,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
 
     /**
      * The member that sent a message, if the message may come from it: the member id it names (-1 for
-     * messages that name none) must be its own, and {@code role}, when given, its role. Renews the lease.
+     * messages that name none) must be its own, and {@code role}, when given, its role. Renews the lease from the
+     * clock read now, not from the duty cycle's time: the message may have been sent after the cycle began, and a
+     * worker fences itself at its own send time plus the lease, which must come before this lease ends.
      *
      * @return the member, or null after refusing the message.
      */
@@ -1065,7 +1191,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 "member " + memberId + " is not registered on this session");
             return null;
         }
-        member.leaseDeadlineNs = nowNs + ctx.leaseTimeoutNs();
+        member.leaseDeadlineNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
         if (null != role && member.role != role)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, templateId,
@@ -1081,6 +1207,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != member && !member.outbox.hasPending())
         {
             sessionPublisher.errorResponse(member.outbox, 0, code, templateId, reason);
+        }
+        else if (null == member && code == ErrorCode.NOT_REGISTERED)
+        {
+            routes.onUnknownSession(sessionId, templateId, nowNs);
         }
     }
 

@@ -54,9 +54,9 @@ public final class CoordinatorContext
     private int epochLookahead = DEFAULT_EPOCH_LOOKAHEAD;
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     /**
-     * Acknowledgements between checkpoints.
+     * Acknowledgements between checkpoints: a checkpoint only bounds how much of the journal a restart replays.
      */
-    public static final int DEFAULT_CHECKPOINT_INTERVAL = 64;
+    public static final int DEFAULT_CHECKPOINT_INTERVAL = 1024;
 
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private Consumer<String> logger = System.err::println;
@@ -185,7 +185,7 @@ public final class CoordinatorContext
     }
 
     /**
-     * @return where the job's progress is checkpointed, or null for no checkpoints.
+     * @return where the job's progress is journaled and checkpointed, or null for neither (no restart resumes).
      */
     public Path checkpointDirectory()
     {
@@ -199,7 +199,8 @@ public final class CoordinatorContext
     }
 
     /**
-     * @return where each counted acknowledgement is appended as {@code epoch chunk rank}, or null.
+     * @return where each counted acknowledgement is appended as {@code epoch segment stream step rank}, or null;
+     * with a checkpoint directory it is written anew from the journal at start-up.
      */
     public Path ackLogFile()
     {

@@ -20,6 +20,7 @@ public final class EpochProgress
     private final int[] steps;
     private final int[][] stepSizes;
     private final BitSet[] released;
+    private final BitSet[] journaled;
     private final int[][] holders;
     private final BitSet missing;
     private int stepsLeft;
@@ -37,6 +38,7 @@ public final class EpochProgress
         steps = new int[worldSize];
         stepSizes = new int[worldSize][];
         released = new BitSet[worldSize];
+        journaled = new BitSet[worldSize];
         holders = new int[worldSize][];
         missing = new BitSet(space.chunkCount());
         deliveredSamples = space.sampleCount() - segment.sequenceLength();
@@ -50,6 +52,7 @@ public final class EpochProgress
                 stepSizes[rank][step] = stream.stepSize(step);
             }
             released[rank] = new BitSet(steps[rank]);
+            journaled[rank] = new BitSet(steps[rank]);
             stepsLeft += steps[rank];
             for (int step = 0, start = spec.startStep(epoch, rank); step < start; step++)
             {
@@ -96,9 +99,37 @@ public final class EpochProgress
             return false;
         }
         released[stream].set(step);
+        journaled[stream].set(step);
         stepsLeft--;
         deliveredSamples += stepSizes[stream][step];
         return true;
+    }
+
+    /**
+     * Note that a step's acknowledgement went to the journal: it is counted once the journal made it durable, and
+     * an acknowledgement of it sent again meanwhile, or after a restart, is not journaled twice.
+     *
+     * @return true the first time.
+     */
+    public boolean journal(final int stream, final int step)
+    {
+        if (journaled[stream].get(step))
+        {
+            return false;
+        }
+        journaled[stream].set(step);
+        return true;
+    }
+
+    /**
+     * Forget that a step went to the journal, when the journal could not take it.
+     */
+    public void unjournal(final int stream, final int step)
+    {
+        if (!released[stream].get(step))
+        {
+            journaled[stream].clear(step);
+        }
     }
 
     public boolean isReleased(final int stream, final int step)

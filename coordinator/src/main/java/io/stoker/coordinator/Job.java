@@ -23,9 +23,20 @@ final class Job
     long correlationId;
     int clientMemberId = -1;
     boolean started;
+    /**
+     * Restored by a restarted coordinator: its workers acknowledge what they delivered meanwhile as soon as they
+     * register again, before every rank is back and the job starts again, and those acknowledgements count (a
+     * worker sends them once per registration; refused, they would be lost and the epoch would never complete).
+     */
+    boolean resumed;
     int nextEpochToPlan;
     int epochsCompleted;
     int chunksUnavailable;
+    /**
+     * Sequence of the first checkpoint that holds this job, -1 until one is asked for: the job starts only once
+     * it is written, so that a restart knows every job whose steps were handed out.
+     */
+    long firstCheckpoint = -1;
 
     Job(final long jobId, final JobSpec spec)
     {

@@ -1,6 +1,7 @@
 package io.stoker.coordinator;
 
 import io.stoker.codecs.Role;
+import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.MessageOpener;
@@ -15,7 +16,8 @@ import java.util.List;
 
 /**
  * A worker, data server or client whose session the coordinator authenticated and admitted: its sealed
- * outbox, the opener of what it sends, its lease, and what a data server advertised.
+ * outbox, the opener of what it sends, its lease (and the timestamp of its latest heartbeat, which the
+ * coordinator's heartbeats echo), and what a data server advertised.
  */
 final class Member implements AutoCloseable
 {
@@ -32,6 +34,7 @@ final class Member implements AutoCloseable
     final List<byte[]> relayMessages = new ArrayList<>();
     long leaseDeadlineNs;
     long nextHeartbeatNs;
+    long echoTimestampNs = ControlProtocol.NO_ECHO;
 
     Member(final int memberId, final PendingSession session, final long leaseDeadlineNs)
     {

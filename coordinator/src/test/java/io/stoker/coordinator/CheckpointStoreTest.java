@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -30,9 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The v3 checkpoint: a job's spec (batches and resume history included) and each open epoch's released steps,
- * steps handed to other ranks and missing chunks come back as they were written; a damaged file is refused
- * with its name, never read as another state.
+ * The v4 checkpoint: the journal position it covers, a job's spec (batches and resume history included),
+ * each open epoch's released steps, steps handed to other ranks and missing chunks, and the completed epochs'
+ * results come back as they were written; a damaged file is refused with its name and the offset, never read
+ * as another state.
  */
 class CheckpointStoreTest
 {
@@ -85,12 +87,19 @@ class CheckpointStoreTest
         job.nextEpochToPlan = 3;
         job.epochsCompleted = 1;
         job.chunksUnavailable = 2;
+        job.results.add(new Job.EpochResult(0, 1000, 24, 17, new int[]{ 2, 5 }));
 
-        new CheckpointStore(temp.resolve("checkpoints")).write(job);
+        new CheckpointStore(temp.resolve("checkpoints")).write(CheckpointStore.encode(job, 4040), job.manifest);
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
         final CheckpointStore.Checkpoint checkpoint = store.read();
 
+        assertEquals(4040, checkpoint.journalPosition(), "where the journal's records after it start");
         assertEquals(7, checkpoint.jobId());
+        assertEquals(1, checkpoint.results().size(), "a completed epoch's result, for a client attaching late");
+        final Job.EpochResult result = checkpoint.results().get(0);
+        assertEquals(List.of(0, 1000L, 24L, 17), List.of(result.epoch(), result.deliveredSamples(),
+            result.droppedSamples(), result.steps()));
+        assertArrayEquals(new int[]{ 2, 5 }, result.missing());
         assertEquals(spec, checkpoint.spec());
         assertEquals(3, checkpoint.nextEpochToPlan());
         assertEquals(1, checkpoint.epochsCompleted());
@@ -132,7 +141,7 @@ class CheckpointStoreTest
             corrupt[i] ^= 0x10;
             Files.write(store.file(), corrupt);
             final String message = assertRefused(store, "byte " + i + " changed");
-            assertTrue(message.contains("CRC32C mismatch"), message);
+            assertTrue(message.contains("CRC32C stored at offset " + (whole.length - Integer.BYTES)), message);
         }
     }
 
@@ -153,10 +162,10 @@ class CheckpointStoreTest
         }
 
         final byte[] older = body.clone();
-        ByteBuffer.wrap(older).putInt(Integer.BYTES, 2);
+        ByteBuffer.wrap(older).putInt(Integer.BYTES, 3);
         Files.write(store.file(), sealed(older));
-        final String message = assertRefused(store, "version 2");
-        assertTrue(message.contains("version 3"), message);
+        final String message = assertRefused(store, "version 3");
+        assertTrue(message.contains("version 4"), message);
     }
 
     private byte[] writtenCheckpoint() throws IOException
@@ -172,7 +181,7 @@ class CheckpointStoreTest
         job.openEpochs.put(0, progress);
         job.nextEpochToPlan = 1;
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
-        store.write(job);
+        store.write(CheckpointStore.encode(job, 0), job.manifest);
         final byte[] whole = Files.readAllBytes(store.file());
         assertEquals(spec, store.read().spec(), "the intact file reads back");
         return whole;
@@ -186,7 +195,8 @@ class CheckpointStoreTest
     private static String assertRefused(final CheckpointStore store, final String what)
     {
         final UncheckedIOException ex = assertThrows(UncheckedIOException.class, store::read, what);
-        assertTrue(ex.getMessage().startsWith(store.file().toString()), what + ": " + ex.getMessage());
+        assertTrue(ex.getMessage().startsWith(store.file().toString() + ": cannot read the checkpoint at offset "),
+            what + ": " + ex.getMessage());
         return ex.getMessage();
     }
 

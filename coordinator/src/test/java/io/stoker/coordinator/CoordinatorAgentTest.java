@@ -103,6 +103,7 @@ class CoordinatorAgentTest
     private Manifest manifest;
     private SampleSpace space;
     private long nowNs = TimeUnit.SECONDS.toNanos(100);
+    private boolean journalRuns = true;
     private TestMember server;
     private TestMember client;
     private TestMember[] workers;
@@ -128,7 +129,7 @@ class CoordinatorAgentTest
     void stop()
     {
         members.forEach(TestMember::close);
-        coordinator.onClose();
+        close(coordinator);
         CloseHelper.close(connector);
         for (final TestMember member : members)
         {
@@ -313,6 +314,31 @@ class CoordinatorAgentTest
     }
 
     /**
+     * The coordinator's heartbeats echo the member's latest heartbeat timestamp, a reading of the member's own
+     * clock: it is the member's fence. A member gone silent loses its lease, and its steps, only after that
+     * timestamp plus the lease, so a worker that stops delivering there never hands out a step given to another.
+     */
+    @Test
+    void heartbeatsEchoTheMembersLatestTimestampAndNoLeaseEndsBeforeTheEchoPlusTheLease()
+    {
+        startJob(3, 1, DROP_LAST);
+        final TestMember worker = workers[2];
+        final long echoesFrom = nowNs;
+        pump(() -> worker.echoes.size() >= 3 && worker.echoes.get(worker.echoes.size() - 1) > echoesFrom);
+        for (int i = 1; i < worker.echoes.size(); i++)
+        {
+            assertTrue(worker.echoes.get(i) >= worker.echoes.get(i - 1), "echoes never go back: " + worker.echoes);
+        }
+
+        worker.silent = true;
+        final long fenceNs = worker.echoes.get(worker.echoes.size() - 1) + LEASE_NS;
+        pump(() -> counter(CounterType.LEASE_EXPIRIES) == 1);
+        final long expiredNs = nowNs - STEP_NS;
+        assertTrue(expiredNs - fenceNs > 0, "the lease ended at " + expiredNs + ", after the fence at " + fenceNs);
+        assertTrue(counter(CounterType.STEPS_REASSIGNED) > 0, "and only then were its steps given to others");
+    }
+
+    /**
      * A client that submits a job again after it finished — a submit that noticed a coordinator restart only once
      * the job was done — is told that job's outcome and epochs; no new job starts, and the workers hear of none.
      */
@@ -373,7 +399,7 @@ class CoordinatorAgentTest
     void aCoordinatorRestartedFromItsCheckpointAssignsWhatWasNotAcknowledgedAndCompletesTheEpoch()
     {
         final Path checkpoints = temp.resolve("checkpoints");
-        coordinator.onClose();
+        close(coordinator);
         coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
         startJob(2, 1, PARTIAL);
         final long jobId = client.jobId;
@@ -385,7 +411,7 @@ class CoordinatorAgentTest
         }
         pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
 
-        coordinator.onClose();
+        close(coordinator);
         members.forEach(TestMember::forget);
         coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
         pump(() -> Arrays.stream(workers).allMatch(worker ->
@@ -403,6 +429,161 @@ class CoordinatorAgentTest
         pump(() -> null != client.outcome);
         assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
         assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    /**
+     * An acknowledgement is counted (counter, ack log, epoch completion) only once the journal made it durable:
+     * while the journal agent does not run, the coordinator takes it but counts nothing.
+     */
+    @Test
+    void anAcknowledgementIsCountedOnlyOnceTheJournalMadeItDurable() throws Exception
+    {
+        final Path ackLog = temp.resolve("acks.log");
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(temp.resolve("checkpoints"))
+            .ackLogFile(ackLog));
+        startJob(1, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final int steps = Segment.first(space, SEED, 0, 1, PARTIAL).steps();
+
+        journalRuns = false;
+        workers[0].ack(jobId, new StreamId(0, 0, 0), range(0, steps));
+        final long until = nowNs + 10 * STEP_NS;
+        pump(() -> nowNs >= until);
+        assertEquals(0, counter(CounterType.STEPS_ACKNOWLEDGED));
+        assertEquals(List.of(), Files.readAllLines(ackLog));
+        assertEquals(null, client.outcome, "no epoch completes over acknowledgements not durable");
+
+        journalRuns = true;
+        pump(() -> null != client.outcome);
+        assertEquals(steps, counter(CounterType.STEPS_ACKNOWLEDGED));
+        assertEquals(steps, Files.readAllLines(ackLog).size());
+    }
+
+    /**
+     * Acknowledgements durable in the journal after the last checkpoint survive a restart (the checkpoint plus
+     * the journal after it): when the workers send them again to the restarted coordinator, they are recognised
+     * and neither counted nor logged again; the ack log holds every step of the epoch exactly once.
+     */
+    @Test
+    void acknowledgementsJournaledAfterTheLastCheckpointAreNotCountedAgainWhenSentAgainAfterARestart()
+        throws Exception
+    {
+        final Path checkpoints = temp.resolve("checkpoints");
+        final Path ackLog = temp.resolve("acks.log");
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+        final int[][] acknowledged = { { 0, 1, 2, 3, 7 }, { 0, 1 } };
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
+        }
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
+
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        final long restartNs = nowNs;
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
+        pump(() -> Arrays.stream(workers).allMatch(worker ->
+            worker.session.registrations() == 2 && !worker.assigned(jobId, 0, 0, worker.rank).isEmpty()));
+        assertTrue(nowNs - restartNs < LEASE_NS / 2, "the restarted coordinator answered the members' first " +
+            "messages on sessions it does not know, and they registered again at once, not a lease later: after " +
+            (nowNs - restartNs) + " ns of a " + LEASE_NS + " ns lease");
+        for (int rank = 0; rank < 2; rank++)
+        {
+            final TreeSet<Integer> expected = steps(plan.stream(rank));
+            Arrays.stream(acknowledged[rank]).forEach(expected::remove);
+            assertEquals(expected, workers[rank].assigned(jobId, 0, 0, rank), "rank " + rank);
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
+        }
+        final long until = nowNs + 10 * STEP_NS;
+        pump(() -> nowNs >= until);
+        assertEquals(0, counter(CounterType.STEPS_ACKNOWLEDGED), "acknowledgements sent again are not counted");
+        assertEquals(7, Files.readAllLines(ackLog).size());
+
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), workers[rank].assigned(jobId, 0, 0, rank));
+        }
+        pump(() -> null != client.outcome);
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
+        final List<String> lines = Files.readAllLines(ackLog);
+        assertEquals(plan.steps() * 2L, lines.size());
+        assertEquals(lines.size(), new HashSet<>(lines.stream().map(line -> line.substring(0, line.lastIndexOf(' ')))
+            .toList()).size(), "each step of each stream once: " + lines);
+    }
+
+    /**
+     * A worker acknowledges what it delivered while the coordinator was down as soon as it registers with the
+     * restarted one, before the other ranks are back and the job starts again: those acknowledgements count; were
+     * they refused, the worker would not send them again and the epoch would never complete.
+     */
+    @Test
+    void acknowledgementsSentToARestartedCoordinatorBeforeEveryRankIsBackAreCounted()
+    {
+        final Path checkpoints = temp.resolve("checkpoints");
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        workers[1].silent = true;
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        pump(() -> workers[0].session.registrations() == 2);
+        workers[0].ack(jobId, new StreamId(0, 0, 0), range(0, plan.stream(0).steps()));
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == plan.stream(0).steps());
+        assertEquals(Set.of(), workers[0].assigned(jobId, 0, 0, 0), "the job has not started again: rank 1 is away");
+
+        workers[1].silent = false;
+        pump(() -> workers[1].session.registrations() == 2 && !workers[1].assigned(jobId, 0, 0, 1).isEmpty());
+        workers[1].ack(jobId, new StreamId(0, 0, 1), workers[1].assigned(jobId, 0, 0, 1));
+        pump(() -> null != client.outcome);
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+        assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
+    }
+
+    /**
+     * A finished job survives a restart: a client that attaches (or submits it again) afterwards is answered with
+     * its outcome and its epochs, and no job starts; a worker that registers again hears that it is complete.
+     */
+    @Test
+    void aFinishedJobIsKeptAcrossARestartAndAnsweredWithItsOutcome()
+    {
+        final Path checkpoints = temp.resolve("checkpoints");
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), range(0, plan.steps()));
+        }
+        pump(() -> JobOutcome.COMPLETE == client.outcome);
+
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
+        workers[0].outcome = null;
+        pump(() -> workers[0].session.registrations() == 2 && null != workers[0].outcome);
+        assertEquals(JobOutcome.COMPLETE, workers[0].outcome, "a worker registering again hears the job is complete");
+
+        final TestMember late = member(Role.CLIENT, -1);
+        pump(() -> late.session.isRegistered());
+        late.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
+        pump(() -> null != late.outcome);
+        assertEquals(JobOutcome.COMPLETE, late.outcome);
+        assertEquals(jobId, late.jobId, "the finished job, not a new one");
+        assertEquals(1, late.completions.size(), "its epoch");
+        assertCompletion(late.completions.get(0), jobId, 0, plan, new int[0]);
+        assertEquals(1, workers[1].jobStarts, "no other job started");
     }
 
     /**
@@ -534,7 +715,7 @@ class CoordinatorAgentTest
     @Test
     void aRankHeldByALiveWorkerIsRefusedAndMembersMaySendOnlyWhatTheirRoleMay()
     {
-        coordinator.onClose();
+        close(coordinator);
         coordinator = new CoordinatorAgent(context().maxWorldSize(2));
         startJob(1, 1, DROP_LAST);
         final long jobId = client.jobId;
@@ -611,7 +792,13 @@ class CoordinatorAgentTest
         Files.write(file, new byte[]{ 'S', 'T', 'K', 'C', 0, 0, 0, 3, 1, 2, 3, 4, 5, 6 });
         final UncheckedIOException ex = assertThrows(UncheckedIOException.class,
             () -> new CoordinatorAgent(context().checkpointDirectory(checkpoints)));
-        assertTrue(ex.getMessage().contains(file.toString()), ex.getMessage());
+        assertTrue(ex.getMessage().contains(file + ": cannot read the checkpoint at offset "), ex.getMessage());
+    }
+
+    private static void close(final CoordinatorAgent agent)
+    {
+        agent.onClose();
+        agent.journalAgent().onClose();
     }
 
     private CoordinatorContext context()
@@ -697,7 +884,7 @@ class CoordinatorAgentTest
             assertTrue(System.nanoTime() < deadline, "no progress; coordinator said: " + errors);
             for (int idle = 0; idle < IDLE_ROUNDS; )
             {
-                int work = coordinator.doWork();
+                int work = coordinator.doWork() + (journalRuns ? coordinator.journalAgent().doWork() : 0);
                 for (final TestMember member : members)
                 {
                     work += member.doWork();
@@ -842,6 +1029,7 @@ class CoordinatorAgentTest
         final List<Completion> completions = new ArrayList<>();
         final List<ErrorCode> errors = new ArrayList<>();
         final List<Integer> wrongRanks = new ArrayList<>();
+        final List<Long> echoes = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
         int[] shards;
         JobSpec submitted;
@@ -958,7 +1146,10 @@ class CoordinatorAgentTest
         @Override
         public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
         {
-            session.onHeartbeat(sessionId, decoder, nowNs);
+            if (session.onHeartbeat(sessionId, decoder, nowNs))
+            {
+                echoes.add(decoder.echoTimestampNs());
+            }
         }
 
         @Override

@@ -177,6 +177,7 @@ public final class DataServerAgent implements Agent, ControlListener
         {
             case HANDSHAKE -> error("coordinator refused registration: " + code + ": " + Quote.of(message));
             case COORDINATOR -> refusals.report("the coordinator reported " + code + ": " + Quote.of(message));
+            case RESTARTED -> ctx.logger().accept("data server: the coordinator restarted: registering again");
             default ->
             {
             }

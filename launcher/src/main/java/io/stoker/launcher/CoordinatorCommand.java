@@ -31,17 +31,19 @@ final class CoordinatorCommand implements Callable<Integer>
     String listen;
 
     @Option(names = "--checkpoint-dir", paramLabel = "DIR",
-        description = "Persist the job's progress here; a coordinator restarted with the same DIR resumes the job.")
+        description = "Journal and checkpoint the job's progress here; a coordinator restarted with the same DIR " +
+            "resumes the job (a finished one answers its outcome).")
     Path checkpointDirectory;
 
     @Option(names = "--checkpoint-every", defaultValue = "" + CoordinatorContext.DEFAULT_CHECKPOINT_INTERVAL,
-        paramLabel = "ACKS", description = "Checkpoint after this many acknowledgements (and at each epoch's end). " +
-        "Default: ${DEFAULT-VALUE}.")
+        paramLabel = "ACKS", description = "Checkpoint (compact the journal) after this many acknowledgements " +
+        "(and at each epoch's end): bounds what a restart replays. Default: ${DEFAULT-VALUE}.")
     int checkpointEvery;
 
     @Option(names = "--ack-log", paramLabel = "FILE",
-        description = "Append each acknowledgement the coordinator counts to FILE as 'epoch chunk rank': an audit " +
-        "trail of exactly-once delivery.")
+        description = "Append each acknowledgement the coordinator counts (once durable) to FILE as 'epoch segment " +
+        "stream step rank': an audit trail of exactly-once delivery; with --checkpoint-dir it is rewritten from the " +
+        "journal at start.")
     Path ackLog;
 
     @Option(names = "--lease-timeout", defaultValue = "5000", paramLabel = "MS",
@@ -60,6 +62,9 @@ final class CoordinatorCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Override
     public Integer call()
     {
@@ -68,7 +73,8 @@ final class CoordinatorCommand implements Callable<Integer>
         // The barrier is closed last: closing it lets the JVM's shutdown on SIGTERM or SIGINT proceed and halt, so
         // everything opened after it, the media driver and its directory, has to be closed and deleted first.
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            AeronConnector connector = node.connectInvoked("coordinator"))
+            AeronConnector connector = node.connectInvoked("coordinator");
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker coordinator", connector.aeronDirectoryName()))
         {
             final CoordinatorAgent coordinator = new CoordinatorAgent(new CoordinatorContext()
                 .aeron(connector.aeron())
@@ -82,8 +88,11 @@ final class CoordinatorCommand implements Callable<Integer>
                 .handshakeTimeoutNs(TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMs))
                 .errorHandler(errorHandler)
                 .logger(System.out::println));
-            try (AgentRunner ignored = Runners.start(connector, coordinator, errorHandler,
-                coordinator.counters().get(CounterType.AGENT_ERRORS)))
+            // The journal's fsyncs run on a thread of their own, off the coordinator's duty cycle.
+            try (AgentRunner ignoredJournal = Runners.start(coordinator.journalAgent(), errorHandler,
+                    coordinator.counters().get(CounterType.AGENT_ERRORS));
+                AgentRunner ignored = Runners.start(connector, coordinator, errorHandler,
+                    coordinator.counters().get(CounterType.AGENT_ERRORS)))
             {
                 System.out.println("stoker coordinator: listening on " + listen + " (counters in " +
                     connector.aeronDirectoryName() + ")");

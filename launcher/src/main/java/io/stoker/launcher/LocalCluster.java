@@ -100,7 +100,8 @@ public final class LocalCluster implements AutoCloseable
             client = new JobClientAgent(
                 connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
                 settings.spec(), errorHandler);
-            agents.add(new CompositeAgent(coordinator, dataServer, client));
+            // No checkpoint directory, so the journal agent only counts what it takes: it may share the thread.
+            agents.add(new CompositeAgent(coordinator, coordinator.journalAgent(), dataServer, client));
             agentErrors.add(coordinator.counters().get(CounterType.AGENT_ERRORS));
 
             for (int rank = 0; rank < settings.workers; rank++)

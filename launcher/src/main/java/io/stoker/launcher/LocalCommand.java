@@ -95,6 +95,9 @@ final class LocalCommand implements Callable<Integer>
     @Mixin
     SinkOptions sinkOptions;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Option(names = "--step-time", defaultValue = "0", paramLabel = "MICROS",
         description = "Each consumer holds each batch this long before releasing it, as a training step would " +
         "(the summary's consumer wait then shows whether the feed keeps up). Default: ${DEFAULT-VALUE}.")
@@ -263,7 +266,8 @@ final class LocalCommand implements Callable<Integer>
         final RunSummary summary;
         final int lost;
         try (LocalCluster cluster = new LocalCluster(settings, rank -> logs[rank]);
-            ProgressDisplay progress = new ProgressDisplay(!noProgress, manifest.totalBytes() * epochs))
+            ProgressDisplay progress = new ProgressDisplay(!noProgress, manifest.totalBytes() * epochs);
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker local", cluster.connector().aeronDirectoryName()))
         {
             if (verbose)
             {

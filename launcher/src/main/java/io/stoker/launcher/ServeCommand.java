@@ -61,6 +61,9 @@ final class ServeCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Mixin
+    MetricsOptions metrics;
+
     @Override
     public Integer call()
     {
@@ -70,7 +73,8 @@ final class ServeCommand implements Callable<Integer>
         final ErrorHandler errorHandler = ex -> System.err.println("stoker serve: " + ex.getMessage());
         // Closed last, see CoordinatorCommand: the JVM halts as soon as the barrier is closed.
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            AeronConnector connector = node.connect("server"))
+            AeronConnector connector = node.connect("server");
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker serve", connector.aeronDirectoryName()))
         {
             final DataServerContext ctx = new DataServerContext()
                 .aeron(connector.aeron())

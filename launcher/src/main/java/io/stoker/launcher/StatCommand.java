@@ -1,20 +1,12 @@
 package io.stoker.launcher;
 
-import io.aeron.AeronCounters;
 import io.aeron.CncFileDescriptor;
-import io.aeron.driver.status.SystemCounterDescriptor;
 import io.stoker.transport.TransportDefaults;
-import io.stoker.transport.status.CounterType;
-import org.agrona.DirectBuffer;
-import org.agrona.IoUtil;
-import org.agrona.concurrent.status.CountersReader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.File;
 import java.io.PrintStream;
-import java.nio.MappedByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -70,36 +62,17 @@ final class StatCommand implements Callable<Integer>
      */
     static void print(final File directory, final PrintStream out)
     {
-        final File cncFile = new File(directory, CncFileDescriptor.CNC_FILE);
-        if (!cncFile.exists())
+        if (!new File(directory, CncFileDescriptor.CNC_FILE).exists())
         {
             out.println(directory + ": no media driver here");
             return;
         }
-        final MappedByteBuffer cnc = IoUtil.mapExistingFile(cncFile, "cnc");
-        try
+        try (DriverCounters counters = new DriverCounters(directory))
         {
-            final DirectBuffer metaData = CncFileDescriptor.createMetaDataBuffer(cnc);
-            CncFileDescriptor.checkVersion(metaData.getInt(CncFileDescriptor.cncVersionOffset(0)));
-            final long pid = metaData.getLong(CncFileDescriptor.PID_FIELD_OFFSET);
-            final CountersReader counters = new CountersReader(
-                CncFileDescriptor.createCountersMetaDataBuffer(cnc, metaData),
-                CncFileDescriptor.createCountersValuesBuffer(cnc, metaData),
-                StandardCharsets.US_ASCII);
-            out.println(directory + " (pid " + pid + (ProcessHandle.of(pid).isPresent() ? "" : ", not running") + ")");
-            counters.forEach((counterId, typeId, keyBuffer, label) ->
-            {
-                if (CounterType.isStoker(typeId) || (AeronCounters.DRIVER_SYSTEM_COUNTER_TYPE_ID == typeId &&
-                    SystemCounterDescriptor.INVALID_PACKETS.id() == keyBuffer.getInt(0)))
-                {
-                    out.printf("  %,20d  %s%n", counters.getCounterValue(counterId),
-                        CounterType.isStoker(typeId) ? label : "media driver: " + label.toLowerCase());
-                }
-            });
-        }
-        finally
-        {
-            IoUtil.unmap(cnc);
+            out.println(directory + " (pid " + counters.pid() +
+                (ProcessHandle.of(counters.pid()).isPresent() ? "" : ", not running") + ")");
+            counters.forEach((type, owner, description, value) ->
+                out.printf("  %,20d  %s: %s%n", value, owner, description));
         }
     }
 

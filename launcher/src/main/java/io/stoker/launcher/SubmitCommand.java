@@ -65,6 +65,9 @@ final class SubmitCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Mixin
+    MetricsOptions metrics;
+
     private volatile boolean interrupted;
 
     @Override
@@ -74,7 +77,8 @@ final class SubmitCommand implements Callable<Integer>
         Endpoints.check("--listen", listen);
         // Closed last, see CoordinatorCommand: the JVM halts as soon as the barrier is closed.
         try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
-            AeronConnector connector = node.connectInvoked("client"))
+            AeronConnector connector = node.connectInvoked("client");
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker submit", connector.aeronDirectoryName()))
         {
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobSpec spec = spec();

@@ -95,6 +95,9 @@ final class WorkerCommand implements Callable<Integer>
     @Mixin
     NodeOptions node;
 
+    @Mixin
+    MetricsOptions metrics;
+
     private volatile boolean interrupted;
 
     @Override
@@ -132,7 +135,8 @@ final class WorkerCommand implements Callable<Integer>
         final DeliveryLog log = new DeliveryLog(null != report);
         final long startNs = System.nanoTime();
         try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
-            EmbeddedWorker<C> worker = EmbeddedWorker.start(options(owner), sink))
+            EmbeddedWorker<C> worker = EmbeddedWorker.start(options(owner), sink);
+            MetricsEndpoint ignoredMetrics = metrics.start("stoker worker", worker.aeronDirectory()))
         {
             System.out.println(owner + ": joining " + coordinator + " (counters in " + worker.aeronDirectory() + ")");
             final Agent consumer;

@@ -9,6 +9,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.BackoffIdleStrategy;
 
+import java.io.File;
 import java.util.UUID;
 
 /**
@@ -16,10 +17,17 @@ import java.util.UUID;
  * external one, then connects a client to it.
  * <p>
  * The embedded driver runs in {@link ThreadingMode#SHARED} with a backing-off idle strategy: on a
- * small machine its three dedicated threads would compete with the agents that move the data.
+ * small machine its three dedicated threads would compete with the agents that move the data. Before it starts,
+ * the directories of embedded drivers whose processes died without their shutdown are removed, see
+ * {@link StaleDriverDirectories}.
  */
 public final class AeronConnector implements AutoCloseable
 {
+    /**
+     * A driver whose heartbeat is this old, and whose process is gone, left its directory behind.
+     */
+    static final long STALE_DRIVER_TIMEOUT_MS = 10_000;
+
     private final MediaDriver driver;
     private final Aeron aeron;
 
@@ -47,6 +55,7 @@ public final class AeronConnector implements AutoCloseable
                 {
                     directory = TransportDefaults.tempAeronDirectory("stoker-" + UUID.randomUUID());
                 }
+                StaleDriverDirectories.sweep(new File(directory).getParentFile(), STALE_DRIVER_TIMEOUT_MS);
                 driver = MediaDriver.launch(new MediaDriver.Context()
                     .aeronDirectoryName(directory)
                     .dirDeleteOnStart(true)

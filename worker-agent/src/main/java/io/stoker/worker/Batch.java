@@ -25,8 +25,10 @@ public final class Batch<C extends Chunk>
     private final ManyToOneConcurrentArrayQueue<Batch<C>> released;
     private final List<C> chunks = new ArrayList<>();
     private volatile boolean held;
+    private boolean dropped;
     private StepOrder order;
     private int rank;
+    private int leaseGeneration;
     private int size;
     private int missing;
     private int sampleLength;
@@ -44,10 +46,12 @@ public final class Batch<C extends Chunk>
     /**
      * Start filling the batch for a step.
      */
-    void reset(final StepOrder order, final int rank, final int capacity)
+    void reset(final StepOrder order, final int rank, final int leaseGeneration, final int capacity)
     {
         this.order = order;
         this.rank = rank;
+        this.leaseGeneration = leaseGeneration;
+        dropped = false;
         size = 0;
         missing = 0;
         sampleLength = -1;
@@ -109,6 +113,23 @@ public final class Batch<C extends Chunk>
         }
         held = true;
         return this;
+    }
+
+    /**
+     * @return the worker's registration ({@link LeaseFence#generation()}) the batch was built under: one built
+     * under an earlier registration is dropped, not handed to the consumer.
+     */
+    public int leaseGeneration()
+    {
+        return leaseGeneration;
+    }
+
+    /**
+     * @return true when the batch came back dropped, not released.
+     */
+    boolean isDropped()
+    {
+        return dropped;
     }
 
     StepOrder order()
@@ -259,6 +280,23 @@ public final class Batch<C extends Chunk>
         {
             Thread.onSpinWait();
         }
+    }
+
+    /**
+     * Give the batch back undelivered: the worker's lease ended before a consumer took it, so its step may be
+     * another rank's now. The step is not acknowledged. Called by the hand-off, never by a consumer that read it.
+     *
+     * @throws IllegalStateException if the batch was already released or dropped.
+     */
+    public void drop()
+    {
+        if (!held)
+        {
+            throw new IllegalStateException("step " + step() + " of stream " + stream() + " in epoch " + epoch() +
+                " was already released");
+        }
+        dropped = true;
+        release();
     }
 
     @Override

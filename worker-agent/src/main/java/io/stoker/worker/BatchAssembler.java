@@ -65,6 +65,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
 
     private final Feed<Batch<C>> output;
     private final int rank;
+    private final LeaseFence fence;
     private final ManyToOneConcurrentArrayQueue<Batch<C>> released =
         new ManyToOneConcurrentArrayQueue<>(MAX_BATCHES);
     private final AtomicLong releasesHandled = new AtomicLong();
@@ -82,11 +83,13 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     /**
      * @param output where batches go: the consumer's feed.
      * @param rank   the worker's rank, which each batch names as its deliverer.
+     * @param fence  the worker's lease: each batch carries the registration it was built under.
      */
-    BatchAssembler(final Feed<Batch<C>> output, final int rank)
+    BatchAssembler(final Feed<Batch<C>> output, final int rank, final LeaseFence fence)
     {
         this.output = output;
         this.rank = rank;
+        this.fence = fence;
     }
 
     /**
@@ -210,7 +213,14 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             final StepOrder order = batch.order();
             unuse(order);
             spare.add(batch);
-            listener.onStepReleased(order.work(), order.step());
+            if (batch.isDropped())
+            {
+                listener.onStepDropped(order.work(), order.step());
+            }
+            else
+            {
+                listener.onStepReleased(order.work(), order.step());
+            }
             releasesHandled.incrementAndGet();
             work++;
         }
@@ -232,10 +242,19 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     }
 
     /**
-     * Drop every queued step not yet handed to the consumer; batches with the consumer stay valid.
+     * Drop every queued step not yet offered to the consumer's feed; batches in the feed or with the consumer stay
+     * (the feed drops those of an earlier registration).
      */
     void abandon(final Listener listener)
     {
+        if (null != unsent)
+        {
+            final StepOrder order = unsent.order();
+            unuse(order);
+            spare.add(unsent);
+            unsent = null;
+            listener.onStepDropped(order.work(), order.step());
+        }
         while (!queued.isEmpty())
         {
             final StepOrder order = queued.poll();
@@ -315,7 +334,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             stepPieces[i].lostSamples = false;
         }
         final Batch<C> filling = batch;
-        filling.reset(order, rank, plan.stepSize(order.step()));
+        filling.reset(order, rank, fence.generation(), plan.stepSize(order.step()));
         plan.forEachSample(order.step(), (pieceIndex, record) ->
         {
             final Held<C> piece = stepPieces[pieceIndex - first];

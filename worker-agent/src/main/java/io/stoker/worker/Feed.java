@@ -11,6 +11,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * <p>
  * The time a consumer spends asking when nothing is ready, counted from the first item on, is the
  * starvation figure: it lands in the worker's "consumer wait" counter.
+ * <p>
+ * A {@link Gate} decides at the hand-off whether items may go to the consumer now (a worker's {@link LeaseFence}:
+ * only while its lease is held) and drops those that may not go any more; waiting at a closed gate is waiting.
  *
  * @param <T> what the consumer takes.
  */
@@ -18,6 +21,7 @@ public final class Feed<T> implements Handoff<T>
 {
     private final OneToOneConcurrentArrayQueue<T> ready;
     private final AtomicCounter waitNs;
+    private final Gate<? super T> gate;
     private volatile boolean finished;
     private boolean started;
     private long waitStartNs;
@@ -28,16 +32,31 @@ public final class Feed<T> implements Handoff<T>
      */
     public Feed(final int capacity, final AtomicCounter waitNs)
     {
-        this.ready = new OneToOneConcurrentArrayQueue<>(capacity);
-        this.waitNs = waitNs;
+        this(capacity, waitNs, Gate.OPEN);
     }
 
     /**
-     * @return the next item, or null when none is ready now.
+     * @param capacity most items waiting for the consumer.
+     * @param waitNs   where the consumer's wait time is added.
+     * @param gate     what an item must pass on its way to the consumer.
+     */
+    public Feed(final int capacity, final AtomicCounter waitNs, final Gate<? super T> gate)
+    {
+        this.ready = new OneToOneConcurrentArrayQueue<>(capacity);
+        this.waitNs = waitNs;
+        this.gate = gate;
+    }
+
+    /**
+     * @return the next item, or null when none is ready now or the gate is closed.
      */
     public T poll()
     {
-        final T item = ready.poll();
+        T item = null;
+        while (gate.isOpen() && null != (item = ready.poll()) && gate.dropIfRevoked(item))
+        {
+            item = null;
+        }
         if (null != item)
         {
             if (0 != waitStartNs)
@@ -71,7 +90,7 @@ public final class Feed<T> implements Handoff<T>
             {
                 return item;
             }
-            if (wasFinished)
+            if (wasFinished && ready.isEmpty())
             {
                 return null;
             }
@@ -85,6 +104,17 @@ public final class Feed<T> implements Handoff<T>
     public boolean isFinished()
     {
         return finished && ready.isEmpty();
+    }
+
+    /**
+     * For a consumer that keeps an item it polled before passing it on (a channel whose ring was full): drop it if
+     * it may not go to the consumer any more.
+     *
+     * @return true when the item was dropped: forget it.
+     */
+    public boolean dropIfRevoked(final T item)
+    {
+        return gate.dropIfRevoked(item);
     }
 
     /**
@@ -105,5 +135,43 @@ public final class Feed<T> implements Handoff<T>
     public void finish()
     {
         finished = true;
+    }
+
+    /**
+     * What an item must pass on its way to the consumer. Called from the consumer's thread.
+     *
+     * @param <T> the items.
+     */
+    public interface Gate<T>
+    {
+        /**
+         * A gate always open that drops nothing.
+         */
+        Gate<Object> OPEN = new Gate<>()
+        {
+            @Override
+            public boolean isOpen()
+            {
+                return true;
+            }
+
+            @Override
+            public boolean dropIfRevoked(final Object item)
+            {
+                return false;
+            }
+        };
+
+        /**
+         * @return true when items may go to the consumer now.
+         */
+        boolean isOpen();
+
+        /**
+         * Drop the item if it may not go to the consumer any more, giving it back to its producer.
+         *
+         * @return true when it was dropped.
+         */
+        boolean dropIfRevoked(T item);
     }
 }

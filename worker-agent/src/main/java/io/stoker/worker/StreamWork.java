@@ -18,6 +18,7 @@ final class StreamWork
     private final BitSet assigned = new BitSet();
     private final BitSet ordered = new BitSet();
     private final BitSet released = new BitSet();
+    private final BitSet reasked = new BitSet();
 
     /**
      * @param id   the worker's own number for it, unique while the job runs: part of each read's tag.
@@ -71,12 +72,18 @@ final class StreamWork
     /**
      * Take a step on.
      *
-     * @return true when it is new to this worker: not assigned before, nor released.
+     * @return true when it is new to this worker: not assigned before, nor released. A step assigned again while
+     * ordered is remembered: should its batch come back dropped, it is ordered again ({@link #drop}).
      */
     boolean assign(final int step)
     {
-        if (assigned.get(step) || released.get(step))
+        if (released.get(step))
         {
+            return false;
+        }
+        if (assigned.get(step))
+        {
+            reasked.set(step);
             return false;
         }
         assigned.set(step);
@@ -106,24 +113,36 @@ final class StreamWork
         released.set(step);
         ordered.clear(step);
         assigned.clear(step);
+        reasked.clear(step);
     }
 
     /**
-     * The step will not be delivered by this worker after all: its lease ended and the coordinator gave the
-     * step to another rank.
+     * The step's batch was not delivered after all (its lease may have ended, and the coordinator may have given
+     * the step to another rank).
+     *
+     * @return true when the coordinator assigned the step again since the worker registered anew: it stays
+     * assigned, to be ordered again.
      */
-    void drop(final int step)
+    boolean drop(final int step)
     {
         ordered.clear(step);
+        if (reasked.get(step))
+        {
+            reasked.clear(step);
+            return true;
+        }
         assigned.clear(step);
+        return false;
     }
 
     /**
-     * Forget every assignment not yet ordered, after a lease expiry.
+     * Forget every assignment not yet ordered, and what was assigned again before, after registering anew: from
+     * now on only the new registration's assignments count.
      */
     void dropUnordered()
     {
         assigned.and(ordered);
+        reasked.clear();
     }
 
     /**

@@ -93,6 +93,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final ServerDirectory directory;
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final StepAcks acks;
+    private final LeaseFence fence;
     private final Feed<Batch<C>> feed;
     private final ResumePoint resumePoint = new ResumePoint();
     private final Int2ObjectHashMap<Segment> segments = new Int2ObjectHashMap<>();
@@ -148,7 +149,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         errors = counters.get(CounterType.ERRORS);
         refusals = new Refusals(owner, counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(), ctx.nanoClock());
         acks = new StepAcks(publisher);
-        feed = new Feed<>(FEED_CAPACITY, counters.get(CounterType.CONSUMER_WAIT_NS));
+        fence = new LeaseFence(ctx.nanoClock(), ctx.leaseMarginNs());
+        feed = new Feed<>(FEED_CAPACITY, counters.get(CounterType.CONSUMER_WAIT_NS), fence);
 
         ctx.counters(counters);
         final List<DataTransport> transports = new ArrayList<>();
@@ -180,6 +182,14 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     public Feed<Batch<C>> feed()
     {
         return feed;
+    }
+
+    /**
+     * @return this worker's lease as it knows it: its feed hands out batches only while the lease is held.
+     */
+    public LeaseFence fence()
+    {
+        return fence;
     }
 
     /**
@@ -274,6 +284,10 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     {
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
+        if (!session.isRegistered() && LeaseFence.NOT_HELD != fence.deadlineNs())
+        {
+            fence.revoke();
+        }
         work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         if (null != pipeline)
         {
@@ -393,7 +407,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         jobId = startedJobId;
         pool = new BufferPool(started.poolBuffers(ctx.bufferCount()), manifest.maxChunkLength(),
             ctx.sinkFactory().allocator());
-        assembler = new BatchAssembler<>(feed, ctx.rank());
+        assembler = new BatchAssembler<>(feed, ctx.rank(), fence);
         sink = ctx.sinkFactory().newSink(pool, assembler);
         pipeline = new ReadPipeline(pool, manifest, directory, counters, ctx.maxReadAttempts(), ctx.regionWaitNs(),
             this::error);
@@ -532,10 +546,15 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * Drop every step not yet with the consumer: after a lease expiry the coordinator gave them to other ranks.
+     * Registered anew: while this worker was not registered the coordinator may have given any of its steps to
+     * other ranks. Drop every step not yet with the consumer (reads, queued steps, and through the fence's new
+     * generation the batches still in the feed); the coordinator's assignments to the new registration say what
+     * this worker holds, and a step assigned again whose batch was still in the feed is ordered again when that
+     * batch comes back dropped.
      */
     private void abandonWork()
     {
+        works.values().forEach(StreamWork::dropUnordered);
         orderWorks.clear();
         orderSteps.clear();
         acks.clear();
@@ -544,7 +563,6 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             pipeline.abandon();
             assembler.abandon(releases);
         }
-        works.values().forEach(StreamWork::dropUnordered);
     }
 
     /**
@@ -666,7 +684,11 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onStepDropped(final StreamWork stream, final int step)
         {
-            stream.drop(step);
+            if (stream.drop(step))
+            {
+                orderWorks.addInt(stream.id());
+                orderSteps.addInt(step);
+            }
         }
 
         @Override
@@ -688,8 +710,21 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onRegistered(final int sessionId, final RegisteredDecoder decoder)
         {
-            if (session.onRegistered(sessionId, decoder, nowNs) && session.registrations() > 1 && null != job)
+            if (!session.onRegistered(sessionId, decoder, nowNs))
             {
+                return;
+            }
+            final boolean again = session.registrations() > 1;
+            if (!fence.onRegistered(session.handshakeStartedNs(), decoder.leaseTimeoutNs(), again))
+            {
+                error("the lease margin (" + ctx.leaseMarginNs() + " ns) is not shorter than the coordinator's " +
+                    "lease (" + decoder.leaseTimeoutNs() + " ns): this worker can never hand out a batch");
+            }
+            if (again && null != job)
+            {
+                ctx.logger().accept(owner + ": registered again as member " + session.memberId() +
+                    "; dropping what was not handed out yet, delivering what the coordinator assigns");
+                abandonWork();
                 reacknowledge();
             }
         }
@@ -706,21 +741,25 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder)
         {
-            session.onHeartbeat(sessionId, decoder, nowNs);
+            if (session.onHeartbeat(sessionId, decoder, nowNs))
+            {
+                fence.onEcho(decoder.echoTimestampNs(), nowNs);
+            }
         }
 
         /**
-         * This worker's lease ended: the coordinator gave its work to others. A data server's lease ended: its
-         * reads move to replicas.
+         * This worker's lease ended: the coordinator gave its work to others; the fence closes, and once registered
+         * again the worker drops what it had not handed out. A data server's lease ended: its reads move to
+         * replicas.
          */
         @Override
         public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
         {
             if (session.onLeaseExpired(decoder))
             {
+                fence.revoke();
                 leaseExpiries.incrementOrdered();
-                ctx.logger().accept(owner + ": lease expired, abandoning work the coordinator handed to others");
-                abandonWork();
+                ctx.logger().accept(owner + ": lease expired, registering again; work not yet handed out is dropped");
             }
             else
             {
@@ -804,6 +843,11 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             final MemberSession.ErrorSource source = session.onErrorResponse(sessionId, decoder);
             if (source == MemberSession.ErrorSource.STRANGER)
             {
+                return;
+            }
+            if (source == MemberSession.ErrorSource.RESTARTED)
+            {
+                ctx.logger().accept(owner + ": the coordinator restarted: registering again");
                 return;
             }
             final String report = "coordinator " + (source == MemberSession.ErrorSource.HANDSHAKE ?

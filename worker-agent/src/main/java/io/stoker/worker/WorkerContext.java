@@ -49,6 +49,13 @@ public final class WorkerContext<C extends Chunk>
      */
     public static final long DEFAULT_REGION_WAIT_NS = TimeUnit.SECONDS.toNanos(30);
 
+    /**
+     * How much earlier than its lease's certain end a worker stops handing batches to its consumer: room for the
+     * two monotonic clocks' rates to differ over a lease (parts per million) and for the instants between the
+     * fence's check and the consumer holding the batch.
+     */
+    public static final long DEFAULT_LEASE_MARGIN_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private Aeron aeron;
     private int rank = -1;
     private String hostId;
@@ -60,6 +67,7 @@ public final class WorkerContext<C extends Chunk>
     private int readsInFlight = DEFAULT_READS_IN_FLIGHT;
     private int maxReadAttempts = DEFAULT_MAX_READ_ATTEMPTS;
     private long regionWaitNs = DEFAULT_REGION_WAIT_NS;
+    private long leaseMarginNs = DEFAULT_LEASE_MARGIN_NS;
     private TransportKind forcedTransport;
     private final List<Function<WorkerContext<C>, DataTransport>> transportFactories = new ArrayList<>();
     private final SinkFactory<C> sinkFactory;
@@ -107,6 +115,10 @@ public final class WorkerContext<C extends Chunk>
         if (bufferCount < 2)
         {
             throw new IllegalStateException("worker needs at least 2 buffers, was given " + bufferCount);
+        }
+        if (leaseMarginNs < 0)
+        {
+            throw new IllegalStateException("lease margin must be >= 0 ns, was " + leaseMarginNs);
         }
         if (null == hostId)
         {
@@ -281,6 +293,23 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> regionWaitNs(final long waitNs)
     {
         this.regionWaitNs = waitNs;
+        return this;
+    }
+
+    public long leaseMarginNs()
+    {
+        return leaseMarginNs;
+    }
+
+    /**
+     * @param marginNs how much earlier than its lease's certain end (the latest heartbeat the coordinator echoed
+     *                 plus the lease) the worker stops handing batches to its consumer; default
+     *                 {@link #DEFAULT_LEASE_MARGIN_NS}. It must be shorter than the coordinator's lease.
+     * @return this.
+     */
+    public WorkerContext<C> leaseMarginNs(final long marginNs)
+    {
+        this.leaseMarginNs = marginNs;
         return this;
     }
 

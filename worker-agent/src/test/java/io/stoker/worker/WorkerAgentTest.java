@@ -68,6 +68,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -548,6 +549,87 @@ class WorkerAgentTest
     }
 
     /**
+     * A worker paused (SIGSTOP, a long GC) past its lease: while it was stopped the coordinator ended the lease and
+     * gave its steps to others. On waking it hands its consumer nothing more, although batches wait in its feed;
+     * it registers again, drops every batch built before, and delivers exactly the steps the coordinator assigns
+     * to the new registration: also those whose old batch was still in the feed, read and built anew. The batches
+     * its consumer took before the pause stay valid and are acknowledged when released; no buffer is lost.
+     */
+    @Test
+    void aWorkerPausedPastItsLeaseHandsOutNothingThenDeliversOnlyWhatTheNewRegistrationIsAssigned()
+    {
+        startWorker(4, null);
+        startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
+        final RankStream own = plan(0, DROP_LAST).stream(RANK);
+        final int steps = own.steps();
+        final StreamId streamId = new StreamId(0, 0, RANK);
+        coordinator.assign(JOB_ID, streamId, RANK, span(0, steps));
+        final List<Batch<HostChunk>> taken = new ArrayList<>();
+        pump(() ->
+        {
+            final Batch<HostChunk> batch = worker.feed().poll();
+            if (null != batch)
+            {
+                taken.add(batch);
+            }
+            return taken.size() == 2;
+        });
+        pump(() ->
+        {
+            final long before = counter(CounterType.STEPS_DELIVERED);
+            advance(3 * TICK_NS);
+            return counter(CounterType.STEPS_DELIVERED) == before;
+        });
+        final int built = (int)counter(CounterType.STEPS_DELIVERED);
+        assertTrue(built >= 4 && built < steps - 1, "batches wait in the feed: " + built + " of " + steps);
+        assertTrue(worker.fence().isOpen(), "the lease is held while the coordinator echoes the heartbeats");
+
+        coordinator.restart();
+        nowNs += 2 * LEASE_NS;
+        assertFalse(worker.fence().isOpen());
+        assertNull(worker.feed().poll(), "the lease may have ended: nothing is handed out");
+
+        pump(() -> coordinator.registrations == 2);
+        coordinator.assign(JOB_ID, streamId, RANK, span(2, 2), span(built, 1));
+        final List<Integer> after = new ArrayList<>();
+        pump(() ->
+        {
+            Batch<HostChunk> batch;
+            while (null != (batch = worker.feed().poll()))
+            {
+                assertBatch(batch, own, 0, batch.step());
+                after.add(batch.step());
+                batch.release();
+            }
+            return after.size() == 3;
+        });
+        advance(3 * HEARTBEAT_NS);
+        assertNull(worker.feed().poll(), "the steps given to others are not delivered");
+        assertEquals(List.of(2, 3, built), after.stream().sorted().toList(),
+            "each once; steps whose old batch waited in the feed come when it was dropped: " + after);
+
+        taken.forEach(Batch::release);
+        pump(() -> coordinator.acked(streamId).size() == 5);
+        assertEquals(Set.of(0, 1, 2, 3, built), Set.copyOf(coordinator.acked(streamId)));
+
+        coordinator.assign(JOB_ID, streamId, RANK, span(built + 1, steps - built - 1));
+        final List<Integer> rest = new ArrayList<>();
+        pump(() ->
+        {
+            Batch<HostChunk> batch;
+            while (null != (batch = worker.feed().poll()))
+            {
+                assertBatch(batch, own, 0, batch.step());
+                rest.add(batch.step());
+                batch.release();
+            }
+            return rest.size() == steps - built - 1;
+        });
+        assertEquals(stepList(built + 1, steps), rest, "four buffers still serve the stream: none was lost");
+        assertEquals(List.of(), errors);
+    }
+
+    /**
      * A coordinator that cannot prove the job token is not answered: the worker refuses its challenge, counts it,
      * proves nothing, and holds its next Hello back for a handshake timeout, to the tick, before it tries again.
      */
@@ -960,9 +1042,13 @@ class WorkerAgentTest
             return acks.getOrDefault(stream, List.of());
         }
 
+        /**
+         * Heartbeat, echoing the worker's latest heartbeat as the coordinator does.
+         */
         void heartbeat()
         {
-            publisher.heartbeat(outbox, memberId, nowNs);
+            publisher.heartbeat(outbox, memberId, nowNs,
+                heartbeats.isEmpty() ? ControlProtocol.NO_ECHO : heartbeats.get(heartbeats.size() - 1));
             nextHeartbeatNs = nowNs + HEARTBEAT_NS;
         }
 

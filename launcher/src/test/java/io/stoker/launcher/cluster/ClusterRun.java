@@ -43,37 +43,52 @@ final class ClusterRun
 
     final StokerProcesses cluster;
     final Manifest manifest;
-    final String coordinatorEndpoint = StokerProcesses.endpoint();
+    final String coordinatorEndpoint;
     final List<StokerProcesses.Node> servers = new ArrayList<>();
     final List<StokerProcesses.Node> workers = new ArrayList<>();
     final List<String> workerEndpoints = new ArrayList<>();
     final Path ackLog;
+    final List<StokerProcesses.Node> coordinators = new ArrayList<>();
     StokerProcesses.Node coordinator;
     int coordinatorStarts;
-    long leaseTimeoutMs = 1500;
+    String leaseTimeoutMs = "1500";
     JobSpec spec;
+    final Map<Integer, NetworkNamespace> namespaces = new HashMap<>();
+    private final String address;
     private final Map<Integer, byte[]> chunkBytes = new HashMap<>();
 
     ClusterRun(final StokerProcesses cluster, final Manifest manifest)
     {
+        this(cluster, manifest, "127.0.0.1");
+    }
+
+    /**
+     * @param address where the coordinator and the data servers listen: loopback, or an address workers in other
+     *                network namespaces ({@link #namespaces}, by rank) reach too.
+     */
+    ClusterRun(final StokerProcesses cluster, final Manifest manifest, final String address)
+    {
         this.cluster = cluster;
         this.manifest = manifest;
+        this.address = address;
+        this.coordinatorEndpoint = StokerProcesses.endpoint(address);
         this.ackLog = cluster.directory.resolve("acks.log");
     }
 
     void coordinator(final String... extra) throws Exception
     {
         final List<String> args = new ArrayList<>(List.of("coordinator", "--listen", coordinatorEndpoint,
-            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", "" + leaseTimeoutMs,
+            "--job-token-file", cluster.tokenFile.toString(), "--lease-timeout", leaseTimeoutMs,
             "--heartbeat-interval", "250", "--ack-log", ackLog.toString()));
         args.addAll(List.of(extra));
-        coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new))
-            .awaitLog("listening on", START);
+        coordinator = cluster.start("coordinator-" + coordinatorStarts++, args.toArray(String[]::new));
+        coordinators.add(coordinator);
+        coordinator.awaitLog("listening on", START);
     }
 
     String server(final String name, final String... extra) throws Exception
     {
-        final String endpoint = StokerProcesses.endpoint();
+        final String endpoint = StokerProcesses.endpoint(address);
         final List<String> args = new ArrayList<>(List.of("serve", "--coordinator", coordinatorEndpoint,
             "--listen", endpoint, "--dataset", cluster.datasetDirectory().toString(),
             "--chunk-size", "" + manifest.chunkSizeTarget(), "--job-token-file", cluster.tokenFile.toString(),
@@ -87,7 +102,7 @@ final class ClusterRun
     {
         for (int rank = 0; rank < count; rank++)
         {
-            workerEndpoints.add(StokerProcesses.endpoint());
+            workerEndpoints.add(workerEndpoint(rank));
             workers.add(worker(rank, "worker-" + rank, extra));
         }
         for (final StokerProcesses.Node worker : workers)
@@ -102,19 +117,27 @@ final class ClusterRun
      */
     StokerProcesses.Node restartWorker(final int rank, final String... extra) throws Exception
     {
-        workerEndpoints.set(rank, StokerProcesses.endpoint());
+        workerEndpoints.set(rank, workerEndpoint(rank));
         final StokerProcesses.Node worker = worker(rank, "worker-" + rank + "-restarted", extra);
         workers.set(rank, worker);
         return worker.awaitLog("joining", START);
     }
 
+    private String workerEndpoint(final int rank)
+    {
+        final NetworkNamespace namespace = namespaces.get(rank);
+        return StokerProcesses.endpoint(null != namespace ? namespace.innerAddress() : "127.0.0.1");
+    }
+
     private StokerProcesses.Node worker(final int rank, final String name, final String... extra) throws IOException
     {
+        final NetworkNamespace namespace = namespaces.get(rank);
         final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
             "--listen", workerEndpoints.get(rank), "--rank", "" + rank, "--job-token-file",
             cluster.tokenFile.toString(), "--host-id", "worker-host", "--report", report(rank).toString()));
         args.addAll(List.of(extra));
-        return cluster.start(name, args.toArray(String[]::new));
+        return null != namespace ? cluster.startWrapped(name, namespace.exec(), args.toArray(String[]::new)) :
+            cluster.start(name, args.toArray(String[]::new));
     }
 
     /**
@@ -230,6 +253,61 @@ final class ClusterRun
                 " samples delivered in " + segment(epoch).steps() + " steps per rank"), submit.log());
         }
         assertTrue(submit.log().contains(": COMPLETE"), submit.log());
+    }
+
+    /**
+     * @return what every coordinator of the run logged, one after the other.
+     */
+    String coordinatorLogs()
+    {
+        final StringBuilder logs = new StringBuilder();
+        coordinators.forEach(node -> logs.append(node.log()));
+        return logs.toString();
+    }
+
+    /**
+     * @return the steps of every stream of the first {@code epochs} epochs: the acknowledgements of a whole run.
+     */
+    int plannedSteps(final int epochs)
+    {
+        final JobSpec planned = JobSpec.of(manifest.datasetId(), workers.size(), epochs, SEED, BATCHES);
+        int steps = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment segment = planned.segment(WorkerJob.spaceOf(manifest), epoch);
+            for (int stream = 0; stream < segment.worldSize(); stream++)
+            {
+                steps += segment.stream(stream).steps();
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * The ack log holds each (epoch, segment, stream, step) of the plan exactly once: no step counted twice, none
+     * missing, whatever restarts happened.
+     */
+    void assertAckLogExactlyOnce(final int epochs) throws IOException
+    {
+        final List<String> lines = Files.readAllLines(ackLog);
+        final Set<String> steps = new HashSet<>();
+        for (final String line : lines)
+        {
+            assertTrue(steps.add(line.substring(0, line.lastIndexOf(' '))), "acknowledged twice: " + line);
+        }
+        final Set<String> planned = new HashSet<>();
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            final Segment segment = segment(epoch);
+            for (int stream = 0; stream < segment.worldSize(); stream++)
+            {
+                for (int step = 0; step < segment.stream(stream).steps(); step++)
+                {
+                    planned.add(epoch + " 0 " + stream + " " + step);
+                }
+            }
+        }
+        assertEquals(planned, steps, "the ack log's steps");
     }
 
     Segment segment(final int epoch)

@@ -54,7 +54,7 @@ class FailoverIT
         {
             final Manifest manifest = cluster.dataset("tfrecord:3000", 32 * MIB, 128 * KIB);
             final ClusterRun run = new ClusterRun(cluster, manifest);
-            run.leaseTimeoutMs = LEASE_MS;
+            run.leaseTimeoutMs = "" + LEASE_MS;
             run.coordinator();
             run.server("server-a");
             run.server("server-b");
@@ -111,7 +111,7 @@ class FailoverIT
         {
             final Manifest manifest = cluster.dataset("fixed:4096", 16 * MIB, 128 * KIB);
             final ClusterRun run = new ClusterRun(cluster, manifest);
-            run.leaseTimeoutMs = RESTART_LEASE_MS;
+            run.leaseTimeoutMs = "" + RESTART_LEASE_MS;
             run.coordinator();
             run.server("server-a");
             run.workers(2, "--step-time", "15000");

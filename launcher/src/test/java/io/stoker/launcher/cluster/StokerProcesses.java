@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
@@ -71,9 +72,17 @@ final class StokerProcesses implements AutoCloseable
 
     static String endpoint()
     {
+        return endpoint("127.0.0.1");
+    }
+
+    /**
+     * @return an endpoint on that address, with a port free on this host.
+     */
+    static String endpoint(final String address)
+    {
         try (DatagramSocket socket = new DatagramSocket(0))
         {
-            return "127.0.0.1:" + socket.getLocalPort();
+            return address + ":" + socket.getLocalPort();
         }
         catch (final IOException ex)
         {
@@ -84,6 +93,16 @@ final class StokerProcesses implements AutoCloseable
     Node start(final String name, final String... args) throws IOException
     {
         return start(name, stoker(args));
+    }
+
+    /**
+     * Start stoker under a wrapper, such as {@code ip netns exec NAME}, which must exec it (its pid is stoker's).
+     */
+    Node startWrapped(final String name, final List<String> wrapper, final String... args) throws IOException
+    {
+        final List<String> command = new ArrayList<>(wrapper);
+        command.addAll(stoker(args));
+        return start(name, command);
     }
 
     /**
@@ -220,6 +239,15 @@ final class StokerProcesses implements AutoCloseable
                 fail(name + " did not exit within " + timeout + ":\n" + log());
             }
             return process.exitValue();
+        }
+
+        /**
+         * SIGSTOP or SIGCONT: the process freezes, or goes on, with everything it holds, as after a long GC pause.
+         */
+        void signal(final String signal) throws IOException, InterruptedException
+        {
+            assertEquals(0, new ProcessBuilder("kill", "-" + signal, "" + process.pid()).inheritIO().start().waitFor(),
+                "kill -" + signal + " " + name);
         }
 
         /**

@@ -32,6 +32,12 @@ public final class ControlProtocol
      */
     public static final int DATA_RESPONSE_STREAM_BASE = 3000;
 
+    /**
+     * A heartbeat's echo when it echoes nothing: a member's own heartbeats, and the coordinator's before the
+     * member's first.
+     */
+    public static final long NO_ECHO = Long.MIN_VALUE;
+
     private ControlProtocol()
     {
     }

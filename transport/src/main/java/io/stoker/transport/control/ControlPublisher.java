@@ -61,9 +61,26 @@ public final class ControlPublisher
         return offer(outbox, header.encodedLength() + registered.encodedLength());
     }
 
+    /**
+     * A member's heartbeat: it echoes nothing.
+     */
     public boolean heartbeat(final Outbox outbox, final int memberId, final long timestampNs)
     {
-        heartbeat.wrapAndApplyHeader(buffer, 0, header).memberId(memberId).timestampNs(timestampNs);
+        return heartbeat(outbox, memberId, timestampNs, ControlProtocol.NO_ECHO);
+    }
+
+    /**
+     * The coordinator's heartbeat to a member.
+     *
+     * @param echoTimestampNs the latest timestamp the member's own heartbeats carried, or
+     *                        {@link ControlProtocol#NO_ECHO}: the member's lease ends no earlier than that plus the
+     *                        lease, on its own clock.
+     */
+    public boolean heartbeat(
+        final Outbox outbox, final int memberId, final long timestampNs, final long echoTimestampNs)
+    {
+        heartbeat.wrapAndApplyHeader(buffer, 0, header).memberId(memberId).timestampNs(timestampNs)
+            .echoTimestampNs(echoTimestampNs);
         return offer(outbox, header.encodedLength() + heartbeat.encodedLength());
     }
 

@@ -12,6 +12,7 @@ import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.MessageOpener;
 import io.stoker.transport.session.Outbox;
+import io.stoker.transport.session.RestartNotice;
 import io.stoker.transport.session.Service;
 import io.stoker.transport.session.SessionDirectory;
 import io.stoker.transport.session.SessionInitiator;
@@ -24,8 +25,9 @@ import java.util.concurrent.TimeUnit;
  * A member's side of its relationship with the coordinator, shared by workers, data servers and
  * clients: the publication to the coordinator, the subscription for its replies, the session (opened
  * by a {@link SessionInitiator}: both sides prove the job token, then every message is sealed, and
- * only the coordinator's session may talk to this member), registration (again after a lease expiry
- * or when the coordinator's messages stop for a lease) and heartbeats.
+ * only the coordinator's session may talk to this member), registration (again after a lease expiry,
+ * when the coordinator's messages stop for a lease, or at once when a restarted coordinator answers that it
+ * does not know the session, with a {@link RestartNotice}) and heartbeats.
  * <p>
  * The publication is exclusive: its session id names this member to the coordinator, also when
  * several members share one Aeron client.
@@ -59,6 +61,13 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
         COORDINATOR,
 
         /**
+         * A restarted coordinator that does not know this member's session, with a proof of the job token bound
+         * to this member's registration (a {@link RestartNotice}): the member forgot its registration and registers
+         * again at once, instead of a lease later.
+         */
+        RESTARTED,
+
+        /**
          * Neither: it was refused and counted.
          */
         STRANGER
@@ -69,6 +78,7 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     private final Outbox outbox;
     private final Subscription subscription;
     private final SessionInitiator initiator;
+    private final JobToken token;
     private long nextHeartbeatNs;
     private long heartbeatIntervalNs;
     private long leaseTimeoutNs;
@@ -97,6 +107,7 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     {
         this.publisher = publisher;
         this.refusals = refusals;
+        this.token = token;
         subscription = aeron.addSubscription(identity.responseChannel(), identity.responseStreamId());
         outbox = new Outbox(aeron.addExclusivePublication(coordinatorChannel, ControlProtocol.COORDINATOR_STREAM_ID));
         initiator = new SessionInitiator(Service.COORDINATOR, token, identity, outbox, HANDSHAKE_TIMEOUT_NS);
@@ -197,16 +208,19 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
      * The coordinator's heartbeat: while they come, the coordinator that registered this member lives.
      * When none came for a lease, the member registers again (with a restarted coordinator). One that
      * names another member is refused.
+     *
+     * @return true when it is this member's: its echo may be read.
      */
-    public void onHeartbeat(final int sessionId, final HeartbeatDecoder decoder, final long nowNs)
+    public boolean onHeartbeat(final int sessionId, final HeartbeatDecoder decoder, final long nowNs)
     {
         if (decoder.memberId() != memberId)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
                 "a heartbeat for member " + decoder.memberId() + ", this is member " + memberId);
-            return;
+            return false;
         }
         lastCoordinatorMessageNs = nowNs;
+        return true;
     }
 
     /**
@@ -237,6 +251,12 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
         if (null != initiator.opener(sessionId))
         {
             return ErrorSource.COORDINATOR;
+        }
+        if (isRegistered() && decoder.code() == ErrorCode.UNKNOWN_SESSION && decoder.correlationId() ==
+            RestartNotice.proof(token, initiator.correlationId(), outbox.publication().sessionId()))
+        {
+            reset();
+            return ErrorSource.RESTARTED;
         }
         refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, decoder.sbeTemplateId(),
             "an error response that answers nothing of this member's");
@@ -272,6 +292,15 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     public int memberId()
     {
         return memberId;
+    }
+
+    /**
+     * @return when the handshake of the current (or last) registration sent its first Hello: the coordinator
+     * granted the lease after that.
+     */
+    public long handshakeStartedNs()
+    {
+        return initiator.startedNs();
     }
 
     /**

@@ -66,6 +66,7 @@ public final class SessionInitiator
     private long correlationId;
     private byte[] nonce;
     private long nextHelloNs;
+    private long startedNs;
     private long deadlineNs;
     private int verifierSessionId;
     private MessageOpener opener;
@@ -109,6 +110,7 @@ public final class SessionInitiator
                     outbox.unseal();
                     outbox.clear();
                     state = State.HELLO_SENT;
+                    startedNs = nowNs;
                     return sendHello(nowNs);
                 }
                 return 0;
@@ -233,6 +235,14 @@ public final class SessionInitiator
     public boolean isEstablished()
     {
         return state == State.ESTABLISHED;
+    }
+
+    /**
+     * @return when the current handshake attempt sent its first Hello: the verifier accepts it after that.
+     */
+    public long startedNs()
+    {
+        return startedNs;
     }
 
     /**

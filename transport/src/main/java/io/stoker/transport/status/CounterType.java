@@ -67,6 +67,30 @@ public enum CounterType
     }
 
     /**
+     * @param typeId a Stoker counter's type id, see {@link #isStoker(int)}.
+     * @return its type.
+     */
+    public static CounterType of(final int typeId)
+    {
+        for (final CounterType type : values())
+        {
+            if (type.typeId == typeId)
+            {
+                return type;
+            }
+        }
+        throw new IllegalArgumentException("not a Stoker counter type: " + typeId);
+    }
+
+    /**
+     * @return true for a level that goes up and down (reads in flight, members), false for a count that only grows.
+     */
+    public boolean isLevel()
+    {
+        return this == READS_IN_FLIGHT || this == MEMBERS || this == SESSIONS_PENDING;
+    }
+
+    /**
      * @param typeId a counter's type id.
      * @return true when it is one of Stoker's.
      */

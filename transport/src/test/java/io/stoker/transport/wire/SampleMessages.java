@@ -83,7 +83,7 @@ public final class SampleMessages
                 .wrapAndApplyHeader(buffer, 0, header).correlationId(11).memberId(3).leaseTimeoutNs(5)
                 .heartbeatIntervalNs(1))),
             sample("Heartbeat", HeartbeatEncoder.TEMPLATE_ID, buffer -> length(new HeartbeatEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).memberId(3).timestampNs(99))),
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3).timestampNs(99).echoTimestampNs(98))),
             sample("LeaseExpired", LeaseExpiredEncoder.TEMPLATE_ID, buffer -> length(new LeaseExpiredEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3))),
             sample("RegionAdvertisement", RegionAdvertisementEncoder.TEMPLATE_ID, buffer ->

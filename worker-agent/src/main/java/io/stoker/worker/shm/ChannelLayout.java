@@ -19,9 +19,10 @@ public final class ChannelLayout
 
     /**
      * Version of this layout; a consumer refuses another. 2: the memory kind, CUDA device slots and their IPC
-     * handles, a header length, and each sample's slot.
+     * handles, a header length, and each sample's slot. 3: the worker's lease deadline and the revoked batches,
+     * which a consumer must honour.
      */
-    public static final int VERSION = 2;
+    public static final int VERSION = 3;
 
     /** int64: {@link #MAGIC}. */
     public static final int MAGIC_OFFSET = 0;
@@ -73,6 +74,17 @@ public final class ChannelLayout
     public static final int SLOT_LENGTH_OFFSET = 124;
     /** int32: the header's length, where the batches ring starts: {@link #headerLength(int)}. */
     public static final int HEADER_LENGTH_OFFSET = 128;
+    /**
+     * int64: until when the worker certainly holds its lease, CLOCK_MONOTONIC nanoseconds (Java's
+     * {@code System.nanoTime()}, Python's {@code time.monotonic_ns()}); {@code Long.MIN_VALUE} while it does not. A
+     * consumer takes no batch from the ring at or after it.
+     */
+    public static final int LEASE_DEADLINE_OFFSET = 136;
+    /**
+     * int64: batches of a sequence below this are revoked: built before the worker registered anew, they may be
+     * another rank's now. A consumer that reads one takes it not and answers a drop record.
+     */
+    public static final int REVOKED_BELOW_OFFSET = 144;
     /** The resume token, ASCII ({@code stoker-resume-v2:...}). */
     public static final int TOKEN_OFFSET = 1024;
     /** Bytes the token may take. */
@@ -106,6 +118,8 @@ public final class ChannelLayout
     public static final int MSG_END = 2;
     /** Releases ring: a batch's sequence number. */
     public static final int MSG_RELEASE = 1;
+    /** Releases ring: the sequence number of a revoked batch the consumer did not take. */
+    public static final int MSG_DROP = 2;
 
     /** Batch record: int64 batch sequence number, from 0. */
     public static final int BATCH_SEQUENCE_OFFSET = 0;

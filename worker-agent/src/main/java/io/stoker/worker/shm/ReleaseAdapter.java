@@ -10,7 +10,8 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 /**
  * Decodes the consumer's release records and releases the batches they name: the worker acknowledges those steps.
- * Holds the batches published and not yet released, by sequence number.
+ * A drop record gives a revoked batch back unread: its step is not acknowledged. Holds the batches published and not
+ * yet released, by sequence number.
  *
  * @param <C> the chunks the worker delivers.
  */
@@ -54,7 +55,7 @@ public final class ReleaseAdapter<C extends Chunk> implements MessageHandler
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         applied++;
-        if (ChannelLayout.MSG_RELEASE != msgTypeId || length < Long.BYTES)
+        if ((ChannelLayout.MSG_RELEASE != msgTypeId && ChannelLayout.MSG_DROP != msgTypeId) || length < Long.BYTES)
         {
             invalid++;
             errorHandler.onError(new IllegalStateException(
@@ -70,7 +71,14 @@ public final class ReleaseAdapter<C extends Chunk> implements MessageHandler
                 "shared-memory channel: release of batch " + sequence + ", which is not outstanding"));
             return;
         }
-        batch.release();
+        if (ChannelLayout.MSG_DROP == msgTypeId)
+        {
+            batch.drop();
+        }
+        else
+        {
+            batch.release();
+        }
     }
 
     /**

@@ -6,6 +6,7 @@ import io.stoker.worker.Batch;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.Feed;
 import io.stoker.worker.Chunk;
+import io.stoker.worker.LeaseFence;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerJob;
@@ -54,6 +55,8 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
     private long createdMs;
     private long lastHeartbeatMs;
     private long tokenReleases = -1;
+    private int leaseGeneration;
+    private long leaseDeadlineNs = Long.MIN_VALUE;
     private volatile boolean ended;
     private volatile boolean consumerLost;
 
@@ -102,6 +105,7 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
             work++;
         }
         work += releases.poll();
+        final int generation = fence();
         if (isConsumerLost(nowMs))
         {
             consumerLost = true;
@@ -111,8 +115,33 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
                 releases.outstanding() + " batches unreleased"));
             return work + 1;
         }
-        work += publish();
+        work += publish(generation);
         return work;
+    }
+
+    /**
+     * Pass the worker's lease on to the consumer: when the worker registered anew, revoke what the ring holds of
+     * the earlier registration, then publish the deadline (in that order: a consumer that sees the new deadline
+     * sees the revocation).
+     *
+     * @return the registration this duty cycle publishes batches of.
+     */
+    private int fence()
+    {
+        final LeaseFence fence = worker.fence();
+        final int generation = fence.generation();
+        if (generation != leaseGeneration)
+        {
+            channel.revokeBelow(sequence);
+            leaseGeneration = generation;
+        }
+        final long deadlineNs = fence.deadlineNs();
+        if (deadlineNs != leaseDeadlineNs)
+        {
+            channel.leaseDeadline(deadlineNs);
+            leaseDeadlineNs = deadlineNs;
+        }
+        return generation;
     }
 
     private int open(final long nowMs)
@@ -143,12 +172,26 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
         return 0 == heartbeat ? nowMs - createdMs > settings.attachTimeoutMs : nowMs - heartbeat > settings.leaseMs;
     }
 
-    private int publish()
+    /**
+     * Move batches of this registration from the feed into the ring; the revocation written before covers every
+     * one published so far, so a batch of another registration waits (a newer one) or is dropped (an older one).
+     */
+    private int publish(final int generation)
     {
         int work = 0;
         final Feed<Batch<C>> feed = worker.feed();
         while (null != pending || null != (pending = feed.poll()))
         {
+            if (pending.leaseGeneration() != generation)
+            {
+                if (!feed.dropIfRevoked(pending))
+                {
+                    return work;
+                }
+                pending = null;
+                work++;
+                continue;
+            }
             if (!publisher.offer(pending, sequence))
             {
                 return work;

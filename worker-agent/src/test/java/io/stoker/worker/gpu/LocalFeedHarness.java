@@ -102,7 +102,8 @@ final class LocalFeedHarness
                 .rank(0)
                 .errorHandler(errorHandler));
 
-            final AgentRunner services = start(new CompositeAgent(coordinator, dataServer, client), errorHandler);
+            final AgentRunner services = start(
+                new CompositeAgent(coordinator, coordinator.journalAgent(), dataServer, client), errorHandler);
             final AgentRunner workerRunner = start(worker, errorHandler);
             try
             {

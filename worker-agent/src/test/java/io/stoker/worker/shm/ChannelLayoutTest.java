@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
- * The channel's layout version 2, byte by byte as DESIGN.md gives it, with and without device slots; no GPU needed.
+ * The channel's layout version 3, byte by byte as DESIGN.md gives it, with and without device slots; no GPU needed.
  */
 class ChannelLayoutTest
 {
@@ -36,10 +36,16 @@ class ChannelLayoutTest
     @Test
     void aHostChannelSaysSoAndItsRingsStartAfterTheFixedHeader(@TempDir final Path dir) throws Exception
     {
-        try (ShmChannel ignored = ShmChannel.create(dir.resolve("channel"), 1 << 16))
+        try (ShmChannel channel = ShmChannel.create(dir.resolve("channel"), 1 << 16))
         {
             final UnsafeBuffer header = map(dir.resolve("channel"));
-            assertEquals(2, header.getInt(8));
+            assertEquals(3, header.getInt(8));
+            assertEquals(Long.MIN_VALUE, header.getLong(136), "no lease held before the worker says so");
+            assertEquals(0, header.getLong(144));
+            channel.leaseDeadline(123_456_789L);
+            channel.revokeBelow(17);
+            assertEquals(123_456_789L, header.getLong(136));
+            assertEquals(17, header.getLong(144));
             assertEquals(ChannelLayout.MEMORY_HOST_POOL, header.getInt(112));
             assertEquals(-1, header.getInt(116));
             assertEquals(0, header.getInt(120));
