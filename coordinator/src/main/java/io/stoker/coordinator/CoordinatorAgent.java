@@ -24,6 +24,7 @@ import io.stoker.transport.control.JobSpecCodec;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.Authenticator;
+import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.MessageOpener;
 import io.stoker.transport.session.PendingSession;
 import io.stoker.transport.session.Service;
@@ -264,7 +265,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Admit a member whose session is authenticated: a worker only while no live worker holds its rank.
+     * Admit a member whose session is authenticated: a worker only while no live worker holds its rank, or when it
+     * is a newer incarnation of the rank's holder (the holder's process was restarted), which takes the rank over.
      */
     @Override
     public boolean onAuthenticated(final PendingSession session, final long nowNs)
@@ -276,14 +278,20 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (session.role() == Role.WORKER)
         {
-            final Member holder = workersByRank.get(session.identity().rank());
+            final HandshakeIdentity identity = session.identity();
+            final Member holder = workersByRank.get(identity.rank());
+            if (null != holder && identity.incarnation() <= holder.incarnation)
+            {
+                session.reject(ErrorCode.REGISTRATION_REFUSED, "rank " + identity.rank() +
+                    " is held by a live worker (member " + holder.memberId + ")" +
+                    (identity.incarnation() < holder.incarnation ? " of a newer incarnation" : ""));
+                error("refused a worker of rank " + identity.rank() + " from " + Quote.of(identity.hostId()) +
+                    ": the rank is held by member " + holder.memberId);
+                return false;
+            }
             if (null != holder)
             {
-                session.reject(ErrorCode.REGISTRATION_REFUSED, "rank " + session.identity().rank() +
-                    " is held by a live worker (member " + holder.memberId + ")");
-                error("refused a worker of rank " + session.identity().rank() + " from " +
-                    Quote.of(session.identity().hostId()) + ": the rank is held by member " + holder.memberId);
-                return false;
+                supersede(holder, identity);
             }
         }
 
@@ -748,6 +756,22 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 reassign(progress, member.rank);
             }
         }
+    }
+
+    /**
+     * A newer incarnation of a rank's holder proved the token: the holder's process was restarted (or is a stale
+     * one). Its membership ends now rather than a lease later: it is told its lease expired, so that a holder that
+     * was only paused stops, and anything it sends after is refused; the steps it held stay with its rank, and the
+     * new worker is assigned them when it is welcomed.
+     */
+    private void supersede(final Member holder, final HandshakeIdentity successor)
+    {
+        publisher.leaseExpired(holder.outbox, holder.memberId);
+        holder.outbox.drain();
+        remove(holder);
+        leaseExpiries.incrementOrdered();
+        ctx.logger().accept("coordinator: " + holder.describe() + " superseded by a newer incarnation from " +
+            Quote.of(successor.hostId()) + ", which takes over its steps");
     }
 
     private void remove(final Member member)

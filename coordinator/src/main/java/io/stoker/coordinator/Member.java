@@ -24,6 +24,7 @@ final class Member implements AutoCloseable
     final int memberId;
     final Role role;
     final int rank;
+    final long incarnation;
     final String hostId;
     final int sessionId;
     final long registerCorrelationId;
@@ -41,6 +42,7 @@ final class Member implements AutoCloseable
         this.memberId = memberId;
         this.role = identity.role();
         this.rank = identity.role() == Role.WORKER ? identity.rank() : -1;
+        this.incarnation = identity.incarnation();
         this.hostId = identity.hostId();
         this.sessionId = session.sessionId();
         this.registerCorrelationId = session.correlationId();

@@ -736,6 +736,54 @@ class CoordinatorAgentTest
         pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 1);
     }
 
+    /**
+     * A worker restarted for its rank (a newer incarnation, as a process started later has) takes the rank over
+     * at once, long before the dead one's lease would end: it is assigned every step the rank held and had not
+     * released, and no step goes to another rank. The old incarnation is told its lease ended, what it sends is
+     * refused, and when it registers again it is refused, being older. The new worker's acknowledgements count
+     * and complete the epoch (the positive control).
+     */
+    @Test
+    void aNewerIncarnationOfARankTakesItOverAtOnceAndTheOldOneIsFenced()
+    {
+        startJob(2, 1, DROP_LAST);
+        final long jobId = client.jobId;
+        final Segment plan = Segment.first(space, SEED, 0, 2, DROP_LAST);
+        final int steps = plan.steps();
+        final StreamId streamOne = new StreamId(0, 0, 1);
+        final TestMember old = workers[1];
+        old.ack(jobId, streamOne, 0, 1);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 2);
+        final int oldMemberId = old.session.memberId();
+
+        old.silent = true;
+        final long restartedAtNs = nowNs;
+        final TestMember restarted = member(Role.WORKER, 1, 2);
+        pump(() -> restarted.session.isRegistered() && restarted.assigned(jobId, 0, 0, 1).size() == steps - 2);
+        assertTrue(nowNs - restartedAtNs < LEASE_NS / 2, "taken over well within the old one's lease: " +
+            TimeUnit.NANOSECONDS.toMillis(nowNs - restartedAtNs) + " ms");
+        assertEquals(range(2, steps), restarted.assigned(jobId, 0, 0, 1), "every step the rank had not released");
+        assertEquals(jobId, restarted.jobId);
+        assertEquals(Set.of(), workers[0].assigned(jobId, 0, 0, 1), "nothing of rank 1 went to another rank");
+        assertEquals(0, counter(CounterType.STEPS_REASSIGNED));
+        assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
+
+        old.silent = false;
+        final long invalid = counter(CounterType.INVALID_MESSAGES);
+        old.ack(jobId, streamOne, 2);
+        pump(() -> old.errors.contains(ErrorCode.REGISTRATION_REFUSED));
+        assertTrue(counter(CounterType.INVALID_MESSAGES) > invalid, "the old incarnation's acknowledgement refused");
+        assertEquals(2, counter(CounterType.STEPS_ACKNOWLEDGED));
+        assertFalse(old.session.isRegistered(), "the old incarnation is not admitted again");
+        assertNotEquals(oldMemberId, restarted.session.memberId());
+
+        restarted.ack(jobId, streamOne, restarted.assigned(jobId, 0, 0, 1));
+        workers[0].ack(jobId, new StreamId(0, 0, 0), workers[0].assigned(jobId, 0, 0, 0));
+        pump(() -> null != client.outcome);
+        assertEquals(2L * steps, counter(CounterType.STEPS_ACKNOWLEDGED));
+        assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
     @Test
     void aCoordinatorRefusesToStartOverADamagedCheckpointNamingIt() throws Exception
     {
@@ -786,7 +834,12 @@ class CoordinatorAgentTest
 
     private TestMember member(final Role role, final int rank)
     {
-        final TestMember member = new TestMember(role, rank);
+        return member(role, rank, 0);
+    }
+
+    private TestMember member(final Role role, final int rank, final long incarnation)
+    {
+        final TestMember member = new TestMember(role, rank, incarnation);
         members.add(member);
         return member;
     }
@@ -986,7 +1039,7 @@ class CoordinatorAgentTest
         JobOutcome outcome;
         boolean silent;
 
-        TestMember(final Role role, final int rank)
+        TestMember(final Role role, final int rank, final long incarnation)
         {
             this.role = role;
             this.rank = rank;
@@ -996,8 +1049,8 @@ class CoordinatorAgentTest
                 new UnsafeBuffer(ByteBuffer.allocateDirect(8 * 1024))).newCounter("invalid"),
                 ex -> {}, SystemNanoClock.INSTANCE);
             session = new MemberSession(connector.aeron(), publisher, channel, new HandshakeIdentity(role, rank,
-                (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel), null,
-                refusals);
+                (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel,
+                incarnation), null, refusals);
             adapter = new ControlAdapter(
                 session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
         }

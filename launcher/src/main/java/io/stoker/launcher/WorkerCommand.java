@@ -73,7 +73,9 @@ final class WorkerCommand implements Callable<Integer>
     int readsInFlight;
 
     @Option(names = "--read-timeout", defaultValue = "2000", paramLabel = "MS",
-        description = "A read with no progress for this long is retried on another server. Default: ${DEFAULT-VALUE}.")
+        description = "A read with no progress for this long is retried on another server; a server that sends " +
+        "nothing for a quarter of it while reads wait is taken as down, and its reads go to a replica at once. " +
+        "Default: ${DEFAULT-VALUE}.")
     long readTimeoutMs;
 
     @Option(names = "--resume-from", paramLabel = "TOKEN",

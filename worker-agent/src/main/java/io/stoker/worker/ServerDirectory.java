@@ -22,10 +22,17 @@ import java.util.function.Consumer;
  * region, spread over equally good servers; each retry moves to the next (server, transport) pair, so a
  * failed RDMA read is tried again over the same server's UDP, or on a replica. The choice for each server
  * is logged once, with the reasons the better transports could not reach it.
+ * <p>
+ * Only available readers ({@link DataReader#isAvailable()}) get reads: a reader whose connection is gone has
+ * failed what it held and is skipped until it is back, so a dead server costs a retry on a replica, not a lease.
+ * Each change of a reader's availability, after it was first up, is logged.
  */
 final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
 {
     private static final TransportKind[] KINDS = TransportKind.values();
+    private static final byte NEVER_UP = 0;
+    private static final byte UP = 1;
+    private static final byte DOWN = 2;
 
     private final List<DataTransport> transports;
     private final TransportKind forced;
@@ -130,7 +137,7 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
      * @param regionId the region.
      * @param spread   spreads first attempts over equally good servers (the chunk id).
      * @param attempt  0 for the first try; each retry moves to the next (server, transport) pair.
-     * @return a reader, or null when no connected server holds the region.
+     * @return a reader, or null when no available reader of a server reaches the region.
      */
     @Override
     public DataReader readerFor(final int regionId, final int spread, final int attempt)
@@ -159,7 +166,8 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
             {
                 final ServerLink link = servers.get(i);
                 final DataReader reader = link.readers[kind.ordinal()];
-                if (null != reader && null != link.advertisement.region(regionId) && index++ == pick)
+                if (null != reader && reader.isAvailable() && null != link.advertisement.region(regionId) &&
+                    index++ == pick)
                 {
                     return reader;
                 }
@@ -177,11 +185,14 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
         int work = 0;
         for (int i = 0, size = servers.size(); i < size; i++)
         {
-            for (final DataReader reader : servers.get(i).readers)
+            final ServerLink link = servers.get(i);
+            for (int kind = 0; kind < KINDS.length; kind++)
             {
+                final DataReader reader = link.readers[kind];
                 if (null != reader)
                 {
                     work += reader.poll(handler);
+                    noteAvailability(link, kind, reader.isAvailable());
                 }
             }
         }
@@ -233,13 +244,29 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
         CloseHelper.closeAll(transports);
     }
 
+    private void noteAvailability(final ServerLink link, final int kind, final boolean available)
+    {
+        final byte now = available ? UP : DOWN;
+        final byte before = link.availability[kind];
+        if (now != before && (available || NEVER_UP != before))
+        {
+            if (NEVER_UP != before)
+            {
+                logger.accept(owner + ": data server " + link.advertisement.serverId() + " over " +
+                    KINDS[kind].label() + (available ? " is back" : " is down: its reads go to replicas"));
+            }
+            link.availability[kind] = now;
+        }
+    }
+
     private int count(final int regionId, final TransportKind kind)
     {
         int count = 0;
         for (int i = 0, size = servers.size(); i < size; i++)
         {
             final ServerLink link = servers.get(i);
-            if (null != link.readers[kind.ordinal()] && null != link.advertisement.region(regionId))
+            final DataReader reader = link.readers[kind.ordinal()];
+            if (null != reader && reader.isAvailable() && null != link.advertisement.region(regionId))
             {
                 count++;
             }
@@ -274,6 +301,7 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
                 onReaderClosed.accept(reader);
                 CloseHelper.quietClose(reader);
                 link.readers[i] = null;
+                link.availability[i] = NEVER_UP;
             }
         }
         link.connected = false;
@@ -328,6 +356,7 @@ final class ServerDirectory implements ReadPipeline.Readers, AutoCloseable
     {
         final ServerAdvertisement advertisement;
         final DataReader[] readers = new DataReader[KINDS.length];
+        final byte[] availability = new byte[KINDS.length];
         boolean connected;
 
         ServerLink(final ServerAdvertisement advertisement)

@@ -163,7 +163,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         directory = new ServerDirectory(transports, ctx.forcedTransport(), ctx.logger(), owner, this::onReaderClosed);
 
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
-            Role.WORKER, ctx.rank(), transportSet, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel()),
+            Role.WORKER, ctx.rank(), transportSet, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel(),
+            ctx.incarnation()),
             ctx.jobToken(), refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, new ControlMessages());

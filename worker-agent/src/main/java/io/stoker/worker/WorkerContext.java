@@ -15,6 +15,7 @@ import org.agrona.concurrent.SystemNanoClock;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -61,6 +62,7 @@ public final class WorkerContext<C extends Chunk>
     private String coordinatorChannel = ControlProtocol.IPC_CHANNEL;
     private String responseChannel = ControlProtocol.IPC_CHANNEL;
     private int responseStreamId;
+    private long incarnation;
     private int bufferCount = DEFAULT_BUFFER_COUNT;
     private int readsInFlight = DEFAULT_READS_IN_FLIGHT;
     private int maxReadAttempts = DEFAULT_MAX_READ_ATTEMPTS;
@@ -126,6 +128,40 @@ public final class WorkerContext<C extends Chunk>
         {
             responseStreamId = ControlProtocol.responseStreamId(aeron, responseChannel);
         }
+        if (0 == incarnation)
+        {
+            incarnation = newIncarnation(System.currentTimeMillis());
+        }
+        return this;
+    }
+
+    /**
+     * @param startMs when the worker starts, ms since the Unix epoch.
+     * @return an incarnation larger than any of a worker started in an earlier millisecond: the start time, with
+     * 16 random bits below it so that two workers started in the same millisecond differ.
+     */
+    static long newIncarnation(final long startMs)
+    {
+        return (startMs << 16) | ThreadLocalRandom.current().nextInt(1 << 16);
+    }
+
+    /**
+     * @return which start of this worker it is, larger for a later one; sent in its Hello, so that a worker
+     * restarted for its rank takes the rank over from the dead one at once.
+     */
+    public long incarnation()
+    {
+        return incarnation;
+    }
+
+    /**
+     * @param incarnation a positive number larger than that of any earlier start of this rank; by default one
+     *                    derived from the start time.
+     * @return this for a fluent API.
+     */
+    public WorkerContext<C> incarnation(final long incarnation)
+    {
+        this.incarnation = incarnation;
         return this;
     }
 

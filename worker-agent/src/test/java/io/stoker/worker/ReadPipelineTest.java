@@ -379,6 +379,42 @@ class ReadPipelineTest
         assertTrue(errors.get(0).contains("not in flight"), errors.get(0));
     }
 
+    /**
+     * A data server whose connection goes: its reader fails the reads it holds at once and says it is not
+     * available, so they are read from the replica in the same duty cycles, with no time passing (not at a read
+     * timeout), each counted as a failure and a retry; later reads go to the replica alone.
+     */
+    @Test
+    void readsOfAServerThatGoesDownMoveToTheReplicaAtOnceAndCountAsRetries()
+    {
+        final Server dying = servers.add(new Server("a", TransportKind.UDP));
+        final Server replica = servers.add(new Server("b", TransportKind.UDP));
+        dying.holding = true;
+        final ReadPipeline pipeline = pipeline(4, 3, 50 * MS);
+        pipeline.add(1, EPOCH, 8);
+        pipeline.add(2, EPOCH, 10);
+        settle(pipeline);
+        assertEquals(List.of(8, 10), dying.chunksAccepted());
+        assertEquals(List.of(), recorder.events);
+
+        dying.goDown();
+        settle(pipeline);
+
+        assertEquals(List.of("read 1 chunk 8", "read 2 chunk 10"), recorder.events);
+        assertEquals(List.of(8, 10), replica.chunksAccepted());
+        assertChunkInBuffer(8, recorder.buffers.get(1L));
+        assertChunkInBuffer(10, recorder.buffers.get(2L));
+        assertEquals(2, counter(CounterType.READ_FAILURES));
+        assertEquals(2, counter(CounterType.READ_RETRIES));
+        assertEquals(0, elapsedMs(), "no time passed");
+
+        pipeline.add(3, EPOCH, 9);
+        settle(pipeline);
+        assertEquals("read 3 chunk 9", recorder.events.get(2));
+        assertEquals(List.of(8, 10), dying.chunksAccepted(), "a down server gets no read");
+        assertEquals(List.of(), errors);
+    }
+
     @Test
     void aReaderThatPushesBackIsAskedAgainWithoutCountingARetry()
     {
@@ -651,6 +687,16 @@ class ReadPipelineTest
             corruptChunks.add(chunkId);
         }
 
+        /**
+         * The connection is gone: the reads held fail on the next poll, and the reader says it is not available.
+         */
+        void goDown()
+        {
+            open = false;
+            failing.addAll(held);
+            held.clear();
+        }
+
         List<Integer> chunksAccepted()
         {
             return accepted.stream().map(Read::chunkId).toList();
@@ -741,6 +787,12 @@ class ReadPipelineTest
         public int inFlight()
         {
             return held.size() + failing.size() + started.size();
+        }
+
+        @Override
+        public boolean isAvailable()
+        {
+            return open;
         }
 
         @Override

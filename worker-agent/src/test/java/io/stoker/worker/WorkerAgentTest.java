@@ -29,6 +29,10 @@ import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.control.StreamId;
+import io.stoker.transport.data.DataReader;
+import io.stoker.transport.data.DataTransport;
+import io.stoker.transport.data.LocalDataReader;
+import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.HandshakeIdentity;
@@ -44,6 +48,7 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.AfterEach;
@@ -165,6 +170,7 @@ class WorkerAgentTest
         assertEquals(Role.WORKER, coordinator.identity.role());
         assertEquals(RANK, coordinator.identity.rank());
         assertEquals(HOST, coordinator.identity.hostId());
+        assertTrue(coordinator.identity.incarnation() > 0, "the worker names its incarnation in its Hello");
         final JobSpec spec = JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, batches);
         startJob(spec);
         assertEquals(spec, worker.job().spec());
@@ -699,6 +705,60 @@ class WorkerAgentTest
         pump(() -> coordinator.acked(streamId).size() == 1);
     }
 
+    /**
+     * A worker started in a later millisecond has a larger incarnation, whatever its random bits: the coordinator
+     * lets it take its rank over from the earlier one.
+     */
+    @Test
+    void aWorkerStartedLaterHasALargerIncarnation()
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            final long startMs = 1_785_000_000_000L + i;
+            assertTrue(WorkerContext.newIncarnation(startMs + 1) > WorkerContext.newIncarnation(startMs));
+        }
+    }
+
+    /**
+     * Two replica data servers on other hosts; one goes down while it holds reads, as the UDP reader does when its
+     * server is killed (it fails what it holds and says it is not available): the worker reads those chunks from the
+     * replica at once, each counted as a failure and a retry, and the consumer gets every step with the right
+     * bytes, a few duty-cycle ticks later: not a read timeout, not a lease.
+     */
+    @Test
+    void readsHeldByADataServerThatGoesDownAreReadFromItsReplicaAtOnce()
+    {
+        final ReplicaTransport replicas = new ReplicaTransport();
+        worker = new WorkerAgent<>(context(ENOUGH_BUFFERS, null).addTransport(ctx -> replicas));
+        pump(() -> coordinator.registrations == 1);
+        coordinator.advertiseReplicas(SERVER_ID, SERVER_ID + 1);
+        coordinator.jobStarted(JOB_ID, JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
+        pump(() -> null != worker.job() && replicas.readers.size() == 2);
+        final ReplicaReader dying = replicas.readers.get(SERVER_ID);
+        dying.holding = true;
+
+        final RankStream own = plan(0, DROP_LAST).stream(RANK);
+        coordinator.assign(JOB_ID, new StreamId(0, 0, RANK), RANK, span(0, own.steps()));
+        pump(() -> !dying.held.isEmpty());
+        settle();
+        final int held = dying.held.size();
+
+        final long downAtNs = nowNs;
+        dying.down = true;
+        final List<Batch<HostChunk>> batches = take(own.steps());
+        for (int step = 0; step < own.steps(); step++)
+        {
+            assertBatch(batches.get(step), own, 0, step);
+        }
+        assertTrue(nowNs - downAtNs < TimeUnit.SECONDS.toNanos(1), "delivered " +
+            TimeUnit.NANOSECONDS.toMillis(nowNs - downAtNs) + " ms after the server went down");
+        assertEquals(held, counter(CounterType.READ_FAILURES));
+        assertEquals(held, counter(CounterType.READ_RETRIES));
+        assertEquals(0, counter(CounterType.CHUNKS_UNAVAILABLE));
+        assertEquals(List.of(), dying.held, "the dying server kept nothing");
+        assertEquals(List.of(), errors);
+    }
+
     private void startWorker(final int buffers, final ResumeToken resumeFrom)
     {
         worker = newWorker(buffers, resumeFrom);
@@ -707,7 +767,12 @@ class WorkerAgentTest
 
     private WorkerAgent<HostChunk> newWorker(final int buffers, final ResumeToken resumeFrom)
     {
-        return new WorkerAgent<>(WorkerContext.host()
+        return new WorkerAgent<>(context(buffers, resumeFrom));
+    }
+
+    private WorkerContext<HostChunk> context(final int buffers, final ResumeToken resumeFrom)
+    {
+        return WorkerContext.host()
             .aeron(connector.aeron())
             .rank(RANK)
             .hostId(HOST)
@@ -716,7 +781,7 @@ class WorkerAgentTest
             .resumeFrom(resumeFrom)
             .nanoClock(() -> nowNs)
             .errorHandler(ex -> errors.add(ex.getMessage()))
-            .logger(line -> {}));
+            .logger(line -> {});
     }
 
     private void startJob(final JobSpec spec)
@@ -1011,6 +1076,28 @@ class WorkerAgentTest
             publisher.regionAdvertisement(outbox, server, regions, 0, regions.length);
         }
 
+        /**
+         * Relay the dataset's manifest and replica servers on other hosts, each holding every shard, reachable over
+         * udp alone.
+         */
+        void advertiseReplicas(final int... serverIds)
+        {
+            ManifestAssembler.send(publisher, outbox, manifest);
+            for (final int serverId : serverIds)
+            {
+                final ServerAdvertisement server = new ServerAdvertisement(serverId, manifest.datasetId(),
+                    "replica-host-" + serverId, TransportKind.UDP.addTo((byte)0),
+                    "aeron:udp?endpoint=127.0.0.1:" + (9000 + serverId), "");
+                final ServerAdvertisement.Region[] regions = new ServerAdvertisement.Region[manifest.shardCount()];
+                for (int i = 0; i < regions.length; i++)
+                {
+                    regions[i] = new ServerAdvertisement.Region(i, manifest.shardLength(i),
+                        dataset.dir().resolve(manifest.shardPath(i)).toAbsolutePath().toString(), 0, 0);
+                }
+                publisher.regionAdvertisement(outbox, server, regions, 0, regions.length);
+            }
+        }
+
         void jobStarted(final long jobId, final JobSpec spec)
         {
             publisher.jobStarted(outbox, 1, jobId, manifest.chunkCount(), manifest.totalBytes(), spec);
@@ -1167,6 +1254,113 @@ class WorkerAgentTest
         public void close()
         {
             CloseHelper.closeAll(acceptor, adapter, outbox);
+        }
+    }
+
+    /**
+     * Reaches the replica servers over "udp": their readers read the shard files, unless told to hold reads.
+     */
+    private static final class ReplicaTransport implements DataTransport
+    {
+        final Map<Integer, ReplicaReader> readers = new HashMap<>();
+
+        @Override
+        public TransportKind kind()
+        {
+            return TransportKind.UDP;
+        }
+
+        @Override
+        public String unreachableReason(final ServerAdvertisement server)
+        {
+            return TransportKind.UDP.isIn(server.transports()) ? null : "no udp";
+        }
+
+        @Override
+        public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
+        {
+            final ReplicaReader reader = new ReplicaReader(server);
+            readers.put(server.serverId(), reader);
+            return reader;
+        }
+
+        @Override
+        public void close()
+        {
+        }
+    }
+
+    /**
+     * A replica's reader: reads the files, or holds every read while {@link #holding}; once {@link #down} it fails
+     * what it holds and is not available, as a reader whose server was killed.
+     */
+    private static final class ReplicaReader implements DataReader
+    {
+        final LocalDataReader files;
+        final List<Long> held = new ArrayList<>();
+        boolean holding;
+        boolean down;
+
+        ReplicaReader(final ServerAdvertisement server)
+        {
+            files = new LocalDataReader(server, 64);
+        }
+
+        @Override
+        public TransportKind kind()
+        {
+            return TransportKind.UDP;
+        }
+
+        @Override
+        public boolean read(
+            final long readId,
+            final int regionId,
+            final long offset,
+            final int length,
+            final AtomicBuffer destination,
+            final int destinationOffset)
+        {
+            if (holding)
+            {
+                held.add(readId);
+                return true;
+            }
+            return files.read(readId, regionId, offset, length, destination, destinationOffset);
+        }
+
+        @Override
+        public int poll(final ReadCompletionHandler handler)
+        {
+            int work = 0;
+            if (down)
+            {
+                for (final long readId : held)
+                {
+                    handler.onReadFailed(readId, "connection to the server lost");
+                    work++;
+                }
+                held.clear();
+            }
+            return work + files.poll(handler);
+        }
+
+        @Override
+        public int inFlight()
+        {
+            return held.size() + files.inFlight();
+        }
+
+        @Override
+        public boolean isAvailable()
+        {
+            return !down;
+        }
+
+        @Override
+        public void close()
+        {
+            files.close();
         }
     }
 }

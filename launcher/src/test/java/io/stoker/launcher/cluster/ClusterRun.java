@@ -102,22 +102,42 @@ final class ClusterRun
     {
         for (int rank = 0; rank < count; rank++)
         {
-            final NetworkNamespace namespace = namespaces.get(rank);
-            final String endpoint =
-                StokerProcesses.endpoint(null != namespace ? namespace.innerAddress() : "127.0.0.1");
-            workerEndpoints.add(endpoint);
-            final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
-                "--listen", endpoint, "--rank", "" + rank, "--job-token-file", cluster.tokenFile.toString(),
-                "--host-id", "worker-host", "--report", report(rank).toString()));
-            args.addAll(List.of(extra));
-            workers.add(null != namespace ?
-                cluster.startWrapped("worker-" + rank, namespace.exec(), args.toArray(String[]::new)) :
-                cluster.start("worker-" + rank, args.toArray(String[]::new)));
+            workerEndpoints.add(workerEndpoint(rank));
+            workers.add(worker(rank, "worker-" + rank, extra));
         }
         for (final StokerProcesses.Node worker : workers)
         {
             worker.awaitLog("joining", START);
         }
+    }
+
+    /**
+     * Start a worker for a rank whose worker was killed, at a new endpoint, writing the rank's report; it takes the
+     * dead one's place in {@link #workers}.
+     */
+    StokerProcesses.Node restartWorker(final int rank, final String... extra) throws Exception
+    {
+        workerEndpoints.set(rank, workerEndpoint(rank));
+        final StokerProcesses.Node worker = worker(rank, "worker-" + rank + "-restarted", extra);
+        workers.set(rank, worker);
+        return worker.awaitLog("joining", START);
+    }
+
+    private String workerEndpoint(final int rank)
+    {
+        final NetworkNamespace namespace = namespaces.get(rank);
+        return StokerProcesses.endpoint(null != namespace ? namespace.innerAddress() : "127.0.0.1");
+    }
+
+    private StokerProcesses.Node worker(final int rank, final String name, final String... extra) throws IOException
+    {
+        final NetworkNamespace namespace = namespaces.get(rank);
+        final List<String> args = new ArrayList<>(List.of("worker", "--coordinator", coordinatorEndpoint,
+            "--listen", workerEndpoints.get(rank), "--rank", "" + rank, "--job-token-file",
+            cluster.tokenFile.toString(), "--host-id", "worker-host", "--report", report(rank).toString()));
+        args.addAll(List.of(extra));
+        return null != namespace ? cluster.startWrapped(name, namespace.exec(), args.toArray(String[]::new)) :
+            cluster.start(name, args.toArray(String[]::new));
     }
 
     /**
@@ -151,7 +171,18 @@ final class ClusterRun
         }
     }
 
-    private long acks(final int rank) throws IOException
+    /**
+     * @return acknowledgements the coordinator logged so far, of anyone.
+     */
+    int ackLines() throws IOException
+    {
+        return !Files.exists(ackLog) ? 0 : Files.readAllLines(ackLog).size();
+    }
+
+    /**
+     * @return acknowledgements the coordinator logged so far of {@code rank}, or of anyone with -1.
+     */
+    long acks(final int rank) throws IOException
     {
         return !Files.exists(ackLog) ? 0 : Files.readAllLines(ackLog).stream()
             .filter(line -> rank < 0 || line.endsWith(" " + rank)).count();
@@ -188,6 +219,19 @@ final class ClusterRun
     void assertCompletesExactlyOnce(
         final StokerProcesses.Node submit, final int epochs, final Set<Integer> killedRanks) throws Exception
     {
+        assertCompletesExactlyOnce(submit, epochs, killedRanks, Map.of());
+    }
+
+    /**
+     * As {@link #assertCompletesExactlyOnce(StokerProcesses.Node, int, Set)}, with ranks whose worker was killed and
+     * started again (see {@link #assertEachEpochExactlyOnce(int, Set, Map)}).
+     */
+    void assertCompletesExactlyOnce(
+        final StokerProcesses.Node submit,
+        final int epochs,
+        final Set<Integer> killedRanks,
+        final Map<Integer, Integer> restartedRanks) throws Exception
+    {
         assertEquals(0, submit.awaitExit(RUN), submit.log());
         for (int rank = 0; rank < workers.size(); rank++)
         {
@@ -197,7 +241,7 @@ final class ClusterRun
             }
         }
         assertSubmitReported(submit, epochs);
-        assertEachEpochExactlyOnce(epochs, killedRanks);
+        assertEachEpochExactlyOnce(epochs, killedRanks, restartedRanks);
     }
 
     void assertSubmitReported(final StokerProcesses.Node submit, final int epochs)
@@ -279,15 +323,30 @@ final class ClusterRun
      */
     void assertEachEpochExactlyOnce(final int epochs, final Set<Integer> killedRanks) throws IOException
     {
+        assertEachEpochExactlyOnce(epochs, killedRanks, Map.of());
+    }
+
+    /**
+     * As {@link #assertEachEpochExactlyOnce(int, Set)}, where the worker of each rank in {@code restartedRanks} was
+     * killed and started again: what the dead one delivered is that rank's acknowledgements among the first lines of
+     * the ack log (as many as the map says it had when the new one started), what the new one delivered is in the
+     * rank's report.
+     */
+    void assertEachEpochExactlyOnce(
+        final int epochs, final Set<Integer> killedRanks, final Map<Integer, Integer> restartedRanks)
+        throws IOException
+    {
         final List<String> acks = Files.readAllLines(ackLog);
         for (int epoch = 0; epoch < epochs; epoch++)
         {
             final Segment segment = segment(epoch);
             final List<String> delivered = new ArrayList<>();
-            for (final String line : acks)
+            for (int i = 0; i < acks.size(); i++)
             {
-                final String[] parts = line.split(" ");
-                if (Integer.parseInt(parts[0]) == epoch && killedRanks.contains(Integer.parseInt(parts[4])))
+                final String[] parts = acks.get(i).split(" ");
+                final int rank = Integer.parseInt(parts[4]);
+                if (Integer.parseInt(parts[0]) == epoch &&
+                    (killedRanks.contains(rank) || i < restartedRanks.getOrDefault(rank, 0)))
                 {
                     delivered.add(parts[2] + "/" + parts[3]);
                 }

@@ -39,6 +39,16 @@ public interface DataReader extends AutoCloseable
     int inFlight();
 
     /**
+     * Whether reads should be sent here now. A reader whose connection is gone (or is not up yet), or whose
+     * server made no progress for its stall bound, says false: it has already failed the reads it held, so they
+     * can be tried on a replica at once, and it tries its server again on its own (a new connection, a later
+     * probe, or any sign of life from the server), after which it says true again.
+     *
+     * @return true when the reader's server is reachable as far as it knows.
+     */
+    boolean isAvailable();
+
+    /**
      * Release the reader's resources. Reads in flight are abandoned without completion.
      */
     @Override

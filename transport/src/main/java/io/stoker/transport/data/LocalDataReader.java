@@ -92,6 +92,15 @@ public final class LocalDataReader implements DataReader
         return count;
     }
 
+    /**
+     * @return true: the files are on this host.
+     */
+    @Override
+    public boolean isAvailable()
+    {
+        return true;
+    }
+
     @Override
     public void close()
     {

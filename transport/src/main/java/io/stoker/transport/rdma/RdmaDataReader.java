@@ -28,6 +28,12 @@ import java.util.function.Supplier;
  * the worker's duty cycle: rdma_cm events are taken without waiting (and rarely once connected), the
  * completion queue is polled, never waited on. A queue pair that fails is torn down once its work
  * requests are flushed, and connects again; reads it held that did not fail themselves are posted again.
+ * <p>
+ * The reader is available ({@link #isAvailable()}) while one of its queue pairs is ready. When the last one that was
+ * ready breaks (the server went away: an error completion, a disconnect event), every read left with nothing in
+ * flight fails at once (and those whose work requests are flushed, as soon as they are), so they are tried on a
+ * replica instead of waiting out the timeout; the queue pairs connect again on their own, and the reader is
+ * available again once one is ready. Before its first connection a reader's reads wait for it, up to the timeout.
  */
 final class RdmaDataReader implements DataReader
 {
@@ -50,7 +56,9 @@ final class RdmaDataReader implements DataReader
     private final SVCPollCq pollCall;
     private final RdmaQueuePair[] queuePairs;
     private final Supplier<String> waitingReason = this::waitingReason;
+    private final Supplier<String> lostReason = this::lostReason;
     private long nextCmPollNs;
+    private boolean everConnected;
 
     /**
      * Open the reader's event channel and completion queue; its connections start on the first {@link #poll}.
@@ -163,11 +171,32 @@ final class RdmaDataReader implements DataReader
             work += manage(i, nowNs);
         }
         work += post(nowNs);
+        if (isAvailable())
+        {
+            everConnected = true;
+        }
+        else if (everConnected && reads.inFlight() > 0)
+        {
+            work += reads.failWaiting(nowNs, lostReason);
+        }
         if (reads.inFlight() > 0)
         {
             work += reads.expire(nowNs, waitingReason);
         }
         return work + reads.deliver(handler);
+    }
+
+    @Override
+    public boolean isAvailable()
+    {
+        for (final RdmaQueuePair queuePair : queuePairs)
+        {
+            if (queuePair.isReady())
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
@@ -318,6 +347,11 @@ final class RdmaDataReader implements DataReader
     {
         return "no connection within " + TimeUnit.NANOSECONDS.toMillis(drainTimeoutNs) + " ms, last error: " +
             queuePairs[0].lastError();
+    }
+
+    private String lostReason()
+    {
+        return "connection lost: " + queuePairs[0].lastError();
     }
 
     private static void release(

@@ -300,18 +300,35 @@ final class RdmaReads
         {
             return 0;
         }
-        int expired = 0;
+        return failWaiting(nowNs, timeoutNs + 1, reason);
+    }
+
+    /**
+     * Fail every read that has nothing in flight now: the connections are gone, so they would only wait for one
+     * (or for the timeout) where a replica could serve them at once.
+     *
+     * @param reason says why, built only when a read fails.
+     * @return reads failed.
+     */
+    int failWaiting(final long nowNs, final Supplier<String> reason)
+    {
+        return failWaiting(nowNs, 0, reason);
+    }
+
+    private int failWaiting(final long nowNs, final long minAgeNs, final Supplier<String> reason)
+    {
+        int failed = 0;
         for (int read = 0; read < states.length; read++)
         {
             if (ACTIVE == states[read] && null == failures[read] && 0 == outstanding[read] &&
-                nowNs - acceptedNs[read] > timeoutNs)
+                nowNs - acceptedNs[read] >= minAgeNs)
             {
                 failures[read] = failurePrefix + reason.get();
                 finish(read);
-                expired++;
+                failed++;
             }
         }
-        return expired;
+        return failed;
     }
 
     /**

@@ -12,8 +12,24 @@ import io.stoker.codecs.Role;
  * @param responseStreamId the stream it listens on.
  * @param hostId           its host's id, printable ASCII.
  * @param responseChannel  where it listens, printable ASCII.
+ * @param incarnation      which start of the process this is, larger for a later one (a worker's, so that a worker
+ *                         restarted for its rank can take it over from the dead one); 0 where it does not matter.
  */
 public record HandshakeIdentity(
-    Role role, int rank, byte transports, int responseStreamId, String hostId, String responseChannel)
+    Role role, int rank, byte transports, int responseStreamId, String hostId, String responseChannel,
+    long incarnation)
 {
+    /**
+     * An identity without an incarnation (0): data servers, clients and data connections.
+     */
+    public HandshakeIdentity(
+        final Role role,
+        final int rank,
+        final byte transports,
+        final int responseStreamId,
+        final String hostId,
+        final String responseChannel)
+    {
+        this(role, rank, transports, responseStreamId, hostId, responseChannel, 0);
+    }
 }

@@ -44,6 +44,8 @@ final class HandshakeTranscript
         at += Integer.BYTES;
         at += buffer.putStringAscii(at, identity.hostId(), ByteOrder.LITTLE_ENDIAN);
         at += buffer.putStringAscii(at, identity.responseChannel(), ByteOrder.LITTLE_ENDIAN);
+        buffer.putLong(at, identity.incarnation(), ByteOrder.LITTLE_ENDIAN);
+        at += Long.BYTES;
         buffer.putLong(at, correlationId, ByteOrder.LITTLE_ENDIAN);
         at += Long.BYTES;
         buffer.putInt(at, initiatorSessionId, ByteOrder.LITTLE_ENDIAN);

@@ -70,7 +70,7 @@ public final class PendingSession implements AutoCloseable
         this.sessionId = sessionId;
         this.correlationId = hello.correlationId();
         this.identity = new HandshakeIdentity(hello.role(), hello.rank(), (byte)hello.transports().getRaw(),
-            hello.responseStreamId(), hostId, responseChannel);
+            hello.responseStreamId(), hostId, responseChannel, hello.incarnation());
         hello.getNonce(initiatorNonce, 0, initiatorNonce.length);
         this.registrationId = registrationId;
         this.deadlineNs = deadlineNs;

@@ -36,6 +36,7 @@ public final class SessionPublisher
             .role(identity.role())
             .rank(identity.rank())
             .responseStreamId(identity.responseStreamId())
+            .incarnation(identity.incarnation())
             .putNonce(nonce, 0, SessionKeys.NONCE_LENGTH);
         hello.transports().clear()
             .local(TransportKind.LOCAL.isIn(identity.transports()))

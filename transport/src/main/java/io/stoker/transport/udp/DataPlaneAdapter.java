@@ -52,6 +52,15 @@ final class DataPlaneAdapter implements AutoCloseable
         return receiver.poll(fragmentLimit);
     }
 
+    /**
+     * @return true while the subscription has an image of the session: a peer that closed or went silent past
+     * the driver's liveness timeout has none.
+     */
+    boolean hasImage(final int sessionId)
+    {
+        return null != receiver.subscription().imageBySessionId(sessionId);
+    }
+
     @Override
     public void close()
     {

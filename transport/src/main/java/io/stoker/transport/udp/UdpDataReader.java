@@ -34,6 +34,14 @@ import java.util.concurrent.TimeUnit;
  * went away, and reads accepted meanwhile wait and are sent once it is up. Each {@code ReadData} frame
  * is copied from the receive buffer straight to its offset in the destination: frames of many reads
  * interleave freely. A read with no progress for the timeout fails.
+ * <p>
+ * The reader is available ({@link #isAvailable()}) only while its session is up and its server answers. When the
+ * connection goes (the publication to the server lost its receiver, or the server's image is gone), or the server
+ * sent nothing for the stall bound (a quarter of the read timeout) while requests waited on it, every read the
+ * reader holds fails at once, so it is tried on a replica without waiting out the read timeout. A lost connection
+ * is opened again by a new handshake; a stalled server is trusted again as soon as anything of it arrives, or
+ * probed with reads again after a backoff (from {@link #MIN_BACKOFF_NS}, doubling up to {@link #MAX_BACKOFF_NS},
+ * back to the start once a read completes).
  */
 final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirectory
 {
@@ -41,10 +49,14 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
     private static final byte FREE = 0;
     private static final byte WAITING = 1;
     private static final byte SENT = 2;
+    private static final long MIN_BACKOFF_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MAX_BACKOFF_NS = TimeUnit.SECONDS.toNanos(8);
+    private static final int MAX_BACKOFF_SHIFT = 4;
 
     private final ServerAdvertisement server;
     private final NanoClock clock;
     private final long readTimeoutNs;
+    private final long stallNs;
     private final DataPlanePublisher publisher = new DataPlanePublisher();
     private final Outbox outbox;
     private final SessionInitiator initiator;
@@ -62,6 +74,12 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
     private final AtomicBuffer[] destinations;
     private final int[] destinationOffsets;
     private int inFlight;
+    private int sent;
+    private long progressNs;
+    private int serverSessionId;
+    private boolean stalled;
+    private int stalls;
+    private long probeAtNs;
 
     private ReadCompletionHandler handler;
     private String refusal;
@@ -84,6 +102,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         this.server = server;
         this.clock = clock;
         this.readTimeoutNs = readTimeoutNs;
+        this.stallNs = readTimeoutNs / 4;
         this.refusals = refusals;
         state = new byte[capacity];
         generation = new int[capacity];
@@ -144,21 +163,31 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         this.handler = handler;
         nowNs = clock.nanoTime();
         int work = outbox.drain();
-        if (initiator.isEstablished() && !outbox.publication().isConnected())
+        if (initiator.isEstablished() &&
+            (!outbox.publication().isConnected() || !adapter.hasImage(serverSessionId)))
         {
             initiator.reset();
-            work++;
+            work += failAll("connection to data server " + server.serverId() + " at " + server.udpChannel() +
+                " lost (" + (outbox.publication().isConnected() ? "its stream to this worker ended" :
+                "it no longer receives") + ")") + 1;
         }
         if (!initiator.isEstablished())
         {
             work += initiator.doWork(nowNs);
         }
         work += adapter.poll(FRAGMENT_LIMIT);
+        work += checkProgress();
         if (inFlight > 0)
         {
             work += sendAndExpire();
         }
         return work;
+    }
+
+    @Override
+    public boolean isAvailable()
+    {
+        return initiator.isEstablished() && !stalled;
     }
 
     @Override
@@ -206,7 +235,9 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
                 "no connection of this worker waits for this acceptance");
             return;
         }
+        serverSessionId = sessionId;
         refusal = null;
+        heard();
     }
 
     @Override
@@ -234,6 +265,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         final int slot = slotOf(decoder.requestId());
         final long readOffset = decoder.readOffset();
         final int length = decoder.bytesLength();
+        heard();
         if (slot < 0)
         {
             return;
@@ -251,6 +283,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         {
             final long readId = readIds[slot];
             free(slot);
+            stalls = 0;
             handler.onReadComplete(readId);
         }
     }
@@ -262,6 +295,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         final ErrorCode code = decoder.code();
         final String message = decoder.message();
         final int slot = slotOf(requestId);
+        heard();
         if (slot >= 0)
         {
             fail(slot, "data server " + server.serverId() + ": " + code + ": " + Quote.of(message));
@@ -296,10 +330,62 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
             {
                 publisher.readRequest(outbox, requestId(slot), regionIds[slot], offsets[slot], lengths[slot]);
                 state[slot] = SENT;
+                if (0 == sent++)
+                {
+                    progressNs = nowNs;
+                }
                 work++;
             }
         }
         return work;
+    }
+
+    /**
+     * A server that sent nothing for the stall bound while requests waited on it is taken as gone until it shows
+     * a sign of life or the backoff ends; its reads fail now.
+     */
+    private int checkProgress()
+    {
+        if (stalled)
+        {
+            if (nowNs - probeAtNs >= 0)
+            {
+                stalled = false;
+                return 1;
+            }
+            return 0;
+        }
+        if (sent > 0 && nowNs - progressNs > stallNs)
+        {
+            stalled = true;
+            probeAtNs = nowNs + Math.min(MAX_BACKOFF_NS, MIN_BACKOFF_NS << Math.min(stalls++, MAX_BACKOFF_SHIFT));
+            return failAll("data server " + server.serverId() + " at " + server.udpChannel() + " sent nothing for " +
+                TimeUnit.NANOSECONDS.toMillis(stallNs) + " ms with " + sent + " reads waiting") + 1;
+        }
+        return 0;
+    }
+
+    /**
+     * Anything admitted from the server's session: it is alive.
+     */
+    private void heard()
+    {
+        progressNs = nowNs;
+        stalled = false;
+    }
+
+    private int failAll(final String reason)
+    {
+        int failed = 0;
+        for (int slot = 0; slot < state.length; slot++)
+        {
+            if (state[slot] != FREE)
+            {
+                fail(slot, reason);
+                failed++;
+            }
+        }
+        return failed;
     }
 
     private void fail(final int slot, final String reason)
@@ -311,6 +397,10 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
 
     private void free(final int slot)
     {
+        if (state[slot] == SENT)
+        {
+            sent--;
+        }
         state[slot] = FREE;
         destinations[slot] = null;
         inFlight--;

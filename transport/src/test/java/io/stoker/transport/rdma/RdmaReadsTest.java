@@ -102,6 +102,30 @@ class RdmaReadsTest
         assertEquals(0, reads.inFlight());
     }
 
+    /**
+     * The connection is gone: reads with nothing in flight fail at once, whatever their age; a read whose work
+     * request was still in flight fails once it is flushed, not later.
+     */
+    @Test
+    void failWaitingFailsAtOnceEveryReadWithNothingInFlightAndTheOthersOnceFlushed()
+    {
+        final RdmaReads reads = reads(4, 1, 1);
+        assertTrue(reads.accept(1, 0, 0, 1, READ_SIZE, 0));
+        assertTrue(reads.accept(2, 0, 0, 1, READ_SIZE, 0));
+        final long posted = reads.claim(0);
+
+        assertEquals(1, reads.failWaiting(0, () -> "connection lost"));
+        reads.deliver(handler);
+        assertEquals(List.of("2 failed: " + PREFIX + "connection lost"), outcomes);
+
+        reads.abandon(0, 0);
+        assertEquals(-1, reads.complete(posted, RdmaReads.FLUSHED, 0), "flushed already");
+        assertEquals(1, reads.failWaiting(0, () -> "connection lost"));
+        reads.deliver(handler);
+        assertEquals("1 failed: " + PREFIX + "connection lost", outcomes.get(1));
+        assertEquals(0, reads.inFlight());
+    }
+
     @Test
     void routesByWorkRequestIdAndIgnoresIdsOfOtherGenerationsOrSlots()
     {

@@ -8,6 +8,9 @@ import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -91,7 +95,7 @@ class UdpTransportTest
     @AfterEach
     void stop()
     {
-        server.close();
+        CloseHelper.close(server);
         serverCounters.close();
         connector.close();
     }
@@ -205,10 +209,103 @@ class UdpTransportTest
         }
     }
 
+    /**
+     * A server that stops answering (as one killed with {@code kill -9} does: its endpoint stays quiet, Aeron
+     * notices only seconds later) is taken as down once it sent nothing for a quarter of the read timeout: the
+     * reads waiting on it fail then, not at the read timeout, and the reader takes no reads until the server shows
+     * a sign of life, here its late answers once it runs again. Time is a hand-set clock.
+     */
+    @Test
+    void aServerThatStopsAnsweringIsTakenAsDownAfterTheStallBoundAndItsReadsFailThen() throws Exception
+    {
+        final CachedNanoClock clock = new CachedNanoClock();
+        clock.update(TimeUnit.SECONDS.toNanos(1000));
+        final long timeoutNs = TimeUnit.SECONDS.toNanos(2);
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(3_000_000));
+        try (DataReader reader = transport(TOKEN, timeoutNs, clock).connect(advertisement, destination.byteBuffer()))
+        {
+            assertFalse(reader.isAvailable(), "not available before its session is up");
+            assertTrue(reader.read(1, 0, 0, 100, destination, 0));
+            pollUntil(reader, 1);
+            assertEquals(List.of("1 ok"), outcomes);
+            assertTrue(reader.isAvailable());
+
+            assertTrue(reader.read(2, 0, 0, 1_000_000, destination, 0));
+            assertTrue(reader.read(3, 0, 1_000_000, 1_000_000, destination, 1_000_000));
+            reader.poll(handler);
+            clock.advance(timeoutNs / 4);
+            reader.poll(handler);
+            assertEquals(1, outcomes.size(), "within the stall bound the reads wait: " + outcomes);
+            assertTrue(reader.isAvailable());
+
+            clock.advance(TimeUnit.MILLISECONDS.toNanos(1));
+            reader.poll(handler);
+            assertEquals(3, outcomes.size(), outcomes.toString());
+            for (final String outcome : outcomes.subList(1, 3))
+            {
+                assertTrue(outcome.contains("failed") && outcome.contains("sent nothing for 500 ms"), outcome);
+            }
+            assertFalse(reader.isAvailable(), "a stalled server takes no reads");
+            assertEquals(0, reader.inFlight());
+
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (!reader.isAvailable())
+            {
+                assertTrue(System.nanoTime() < deadline, "the server's late answers did not bring it back");
+                server.doWork();
+                reader.poll(handler);
+            }
+            assertTrue(reader.read(4, 0, 200, 300, destination, 0));
+            pollUntil(reader, 4);
+            assertEquals("4 ok", outcomes.get(3));
+        }
+        assertEquals(0, invalid.get(), "late answers of failed reads are no invalid messages");
+    }
+
+    /**
+     * A server that closes (its stream to the worker ends): the reads waiting on it fail as soon as the worker's
+     * Aeron sees the stream gone, with the hand-set clock standing still, so not at a read timeout or a stall; the
+     * reader is not available, and it opens a new session to a server at that endpoint when there is one.
+     */
+    @Test
+    void aServerWhoseStreamEndsFailsTheReadsWaitingOnItWithoutATimeout() throws Exception
+    {
+        final CachedNanoClock clock = new CachedNanoClock();
+        clock.update(TimeUnit.SECONDS.toNanos(1000));
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(3_000_000));
+        try (DataReader reader = transport(TOKEN, TimeUnit.SECONDS.toNanos(2), clock)
+            .connect(advertisement, destination.byteBuffer()))
+        {
+            assertTrue(reader.read(1, 0, 0, 100, destination, 0));
+            pollUntil(reader, 1);
+            assertTrue(reader.isAvailable());
+
+            assertTrue(reader.read(2, 0, 0, 1_000_000, destination, 0));
+            reader.poll(handler);
+            server.close();
+            server = null;
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (outcomes.size() < 2)
+            {
+                assertTrue(System.nanoTime() < deadline, "the closed server's stream did not end: " + outcomes);
+                reader.poll(handler);
+                Thread.sleep(1);
+            }
+            assertTrue(outcomes.get(1).startsWith("2 failed") && outcomes.get(1).contains("lost"), outcomes.get(1));
+            assertFalse(reader.isAvailable(), "no reads for a server whose connection is gone");
+            assertEquals(0, reader.inFlight());
+        }
+    }
+
     private UdpTransport transport(final JobToken token, final long timeoutMs)
     {
-        return new UdpTransport(connector.aeron(), endpoint(), token, 0, "worker-host", SystemNanoClock.INSTANCE, 8,
-            TimeUnit.MILLISECONDS.toNanos(timeoutMs), invalid, ex -> errors.add(ex.getMessage()));
+        return transport(token, TimeUnit.MILLISECONDS.toNanos(timeoutMs), SystemNanoClock.INSTANCE);
+    }
+
+    private UdpTransport transport(final JobToken token, final long timeoutNs, final NanoClock clock)
+    {
+        return new UdpTransport(connector.aeron(), endpoint(), token, 0, "worker-host", clock, 8, timeoutNs, invalid,
+            ex -> errors.add(ex.getMessage()));
     }
 
     private void pollUntil(final DataReader reader, final int count) throws InterruptedException

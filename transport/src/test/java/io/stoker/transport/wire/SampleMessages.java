@@ -68,7 +68,8 @@ public final class SampleMessages
             sample("Hello", HelloEncoder.TEMPLATE_ID, buffer ->
             {
                 final HelloEncoder hello = new HelloEncoder().wrapAndApplyHeader(buffer, 0, header)
-                    .correlationId(11).role(Role.WORKER).rank(2).responseStreamId(1002).putNonce(thirtyTwo, 0, 32);
+                    .correlationId(11).role(Role.WORKER).rank(2).responseStreamId(1002).putNonce(thirtyTwo, 0, 32)
+                    .incarnation(1_785_000_000_000L << 16);
                 hello.transports().clear().udp(true);
                 hello.hostId("host-a").responseChannel("aeron:udp?endpoint=127.0.0.1:7410");
                 return length(hello);
