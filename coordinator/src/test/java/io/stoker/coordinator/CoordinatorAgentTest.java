@@ -68,6 +68,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -92,6 +93,7 @@ class CoordinatorAgentTest
     private static final long SEED = 9;
     private static final BatchSpec DROP_LAST = new BatchSpec(8, 2, DropPolicy.DROP_LAST);
     private static final BatchSpec PARTIAL = new BatchSpec(8, 2, DropPolicy.PARTIAL);
+    private static final int[][] ACKNOWLEDGED_BEFORE_KILL = { { 0, 1, 2, 3, 7 }, { 0, 1 } };
 
     @TempDir
     Path temp;
@@ -399,20 +401,9 @@ class CoordinatorAgentTest
     void aCoordinatorRestartedFromItsCheckpointAssignsWhatWasNotAcknowledgedAndCompletesTheEpoch()
     {
         final Path checkpoints = temp.resolve("checkpoints");
-        close(coordinator);
-        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
-        startJob(2, 1, PARTIAL);
-        final long jobId = client.jobId;
+        final long jobId = acknowledgeThenKill(() -> context().checkpointDirectory(checkpoints).checkpointInterval(1));
         final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
-        final int[][] acknowledged = { { 0, 1, 2, 3, 7 }, { 0, 1 } };
-        for (int rank = 0; rank < 2; rank++)
-        {
-            workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
-        }
-        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
-
-        close(coordinator);
-        members.forEach(TestMember::forget);
+        final int[][] acknowledged = ACKNOWLEDGED_BEFORE_KILL;
         coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).checkpointInterval(1));
         pump(() -> Arrays.stream(workers).allMatch(worker ->
             worker.session.registrations() == 2 && !worker.assigned(jobId, 0, 0, worker.rank).isEmpty()));
@@ -429,6 +420,29 @@ class CoordinatorAgentTest
         pump(() -> null != client.outcome);
         assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
         assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    /**
+     * Start a 2-rank job of one epoch on a coordinator of this context, have the ranks acknowledge
+     * {@link #ACKNOWLEDGED_BEFORE_KILL}, wait until all 7 are counted, then drop the coordinator as kill -9 would (its
+     * members forget their sessions).
+     *
+     * @return the job's id.
+     */
+    private long acknowledgeThenKill(final Supplier<CoordinatorContext> context)
+    {
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context.get());
+        startJob(2, 1, PARTIAL);
+        final long jobId = client.jobId;
+        for (int rank = 0; rank < 2; rank++)
+        {
+            workers[rank].ack(jobId, new StreamId(0, 0, rank), ACKNOWLEDGED_BEFORE_KILL[rank]);
+        }
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        return jobId;
     }
 
     /**
@@ -471,20 +485,9 @@ class CoordinatorAgentTest
     {
         final Path checkpoints = temp.resolve("checkpoints");
         final Path ackLog = temp.resolve("acks.log");
-        close(coordinator);
-        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
-        startJob(2, 1, PARTIAL);
-        final long jobId = client.jobId;
+        final long jobId = acknowledgeThenKill(() -> context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
         final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
-        final int[][] acknowledged = { { 0, 1, 2, 3, 7 }, { 0, 1 } };
-        for (int rank = 0; rank < 2; rank++)
-        {
-            workers[rank].ack(jobId, new StreamId(0, 0, rank), acknowledged[rank]);
-        }
-        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 7);
-
-        close(coordinator);
-        members.forEach(TestMember::forget);
+        final int[][] acknowledged = ACKNOWLEDGED_BEFORE_KILL;
         final long restartNs = nowNs;
         coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints).ackLogFile(ackLog));
         pump(() -> Arrays.stream(workers).allMatch(worker ->
