@@ -30,13 +30,19 @@ import java.util.function.Supplier;
  * requests are flushed, and connects again; reads it held that did not fail themselves are posted again.
  * <p>
  * The reader is available ({@link #isAvailable()}) while one of its queue pairs is ready. When the last one that was
- * ready breaks (the server went away: an error completion, a disconnect event), every read left with nothing in
+ * ready breaks (the server went away: an error completion, a disconnect event), every read it held with nothing in
  * flight fails at once (and those whose work requests are flushed, as soon as they are), so they are tried on a
  * replica instead of waiting out the timeout; the queue pairs connect again on their own, and the reader is
- * available again once one is ready. Before its first connection a reader's reads wait for it, up to the timeout.
+ * available again once one is ready. A read given to it after that, or before its first connection, waits for a
+ * connection, up to the timeout.
  */
 final class RdmaDataReader implements DataReader
 {
+    /**
+     * {@link #lostAtNs} while a queue pair is ready, or before the first one was.
+     */
+    private static final long NOT_LOST = Long.MIN_VALUE;
+
     private static final int POLL_BATCH = 32;
     private static final int CM_EVENTS_PER_POLL = 8;
     private static final long CM_POLL_CONNECTING_NS = TimeUnit.MILLISECONDS.toNanos(1);
@@ -58,7 +64,8 @@ final class RdmaDataReader implements DataReader
     private final Supplier<String> waitingReason = this::waitingReason;
     private final Supplier<String> lostReason = this::lostReason;
     private long nextCmPollNs;
-    private boolean everConnected;
+    private boolean connected;
+    private long lostAtNs = NOT_LOST;
 
     /**
      * Open the reader's event channel and completion queue; its connections start on the first {@link #poll}.
@@ -173,11 +180,17 @@ final class RdmaDataReader implements DataReader
         work += post(nowNs);
         if (isAvailable())
         {
-            everConnected = true;
+            connected = true;
+            lostAtNs = NOT_LOST;
         }
-        else if (everConnected && reads.inFlight() > 0)
+        else if (connected)
         {
-            work += reads.failWaiting(nowNs, lostReason);
+            connected = false;
+            lostAtNs = nowNs;
+        }
+        if (NOT_LOST != lostAtNs && reads.inFlight() > 0)
+        {
+            work += reads.failWaiting(lostAtNs, lostReason);
         }
         if (reads.inFlight() > 0)
         {

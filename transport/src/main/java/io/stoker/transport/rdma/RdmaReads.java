@@ -300,28 +300,24 @@ final class RdmaReads
         {
             return 0;
         }
-        return failWaiting(nowNs, timeoutNs + 1, reason);
+        return failWaiting(nowNs - timeoutNs - 1, reason);
     }
 
     /**
-     * Fail every read that has nothing in flight now: the connections are gone, so they would only wait for one
-     * (or for the timeout) where a replica could serve them at once.
+     * Fail every read accepted at or before a time that has nothing in flight now: the connections it waited on are
+     * gone, so it would only wait for a new one (or for the timeout) where a replica could serve it at once.
      *
-     * @param reason says why, built only when a read fails.
+     * @param acceptedByNs the reads accepted at or before this time fail; later ones wait for a connection.
+     * @param reason       says why, built only when a read fails.
      * @return reads failed.
      */
-    int failWaiting(final long nowNs, final Supplier<String> reason)
-    {
-        return failWaiting(nowNs, 0, reason);
-    }
-
-    private int failWaiting(final long nowNs, final long minAgeNs, final Supplier<String> reason)
+    int failWaiting(final long acceptedByNs, final Supplier<String> reason)
     {
         int failed = 0;
         for (int read = 0; read < states.length; read++)
         {
             if (ACTIVE == states[read] && null == failures[read] && 0 == outstanding[read] &&
-                nowNs - acceptedNs[read] >= minAgeNs)
+                acceptedNs[read] - acceptedByNs <= 0)
             {
                 failures[read] = failurePrefix + reason.get();
                 finish(read);

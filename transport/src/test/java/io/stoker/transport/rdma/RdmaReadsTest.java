@@ -126,6 +126,24 @@ class RdmaReadsTest
         assertEquals(0, reads.inFlight());
     }
 
+    /**
+     * A read given to the reader after its connection was lost waits for the next connection (the reader connects
+     * again on its own): only the reads it held when the connection broke fail at once.
+     */
+    @Test
+    void failWaitingSparesTheReadsAcceptedAfterTheConnectionWasLost()
+    {
+        final RdmaReads reads = reads(4, 1, 1);
+        assertTrue(reads.accept(1, 0, 0, 1, READ_SIZE, 10));
+        assertTrue(reads.accept(2, 0, 0, 1, READ_SIZE, 20));
+
+        assertEquals(1, reads.failWaiting(15, () -> "connection lost"));
+        reads.deliver(handler);
+        assertEquals(List.of("1 failed: " + PREFIX + "connection lost"), outcomes);
+        assertEquals(0, reads.failWaiting(15, () -> "never"), "the later read waits for the next connection");
+        assertEquals(1, reads.inFlight());
+    }
+
     @Test
     void routesByWorkRequestIdAndIgnoresIdsOfOtherGenerationsOrSlots()
     {
