@@ -356,14 +356,7 @@ class CoordinatorAgentTest
         }
         pump(() -> JobOutcome.COMPLETE == client.outcome);
 
-        final TestMember late = member(Role.CLIENT, -1);
-        pump(() -> late.session.isRegistered());
-        late.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
-        pump(() -> null != late.outcome);
-        assertEquals(JobOutcome.COMPLETE, late.outcome);
-        assertEquals(jobId, late.jobId, "the finished job, not a new one");
-        assertEquals(1, late.completions.size(), "its epoch");
-        assertCompletion(late.completions.get(0), jobId, 0, plan, new int[0]);
+        assertALateSubmitIsAnsweredWithTheFinishedJob(jobId, plan);
         assertEquals(1, workers[0].jobStarts, "no other job started");
         assertEquals(1, workers[1].jobStarts, "no other job started");
     }
@@ -420,6 +413,22 @@ class CoordinatorAgentTest
         pump(() -> null != client.outcome);
         assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
         assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    /**
+     * A client that registers after the 2-rank job of one epoch finished and submits it again is sent that job's
+     * epoch and outcome.
+     */
+    private void assertALateSubmitIsAnsweredWithTheFinishedJob(final long jobId, final Segment plan)
+    {
+        final TestMember late = member(Role.CLIENT, -1);
+        pump(() -> late.session.isRegistered());
+        late.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
+        pump(() -> null != late.outcome);
+        assertEquals(JobOutcome.COMPLETE, late.outcome);
+        assertEquals(jobId, late.jobId, "the finished job, not a new one");
+        assertEquals(1, late.completions.size(), "its epoch");
+        assertCompletion(late.completions.get(0), jobId, 0, plan, new int[0]);
     }
 
     /**
@@ -578,14 +587,7 @@ class CoordinatorAgentTest
         pump(() -> workers[0].session.registrations() == 2 && null != workers[0].outcome);
         assertEquals(JobOutcome.COMPLETE, workers[0].outcome, "a worker registering again hears the job is complete");
 
-        final TestMember late = member(Role.CLIENT, -1);
-        pump(() -> late.session.isRegistered());
-        late.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
-        pump(() -> null != late.outcome);
-        assertEquals(JobOutcome.COMPLETE, late.outcome);
-        assertEquals(jobId, late.jobId, "the finished job, not a new one");
-        assertEquals(1, late.completions.size(), "its epoch");
-        assertCompletion(late.completions.get(0), jobId, 0, plan, new int[0]);
+        assertALateSubmitIsAnsweredWithTheFinishedJob(jobId, plan);
         assertEquals(1, workers[1].jobStarts, "no other job started");
     }
 
