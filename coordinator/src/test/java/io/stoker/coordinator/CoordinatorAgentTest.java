@@ -432,6 +432,19 @@ class CoordinatorAgentTest
     }
 
     /**
+     * Replace the coordinator by one of this context and start a 2-rank job of one epoch on it.
+     *
+     * @return the job's id.
+     */
+    private long restartWithJob(final CoordinatorContext context)
+    {
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context);
+        startJob(2, 1, PARTIAL);
+        return client.jobId;
+    }
+
+    /**
      * Start a 2-rank job of one epoch on a coordinator of this context, have the ranks acknowledge
      * {@link #ACKNOWLEDGED_BEFORE_KILL}, wait until all 7 are counted, then drop the coordinator as kill -9 would (its
      * members forget their sessions).
@@ -440,10 +453,7 @@ class CoordinatorAgentTest
      */
     private long acknowledgeThenKill(final Supplier<CoordinatorContext> context)
     {
-        close(coordinator);
-        coordinator = new CoordinatorAgent(context.get());
-        startJob(2, 1, PARTIAL);
-        final long jobId = client.jobId;
+        final long jobId = restartWithJob(context.get());
         for (int rank = 0; rank < 2; rank++)
         {
             workers[rank].ack(jobId, new StreamId(0, 0, rank), ACKNOWLEDGED_BEFORE_KILL[rank]);
@@ -538,10 +548,7 @@ class CoordinatorAgentTest
     void acknowledgementsSentToARestartedCoordinatorBeforeEveryRankIsBackAreCounted()
     {
         final Path checkpoints = temp.resolve("checkpoints");
-        close(coordinator);
-        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
-        startJob(2, 1, PARTIAL);
-        final long jobId = client.jobId;
+        final long jobId = restartWithJob(context().checkpointDirectory(checkpoints));
         final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
 
         close(coordinator);
@@ -569,10 +576,7 @@ class CoordinatorAgentTest
     void aFinishedJobIsKeptAcrossARestartAndAnsweredWithItsOutcome()
     {
         final Path checkpoints = temp.resolve("checkpoints");
-        close(coordinator);
-        coordinator = new CoordinatorAgent(context().checkpointDirectory(checkpoints));
-        startJob(2, 1, PARTIAL);
-        final long jobId = client.jobId;
+        final long jobId = restartWithJob(context().checkpointDirectory(checkpoints));
         final Segment plan = Segment.first(space, SEED, 0, 2, PARTIAL);
         for (int rank = 0; rank < 2; rank++)
         {
