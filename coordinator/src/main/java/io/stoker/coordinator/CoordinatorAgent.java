@@ -38,7 +38,6 @@ import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -97,16 +96,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final AtomicCounter epochsCompleted;
     private final AtomicCounter membersCounter;
     private final AtomicCounter errors;
-    private final List<Member> members = new ArrayList<>();
-    private final Int2ObjectHashMap<Member> membersBySession = new Int2ObjectHashMap<>();
-    private final Int2ObjectHashMap<Member> workersByRank = new Int2ObjectHashMap<>();
-    private final List<Member> expired = new ArrayList<>();
+    private final MemberSessions sessions;
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
-    private int nextMemberId = 1;
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
     private boolean checkpointDue;
@@ -145,6 +140,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             ring, journalFile, recovered, checkpoints, ctx.ackLogFile(), ctx.errorHandler(), errors);
         journal = new JournalPublisher(ring, journalAgent, null != recovered ? recovered.length() : 0);
         routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
+        sessions = new MemberSessions(ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs(), new SessionEvents());
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -216,7 +212,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     @Override
     public void onClose()
     {
-        members.forEach(CloseHelper::quietClose);
+        sessions.closeAll();
         CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
@@ -231,7 +227,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     @Override
     public MessageOpener opener(final int sessionId)
     {
-        final Member member = membersBySession.get(sessionId);
+        final Member member = sessions.bySession(sessionId);
         return null != member ? member.opener : null;
     }
 
@@ -260,7 +256,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     @Override
     public boolean isOpen(final int sessionId, final long correlationId)
     {
-        final Member member = membersBySession.get(sessionId);
+        final Member member = sessions.bySession(sessionId);
         return null != member && member.registerCorrelationId == correlationId;
     }
 
@@ -271,47 +267,18 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     @Override
     public boolean onAuthenticated(final PendingSession session, final long nowNs)
     {
-        final Member previous = membersBySession.get(session.sessionId());
-        if (null != previous)
+        final HandshakeIdentity identity = session.identity();
+        sessions.release(session.sessionId());
+        final String refusal = sessions.refusal(identity);
+        if (null != refusal)
         {
-            remove(previous);
+            session.reject(ErrorCode.REGISTRATION_REFUSED, refusal);
+            error("refused a worker of rank " + identity.rank() + " from " + Quote.of(identity.hostId()) + ": " +
+                refusal);
+            return false;
         }
-        if (session.role() == Role.WORKER)
-        {
-            final HandshakeIdentity identity = session.identity();
-            final Member holder = workersByRank.get(identity.rank());
-            if (null != holder && identity.incarnation() <= holder.incarnation)
-            {
-                session.reject(ErrorCode.REGISTRATION_REFUSED, "rank " + identity.rank() +
-                    " is held by a live worker (member " + holder.memberId + ")" +
-                    (identity.incarnation() < holder.incarnation ? " of a newer incarnation" : ""));
-                error("refused a worker of rank " + identity.rank() + " from " + Quote.of(identity.hostId()) +
-                    ": the rank is held by member " + holder.memberId);
-                return false;
-            }
-            if (null != holder)
-            {
-                supersede(holder, identity);
-            }
-        }
-
-        final Member member = new Member(nextMemberId++, session, ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs());
-        members.add(member);
-        membersBySession.put(member.sessionId, member);
-        membersCounter.setOrdered(members.size());
-        if (member.role == Role.WORKER)
-        {
-            workersByRank.put(member.rank, member);
-        }
-        routes.admitted(member.sessionId, member.registerCorrelationId, session.identity().responseChannel(),
-            session.identity().responseStreamId());
-        publisher.registered(
-            member.outbox, member.registerCorrelationId, member.memberId,
-            ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
-        if (member.role == Role.WORKER)
-        {
-            welcomeWorker(member);
-        }
+        sessions.admit(session.sessionId(), session.correlationId(), identity, session.outbox(), session.opener(),
+            ctx.nanoClock().nanoTime());
         return true;
     }
 
@@ -325,7 +292,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Member member = sender(sessionId, decoder.memberId(), decoder.sbeTemplateId(), null);
         if (null != member)
         {
-            member.echoTimestampNs = decoder.timestampNs();
+            member.echo(decoder.timestampNs());
         }
     }
 
@@ -642,7 +609,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return stepRefusal;
         }
-        if (progress.holder(stream, step) != member.rank || workersByRank.get(member.rank) != member)
+        if (progress.holder(stream, step) != member.rank || sessions.worker(member.rank) != member)
         {
             return "step " + step + " of stream " + stream + " of epoch " + progress.epoch() + " is held by rank " +
                 progress.holder(stream, step) + ", not by " + member.describe();
@@ -661,9 +628,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private void relay(final Member server, final DirectBuffer message, final int offset, final int length)
     {
         server.keepRelay(message, offset, length);
-        for (int i = 0, size = members.size(); i < size; i++)
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            final Member worker = members.get(i);
+            final Member worker = sessions.get(i);
             if (worker.role == Role.WORKER)
             {
                 publisher.forward(worker.outbox, message, offset, length);
@@ -676,30 +643,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private int serviceMembers(final boolean checkLeases)
     {
-        int work = 0;
-        for (int i = 0, size = members.size(); i < size; i++)
+        int work = sessions.doWork(nowNs, checkLeases);
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            final Member member = members.get(i);
-            if (nowNs - member.nextHeartbeatNs >= 0)
-            {
-                publisher.heartbeat(member.outbox, member.memberId, nowNs, member.echoTimestampNs);
-                member.nextHeartbeatNs = nowNs + ctx.heartbeatIntervalNs();
-            }
-            work += member.outbox.drain();
-            if (checkLeases && nowNs - member.leaseDeadlineNs > 0)
-            {
-                expired.add(member);
-            }
-        }
-
-        if (!expired.isEmpty())
-        {
-            for (final Member member : expired)
-            {
-                expire(member);
-            }
-            work += expired.size();
-            expired.clear();
+            work += sessions.get(i).outbox.drain();
         }
         return work;
     }
@@ -710,9 +657,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private void welcomeWorker(final Member member)
     {
-        for (int i = 0, size = members.size(); i < size; i++)
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            final Member server = members.get(i);
+            final Member server = sessions.get(i);
             if (server.role == Role.DATA_SERVER)
             {
                 for (final byte[] message : server.relayMessages)
@@ -736,14 +683,27 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
     }
 
-    private void expire(final Member member)
+    /**
+     * A member's lease ended. One that expired is announced to the workers, and a worker's unreleased steps go to
+     * the live ranks. One superseded by a newer incarnation of its rank is told its lease expired, so that a holder
+     * that was only paused stops, and anything it sends after is refused; the steps it held stay with its rank, and
+     * the new worker is assigned them when it is welcomed.
+     */
+    private void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
     {
-        remove(member);
         leaseExpiries.incrementOrdered();
-        error("lease of " + member.describe() + " expired");
-        for (int i = 0, size = members.size(); i < size; i++)
+        if (reason == MemberSessions.LeaseEnd.SUPERSEDED)
         {
-            final Member other = members.get(i);
+            publisher.leaseExpired(member.outbox, member.memberId);
+            member.outbox.drain();
+            ctx.logger().accept("coordinator: " + member.describe() + " superseded by a newer incarnation, " +
+                "which takes over its steps");
+            return;
+        }
+        error("lease of " + member.describe() + " expired");
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final Member other = sessions.get(i);
             if (other.role == Role.WORKER)
             {
                 publisher.leaseExpired(other.outbox, member.memberId);
@@ -756,38 +716,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 reassign(progress, member.rank);
             }
         }
-    }
-
-    /**
-     * A newer incarnation of a rank's holder proved the token: the holder's process was restarted (or is a stale
-     * one). Its membership ends now rather than a lease later: it is told its lease expired, so that a holder that
-     * was only paused stops, and anything it sends after is refused; the steps it held stay with its rank, and the
-     * new worker is assigned them when it is welcomed.
-     */
-    private void supersede(final Member holder, final HandshakeIdentity successor)
-    {
-        publisher.leaseExpired(holder.outbox, holder.memberId);
-        holder.outbox.drain();
-        remove(holder);
-        leaseExpiries.incrementOrdered();
-        ctx.logger().accept("coordinator: " + holder.describe() + " superseded by a newer incarnation from " +
-            Quote.of(successor.hostId()) + ", which takes over its steps");
-    }
-
-    private void remove(final Member member)
-    {
-        members.remove(member);
-        if (membersBySession.get(member.sessionId) == member)
-        {
-            membersBySession.remove(member.sessionId);
-        }
-        if (member.role == Role.WORKER && workersByRank.get(member.rank) == member)
-        {
-            workersByRank.remove(member.rank);
-        }
-        routes.removed(member.sessionId);
-        member.close();
-        membersCounter.setOrdered(members.size());
     }
 
     /**
@@ -805,17 +733,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 held.add(new int[]{ stream, step });
             }
         }
-        if (held.isEmpty() || workersByRank.isEmpty())
+        final int[] liveRanks = liveRanks();
+        if (held.isEmpty() || 0 == liveRanks.length)
         {
             return;
         }
 
-        final int[] liveRanks = workersByRank.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
         int from = 0;
         for (int i = 0; i < liveRanks.length; i++)
         {
             final int to = (int)((long)held.size() * (i + 1) / liveRanks.length);
-            final Member worker = workersByRank.get(liveRanks[i]);
+            final Member worker = sessions.worker(liveRanks[i]);
             for (int j = from; j < to; j++)
             {
                 progress.reassign(held.get(j)[0], held.get(j)[1], worker.rank);
@@ -831,7 +759,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         for (final int rank : liveRanks)
         {
-            assignHeldSteps(progress, workersByRank.get(rank));
+            assignHeldSteps(progress, sessions.worker(rank));
         }
     }
 
@@ -860,7 +788,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 return 0;
             }
             job.bind(manifest);
-            final Member client = member(job.clientMemberId);
+            final Member client = sessions.member(job.clientMemberId);
             if (null != client)
             {
                 sendJobStarted(client);
@@ -868,7 +796,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         for (int rank = 0; rank < job.worldSize(); rank++)
         {
-            if (null == workersByRank.get(rank))
+            if (null == sessions.worker(rank))
             {
                 return 0;
             }
@@ -880,8 +808,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
 
         job.started = true;
-        for (final Member worker : workersByRank.values())
+        for (final int rank : liveRanks())
         {
+            final Member worker = sessions.worker(rank);
             sendJobStarted(worker);
             for (final EpochProgress progress : openEpochsInOrder())
             {
@@ -901,9 +830,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private boolean allRegionsAdvertised()
     {
         final IntHashSet advertised = new IntHashSet();
-        for (int i = 0, size = members.size(); i < size; i++)
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            final Member member = members.get(i);
+            final Member member = sessions.get(i);
             if (member.role == Role.DATA_SERVER && job.datasetId().equals(member.advertisement.datasetId()))
             {
                 advertised.addAll(member.advertisement.regions().keySet());
@@ -929,16 +858,28 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         return open;
     }
 
-    private Member member(final int memberId)
+    /**
+     * @return ranks held by live workers, ascending.
+     */
+    private int[] liveRanks()
     {
-        for (int i = 0, size = members.size(); i < size; i++)
+        final IntHashSet ranks = new IntHashSet();
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            if (members.get(i).memberId == memberId)
+            final Member member = sessions.get(i);
+            if (member.role == Role.WORKER)
             {
-                return members.get(i);
+                ranks.add(member.rank);
             }
         }
-        return null;
+        final int[] sorted = new int[ranks.size()];
+        int i = 0;
+        for (final int rank : ranks)
+        {
+            sorted[i++] = rank;
+        }
+        Arrays.sort(sorted);
+        return sorted;
     }
 
     /**
@@ -955,7 +896,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             ctx.logger().accept("coordinator: job " + job.jobId + " planned epoch " + epoch);
             for (int rank = 0; rank < progress.worldSize(); rank++)
             {
-                final Member worker = workersByRank.get(rank);
+                final Member worker = sessions.worker(rank);
                 if (null != worker)
                 {
                     assignHeldSteps(progress, worker);
@@ -991,9 +932,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (job.isFinished())
         {
             final JobOutcome outcome = outcome();
-            for (int i = 0, size = members.size(); i < size; i++)
+            for (int i = 0, size = sessions.size(); i < size; i++)
             {
-                final Member member = members.get(i);
+                final Member member = sessions.get(i);
                 if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
                 {
                     publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
@@ -1023,9 +964,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Job.EpochResult result = new Job.EpochResult(
             epoch, progress.deliveredSamples(), progress.droppedSamples(), steps, missing);
         job.results.add(result);
-        for (int i = 0, size = members.size(); i < size; i++)
+        for (int i = 0, size = sessions.size(); i < size; i++)
         {
-            final Member member = members.get(i);
+            final Member member = sessions.get(i);
             if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
             {
                 sendEpochComplete(member, result);
@@ -1184,14 +1125,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private Member sender(final int sessionId, final int memberId, final int templateId, final Role role)
     {
-        final Member member = membersBySession.get(sessionId);
-        if (null == member || (memberId != -1 && member.memberId != memberId))
+        final Member member = sessions.sender(sessionId, memberId, ctx.nanoClock().nanoTime());
+        if (null == member)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_REGISTERED, templateId,
                 "member " + memberId + " is not registered on this session");
             return null;
         }
-        member.leaseDeadlineNs = ctx.nanoClock().nanoTime() + ctx.leaseTimeoutNs();
         if (null != role && member.role != role)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, templateId,
@@ -1203,7 +1143,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
 
     private void answer(final int sessionId, final ErrorCode code, final int templateId, final String reason)
     {
-        final Member member = membersBySession.get(sessionId);
+        final Member member = sessions.bySession(sessionId);
         if (null != member && !member.outbox.hasPending())
         {
             sessionPublisher.errorResponse(member.outbox, 0, code, templateId, reason);
@@ -1225,5 +1165,46 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     {
         errors.incrementOrdered();
         ctx.errorHandler().onError(new ControlProtocolException(message));
+    }
+
+    /**
+     * What the member table tells: admissions are registered and welcomed, lease ends acted on, departures
+     * forgotten by the restart notices.
+     */
+    private final class SessionEvents implements MemberSessions.Listener
+    {
+        @Override
+        public void onAdmitted(final Member member)
+        {
+            membersCounter.setOrdered(sessions.size());
+            routes.admitted(member.sessionId, member.registerCorrelationId, member.identity.responseChannel(),
+                member.identity.responseStreamId());
+            publisher.registered(
+                member.outbox, member.registerCorrelationId, member.memberId,
+                ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
+            if (member.role == Role.WORKER)
+            {
+                welcomeWorker(member);
+            }
+        }
+
+        @Override
+        public void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
+        {
+            CoordinatorAgent.this.onLeaseEnded(member, reason);
+        }
+
+        @Override
+        public void onRemoved(final Member member)
+        {
+            routes.removed(member.sessionId);
+            membersCounter.setOrdered(sessions.size());
+        }
+
+        @Override
+        public void onHeartbeatDue(final Member member, final long nowNs)
+        {
+            publisher.heartbeat(member.outbox, member.memberId, nowNs, member.echoTimestampNs());
+        }
     }
 }
