@@ -21,7 +21,6 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.JobSpecCodec;
-import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.Authenticator;
 import io.stoker.transport.session.HandshakeIdentity;
@@ -74,7 +73,6 @@ import java.util.TreeMap;
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
-    private static final int MANIFESTS_IN_PROGRESS = 8;
     private static final int JOURNAL_BUFFER_LENGTH = 1 << 20;
 
     private final CoordinatorContext ctx;
@@ -97,8 +95,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final AtomicCounter membersCounter;
     private final AtomicCounter errors;
     private final MemberSessions sessions;
-    private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
-    private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
+    private final DatasetRelay relay;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -141,6 +138,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         journal = new JournalPublisher(ring, journalAgent, null != recovered ? recovered.length() : 0);
         routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         sessions = new MemberSessions(ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs(), new SessionEvents());
+        relay = new DatasetRelay(sessions, publisher);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -307,8 +305,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Member member = sender(sessionId, decoder.serverId(), decoder.sbeTemplateId(), Role.DATA_SERVER);
         if (null != member)
         {
-            member.advertisement.apply(decoder);
-            relay(member, message, offset, length);
+            relay.onAdvertisement(member, decoder, message, offset, length);
         }
     }
 
@@ -327,7 +324,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         try
         {
-            final Manifest manifest = manifests.onPart(decoder);
+            final Manifest manifest = relay.onManifestPart(member, decoder, message, offset, length);
             if (null != manifest)
             {
                 ctx.logger().accept("coordinator: " + member.describe() + " serves dataset " + manifest.datasetId() +
@@ -337,9 +334,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         catch (final DatasetException ex)
         {
             refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
-            return;
         }
-        relay(member, message, offset, length);
     }
 
     /**
@@ -408,7 +403,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         job = new Job(nextJobId++, spec);
         job.clientMemberId = member.memberId;
         job.correlationId = correlationId;
-        if (null == manifests.manifest(spec.datasetId()))
+        if (null == relay.manifest(spec.datasetId()))
         {
             ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " +
                 Quote.of(spec.datasetId()));
@@ -623,22 +618,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Keep a data server's message for workers that join later and pass it to the workers here now.
-     */
-    private void relay(final Member server, final DirectBuffer message, final int offset, final int length)
-    {
-        server.keepRelay(message, offset, length);
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member worker = sessions.get(i);
-            if (worker.role == Role.WORKER)
-            {
-                publisher.forward(worker.outbox, message, offset, length);
-            }
-        }
-    }
-
-    /**
      * @param checkLeases false while messages are backed up: a member's heartbeat may be among them.
      */
     private int serviceMembers(final boolean checkLeases)
@@ -657,18 +636,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private void welcomeWorker(final Member member)
     {
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member server = sessions.get(i);
-            if (server.role == Role.DATA_SERVER)
-            {
-                for (final byte[] message : server.relayMessages)
-                {
-                    relayBuffer.wrap(message);
-                    publisher.forward(member.outbox, relayBuffer, 0, message.length);
-                }
-            }
-        }
+        relay.welcome(member);
         if (null != job && job.started && !job.isFinished())
         {
             sendJobStarted(member);
@@ -782,7 +750,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     {
         if (null == job.manifest)
         {
-            final Manifest manifest = manifests.manifest(job.datasetId());
+            final Manifest manifest = relay.manifest(job.datasetId());
             if (null == manifest)
             {
                 return 0;
@@ -801,7 +769,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 return 0;
             }
         }
-        if (!allRegionsAdvertised() || job.firstCheckpoint < 0 ||
+        if (!relay.allRegionsAdvertised(job.datasetId(), job.manifest.shardCount()) || job.firstCheckpoint < 0 ||
             journal.checkpointsWritten() < job.firstCheckpoint)
         {
             return 0;
@@ -821,31 +789,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         completeEpochs();
         checkpointDue = true;
         return 1;
-    }
-
-    /**
-     * @return true when the live data servers of the job's dataset together advertised every shard:
-     * a job that started earlier would send workers to regions no one serves yet.
-     */
-    private boolean allRegionsAdvertised()
-    {
-        final IntHashSet advertised = new IntHashSet();
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member member = sessions.get(i);
-            if (member.role == Role.DATA_SERVER && job.datasetId().equals(member.advertisement.datasetId()))
-            {
-                advertised.addAll(member.advertisement.regions().keySet());
-            }
-        }
-        for (int shard = 0, shards = job.manifest.shardCount(); shard < shards; shard++)
-        {
-            if (!advertised.contains(shard))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
@@ -1198,6 +1141,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void onRemoved(final Member member)
         {
             routes.removed(member.sessionId);
+            relay.onRemoved(member);
             membersCounter.setOrdered(sessions.size());
         }
 

@@ -2,21 +2,16 @@ package io.stoker.coordinator;
 
 import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlProtocol;
-import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.MessageOpener;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.wire.Quote;
 import org.agrona.CloseHelper;
-import org.agrona.DirectBuffer;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A worker, data server or client whose session the coordinator authenticated and admitted: its sealed
  * outbox, the opener of what it sends, its lease (and the timestamp of its latest heartbeat, which the
- * coordinator's heartbeats echo), and what a data server advertised. Its lease is live from admission until it
+ * coordinator's heartbeats echo). Its lease is live from admission until it
  * {@link #endLease() ends}, once: a member whose lease ended is never renewed again.
  */
 final class Member implements AutoCloseable
@@ -31,8 +26,6 @@ final class Member implements AutoCloseable
     final long registerCorrelationId;
     final Outbox outbox;
     final MessageOpener opener;
-    final ServerAdvertisement advertisement;
-    final List<byte[]> relayMessages = new ArrayList<>();
     private long leaseDeadlineNs;
     private long nextHeartbeatNs;
     private long echoTimestampNs = ControlProtocol.NO_ECHO;
@@ -62,17 +55,6 @@ final class Member implements AutoCloseable
         this.outbox = outbox;
         this.opener = opener;
         this.leaseDeadlineNs = leaseDeadlineNs;
-        this.advertisement = role == Role.DATA_SERVER ? new ServerAdvertisement(memberId) : null;
-    }
-
-    /**
-     * Keep a copy of a data server's manifest part or advertisement to relay to workers that join later.
-     */
-    void keepRelay(final DirectBuffer buffer, final int offset, final int length)
-    {
-        final byte[] copy = new byte[length];
-        buffer.getBytes(offset, copy);
-        relayMessages.add(copy);
     }
 
     /**

@@ -1,0 +1,181 @@
+package io.stoker.coordinator;
+
+import io.stoker.codecs.ManifestPartDecoder;
+import io.stoker.codecs.RegionAdvertisementDecoder;
+import io.stoker.codecs.Role;
+import io.stoker.dataset.Manifest;
+import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.ManifestAssembler;
+import io.stoker.transport.data.ServerAdvertisement;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What data servers say of their datasets, passed on to the workers: the manifests they send in parts
+ * (assembled here, a few at a time), the regions each advertises, and a copy of every such message for workers
+ * that join later. It knows whether the live servers of a dataset advertise every shard.
+ */
+final class DatasetRelay
+{
+    private static final int MANIFESTS_IN_PROGRESS = 8;
+
+    private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
+    private final List<Server> servers = new ArrayList<>();
+    private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
+    private final MemberSessions sessions;
+    private final ControlPublisher publisher;
+
+    DatasetRelay(final MemberSessions sessions, final ControlPublisher publisher)
+    {
+        this.sessions = sessions;
+        this.publisher = publisher;
+    }
+
+    /**
+     * A data server advertised its regions: kept, and passed to the workers.
+     */
+    void onAdvertisement(
+        final Member member,
+        final RegionAdvertisementDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        final Server server = server(member);
+        server.advertisement.apply(decoder);
+        relay(server, message, offset, length);
+    }
+
+    /**
+     * A part of a data server's manifest: assembled, kept and passed to the workers.
+     *
+     * @return the manifest when this part completed it, else null.
+     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
+     * relayed.
+     */
+    Manifest onManifestPart(
+        final Member member,
+        final ManifestPartDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
+    {
+        final Manifest manifest = manifests.onPart(decoder);
+        relay(server(member), message, offset, length);
+        return manifest;
+    }
+
+    /**
+     * A worker just admitted gets every live data server's manifests and advertisements.
+     */
+    void welcome(final Member worker)
+    {
+        for (int i = 0, size = servers.size(); i < size; i++)
+        {
+            for (final byte[] message : servers.get(i).messages)
+            {
+                relayBuffer.wrap(message);
+                publisher.forward(worker.outbox, relayBuffer, 0, message.length);
+            }
+        }
+    }
+
+    /**
+     * A member left: when it is a data server, what it advertised no longer counts and is not relayed again.
+     */
+    void onRemoved(final Member member)
+    {
+        for (int i = servers.size() - 1; i >= 0; i--)
+        {
+            if (servers.get(i).memberId == member.memberId)
+            {
+                servers.remove(i);
+            }
+        }
+    }
+
+    /**
+     * @return a dataset's manifest, once a data server delivered it whole, else null.
+     */
+    Manifest manifest(final String datasetId)
+    {
+        return manifests.manifest(datasetId);
+    }
+
+    /**
+     * @return true when the live data servers of a dataset together advertised every one of its shards: a job
+     * that started earlier would send workers to regions no one serves yet.
+     */
+    boolean allRegionsAdvertised(final String datasetId, final int shardCount)
+    {
+        final IntHashSet advertised = new IntHashSet();
+        for (int i = 0, size = servers.size(); i < size; i++)
+        {
+            final ServerAdvertisement advertisement = servers.get(i).advertisement;
+            if (datasetId.equals(advertisement.datasetId()))
+            {
+                advertised.addAll(advertisement.regions().keySet());
+            }
+        }
+        for (int shard = 0; shard < shardCount; shard++)
+        {
+            if (!advertised.contains(shard))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Server server(final Member member)
+    {
+        for (int i = 0, size = servers.size(); i < size; i++)
+        {
+            if (servers.get(i).memberId == member.memberId)
+            {
+                return servers.get(i);
+            }
+        }
+        final Server server = new Server(member.memberId);
+        servers.add(server);
+        return server;
+    }
+
+    /**
+     * Keep a data server's message for workers that join later and pass it to the workers here now.
+     */
+    private void relay(final Server server, final DirectBuffer message, final int offset, final int length)
+    {
+        final byte[] copy = new byte[length];
+        message.getBytes(offset, copy);
+        server.messages.add(copy);
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final Member worker = sessions.get(i);
+            if (worker.role == Role.WORKER)
+            {
+                publisher.forward(worker.outbox, message, offset, length);
+            }
+        }
+    }
+
+    /**
+     * What one data server advertised, and its messages kept for workers that join later.
+     */
+    private static final class Server
+    {
+        final int memberId;
+        final ServerAdvertisement advertisement;
+        final List<byte[]> messages = new ArrayList<>();
+
+        Server(final int memberId)
+        {
+            this.memberId = memberId;
+            this.advertisement = new ServerAdvertisement(memberId);
+        }
+    }
+}
