@@ -14,7 +14,6 @@ import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
-import io.stoker.plan.EpochHistory;
 import io.stoker.plan.JobSpec;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
@@ -37,7 +36,6 @@ import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -47,11 +45,6 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The coordinator's duty cycle: membership with leases (both ways: members heartbeat, and so does the
@@ -79,7 +72,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final CheckpointStore checkpoints;
     private final JournalAgent journalAgent;
     private final JournalPublisher journal;
-    private final JournalRecord.Handler onDurable = this::onDurable;
     private final MemberRoutes routes;
     private final ControlPublisher publisher = new ControlPublisher();
     private final SessionPublisher sessionPublisher = new SessionPublisher();
@@ -87,22 +79,15 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final Refusals refusals;
     private final SessionAcceptor acceptor;
     private final ControlAdapter adapter;
-    private final AtomicCounter acknowledged;
-    private final AtomicCounter unavailable;
-    private final AtomicCounter reassigned;
     private final AtomicCounter leaseExpiries;
-    private final AtomicCounter epochsCompleted;
     private final AtomicCounter membersCounter;
     private final AtomicCounter errors;
     private final MemberSessions sessions;
     private final DatasetRelay relay;
+    private final JobScheduler scheduler;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
-    private long nextJobId = 1;
-    private int acknowledgementsSinceCheckpoint;
-    private boolean checkpointDue;
-    private Job job;
     private long nowNs;
 
     /**
@@ -124,11 +109,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
             CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING,
             CounterType.ERRORS, CounterType.AGENT_ERRORS);
-        acknowledged = counters.get(CounterType.STEPS_ACKNOWLEDGED);
-        unavailable = counters.get(CounterType.CHUNKS_UNAVAILABLE);
-        reassigned = counters.get(CounterType.STEPS_REASSIGNED);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
-        epochsCompleted = counters.get(CounterType.EPOCHS_COMPLETED);
         membersCounter = counters.get(CounterType.MEMBERS);
         errors = counters.get(CounterType.ERRORS);
         final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(
@@ -139,6 +120,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         sessions = new MemberSessions(ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs(), new SessionEvents());
         relay = new DatasetRelay(sessions, publisher);
+        scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(), ctx.checkpointInterval(), relay,
+            new SchedulerSends());
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -192,7 +175,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         nowNs = ctx.nanoClock().nanoTime();
         final int fragments = adapter.poll(FRAGMENT_LIMIT);
         int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
-        work += journal.poll(onDurable);
+        work += journal.poll(scheduler);
         work += routes.doWork(nowNs);
         final byte[] changedRoutes = routes.changed();
         if (null != changedRoutes && null != checkpoints)
@@ -200,10 +183,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             journalAgent.members(changedRoutes);
         }
         work += checkpointWhenDue();
-        if (null != job && !job.started)
-        {
-            work += tryStartJob();
-        }
+        work += scheduler.tryStart(journal.checkpointsWritten());
         return work;
     }
 
@@ -365,48 +345,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        if (spec.worldSize() > ctx.maxWorldSize())
+        final String refusal = scheduler.submit(member.memberId, correlationId, spec);
+        if (null != refusal)
         {
-            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
-                "world size must be at most " + ctx.maxWorldSize() + ", was " + spec.worldSize());
-            return;
-        }
-        final boolean fresh = 0 == spec.firstEpoch() && spec.histories().isEmpty();
-        final boolean sameJob = null != job && (job.spec.equals(spec) ||
-            (fresh && job.spec.isSameJob(spec) && job.spec.worldSize() == spec.worldSize()));
-        if (sameJob && job.isFinished())
-        {
-            attach(member, correlationId);
-            publisher.jobComplete(member.outbox, job.jobId, outcome(), job.epochsCompleted);
-            return;
-        }
-        if (null != job && !job.isFinished())
-        {
-            if (sameJob)
-            {
-                attach(member, correlationId);
-                return;
-            }
-            if (fresh && job.spec.isSameJob(spec) && null != job.space)
-            {
-                resize(spec.worldSize());
-                job.clientMemberId = member.memberId;
-                job.correlationId = correlationId;
-                sendJobStarted(member);
-                return;
-            }
-            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(),
-                "job " + job.jobId + " is still running");
-            return;
-        }
-
-        job = new Job(nextJobId++, spec);
-        job.clientMemberId = member.memberId;
-        job.correlationId = correlationId;
-        if (null == relay.manifest(spec.datasetId()))
-        {
-            ctx.logger().accept("coordinator: job " + job.jobId + " waits for a data server of dataset " +
-                Quote.of(spec.datasetId()));
+            reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
         }
     }
 
@@ -424,95 +366,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final long jobId = decoder.jobId();
-        final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
-        final String refusal = checkStream(jobId, stream);
-        if (null != refusal)
-        {
-            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
-            return;
-        }
-        final EpochProgress progress = job.openEpochs.get(stream.epoch());
-        if (null == progress)
-        {
-            return;
-        }
-
         int count = 0;
         for (final StepAckDecoder.StepsDecoder row : decoder.steps())
         {
-            final int step = row.step();
-            final String stepRefusal = checkStep(progress, stream.rank(), step);
-            if (null != stepRefusal)
-            {
-                refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), stepRefusal);
-                return;
-            }
-            ackSteps[count++] = step;
+            ackSteps[count++] = row.step();
         }
-        String notHeld = null;
-        for (int i = 0; i < count; i++)
+        final String refusal = scheduler.acknowledge(member.memberId, member.rank, decoder.jobId(),
+            new StreamId(decoder.epoch(), decoder.segment(), decoder.stream()), ackSteps, count);
+        if (null != refusal)
         {
-            final String holderRefusal = checkHolder(member, progress, stream.rank(), ackSteps[i]);
-            if (null != holderRefusal)
-            {
-                notHeld = null == notHeld ? holderRefusal : notHeld;
-            }
-            else if (progress.journal(stream.rank(), ackSteps[i]) &&
-                !journal.offer(JournalRecord.ACK, jobId, stream, ackSteps[i], member.rank))
-            {
-                progress.unjournal(stream.rank(), ackSteps[i]);
-                error("the journal's buffer is full: acknowledgement of step " + ackSteps[i] + " of " +
-                    describe(stream) + " not taken; the worker sends it again when it registers again");
-            }
-        }
-        if (null != notHeld)
-        {
-            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), notHeld);
-        }
-    }
-
-    /**
-     * A record the journal made durable (or, at start-up, read back after the checkpoint): only now is an
-     * acknowledgement counted, a chunk counted missing; a move read back is applied (a live one was when made).
-     */
-    private void onDurable(final DirectBuffer buffer, final int offset, final boolean replayed)
-    {
-        final StreamId stream = JournalRecord.stream(buffer, offset);
-        final EpochProgress progress = null != job && job.jobId == JournalRecord.jobId(buffer, offset) ?
-            job.openEpochs.get(stream.epoch()) : null;
-        if (null == progress || progress.segment().index() != stream.segment())
-        {
-            return;
-        }
-        final int step = JournalRecord.step(buffer, offset);
-        switch (JournalRecord.type(buffer, offset))
-        {
-            case JournalRecord.ACK ->
-            {
-                if (progress.release(stream.rank(), step) && !replayed)
-                {
-                    acknowledged.incrementOrdered();
-                    acknowledgementsSinceCheckpoint++;
-                }
-                completeEpochs();
-            }
-            case JournalRecord.UNAVAILABLE ->
-            {
-                progress.markMissing(JournalRecord.value(buffer, offset));
-                if (!replayed)
-                {
-                    unavailable.incrementOrdered();
-                }
-            }
-            case JournalRecord.MOVE ->
-            {
-                if (replayed)
-                {
-                    progress.reassign(stream.rank(), step, JournalRecord.value(buffer, offset));
-                }
-            }
-            default -> error("journal: a record of unknown type " + JournalRecord.type(buffer, offset));
+            refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
         }
     }
 
@@ -524,34 +387,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final long jobId = decoder.jobId();
         final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
-        final int step = decoder.step();
-        final int chunkId = decoder.chunkId();
-        final String reason = decoder.reason();
-        String refusal = checkStream(jobId, stream);
-        final EpochProgress progress = null == refusal ? job.openEpochs.get(stream.epoch()) : null;
-        if (null != progress)
-        {
-            refusal = checkHolder(member, progress, stream.rank(), step);
-        }
-        if (null == refusal && (chunkId < 0 || chunkId >= job.space.chunkCount()))
-        {
-            refusal = "chunk " + chunkId + " is not in the dataset of job " + jobId;
-        }
+        final String refusal = scheduler.chunkUnavailable(member.memberId, member.rank, member.describe(),
+            decoder.jobId(), stream, decoder.step(), decoder.chunkId(), decoder.reason());
         if (null != refusal)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
-            return;
-        }
-        if (null != progress)
-        {
-            if (!journal.offer(JournalRecord.UNAVAILABLE, jobId, stream, step, chunkId))
-            {
-                error("the journal's buffer is full: chunk " + chunkId + " unavailable not taken");
-            }
-            error(member.describe() + ": chunk " + chunkId + " of step " + step + " of " + describe(stream) +
-                " unavailable: " + Quote.of(reason));
         }
     }
 
@@ -559,62 +400,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onUnexpected(final int sessionId, final int templateId)
     {
         refusals.refuse(sessionId, ErrorCode.UNKNOWN_TEMPLATE, templateId, "not a message the coordinator takes");
-    }
-
-    /**
-     * @return null when steps of this stream may be counted (or dropped as late), else why not.
-     */
-    private String checkStream(final long jobId, final StreamId stream)
-    {
-        if (null == job || job.jobId != jobId || !(job.started || job.resumed))
-        {
-            return "job " + jobId + " is not the running job";
-        }
-        if (stream.epoch() < job.spec.firstEpoch() || stream.epoch() >= job.nextEpochToPlan)
-        {
-            return "epoch " + stream.epoch() + " of job " + jobId + " was never planned";
-        }
-        final EpochProgress progress = job.openEpochs.get(stream.epoch());
-        if (null != progress && (stream.segment() != progress.segment().index() || stream.rank() < 0 ||
-            stream.rank() >= progress.worldSize()))
-        {
-            return describe(stream) + " is not a stream of the epoch's segment " + progress.segment().index() +
-                " of " + progress.worldSize() + " ranks";
-        }
-        return null;
-    }
-
-    /**
-     * @return null when the member is the live worker holding the step, else why not.
-     */
-    private static String checkStep(final EpochProgress progress, final int stream, final int step)
-    {
-        if (step < 0 || step >= progress.steps(stream))
-        {
-            return "step " + step + " is not in stream " + stream + " of epoch " + progress.epoch() + ", which has " +
-                progress.steps(stream);
-        }
-        return null;
-    }
-
-    private String checkHolder(final Member member, final EpochProgress progress, final int stream, final int step)
-    {
-        final String stepRefusal = checkStep(progress, stream, step);
-        if (null != stepRefusal)
-        {
-            return stepRefusal;
-        }
-        if (progress.holder(stream, step) != member.rank || sessions.worker(member.rank) != member)
-        {
-            return "step " + step + " of stream " + stream + " of epoch " + progress.epoch() + " is held by rank " +
-                progress.holder(stream, step) + ", not by " + member.describe();
-        }
-        return null;
-    }
-
-    private static String describe(final StreamId stream)
-    {
-        return "stream " + stream.rank() + " of segment " + stream.segment() + " of epoch " + stream.epoch();
     }
 
     /**
@@ -628,27 +413,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             work += sessions.get(i).outbox.drain();
         }
         return work;
-    }
-
-    /**
-     * A worker just admitted gets the data servers' manifests and advertisements, and its share of the
-     * running job.
-     */
-    private void welcomeWorker(final Member member)
-    {
-        relay.welcome(member);
-        if (null != job && job.started && !job.isFinished())
-        {
-            sendJobStarted(member);
-            for (final EpochProgress progress : openEpochsInOrder())
-            {
-                assignHeldSteps(progress, member);
-            }
-        }
-        else if (null != job && job.isFinished())
-        {
-            publisher.jobComplete(member.outbox, job.jobId, outcome(), job.epochsCompleted);
-        }
     }
 
     /**
@@ -677,290 +441,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 publisher.leaseExpired(other.outbox, member.memberId);
             }
         }
-        if (member.role == Role.WORKER && null != job && job.started)
+        if (member.role == Role.WORKER)
         {
-            for (final EpochProgress progress : openEpochsInOrder())
-            {
-                reassign(progress, member.rank);
-            }
+            scheduler.onWorkerLost(member.rank, member.memberId);
         }
-    }
-
-    /**
-     * Hand the steps a rank holds and has not released, of every stream, to the live ranks, in contiguous runs
-     * so that each survivor's share stays about equal. With no live rank they stay with the dead one, which gets
-     * them when a worker of that rank registers again.
-     */
-    private void reassign(final EpochProgress progress, final int deadRank)
-    {
-        final List<int[]> held = new ArrayList<>();
-        for (int stream = 0; stream < progress.worldSize(); stream++)
-        {
-            for (final int step : progress.outstanding(stream, deadRank))
-            {
-                held.add(new int[]{ stream, step });
-            }
-        }
-        final int[] liveRanks = liveRanks();
-        if (held.isEmpty() || 0 == liveRanks.length)
-        {
-            return;
-        }
-
-        int from = 0;
-        for (int i = 0; i < liveRanks.length; i++)
-        {
-            final int to = (int)((long)held.size() * (i + 1) / liveRanks.length);
-            final Member worker = sessions.worker(liveRanks[i]);
-            for (int j = from; j < to; j++)
-            {
-                progress.reassign(held.get(j)[0], held.get(j)[1], worker.rank);
-                final StreamId stream = new StreamId(progress.epoch(), progress.segment().index(), held.get(j)[0]);
-                if (!journal.offer(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], worker.rank))
-                {
-                    error("the journal's buffer is full: the move of step " + held.get(j)[1] + " of " +
-                        describe(stream) + " to rank " + worker.rank + " not journaled");
-                }
-            }
-            reassigned.getAndAddOrdered(to - from);
-            from = to;
-        }
-        for (final int rank : liveRanks)
-        {
-            assignHeldSteps(progress, sessions.worker(rank));
-        }
-    }
-
-    /**
-     * Send a worker every step of the epoch it holds and has not released, stream by stream.
-     */
-    private void assignHeldSteps(final EpochProgress progress, final Member worker)
-    {
-        for (int stream = 0; stream < progress.worldSize(); stream++)
-        {
-            final int[] steps = progress.outstanding(stream, worker.rank);
-            if (steps.length > 0)
-            {
-                sendAssignment(worker, new StreamId(progress.epoch(), progress.segment().index(), stream), steps);
-            }
-        }
-    }
-
-    private int tryStartJob()
-    {
-        if (null == job.manifest)
-        {
-            final Manifest manifest = relay.manifest(job.datasetId());
-            if (null == manifest)
-            {
-                return 0;
-            }
-            job.bind(manifest);
-            final Member client = sessions.member(job.clientMemberId);
-            if (null != client)
-            {
-                sendJobStarted(client);
-            }
-        }
-        for (int rank = 0; rank < job.worldSize(); rank++)
-        {
-            if (null == sessions.worker(rank))
-            {
-                return 0;
-            }
-        }
-        if (!relay.allRegionsAdvertised(job.datasetId(), job.manifest.shardCount()) || job.firstCheckpoint < 0 ||
-            journal.checkpointsWritten() < job.firstCheckpoint)
-        {
-            return 0;
-        }
-
-        job.started = true;
-        for (final int rank : liveRanks())
-        {
-            final Member worker = sessions.worker(rank);
-            sendJobStarted(worker);
-            for (final EpochProgress progress : openEpochsInOrder())
-            {
-                assignHeldSteps(progress, worker);
-            }
-        }
-        planAhead();
-        completeEpochs();
-        checkpointDue = true;
-        return 1;
-    }
-
-    /**
-     * @return the open epochs, oldest first: work is handed out in the order it is to be done.
-     */
-    private EpochProgress[] openEpochsInOrder()
-    {
-        final EpochProgress[] open = job.openEpochs.values().toArray(new EpochProgress[0]);
-        Arrays.sort(open, (a, b) -> Integer.compare(a.epoch(), b.epoch()));
-        return open;
-    }
-
-    /**
-     * @return ranks held by live workers, ascending.
-     */
-    private int[] liveRanks()
-    {
-        final IntHashSet ranks = new IntHashSet();
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member member = sessions.get(i);
-            if (member.role == Role.WORKER)
-            {
-                ranks.add(member.rank);
-            }
-        }
-        final int[] sorted = new int[ranks.size()];
-        int i = 0;
-        for (final int rank : ranks)
-        {
-            sorted[i++] = rank;
-        }
-        Arrays.sort(sorted);
-        return sorted;
-    }
-
-    /**
-     * Plan epochs until {@link CoordinatorContext#epochLookahead()} epochs beyond the oldest open one are open.
-     */
-    private void planAhead()
-    {
-        final int oldestOpen = job.epochsCompleted;
-        while (job.nextEpochToPlan < job.spec.epochs() && job.nextEpochToPlan <= oldestOpen + ctx.epochLookahead())
-        {
-            final int epoch = job.nextEpochToPlan++;
-            final EpochProgress progress = new EpochProgress(job.spec, job.space, epoch);
-            job.openEpochs.put(epoch, progress);
-            ctx.logger().accept("coordinator: job " + job.jobId + " planned epoch " + epoch);
-            for (int rank = 0; rank < progress.worldSize(); rank++)
-            {
-                final Member worker = sessions.worker(rank);
-                if (null != worker)
-                {
-                    assignHeldSteps(progress, worker);
-                }
-                else
-                {
-                    reassign(progress, rank);
-                }
-            }
-        }
-    }
-
-    /**
-     * Complete the oldest open epoch while every step of it is released, planning ahead after each: epochs
-     * complete in order, so that those before {@link Job#epochsCompleted} are exactly the ones done (where
-     * planning ahead counts from and where a resume starts) and members hear of them in order. An epoch whose
-     * steps were all released while an older one is open waits for it.
-     */
-    private void completeEpochs()
-    {
-        EpochProgress oldest = job.openEpochs.get(job.epochsCompleted);
-        if (null == oldest || !oldest.isComplete())
-        {
-            return;
-        }
-        do
-        {
-            completeEpoch(oldest);
-            planAhead();
-            oldest = job.openEpochs.get(job.epochsCompleted);
-        }
-        while (null != oldest && oldest.isComplete());
-        if (job.isFinished())
-        {
-            final JobOutcome outcome = outcome();
-            for (int i = 0, size = sessions.size(); i < size; i++)
-            {
-                final Member member = sessions.get(i);
-                if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
-                {
-                    publisher.jobComplete(member.outbox, job.jobId, outcome, job.epochsCompleted);
-                }
-            }
-        }
-        checkpointDue = true;
-    }
-
-    /**
-     * @return how the finished job ended.
-     */
-    private JobOutcome outcome()
-    {
-        return job.chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
-    }
-
-    private void completeEpoch(final EpochProgress progress)
-    {
-        final int epoch = progress.epoch();
-        job.openEpochs.remove(epoch);
-        job.epochsCompleted++;
-        final int[] missing = progress.missingChunks();
-        job.chunksUnavailable += missing.length;
-        epochsCompleted.incrementOrdered();
-        final int steps = progress.segment().steps();
-        final Job.EpochResult result = new Job.EpochResult(
-            epoch, progress.deliveredSamples(), progress.droppedSamples(), steps, missing);
-        job.results.add(result);
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member member = sessions.get(i);
-            if (member.role == Role.WORKER || member.memberId == job.clientMemberId)
-            {
-                sendEpochComplete(member, result);
-            }
-        }
-    }
-
-    private void sendEpochComplete(final Member member, final Job.EpochResult result)
-    {
-        publisher.epochComplete(member.outbox, job.jobId, result.epoch(), result.deliveredSamples(),
-            result.droppedSamples(), result.steps(), result.missing());
-    }
-
-    /**
-     * A client submitted the running job again: it follows it from here, with what is done so far.
-     */
-    private void attach(final Member client, final long correlationId)
-    {
-        job.clientMemberId = client.memberId;
-        job.correlationId = correlationId;
-        if (null != job.manifest)
-        {
-            sendJobStarted(client);
-            for (final Job.EpochResult result : job.results)
-            {
-                sendEpochComplete(client, result);
-            }
-        }
-    }
-
-    /**
-     * Resume the running job over another world size, as a new job: each open epoch continues from what every
-     * stream released, planned anew over the new ranks; the job starts when they have all registered.
-     */
-    private void resize(final int worldSize)
-    {
-        final Map<Integer, EpochHistory> histories = new TreeMap<>(job.spec.histories());
-        for (final EpochProgress progress : openEpochsInOrder())
-        {
-            final EpochHistory history = histories.getOrDefault(progress.epoch(),
-                new EpochHistory(new int[]{ progress.worldSize() }, new int[0][]));
-            histories.put(progress.epoch(), history.resumedAfter(progress.releasedPrefixes(), worldSize));
-        }
-        final JobSpec spec = job.spec;
-        final JobSpec resumed = new JobSpec(spec.datasetId(), worldSize, spec.epochs(), spec.seed(), spec.batchSpec(),
-            job.epochsCompleted, histories);
-        ctx.logger().accept("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " +
-            nextJobId + " at epoch " + job.epochsCompleted);
-        final Manifest manifest = job.manifest;
-        job = new Job(nextJobId++, resumed);
-        job.bind(manifest);
     }
 
     /**
@@ -971,18 +455,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private int checkpointWhenDue()
     {
-        if (null == job || null == job.manifest || !journal.isQuiet() || (!checkpointDue && job.firstCheckpoint >= 0 &&
-            acknowledgementsSinceCheckpoint < ctx.checkpointInterval()))
+        if (!scheduler.isCheckpointDue() || !journal.isQuiet())
         {
             return 0;
         }
-        final long sequence = journal.checkpoint(job);
-        if (job.firstCheckpoint < 0)
-        {
-            job.firstCheckpoint = sequence;
-        }
-        checkpointDue = false;
-        acknowledgementsSinceCheckpoint = 0;
+        scheduler.checkpointAsked(journal.checkpoint(scheduler.job()));
         return 1;
     }
 
@@ -992,41 +469,20 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private void restore(final CheckpointStore.Checkpoint checkpoint, final JournalFile recovered)
     {
-        job = new Job(checkpoint.jobId(), checkpoint.spec());
-        job.bind(checkpoints.manifest());
-        job.nextEpochToPlan = checkpoint.nextEpochToPlan();
-        job.epochsCompleted = checkpoint.epochsCompleted();
-        job.chunksUnavailable = checkpoint.chunksUnavailable();
-        for (final Map.Entry<Integer, CheckpointStore.OpenEpoch> open : checkpoint.openEpochs().entrySet())
-        {
-            final CheckpointStore.OpenEpoch saved = open.getValue();
-            final EpochProgress progress = new EpochProgress(job.spec, job.space, open.getKey());
-            progress.restore(saved.released(), saved.moves(), saved.missing());
-            job.openEpochs.put(open.getKey(), progress);
-        }
-        job.results.addAll(checkpoint.results());
-        job.firstCheckpoint = 0;
-        job.resumed = true;
-        nextJobId = job.jobId + 1;
-        recovered.replay(checkpoint.journalPosition(), onDurable);
-        job.started = job.isFinished();
+        scheduler.restore(checkpoint, checkpoints.manifest());
+        recovered.replay(checkpoint.journalPosition(), scheduler);
+        scheduler.replayed();
+        final Job job = scheduler.job();
         ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
             (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
             "after it at epoch " + job.epochsCompleted + " of " + job.spec.epochs() + " with " + job.openEpochs.size() +
             " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
     }
 
-    private void sendJobStarted(final Member member)
-    {
-        publisher.jobStarted(member.outbox, job.correlationId, job.jobId,
-            null != job.manifest ? job.manifest.chunkCount() : 0, null != job.manifest ? job.manifest.totalBytes() : 0,
-            job.spec);
-    }
-
     /**
      * Send ascending steps of a stream as ranges, in messages of at most {@link MessageLimits#MAX_STEPS_PER_MESSAGE}.
      */
-    private void sendAssignment(final Member worker, final StreamId stream, final int[] steps)
+    private void sendAssignment(final Member worker, final long jobId, final StreamId stream, final int[] steps)
     {
         int ranges = 0;
         for (final int step : steps)
@@ -1038,7 +494,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
             if (ranges == rangeFirsts.length)
             {
-                offerAssignment(worker, stream, ranges);
+                offerAssignment(worker, jobId, stream, ranges);
                 ranges = 0;
             }
             rangeFirsts[ranges] = step;
@@ -1046,15 +502,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         if (ranges > 0)
         {
-            offerAssignment(worker, stream, ranges);
+            offerAssignment(worker, jobId, stream, ranges);
         }
     }
 
-    private void offerAssignment(final Member worker, final StreamId stream, final int ranges)
+    private void offerAssignment(final Member worker, final long jobId, final StreamId stream, final int ranges)
     {
-        if (!publisher.assignment(worker.outbox, job.jobId, stream, worker.rank, rangeFirsts, rangeCounts, 0, ranges))
+        if (!publisher.assignment(worker.outbox, jobId, stream, worker.rank, rangeFirsts, rangeCounts, 0, ranges))
         {
-            error("outbox of " + worker.describe() + " is full: assignment of " + describe(stream) + " not sent");
+            error("outbox of " + worker.describe() + " is full: assignment of stream " + stream.rank() +
+                " of segment " + stream.segment() + " of epoch " + stream.epoch() + " not sent");
         }
     }
 
@@ -1127,7 +584,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
             if (member.role == Role.WORKER)
             {
-                welcomeWorker(member);
+                relay.welcome(member);
+                scheduler.onWorkerJoined(member.rank, member.memberId);
             }
         }
 
@@ -1142,6 +600,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             routes.removed(member.sessionId);
             relay.onRemoved(member);
+            if (member.role == Role.WORKER)
+            {
+                scheduler.onWorkerLeft(member.rank, member.memberId);
+            }
             membersCounter.setOrdered(sessions.size());
         }
 
@@ -1149,6 +611,81 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void onHeartbeatDue(final Member member, final long nowNs)
         {
             publisher.heartbeat(member.outbox, member.memberId, nowNs, member.echoTimestampNs());
+        }
+    }
+
+    /**
+     * What the scheduler decides, sent through the members' outboxes, offered to the journal, counted and logged.
+     */
+    private final class SchedulerSends implements SchedulerOutput
+    {
+        @Override
+        public void jobStarted(final int memberId, final Job job)
+        {
+            final Member member = sessions.member(memberId);
+            if (null != member)
+            {
+                publisher.jobStarted(member.outbox, job.correlationId, job.jobId,
+                    null != job.manifest ? job.manifest.chunkCount() : 0,
+                    null != job.manifest ? job.manifest.totalBytes() : 0, job.spec);
+            }
+        }
+
+        @Override
+        public void assign(final int memberId, final int rank, final long jobId, final StreamId stream,
+            final int[] steps)
+        {
+            final Member worker = sessions.member(memberId);
+            if (null != worker)
+            {
+                sendAssignment(worker, jobId, stream, steps);
+            }
+        }
+
+        @Override
+        public void epochComplete(final int memberId, final long jobId, final Job.EpochResult result)
+        {
+            final Member member = sessions.member(memberId);
+            if (null != member)
+            {
+                publisher.epochComplete(member.outbox, jobId, result.epoch(), result.deliveredSamples(),
+                    result.droppedSamples(), result.steps(), result.missing());
+            }
+        }
+
+        @Override
+        public void jobComplete(final int memberId, final long jobId, final JobOutcome outcome, final int epochs)
+        {
+            final Member member = sessions.member(memberId);
+            if (null != member)
+            {
+                publisher.jobComplete(member.outbox, jobId, outcome, epochs);
+            }
+        }
+
+        @Override
+        public boolean journal(final int type, final long jobId, final StreamId stream, final int step,
+            final int value)
+        {
+            return journal.offer(type, jobId, stream, step, value);
+        }
+
+        @Override
+        public void count(final CounterType type, final long delta)
+        {
+            counters.get(type).getAndAddOrdered(delta);
+        }
+
+        @Override
+        public void log(final String message)
+        {
+            ctx.logger().accept(message);
+        }
+
+        @Override
+        public void error(final String message)
+        {
+            CoordinatorAgent.this.error(message);
         }
     }
 }

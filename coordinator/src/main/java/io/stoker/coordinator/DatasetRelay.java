@@ -19,7 +19,7 @@ import java.util.List;
  * (assembled here, a few at a time), the regions each advertises, and a copy of every such message for workers
  * that join later. It knows whether the live servers of a dataset advertise every shard.
  */
-final class DatasetRelay
+final class DatasetRelay implements JobScheduler.Datasets
 {
     private static final int MANIFESTS_IN_PROGRESS = 8;
 
@@ -101,7 +101,8 @@ final class DatasetRelay
     /**
      * @return a dataset's manifest, once a data server delivered it whole, else null.
      */
-    Manifest manifest(final String datasetId)
+    @Override
+    public Manifest manifest(final String datasetId)
     {
         return manifests.manifest(datasetId);
     }
@@ -110,7 +111,8 @@ final class DatasetRelay
      * @return true when the live data servers of a dataset together advertised every one of its shards: a job
      * that started earlier would send workers to regions no one serves yet.
      */
-    boolean allRegionsAdvertised(final String datasetId, final int shardCount)
+    @Override
+    public boolean allRegionsAdvertised(final String datasetId, final int shardCount)
     {
         final IntHashSet advertised = new IntHashSet();
         for (int i = 0, size = servers.size(); i < size; i++)

@@ -1,21 +1,26 @@
 package io.stoker.coordinator;
 
+import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.SampleSpace;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A job: what was submitted, the dataset's samples (once a data server sent the manifest), the epochs still
- * open, and the client following it.
+ * open, and the client following it. It moves on only by its own methods, which refuse what may not happen
+ * (binding a second manifest, starting twice, planning past the last epoch, completing an epoch out of order):
+ * the fields are read, by the scheduler and the checkpoint, and written only here.
  */
 final class Job
 {
     final long jobId;
-    JobSpec spec;
+    final JobSpec spec;
     Manifest manifest;
     SampleSpace space;
     final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
@@ -47,10 +52,40 @@ final class Job
     }
 
     /**
+     * The job a checkpoint holds, also a finished one, with its open epochs as they were: resumed, so that the
+     * acknowledgements its workers send before it starts again count.
+     */
+    static Job restored(final CheckpointStore.Checkpoint checkpoint, final Manifest manifest)
+    {
+        final Job job = new Job(checkpoint.jobId(), checkpoint.spec());
+        job.bind(manifest);
+        job.nextEpochToPlan = checkpoint.nextEpochToPlan();
+        job.epochsCompleted = checkpoint.epochsCompleted();
+        job.chunksUnavailable = checkpoint.chunksUnavailable();
+        for (final Map.Entry<Integer, CheckpointStore.OpenEpoch> open : checkpoint.openEpochs().entrySet())
+        {
+            final CheckpointStore.OpenEpoch saved = open.getValue();
+            final EpochProgress progress = new EpochProgress(job.spec, job.space, open.getKey());
+            progress.restore(saved.released(), saved.moves(), saved.missing());
+            job.openEpochs.put(open.getKey(), progress);
+        }
+        job.results.addAll(checkpoint.results());
+        job.firstCheckpoint = 0;
+        job.resumed = true;
+        return job;
+    }
+
+    /**
      * Take the dataset's chunk table, once a data server delivered the manifest.
+     *
+     * @throws IllegalStateException when one is bound already.
      */
     void bind(final Manifest manifest)
     {
+        if (null != this.manifest)
+        {
+            throw new IllegalStateException("job " + jobId + " has its manifest already");
+        }
         this.manifest = manifest;
         final int[] records = new int[manifest.chunkCount()];
         for (int i = 0; i < records.length; i++)
@@ -58,6 +93,125 @@ final class Job
             records[i] = manifest.chunkRecordCount(i);
         }
         space = new SampleSpace(records);
+    }
+
+    /**
+     * A client follows the job from now: the one told of its epochs and outcome, answering its submission.
+     */
+    void follow(final int clientMemberId, final long correlationId)
+    {
+        this.clientMemberId = clientMemberId;
+        this.correlationId = correlationId;
+    }
+
+    /**
+     * The job's steps are handed out from now.
+     *
+     * @throws IllegalStateException when it started already, or has no manifest.
+     */
+    void start()
+    {
+        if (started || null == manifest)
+        {
+            throw new IllegalStateException("job " + jobId + (started ? " started already" : " has no manifest"));
+        }
+        started = true;
+    }
+
+    /**
+     * @return true when acknowledgements of its steps may count: it started, or it was restored and its workers
+     * are coming back.
+     */
+    boolean takesAcknowledgements()
+    {
+        return started || resumed;
+    }
+
+    /**
+     * @return true when the epoch was planned, open or completed.
+     */
+    boolean wasPlanned(final int epoch)
+    {
+        return epoch >= spec.firstEpoch() && epoch < nextEpochToPlan;
+    }
+
+    /**
+     * @return true while another epoch may be planned: one is left, within {@code lookahead} epochs beyond the
+     * oldest open one.
+     */
+    boolean mayPlanAhead(final int lookahead)
+    {
+        return nextEpochToPlan < spec.epochs() && nextEpochToPlan <= epochsCompleted + lookahead;
+    }
+
+    /**
+     * Plan the next epoch and open it.
+     *
+     * @throws IllegalStateException when every epoch was planned.
+     */
+    EpochProgress planNextEpoch()
+    {
+        if (nextEpochToPlan >= spec.epochs())
+        {
+            throw new IllegalStateException("job " + jobId + " planned all its " + spec.epochs() + " epochs");
+        }
+        final int epoch = nextEpochToPlan++;
+        final EpochProgress progress = new EpochProgress(spec, space, epoch);
+        openEpochs.put(epoch, progress);
+        return progress;
+    }
+
+    /**
+     * @return the oldest open epoch, the next to complete, or null.
+     */
+    EpochProgress oldestOpenEpoch()
+    {
+        return openEpochs.get(epochsCompleted);
+    }
+
+    /**
+     * Complete the oldest open epoch, every step of which was released: epochs complete in order, so that those
+     * before {@link #epochsCompleted} are exactly the ones done.
+     *
+     * @return what it delivered, kept for a client that attaches later.
+     * @throws IllegalStateException when the oldest open epoch is not complete.
+     */
+    EpochResult completeOldestEpoch()
+    {
+        final EpochProgress progress = oldestOpenEpoch();
+        if (null == progress || !progress.isComplete())
+        {
+            throw new IllegalStateException("epoch " + epochsCompleted + " of job " + jobId + " is not complete");
+        }
+        openEpochs.remove(progress.epoch());
+        epochsCompleted++;
+        final int[] missing = progress.missingChunks();
+        chunksUnavailable += missing.length;
+        final EpochResult result = new EpochResult(progress.epoch(), progress.deliveredSamples(),
+            progress.droppedSamples(), progress.segment().steps(), missing);
+        results.add(result);
+        return result;
+    }
+
+    /**
+     * @return the open epochs, oldest first: work is handed out in the order it is to be done.
+     */
+    EpochProgress[] openEpochsInOrder()
+    {
+        final EpochProgress[] open = openEpochs.values().toArray(new EpochProgress[0]);
+        Arrays.sort(open, (a, b) -> Integer.compare(a.epoch(), b.epoch()));
+        return open;
+    }
+
+    /**
+     * A checkpoint of the job was asked for: the first one is what the job waits for to start.
+     */
+    void checkpointAsked(final long sequence)
+    {
+        if (firstCheckpoint < 0)
+        {
+            firstCheckpoint = sequence;
+        }
     }
 
     String datasetId()
@@ -70,15 +224,23 @@ final class Job
         return spec.worldSize();
     }
 
+    boolean isFinished()
+    {
+        return epochsCompleted == spec.epochs();
+    }
+
+    /**
+     * @return how the finished job ended.
+     */
+    JobOutcome outcome()
+    {
+        return chunksUnavailable == 0 ? JobOutcome.COMPLETE : JobOutcome.INCOMPLETE;
+    }
+
     /**
      * A completed epoch, kept to tell a client that attaches later.
      */
     record EpochResult(int epoch, long deliveredSamples, long droppedSamples, int steps, int[] missing)
     {
-    }
-
-    boolean isFinished()
-    {
-        return epochsCompleted == spec.epochs();
     }
 }

@@ -65,6 +65,7 @@ final class MemberSessions
     private final Listener listener;
     private final List<Member> members = new ArrayList<>();
     private final Int2ObjectHashMap<Member> membersBySession = new Int2ObjectHashMap<>();
+    private final Int2ObjectHashMap<Member> membersById = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<Member> workersByRank = new Int2ObjectHashMap<>();
     private final List<Member> expired = new ArrayList<>();
     private int nextMemberId = 1;
@@ -173,6 +174,7 @@ final class MemberSessions
             nextMemberId++, identity, sessionId, correlationId, outbox, opener, nowNs + leaseTimeoutNs);
         members.add(member);
         membersBySession.put(sessionId, member);
+        membersById.put(member.memberId, member);
         if (member.role == Role.WORKER)
         {
             workersByRank.put(member.rank, member);
@@ -219,14 +221,7 @@ final class MemberSessions
      */
     Member member(final int memberId)
     {
-        for (int i = 0, size = members.size(); i < size; i++)
-        {
-            if (members.get(i).memberId == memberId)
-            {
-                return members.get(i);
-            }
-        }
-        return null;
+        return membersById.get(memberId);
     }
 
     /**
@@ -273,6 +268,7 @@ final class MemberSessions
     private void detach(final Member member)
     {
         members.remove(member);
+        membersById.remove(member.memberId);
         if (membersBySession.get(member.sessionId) == member)
         {
             membersBySession.remove(member.sessionId);
