@@ -5,6 +5,8 @@ import io.stoker.plan.RankStream;
 import io.stoker.plan.SampleSpace;
 import io.stoker.plan.Segment;
 
+import org.agrona.collections.Int2IntHashMap;
+
 import java.util.Arrays;
 import java.util.BitSet;
 
@@ -22,6 +24,8 @@ public final class EpochProgress
     private final BitSet[] released;
     private final BitSet[] journaled;
     private final int[][] holders;
+    private final BitSet[] moving;
+    private final Int2IntHashMap movesInFlight = new Int2IntHashMap(0);
     private final BitSet missing;
     private int stepsLeft;
     private long deliveredSamples;
@@ -40,6 +44,7 @@ public final class EpochProgress
         released = new BitSet[worldSize];
         journaled = new BitSet[worldSize];
         holders = new int[worldSize][];
+        moving = new BitSet[worldSize];
         missing = new BitSet(space.chunkCount());
         deliveredSamples = space.sampleCount() - segment.sequenceLength();
         for (int rank = 0; rank < worldSize; rank++)
@@ -53,6 +58,7 @@ public final class EpochProgress
             }
             released[rank] = new BitSet(steps[rank]);
             journaled[rank] = new BitSet(steps[rank]);
+            moving[rank] = new BitSet(steps[rank]);
             stepsLeft += steps[rank];
             for (int step = 0, start = spec.startStep(epoch, rank); step < start; step++)
             {
@@ -164,6 +170,70 @@ public final class EpochProgress
             Arrays.fill(holders[stream], stream);
         }
         holders[stream][step] = rank;
+    }
+
+    /**
+     * Hand a step to another rank by a move that went to the journal: the new holder is told of it only once the
+     * move is {@link #moveDurable durable}, so that a restart never forgets a step was handed to a rank that
+     * delivers it. Moving a step whose move is in flight supersedes that move.
+     */
+    public void move(final int stream, final int step, final int rank)
+    {
+        if (moving[stream].get(step))
+        {
+            addMovesInFlight(holder(stream, step), -1);
+        }
+        reassign(stream, step, rank);
+        moving[stream].set(step);
+        addMovesInFlight(rank, 1);
+    }
+
+    /**
+     * A move the journal made durable.
+     *
+     * @return true when it is the step's latest move and the rank it went to has no other move in flight: that
+     * rank is told of its steps now.
+     */
+    public boolean moveDurable(final int stream, final int step, final int rank)
+    {
+        if (!moving[stream].get(step) || holder(stream, step) != rank)
+        {
+            return false;
+        }
+        moving[stream].clear(step);
+        return 0 == addMovesInFlight(rank, -1);
+    }
+
+    private int addMovesInFlight(final int rank, final int delta)
+    {
+        final int moves = movesInFlight.get(rank) + delta;
+        if (0 == moves)
+        {
+            movesInFlight.remove(rank);
+        }
+        else
+        {
+            movesInFlight.put(rank, moves);
+        }
+        return moves;
+    }
+
+    /**
+     * @return the steps of a stream that a rank holds, that are not released and whose move to it (if any) is
+     * durable, ascending: those it may be told to deliver.
+     */
+    public int[] assignable(final int stream, final int rank)
+    {
+        final int[] outstanding = outstanding(stream, rank);
+        int count = 0;
+        for (final int step : outstanding)
+        {
+            if (!moving[stream].get(step))
+            {
+                outstanding[count++] = step;
+            }
+        }
+        return Arrays.copyOf(outstanding, count);
     }
 
     /**

@@ -356,9 +356,14 @@ final class JobScheduler implements JournalRecord.Handler
             }
             case JournalRecord.MOVE ->
             {
+                final int rank = JournalRecord.value(buffer, offset);
                 if (replayed)
                 {
-                    progress.reassign(stream.rank(), step, JournalRecord.value(buffer, offset));
+                    progress.reassign(stream.rank(), step, rank);
+                }
+                else if (progress.moveDurable(stream.rank(), step, rank) && workers.containsKey(rank))
+                {
+                    assignHeldSteps(progress, rank, workers.get(rank));
                 }
             }
             default -> output.error("journal: a record of unknown type " + JournalRecord.type(buffer, offset));
@@ -576,8 +581,9 @@ final class JobScheduler implements JournalRecord.Handler
 
     /**
      * Hand the steps a rank holds and has not released, of every stream, to the live ranks, in contiguous runs
-     * so that each survivor's share stays about equal. With no live rank they stay with the dead one, which gets
-     * them when a worker of that rank registers again.
+     * so that each survivor's share stays about equal: each move goes to the journal first, and a survivor is told
+     * of its new steps when their moves are durable, as acknowledgements count only then. With no live rank they
+     * stay with the dead one, which gets them when a worker of that rank registers again.
      */
     private void reassign(final EpochProgress progress, final int deadRank)
     {
@@ -595,6 +601,7 @@ final class JobScheduler implements JournalRecord.Handler
         }
 
         final Integer[] liveRanks = workers.keySet().toArray(new Integer[0]);
+        boolean unjournaled = false;
         int from = 0;
         for (int i = 0; i < liveRanks.length; i++)
         {
@@ -602,10 +609,15 @@ final class JobScheduler implements JournalRecord.Handler
             final int rank = liveRanks[i];
             for (int j = from; j < to; j++)
             {
-                progress.reassign(held.get(j)[0], held.get(j)[1], rank);
                 final StreamId stream = new StreamId(progress.epoch(), progress.segment().index(), held.get(j)[0]);
-                if (!output.journal(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], rank))
+                if (output.journal(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], rank))
                 {
+                    progress.move(held.get(j)[0], held.get(j)[1], rank);
+                }
+                else
+                {
+                    progress.reassign(held.get(j)[0], held.get(j)[1], rank);
+                    unjournaled = true;
                     output.error("the journal's buffer is full: the move of step " + held.get(j)[1] + " of " +
                         describe(stream) + " to rank " + rank + " not journaled");
                 }
@@ -613,20 +625,24 @@ final class JobScheduler implements JournalRecord.Handler
             output.count(CounterType.STEPS_REASSIGNED, to - from);
             from = to;
         }
-        for (final Map.Entry<Integer, Integer> worker : workers.entrySet())
+        if (unjournaled)
         {
-            assignHeldSteps(progress, worker.getKey(), worker.getValue());
+            for (final Map.Entry<Integer, Integer> worker : workers.entrySet())
+            {
+                assignHeldSteps(progress, worker.getKey(), worker.getValue());
+            }
         }
     }
 
     /**
-     * Send a worker every step of the epoch it holds and has not released, stream by stream.
+     * Send a worker every step of the epoch it holds and has not released, stream by stream, but for those whose
+     * move to it is not durable yet: it hears of them when it is.
      */
     private void assignHeldSteps(final EpochProgress progress, final int rank, final int memberId)
     {
         for (int stream = 0; stream < progress.worldSize(); stream++)
         {
-            final int[] steps = progress.outstanding(stream, rank);
+            final int[] steps = progress.assignable(stream, rank);
             if (steps.length > 0)
             {
                 output.assign(memberId, rank, job.jobId,
