@@ -47,9 +47,12 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 
 /**
- * The coordinator's duty cycle: membership with leases (both ways: members heartbeat, and so does the
- * coordinator, so members notice a restart), the job, its epoch plans, progress counted from
- * acknowledgements, reassignment of a dead worker's chunks, and checkpoints.
+ * The coordinator's duty cycle and its dispatch to the roles that do the work: {@link MemberSessions} (the
+ * member table and leases, both ways: members heartbeat, and so does the coordinator, so members notice a
+ * restart), {@link DatasetRelay} (what data servers advertise, passed on to workers), {@link JobScheduler} (the
+ * job, its epoch plans, progress counted from acknowledgements, reassignment of a dead worker's steps), the
+ * journal ({@link JournalAgent}) and the restart notices ({@link MemberRoutes}). This agent decodes, checks who
+ * sent what, calls the role, and sends what the roles decide through its publishers.
  * <p>
  * Members open their sessions through a {@link SessionAcceptor} (both sides prove the job token, then
  * every message is sealed); only an admitted member's session may send anything but a handshake, and
@@ -416,38 +419,6 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * A member's lease ended. One that expired is announced to the workers, and a worker's unreleased steps go to
-     * the live ranks. One superseded by a newer incarnation of its rank is told its lease expired, so that a holder
-     * that was only paused stops, and anything it sends after is refused; the steps it held stay with its rank, and
-     * the new worker is assigned them when it is welcomed.
-     */
-    private void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
-    {
-        leaseExpiries.incrementOrdered();
-        if (reason == MemberSessions.LeaseEnd.SUPERSEDED)
-        {
-            publisher.leaseExpired(member.outbox, member.memberId);
-            member.outbox.drain();
-            ctx.logger().accept("coordinator: " + member.describe() + " superseded by a newer incarnation, " +
-                "which takes over its steps");
-            return;
-        }
-        error("lease of " + member.describe() + " expired");
-        for (int i = 0, size = sessions.size(); i < size; i++)
-        {
-            final Member other = sessions.get(i);
-            if (other.role == Role.WORKER)
-            {
-                publisher.leaseExpired(other.outbox, member.memberId);
-            }
-        }
-        if (member.role == Role.WORKER)
-        {
-            scheduler.onWorkerLost(member.rank, member.memberId);
-        }
-    }
-
-    /**
      * Hand the journal agent a checkpoint of the job when one is due (at an epoch's end, a job's start, every
      * {@link CoordinatorContext#checkpointInterval()} acknowledgements, and before a new job starts) and the
      * journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the journal
@@ -589,10 +560,37 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             }
         }
 
+        /**
+         * One that expired is announced to the workers, and a worker's unreleased steps go to the live ranks. One
+         * superseded by a newer incarnation of its rank is told its lease expired, so that a holder that was only
+         * paused stops, and anything it sends after is refused; the steps it held stay with its rank, and the new
+         * worker is assigned them when it is welcomed.
+         */
         @Override
         public void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
         {
-            CoordinatorAgent.this.onLeaseEnded(member, reason);
+            leaseExpiries.incrementOrdered();
+            if (reason == MemberSessions.LeaseEnd.SUPERSEDED)
+            {
+                publisher.leaseExpired(member.outbox, member.memberId);
+                member.outbox.drain();
+                ctx.logger().accept("coordinator: " + member.describe() + " superseded by a newer incarnation, " +
+                    "which takes over its steps");
+                return;
+            }
+            error("lease of " + member.describe() + " expired");
+            for (int i = 0, size = sessions.size(); i < size; i++)
+            {
+                final Member other = sessions.get(i);
+                if (other.role == Role.WORKER)
+                {
+                    publisher.leaseExpired(other.outbox, member.memberId);
+                }
+            }
+            if (member.role == Role.WORKER)
+            {
+                scheduler.onWorkerLost(member.rank, member.memberId);
+            }
         }
 
         @Override
