@@ -7,8 +7,10 @@ import io.stoker.transport.control.StreamId;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.wire.Quote;
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -25,6 +27,8 @@ import java.util.TreeMap;
  */
 final class JobScheduler implements JournalRecord.Handler
 {
+    private static final int NO_WORKER = -1;
+
     /**
      * What the scheduler asks of the datasets the data servers offer.
      */
@@ -46,7 +50,8 @@ final class JobScheduler implements JournalRecord.Handler
     private final int checkpointInterval;
     private final Datasets datasets;
     private final SchedulerOutput output;
-    private final TreeMap<Integer, Integer> workers = new TreeMap<>();
+    private final Int2IntHashMap workers = new Int2IntHashMap(NO_WORKER);
+    private int[] liveRanks = new int[0];
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
     private boolean checkpointDue;
@@ -85,6 +90,7 @@ final class JobScheduler implements JournalRecord.Handler
     void onWorkerJoined(final int rank, final int memberId)
     {
         workers.put(rank, memberId);
+        liveRanksChanged();
         if (null != job && job.started && !job.isFinished())
         {
             output.jobStarted(memberId, job);
@@ -104,7 +110,11 @@ final class JobScheduler implements JournalRecord.Handler
      */
     void onWorkerLeft(final int rank, final int memberId)
     {
-        workers.remove(rank, memberId);
+        if (workers.get(rank) == memberId)
+        {
+            workers.remove(rank);
+            liveRanksChanged();
+        }
     }
 
     /**
@@ -214,12 +224,12 @@ final class JobScheduler implements JournalRecord.Handler
         }
 
         job.start();
-        for (final Map.Entry<Integer, Integer> worker : workers.entrySet())
+        for (final int rank : liveRanks)
         {
-            output.jobStarted(worker.getValue(), job);
+            output.jobStarted(workers.get(rank), job);
             for (final EpochProgress progress : job.openEpochsInOrder())
             {
-                assignHeldSteps(progress, worker.getKey(), worker.getValue());
+                assignHeldSteps(progress, rank, workers.get(rank));
             }
         }
         planAhead();
@@ -455,8 +465,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             return stepRefusal;
         }
-        final Integer holder = workers.get(rank);
-        if (progress.holder(stream, step) != rank || null == holder || holder != memberId)
+        if (progress.holder(stream, step) != rank || workers.get(rank) != memberId)
         {
             return "step " + step + " of stream " + stream + " of epoch " + progress.epoch() + " is held by rank " +
                 progress.holder(stream, step) + ", not by worker rank " + rank + " (member " + memberId + ")";
@@ -519,8 +528,8 @@ final class JobScheduler implements JournalRecord.Handler
             output.log("coordinator: job " + job.jobId + " planned epoch " + progress.epoch());
             for (int rank = 0; rank < progress.worldSize(); rank++)
             {
-                final Integer worker = workers.get(rank);
-                if (null != worker)
+                final int worker = workers.get(rank);
+                if (NO_WORKER != worker)
                 {
                     assignHeldSteps(progress, rank, worker);
                 }
@@ -569,12 +578,16 @@ final class JobScheduler implements JournalRecord.Handler
     /**
      * @return the members told of the job's progress: every live worker, ascending by rank, and the client.
      */
-    private List<Integer> audience()
+    private int[] audience()
     {
-        final List<Integer> audience = new ArrayList<>(workers.values());
+        final int[] audience = new int[liveRanks.length + (-1 != job.clientMemberId ? 1 : 0)];
+        for (int i = 0; i < liveRanks.length; i++)
+        {
+            audience[i] = workers.get(liveRanks[i]);
+        }
         if (-1 != job.clientMemberId)
         {
-            audience.add(job.clientMemberId);
+            audience[liveRanks.length] = job.clientMemberId;
         }
         return audience;
     }
@@ -600,7 +613,6 @@ final class JobScheduler implements JournalRecord.Handler
             return;
         }
 
-        final Integer[] liveRanks = workers.keySet().toArray(new Integer[0]);
         boolean unjournaled = false;
         int from = 0;
         for (int i = 0; i < liveRanks.length; i++)
@@ -627,11 +639,25 @@ final class JobScheduler implements JournalRecord.Handler
         }
         if (unjournaled)
         {
-            for (final Map.Entry<Integer, Integer> worker : workers.entrySet())
+            for (final int rank : liveRanks)
             {
-                assignHeldSteps(progress, worker.getKey(), worker.getValue());
+                assignHeldSteps(progress, rank, workers.get(rank));
             }
         }
+    }
+
+    /**
+     * Keep the live ranks ascending: everything handed to every live worker goes in that order.
+     */
+    private void liveRanksChanged()
+    {
+        liveRanks = new int[workers.size()];
+        int i = 0;
+        for (final Int2IntHashMap.KeyIterator ranks = workers.keySet().iterator(); ranks.hasNext(); )
+        {
+            liveRanks[i++] = ranks.nextValue();
+        }
+        Arrays.sort(liveRanks);
     }
 
     /**
