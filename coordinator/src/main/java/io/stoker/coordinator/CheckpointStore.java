@@ -74,12 +74,12 @@ final class CheckpointStore
             out.writeLong(journalPosition);
             out.writeLong(job.jobId);
             writeSpec(out, job.spec);
-            out.writeInt(job.nextEpochToPlan);
-            out.writeInt(job.epochsCompleted);
-            out.writeInt(job.chunksUnavailable);
-            final Map<Integer, EpochProgress> open = new TreeMap<>(job.openEpochs);
-            out.writeInt(open.size());
-            for (final EpochProgress progress : open.values())
+            out.writeInt(job.nextEpochToPlan());
+            out.writeInt(job.epochsCompleted());
+            out.writeInt(job.chunksUnavailable());
+            final EpochProgress[] open = job.openEpochsInOrder();
+            out.writeInt(open.length);
+            for (final EpochProgress progress : open)
             {
                 out.writeInt(progress.epoch());
                 final BitSet[] released = progress.releasedSets();
@@ -98,8 +98,8 @@ final class CheckpointStore
                 }
                 writeBits(out, bits(progress.missingChunks()));
             }
-            out.writeInt(job.results.size());
-            for (final Job.EpochResult result : job.results)
+            out.writeInt(job.results().size());
+            for (final Job.EpochResult result : job.results())
             {
                 out.writeInt(result.epoch());
                 out.writeLong(result.deliveredSamples());

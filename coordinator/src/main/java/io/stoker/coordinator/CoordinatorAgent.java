@@ -446,8 +446,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final Job job = scheduler.job();
         ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
             (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
-            "after it at epoch " + job.epochsCompleted + " of " + job.spec.epochs() + " with " + job.openEpochs.size() +
-            " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+            "after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() + " with " +
+            job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
     }
 
     /**
@@ -623,9 +623,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             if (null != member)
             {
-                publisher.jobStarted(member.outbox, job.correlationId, job.jobId,
-                    null != job.manifest ? job.manifest.chunkCount() : 0,
-                    null != job.manifest ? job.manifest.totalBytes() : 0, job.spec);
+                publisher.jobStarted(member.outbox, job.correlationId(), job.jobId,
+                    null != job.manifest() ? job.manifest().chunkCount() : 0,
+                    null != job.manifest() ? job.manifest().totalBytes() : 0, job.spec);
             }
         }
 

@@ -8,6 +8,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
@@ -21,27 +22,27 @@ final class Job
 {
     final long jobId;
     final JobSpec spec;
-    Manifest manifest;
-    SampleSpace space;
-    final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
-    final List<EpochResult> results = new ArrayList<>();
-    long correlationId;
-    int clientMemberId = -1;
-    boolean started;
+    private final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
+    private final List<EpochResult> results = new ArrayList<>();
+    private Manifest manifest;
+    private SampleSpace space;
+    private long correlationId;
+    private int clientMemberId = -1;
+    private boolean started;
     /**
      * Restored by a restarted coordinator: its workers acknowledge what they delivered meanwhile as soon as they
      * register again, before every rank is back and the job starts again, and those acknowledgements count (a
      * worker sends them once per registration; refused, they would be lost and the epoch would never complete).
      */
-    boolean resumed;
-    int nextEpochToPlan;
-    int epochsCompleted;
-    int chunksUnavailable;
+    private boolean resumed;
+    private int nextEpochToPlan;
+    private int epochsCompleted;
+    private int chunksUnavailable;
     /**
      * Sequence of the first checkpoint that holds this job, -1 until one is asked for: the job starts only once
      * it is written, so that a restart knows every job whose steps were handed out.
      */
-    long firstCheckpoint = -1;
+    private long firstCheckpoint = -1;
 
     Job(final long jobId, final JobSpec spec)
     {
@@ -217,6 +218,98 @@ final class Job
     String datasetId()
     {
         return spec.datasetId();
+    }
+
+    /**
+     * @return the dataset's manifest, null until bound.
+     */
+    Manifest manifest()
+    {
+        return manifest;
+    }
+
+    /**
+     * @return the dataset's samples, null until the manifest is bound.
+     */
+    SampleSpace space()
+    {
+        return space;
+    }
+
+    /**
+     * @return the open epoch of that number, or null.
+     */
+    EpochProgress openEpoch(final int epoch)
+    {
+        return openEpochs.get(epoch);
+    }
+
+    int openEpochCount()
+    {
+        return openEpochs.size();
+    }
+
+    /**
+     * @return the completed epochs' results, oldest first; read-only.
+     */
+    List<EpochResult> results()
+    {
+        return Collections.unmodifiableList(results);
+    }
+
+    /**
+     * @return the member id of the client following the job, -1 for none.
+     */
+    int clientMemberId()
+    {
+        return clientMemberId;
+    }
+
+    /**
+     * @return the correlation id of the client's submission, which its JobStarted answers.
+     */
+    long correlationId()
+    {
+        return correlationId;
+    }
+
+    boolean isStarted()
+    {
+        return started;
+    }
+
+    int nextEpochToPlan()
+    {
+        return nextEpochToPlan;
+    }
+
+    /**
+     * @return epochs completed, those before the first the job was submitted at included.
+     */
+    int epochsCompleted()
+    {
+        return epochsCompleted;
+    }
+
+    int chunksUnavailable()
+    {
+        return chunksUnavailable;
+    }
+
+    /**
+     * @return true once a checkpoint holding the job was asked for and {@code checkpointsWritten} reached it.
+     */
+    boolean isCheckpointed(final long checkpointsWritten)
+    {
+        return firstCheckpoint >= 0 && checkpointsWritten >= firstCheckpoint;
+    }
+
+    /**
+     * @return true before the first checkpoint holding the job was asked for.
+     */
+    boolean needsFirstCheckpoint()
+    {
+        return firstCheckpoint < 0;
     }
 
     int worldSize()

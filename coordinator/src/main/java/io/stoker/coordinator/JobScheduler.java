@@ -91,7 +91,7 @@ final class JobScheduler implements JournalRecord.Handler
     {
         workers.put(rank, memberId);
         liveRanksChanged();
-        if (null != job && job.started && !job.isFinished())
+        if (null != job && job.isStarted() && !job.isFinished())
         {
             output.jobStarted(memberId, job);
             for (final EpochProgress progress : job.openEpochsInOrder())
@@ -101,7 +101,7 @@ final class JobScheduler implements JournalRecord.Handler
         }
         else if (null != job && job.isFinished())
         {
-            output.jobComplete(memberId, job.jobId, job.outcome(), job.epochsCompleted);
+            output.jobComplete(memberId, job.jobId, job.outcome(), job.epochsCompleted());
         }
     }
 
@@ -124,7 +124,7 @@ final class JobScheduler implements JournalRecord.Handler
     void onWorkerLost(final int rank, final int memberId)
     {
         onWorkerLeft(rank, memberId);
-        if (null != job && job.started)
+        if (null != job && job.isStarted())
         {
             for (final EpochProgress progress : job.openEpochsInOrder())
             {
@@ -154,7 +154,7 @@ final class JobScheduler implements JournalRecord.Handler
         if (sameJob && job.isFinished())
         {
             attach(clientMemberId, correlationId);
-            output.jobComplete(clientMemberId, job.jobId, job.outcome(), job.epochsCompleted);
+            output.jobComplete(clientMemberId, job.jobId, job.outcome(), job.epochsCompleted());
             return null;
         }
         if (null != job && !job.isFinished())
@@ -164,7 +164,7 @@ final class JobScheduler implements JournalRecord.Handler
                 attach(clientMemberId, correlationId);
                 return null;
             }
-            if (fresh && job.spec.isSameJob(spec) && null != job.space)
+            if (fresh && job.spec.isSameJob(spec) && null != job.space())
             {
                 resize(spec.worldSize());
                 job.follow(clientMemberId, correlationId);
@@ -193,11 +193,11 @@ final class JobScheduler implements JournalRecord.Handler
      */
     int tryStart(final long checkpointsWritten)
     {
-        if (null == job || job.started)
+        if (null == job || job.isStarted())
         {
             return 0;
         }
-        if (null == job.manifest)
+        if (null == job.manifest())
         {
             final Manifest manifest = datasets.manifest(job.datasetId());
             if (null == manifest)
@@ -205,9 +205,9 @@ final class JobScheduler implements JournalRecord.Handler
                 return 0;
             }
             job.bind(manifest);
-            if (-1 != job.clientMemberId)
+            if (-1 != job.clientMemberId())
             {
-                output.jobStarted(job.clientMemberId, job);
+                output.jobStarted(job.clientMemberId(), job);
             }
         }
         for (int rank = 0; rank < job.worldSize(); rank++)
@@ -217,8 +217,8 @@ final class JobScheduler implements JournalRecord.Handler
                 return 0;
             }
         }
-        if (!datasets.allRegionsAdvertised(job.datasetId(), job.manifest.shardCount()) || job.firstCheckpoint < 0 ||
-            checkpointsWritten < job.firstCheckpoint)
+        if (!datasets.allRegionsAdvertised(job.datasetId(), job.manifest().shardCount()) ||
+            !job.isCheckpointed(checkpointsWritten))
         {
             return 0;
         }
@@ -256,7 +256,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             return refusal;
         }
-        final EpochProgress progress = job.openEpochs.get(stream.epoch());
+        final EpochProgress progress = job.openEpoch(stream.epoch());
         if (null == progress)
         {
             return null;
@@ -305,12 +305,12 @@ final class JobScheduler implements JournalRecord.Handler
         final String reason)
     {
         String refusal = checkStream(jobId, stream);
-        final EpochProgress progress = null == refusal ? job.openEpochs.get(stream.epoch()) : null;
+        final EpochProgress progress = null == refusal ? job.openEpoch(stream.epoch()) : null;
         if (null != progress)
         {
             refusal = checkHolder(memberId, rank, progress, stream.rank(), step);
         }
-        if (null == refusal && (chunkId < 0 || chunkId >= job.space.chunkCount()))
+        if (null == refusal && (chunkId < 0 || chunkId >= job.space().chunkCount()))
         {
             refusal = "chunk " + chunkId + " is not in the dataset of job " + jobId;
         }
@@ -339,7 +339,7 @@ final class JobScheduler implements JournalRecord.Handler
     {
         final StreamId stream = JournalRecord.stream(buffer, offset);
         final EpochProgress progress = null != job && job.jobId == JournalRecord.jobId(buffer, offset) ?
-            job.openEpochs.get(stream.epoch()) : null;
+            job.openEpoch(stream.epoch()) : null;
         if (null == progress || progress.segment().index() != stream.segment())
         {
             return;
@@ -387,8 +387,8 @@ final class JobScheduler implements JournalRecord.Handler
      */
     boolean isCheckpointDue()
     {
-        return null != job && null != job.manifest &&
-            (checkpointDue || job.firstCheckpoint < 0 || acknowledgementsSinceCheckpoint >= checkpointInterval);
+        return null != job && null != job.manifest() &&
+            (checkpointDue || job.needsFirstCheckpoint() || acknowledgementsSinceCheckpoint >= checkpointInterval);
     }
 
     /**
@@ -418,7 +418,7 @@ final class JobScheduler implements JournalRecord.Handler
      */
     void replayed()
     {
-        if (job.isFinished() && !job.started)
+        if (job.isFinished() && !job.isStarted())
         {
             job.start();
         }
@@ -434,7 +434,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             return "epoch " + stream.epoch() + " of job " + jobId + " was never planned";
         }
-        final EpochProgress progress = job.openEpochs.get(stream.epoch());
+        final EpochProgress progress = job.openEpoch(stream.epoch());
         if (null != progress && (stream.segment() != progress.segment().index() || stream.rank() < 0 ||
             stream.rank() >= progress.worldSize()))
         {
@@ -484,10 +484,10 @@ final class JobScheduler implements JournalRecord.Handler
     private void attach(final int clientMemberId, final long correlationId)
     {
         job.follow(clientMemberId, correlationId);
-        if (null != job.manifest)
+        if (null != job.manifest())
         {
             output.jobStarted(clientMemberId, job);
-            for (final Job.EpochResult result : job.results)
+            for (final Job.EpochResult result : job.results())
             {
                 output.epochComplete(clientMemberId, job.jobId, result);
             }
@@ -509,10 +509,10 @@ final class JobScheduler implements JournalRecord.Handler
         }
         final JobSpec spec = job.spec;
         final JobSpec resumed = new JobSpec(spec.datasetId(), worldSize, spec.epochs(), spec.seed(), spec.batchSpec(),
-            job.epochsCompleted, histories);
+            job.epochsCompleted(), histories);
         output.log("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " + nextJobId +
-            " at epoch " + job.epochsCompleted);
-        final Manifest manifest = job.manifest;
+            " at epoch " + job.epochsCompleted());
+        final Manifest manifest = job.manifest();
         job = new Job(nextJobId++, resumed);
         job.bind(manifest);
     }
@@ -569,7 +569,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             for (final int memberId : audience())
             {
-                output.jobComplete(memberId, job.jobId, job.outcome(), job.epochsCompleted);
+                output.jobComplete(memberId, job.jobId, job.outcome(), job.epochsCompleted());
             }
         }
         checkpointDue = true;
@@ -580,14 +580,14 @@ final class JobScheduler implements JournalRecord.Handler
      */
     private int[] audience()
     {
-        final int[] audience = new int[liveRanks.length + (-1 != job.clientMemberId ? 1 : 0)];
+        final int[] audience = new int[liveRanks.length + (-1 != job.clientMemberId() ? 1 : 0)];
         for (int i = 0; i < liveRanks.length; i++)
         {
             audience[i] = workers.get(liveRanks[i]);
         }
-        if (-1 != job.clientMemberId)
+        if (-1 != job.clientMemberId())
         {
-            audience[liveRanks.length] = job.clientMemberId;
+            audience[liveRanks.length] = job.clientMemberId();
         }
         return audience;
     }

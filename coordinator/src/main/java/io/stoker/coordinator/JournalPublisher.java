@@ -100,7 +100,7 @@ final class JournalPublisher
     long checkpoint(final Job job)
     {
         agent.checkpoint(new JournalAgent.Snapshot(
-            ++checkpointSequence, CheckpointStore.encode(job, offeredPosition), job.manifest));
+            ++checkpointSequence, CheckpointStore.encode(job, offeredPosition), job.manifest()));
         return checkpointSequence;
     }
 

@@ -18,9 +18,12 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,28 +71,24 @@ class CheckpointStoreTest
         final JobSpec spec = new JobSpec(manifest.datasetId(), 3, 4, 11, BATCHES, 1, Map.of(
             1, new EpochHistory(new int[]{ 2, 3 }, new int[][]{ { 4, 1 } }),
             2, new EpochHistory(new int[]{ 3 }, new int[][]{ { 2, 3, 2 } })));
-        final Job job = new Job(7, spec);
-        job.bind(manifest);
-        final EpochProgress resumed = new EpochProgress(spec, job.space, 1);
+        final Job planned = new Job(7, spec);
+        planned.bind(manifest);
+        final EpochProgress resumed = new EpochProgress(spec, planned.space(), 1);
         resumed.release(0, 0);
         resumed.release(0, 1);
         resumed.release(2, 5);
         resumed.reassign(1, 3, 0);
         resumed.reassign(1, 4, 2);
         resumed.markMissing(3);
-        final EpochProgress continued = new EpochProgress(spec, job.space, 2);
+        final EpochProgress continued = new EpochProgress(spec, planned.space(), 2);
         continued.release(1, 3);
         continued.reassign(2, 7, 1);
         continued.markMissing(0);
         continued.markMissing(manifest.chunkCount() - 1);
-        job.openEpochs.put(1, resumed);
-        job.openEpochs.put(2, continued);
-        job.nextEpochToPlan = 3;
-        job.epochsCompleted = 1;
-        job.chunksUnavailable = 2;
-        job.results.add(new Job.EpochResult(0, 1000, 24, 17, new int[]{ 2, 5 }));
+        final Job job = job(7, spec, 3, 1, 2, List.of(new Job.EpochResult(0, 1000, 24, 17, new int[]{ 2, 5 })),
+            resumed, continued);
 
-        new CheckpointStore(temp.resolve("checkpoints")).write(CheckpointStore.encode(job, 4040), job.manifest);
+        new CheckpointStore(temp.resolve("checkpoints")).write(CheckpointStore.encode(job, 4040), job.manifest());
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
         final CheckpointStore.Checkpoint checkpoint = store.read();
 
@@ -109,7 +108,7 @@ class CheckpointStoreTest
         for (final EpochProgress written : new EpochProgress[]{ resumed, continued })
         {
             final CheckpointStore.OpenEpoch saved = checkpoint.openEpochs().get(written.epoch());
-            final EpochProgress restored = new EpochProgress(checkpoint.spec(), job.space, written.epoch());
+            final EpochProgress restored = new EpochProgress(checkpoint.spec(), job.space(), written.epoch());
             restored.restore(saved.released(), saved.moves(), saved.missing());
             assertSameProgress(written, restored);
         }
@@ -172,19 +171,42 @@ class CheckpointStoreTest
     {
         final JobSpec spec = new JobSpec(manifest.datasetId(), 2, 3, 5, BATCHES, 0, Map.of(
             0, new EpochHistory(new int[]{ 3, 2 }, new int[][]{ { 1, 2, 0 } })));
-        final Job job = new Job(3, spec);
-        job.bind(manifest);
-        final EpochProgress progress = new EpochProgress(spec, job.space, 0);
+        final Job planned = new Job(3, spec);
+        planned.bind(manifest);
+        final EpochProgress progress = new EpochProgress(spec, planned.space(), 0);
         progress.release(1, 0);
         progress.reassign(0, 2, 1);
         progress.markMissing(1);
-        job.openEpochs.put(0, progress);
-        job.nextEpochToPlan = 1;
+        final Job job = job(3, spec, 1, 0, 0, List.of(), progress);
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
-        store.write(CheckpointStore.encode(job, 0), job.manifest);
+        store.write(CheckpointStore.encode(job, 0), job.manifest());
         final byte[] whole = Files.readAllBytes(store.file());
         assertEquals(spec, store.read().spec(), "the intact file reads back");
         return whole;
+    }
+
+    /**
+     * A job with these open epochs and counts, made the one way a job gets them other than by running: restored.
+     */
+    private Job job(
+        final long jobId,
+        final JobSpec spec,
+        final int nextEpochToPlan,
+        final int epochsCompleted,
+        final int chunksUnavailable,
+        final List<Job.EpochResult> results,
+        final EpochProgress... open)
+    {
+        final Map<Integer, CheckpointStore.OpenEpoch> openEpochs = new TreeMap<>();
+        for (final EpochProgress progress : open)
+        {
+            final BitSet missing = new BitSet();
+            Arrays.stream(progress.missingChunks()).forEach(missing::set);
+            openEpochs.put(progress.epoch(),
+                new CheckpointStore.OpenEpoch(progress.releasedSets(), progress.moves(), missing));
+        }
+        return Job.restored(new CheckpointStore.Checkpoint(0, jobId, spec, nextEpochToPlan, epochsCompleted,
+            chunksUnavailable, openEpochs, new ArrayList<>(results)), manifest);
     }
 
     private static byte[] sealed(final byte[] body)
