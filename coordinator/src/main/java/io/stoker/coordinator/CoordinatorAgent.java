@@ -777,6 +777,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private void remove(final Member member)
     {
         members.remove(member);
+        fenceAtDataServers(member);
         if (membersBySession.get(member.sessionId) == member)
         {
             membersBySession.remove(member.sessionId);
@@ -788,6 +789,23 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         routes.removed(member.sessionId);
         member.close();
         membersCounter.setOrdered(members.size());
+    }
+
+    /**
+     * A worker's membership ended (its lease expired, a newer incarnation superseded it, or its session registered
+     * again): every data server revokes what that registration could read with, so a worker that was only paused
+     * cannot read over RDMA under its old keys (the data server deregisters them).
+     */
+    private void fenceAtDataServers(final Member member)
+    {
+        for (int i = 0, size = member.role == Role.WORKER ? members.size() : 0; i < size; i++)
+        {
+            final Member server = members.get(i);
+            if (server.role == Role.DATA_SERVER)
+            {
+                publisher.workerFenced(server.outbox, member.memberId, member.rank, member.registerCorrelationId);
+            }
+        }
     }
 
     /**
