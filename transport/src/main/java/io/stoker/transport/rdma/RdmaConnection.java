@@ -81,23 +81,28 @@ final class RdmaConnection
      * @param completionQueue the server's.
      * @param regions         regions the server exports over rdma: sizes the key table.
      * @return the connection.
-     * @throws IOException when a verbs call failed; what was set up is released.
+     * @throws IOException when a verbs call failed; what was set up is released, the id destroyed.
      */
     static RdmaConnection accept(
         final long serial, final RdmaCmId id, final IbvContext context, final IbvCQ completionQueue, final int regions)
         throws IOException
     {
-        final IbvPd protectionDomain = context.allocPd();
+        IbvPd protectionDomain = null;
         final ByteBuffer handshake =
             ByteBuffer.allocateDirect(Math.max(RdmaConnectProof.LENGTH, RdmaKeyTable.length(regions)));
         final IbvMr handshakeRegistration;
         try
         {
+            protectionDomain = context.allocPd();
             handshakeRegistration = register(protectionDomain, handshake, IbvMr.IBV_ACCESS_LOCAL_WRITE);
         }
         catch (final IOException ex)
         {
-            deallocate(protectionDomain);
+            if (null != protectionDomain)
+            {
+                deallocate(protectionDomain);
+            }
+            id.destroyId();
             throw ex;
         }
         final RdmaConnection connection =

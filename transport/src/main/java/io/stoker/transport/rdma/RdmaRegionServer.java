@@ -174,18 +174,18 @@ public final class RdmaRegionServer implements RegionServer
         try
         {
             final MappedByteBuffer mapping = map(Path.of(region.path()), region.length());
-            final IbvMr registration;
+            final long address;
             try
             {
-                registration = device.register(mapping, IbvMr.IBV_ACCESS_REMOTE_READ);
+                final IbvMr registration = device.register(mapping, IbvMr.IBV_ACCESS_REMOTE_READ);
+                address = registration.getAddr();
+                registration.deregMr().execute().free();
             }
             catch (final IOException ex)
             {
                 IoUtil.unmap(mapping);
                 throw ex;
             }
-            final long address = registration.getAddr();
-            registration.deregMr().execute().free();
             mappings.add(mapping);
             regionIds.addInt(region.id());
             return new ServerAdvertisement.Region(region.id(), region.length(), region.path(), address, 0);
