@@ -74,6 +74,7 @@ final class RdmaQueuePair
     private final SVCPostSend.RdmaMod[] remotes;
     private RdmaCmId id;
     private int attempt;
+    private long attemptRegistrationId;
     private boolean proofSent;
     private boolean keysReceived;
     private int state = IDLE;
@@ -246,14 +247,16 @@ final class RdmaQueuePair
     }
 
     /**
-     * Start connecting when never connected or its pause after a failure is over; give up on a setup step
-     * that took too long.
+     * Start connecting when never connected, when its pause after a failure is over, or at once when the worker
+     * registered again since the last attempt (the server refuses an ended registration: that was likely why it
+     * failed); give up on a setup step that took too long.
      *
      * @return work done.
      */
     int doWork(final long nowNs)
     {
-        if (IDLE == state || (PAUSED == state && nowNs - nextAttemptNs >= 0))
+        if (IDLE == state || (PAUSED == state &&
+            (nowNs - nextAttemptNs >= 0 || registration.registrationId() != attemptRegistrationId)))
         {
             start(nowNs);
             return 1;
@@ -390,6 +393,7 @@ final class RdmaQueuePair
     private void start(final long nowNs)
     {
         attempt = (attempt + 1) & 0x7fff_ffff;
+        attemptRegistrationId = registration.registrationId();
         proofSent = false;
         keysReceived = false;
         keys.clear();

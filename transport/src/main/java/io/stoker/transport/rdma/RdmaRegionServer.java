@@ -66,6 +66,7 @@ public final class RdmaRegionServer implements RegionServer
     private static final int COMPLETIONS_PER_POLL = 16;
     private static final long CM_POLL_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(10);
     private static final long REVOKED_LINGER_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long REFUSAL_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final RdmaDevice device;
     private final IbvCompChannel completionChannel;
@@ -84,6 +85,8 @@ public final class RdmaRegionServer implements RegionServer
     private long nextSerial;
     private long nextCmPollNs;
     private long refusedConnections;
+    private long nextRefusalLogNs;
+    private long unloggedRefusals;
     private long revokedConnections;
 
     /**
@@ -108,6 +111,7 @@ public final class RdmaRegionServer implements RegionServer
         this.clock = clock;
         this.errorHandler = errorHandler;
         nextCmPollNs = clock.nanoTime();
+        nextRefusalLogNs = nextCmPollNs;
         for (int i = 0; i < COMPLETIONS_PER_POLL; i++)
         {
             completions[i] = new IbvWC();
@@ -419,10 +423,25 @@ public final class RdmaRegionServer implements RegionServer
         return closed;
     }
 
+    /**
+     * Count a refusal; log at most one a second (a fenced worker tries again every 200 ms until it registered
+     * again), with how many went unlogged.
+     */
     private void refuse(final RdmaConnection connection, final String why)
     {
         refusedConnections++;
-        error("refused " + why);
+        final long nowNs = clock.nanoTime();
+        if (nowNs - nextRefusalLogNs >= 0)
+        {
+            error("refused " + why + (0 == unloggedRefusals ? "" :
+                " (and " + unloggedRefusals + " refusals not logged since the last line)"));
+            nextRefusalLogNs = nowNs + REFUSAL_LOG_INTERVAL_NS;
+            unloggedRefusals = 0;
+        }
+        else
+        {
+            unloggedRefusals++;
+        }
         if (null != connection)
         {
             close(connection);
