@@ -220,11 +220,21 @@ final class RdmaConnection
     String close()
     {
         String failure = revoke(revokedAtNs);
+        if (null != id.getQp())
+        {
+            try
+            {
+                id.disconnect();
+            }
+            catch (final IOException ex)
+            {
+                failure = "disconnecting connection " + serial + ": " + ex.getMessage();
+            }
+        }
         try
         {
             if (null != id.getQp())
             {
-                id.disconnect();
                 id.destroyQP();
             }
             id.destroyId();
