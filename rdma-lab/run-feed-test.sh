@@ -7,8 +7,12 @@
 #     - each stoker local exited 0, the job COMPLETE, every sample of every epoch delivered exactly once, each rank over rdma;
 #     - every byte read over rdma (dataset bytes x epochs, plus chunks split between ranks), none over local or udp;
 #       no retries, 0 checksum failures;
-#     - RdmaLabCheck: a wrong rkey fails with IBV_WC_REM_ACCESS_ERR (10) and the chunk is then delivered over
-#       the local transport; the reader reconnects; an RDMA WRITE into a registered region is refused, region unchanged.
+#     - RdmaLabCheck: a connection proven under another job token is refused; a read under a key its connection
+#       was not given fails with IBV_WC_REM_ACCESS_ERR (10) and the chunk is then delivered over the local
+#       transport; the reader reconnects; a worker whose lease ended (fenced) gets IBV_WC_REM_ACCESS_ERR (10) on its
+#       next read under its old keys while a live worker reads the same region, is refused when it connects again
+#       under the ended registration, and reads once registered again; an RDMA WRITE into a registered region is
+#       refused, region unchanged.
 #   It prints Stoker's feed throughput in steady state (the 8-epoch run's deliveries between the 10th and
 #   90th percentile of their times: the emulated JVM's seconds-long start-up left out), the transport's alone
 #   (RdmaLabCheck, no checksums) and ib_read_bw's: same read size, queue pairs and reads in flight, same boot.
@@ -127,7 +131,7 @@ checks = re.findall(r'^CHECK (.+?): (PASS|FAIL) (.*)$', read('check.log'), re.M)
 print('== RdmaLabCheck')
 for name, status, detail in checks:
     check(status == 'PASS', '%s: %s' % (name, detail))
-check(read('check.rc') == '0' and len(checks) == 6, 'all 6 checks ran (exit status %s)' % (read('check.rc') or 'none'))
+check(read('check.rc') == '0' and len(checks) == 11, 'all 11 checks ran (exit status %s)' % (read('check.rc') or 'none'))
 
 values = dict(re.findall(r'RESULT (\S+)=(\S*)', read('results')))
 samples = [float(values[k]) for k in ('ib_read_bw_1_MBps', 'ib_read_bw_2_MBps') if re.match(r'^[0-9.]+$', values.get(k, ''))]

@@ -542,6 +542,23 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      * What the member table tells: admissions are registered and welcomed, lease ends acted on, departures
      * forgotten by the restart notices.
      */
+    /**
+     * A worker's membership ended (its lease expired, a newer incarnation superseded it, or its session registered
+     * again): every data server revokes what that registration could read with, so a worker that was only paused
+     * cannot read over RDMA under its old keys (the data server deregisters them).
+     */
+    private void fenceAtDataServers(final Member member)
+    {
+        for (int i = 0, size = member.role == Role.WORKER ? sessions.size() : 0; i < size; i++)
+        {
+            final Member server = sessions.get(i);
+            if (server.role == Role.DATA_SERVER)
+            {
+                publisher.workerFenced(server.outbox, member.memberId, member.rank, member.registerCorrelationId);
+            }
+        }
+    }
+
     private final class SessionEvents implements MemberSessions.Listener
     {
         @Override
@@ -596,6 +613,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         @Override
         public void onRemoved(final Member member)
         {
+            fenceAtDataServers(member);
             routes.removed(member.sessionId);
             relay.onRemoved(member);
             if (member.role == Role.WORKER)

@@ -14,6 +14,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
@@ -279,11 +280,16 @@ class CoordinatorAgentTest
         workers[2].ack(jobId, streamTwo, 0, 1, 2);
         pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 3);
 
+        final long expiredRegistration = workers[2].session.registrationCorrelationId();
         workers[2].silent = true;
         final long deadline = nowNs + 2 * LEASE_NS;
         pump(() -> nowNs > deadline &&
-            workers[0].assigned(jobId, 0, 0, 2).size() + workers[1].assigned(jobId, 0, 0, 2).size() >= steps - 3);
+            workers[0].assigned(jobId, 0, 0, 2).size() + workers[1].assigned(jobId, 0, 0, 2).size() >= steps - 3 &&
+            !server.fenced.isEmpty());
         assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
+        assertEquals(List.of(expiredRegistration), server.fenced,
+            "the data server is told to revoke the expired registration, and no live worker's");
+        assertEquals(List.of(), workers[0].fenced, "only data servers are told");
         assertEquals(steps - 3, counter(CounterType.STEPS_REASSIGNED));
         final TreeSet<Integer> toZero = workers[0].assigned(jobId, 0, 0, 2);
         final TreeSet<Integer> toOne = workers[1].assigned(jobId, 0, 0, 2);
@@ -766,10 +772,15 @@ class CoordinatorAgentTest
         pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 2);
         final int oldMemberId = old.session.memberId();
 
+        final long oldRegistration = old.session.registrationCorrelationId();
         old.silent = true;
         final long restartedAtNs = nowNs;
         final TestMember restarted = member(Role.WORKER, 1, 2);
-        pump(() -> restarted.session.isRegistered() && restarted.assigned(jobId, 0, 0, 1).size() == steps - 2);
+        pump(() -> restarted.session.isRegistered() && restarted.assigned(jobId, 0, 0, 1).size() == steps - 2 &&
+            !server.fenced.isEmpty());
+        assertEquals(List.of(oldRegistration), server.fenced,
+            "the data server is told to revoke the superseded registration, not the new one's");
+        assertNotEquals(oldRegistration, restarted.session.registrationCorrelationId());
         assertTrue(nowNs - restartedAtNs < LEASE_NS / 2, "taken over well within the old one's lease: " +
             TimeUnit.NANOSECONDS.toMillis(nowNs - restartedAtNs) + " ms");
         assertEquals(range(2, steps), restarted.assigned(jobId, 0, 0, 1), "every step the rank had not released");
@@ -1040,6 +1051,7 @@ class CoordinatorAgentTest
         final List<ErrorCode> errors = new ArrayList<>();
         final List<Integer> wrongRanks = new ArrayList<>();
         final List<Long> echoes = new ArrayList<>();
+        final List<Long> fenced = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
         int[] shards;
         JobSpec submitted;
@@ -1166,6 +1178,12 @@ class CoordinatorAgentTest
         public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
         {
             session.onLeaseExpired(decoder);
+        }
+
+        @Override
+        public void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
+        {
+            fenced.add(decoder.registrationId());
         }
 
         @Override

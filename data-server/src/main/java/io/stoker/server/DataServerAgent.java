@@ -7,6 +7,7 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.dataset.Manifest;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
@@ -165,6 +166,25 @@ public final class DataServerAgent implements Agent, ControlListener
         if (!session.onLeaseExpired(decoder))
         {
             onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
+    }
+
+    /**
+     * A worker's lease ended: every region server revokes what its registration could read with (the rdma
+     * transport deregisters its connections' keys, so its next READ fails on the NIC).
+     */
+    @Override
+    public void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
+    {
+        if (!session.isRegistered())
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+            return;
+        }
+        final long registrationId = decoder.registrationId();
+        for (int i = 0, size = regionServers.size(); i < size; i++)
+        {
+            regionServers.get(i).fence(registrationId);
         }
     }
 

@@ -62,7 +62,8 @@ final class LocalTransports
     {
         if (useRdma())
         {
-            ctx.addRegionServer(c -> new RdmaRegionServer(rdma.address(), 0, c.nanoClock(), c.errorHandler()));
+            ctx.addRegionServer(c -> new RdmaRegionServer(rdma.address(), 0, c.jobToken(), c.nanoClock(),
+                c.errorHandler()));
         }
         if (null != udpEndpoint)
         {
@@ -80,7 +81,8 @@ final class LocalTransports
         ctx.forcedTransport(forced);
         if (useRdma())
         {
-            ctx.addTransport(c -> new RdmaTransport(rdma, RdmaSettings.DEFAULTS, c.readsInFlight(), c.nanoClock()));
+            ctx.addTransport(c -> new RdmaTransport(rdma, RdmaSettings.DEFAULTS, c.readsInFlight(), c.nanoClock(),
+                c.registration()));
         }
         if (null != udpEndpoint)
         {

@@ -93,7 +93,7 @@ final class ServeCommand implements Callable<Integer>
             if (rdma.isAvailable())
             {
                 ctx.addRegionServer(
-                    c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.nanoClock(), c.errorHandler()));
+                    c -> new RdmaRegionServer(rdma.address(), rdmaPort, c.jobToken(), c.nanoClock(), c.errorHandler()));
             }
             final DataServerAgent server = new DataServerAgent(ctx);
             try (AgentRunner ignored = Runners.start(server, errorHandler,

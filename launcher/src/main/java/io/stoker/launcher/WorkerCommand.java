@@ -219,7 +219,8 @@ final class WorkerCommand implements Callable<Integer>
         {
             if (rdma.isAvailable())
             {
-                ctx.addTransport(c -> new RdmaTransport(rdma, RdmaSettings.DEFAULTS, c.readsInFlight(), c.nanoClock()));
+                ctx.addTransport(c -> new RdmaTransport(rdma, RdmaSettings.DEFAULTS, c.readsInFlight(), c.nanoClock(),
+                    c.registration()));
             }
         };
     }

@@ -714,6 +714,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             {
                 return;
             }
+            ctx.registration().registered(session.registrationCorrelationId());
             final boolean again = session.registrations() > 1;
             if (!fence.onRegistered(session.handshakeStartedNs(), decoder.leaseTimeoutNs(), again))
             {

@@ -4,6 +4,7 @@ import io.stoker.plan.BatchSpec;
 import io.aeron.Aeron;
 import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.DataTransport;
@@ -74,6 +75,7 @@ public final class WorkerContext<C extends Chunk>
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private JobToken jobToken;
+    private WorkerRegistration registration;
     private ResumeToken resumeFrom;
     private BatchSpec expectedBatches;
     private StatusCounters counters;
@@ -132,7 +134,17 @@ public final class WorkerContext<C extends Chunk>
         {
             incarnation = newIncarnation(System.currentTimeMillis());
         }
+        registration = new WorkerRegistration(rank, jobToken);
         return this;
+    }
+
+    /**
+     * @return the worker's current registration with the coordinator, which transports prove to data servers
+     * (made by {@link #conclude()}; the agent updates it each time the coordinator accepts the worker).
+     */
+    public WorkerRegistration registration()
+    {
+        return registration;
     }
 
     /**

@@ -14,6 +14,7 @@ import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.StepAckDecoder;
+import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.transport.session.MessageGate;
 import io.stoker.transport.session.MessageReceiver;
 import io.stoker.transport.session.SessionDirectory;
@@ -34,6 +35,7 @@ public final class ControlAdapter implements AutoCloseable
     private final RegisteredDecoder registered = new RegisteredDecoder();
     private final HeartbeatDecoder heartbeat = new HeartbeatDecoder();
     private final LeaseExpiredDecoder leaseExpired = new LeaseExpiredDecoder();
+    private final WorkerFencedDecoder workerFenced = new WorkerFencedDecoder();
     private final RegionAdvertisementDecoder regionAdvertisement = new RegionAdvertisementDecoder();
     private final JobSubmitDecoder jobSubmit = new JobSubmitDecoder();
     private final JobStartedDecoder jobStarted = new JobStartedDecoder();
@@ -113,6 +115,8 @@ public final class ControlAdapter implements AutoCloseable
                 listener.onHeartbeat(sessionId, heartbeat.wrap(buffer, body, HeartbeatDecoder.BLOCK_LENGTH, version));
             case LeaseExpiredDecoder.TEMPLATE_ID -> listener.onLeaseExpired(
                 sessionId, leaseExpired.wrap(buffer, body, LeaseExpiredDecoder.BLOCK_LENGTH, version));
+            case WorkerFencedDecoder.TEMPLATE_ID -> listener.onWorkerFenced(
+                sessionId, workerFenced.wrap(buffer, body, WorkerFencedDecoder.BLOCK_LENGTH, version));
             case RegionAdvertisementDecoder.TEMPLATE_ID -> listener.onRegionAdvertisement(sessionId,
                 regionAdvertisement.wrap(buffer, body, RegionAdvertisementDecoder.BLOCK_LENGTH, version),
                 buffer, offset, length);

@@ -12,6 +12,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.StepAckDecoder;
+import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.transport.session.SessionListener;
 import org.agrona.DirectBuffer;
 
@@ -36,6 +37,14 @@ public interface ControlListener extends SessionListener
     }
 
     default void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    /**
+     * The coordinator says a worker's lease ended: a data server revokes what that registration could read with.
+     */
+    default void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

@@ -14,6 +14,7 @@ import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.StepAckEncoder;
+import io.stoker.codecs.WorkerFencedEncoder;
 import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
@@ -37,6 +38,7 @@ public final class ControlPublisher
     private final RegisteredEncoder registered = new RegisteredEncoder();
     private final HeartbeatEncoder heartbeat = new HeartbeatEncoder();
     private final LeaseExpiredEncoder leaseExpired = new LeaseExpiredEncoder();
+    private final WorkerFencedEncoder workerFenced = new WorkerFencedEncoder();
     private final JobSubmitEncoder jobSubmit = new JobSubmitEncoder();
     private final JobStartedEncoder jobStarted = new JobStartedEncoder();
     private final AssignmentEncoder assignment = new AssignmentEncoder();
@@ -88,6 +90,19 @@ public final class ControlPublisher
     {
         leaseExpired.wrapAndApplyHeader(buffer, 0, header).memberId(memberId);
         return offer(outbox, header.encodedLength() + leaseExpired.encodedLength());
+    }
+
+    /**
+     * Tell a data server that a worker's lease ended, so that it revokes what the worker's registration could read
+     * with.
+     *
+     * @param registrationId the correlation id of the handshake that registered the worker.
+     * @return true when sent or queued.
+     */
+    public boolean workerFenced(final Outbox outbox, final int memberId, final int rank, final long registrationId)
+    {
+        workerFenced.wrapAndApplyHeader(buffer, 0, header).memberId(memberId).rank(rank).registrationId(registrationId);
+        return offer(outbox, header.encodedLength() + workerFenced.encodedLength());
     }
 
     /**

@@ -304,6 +304,15 @@ public final class MemberSession implements SessionDirectory, AutoCloseable
     }
 
     /**
+     * @return the correlation id of the handshake that registered this member (or is registering it): the
+     * coordinator names its lease by it, and a worker proves it to data servers on its rdma connections.
+     */
+    public long registrationCorrelationId()
+    {
+        return initiator.correlationId();
+    }
+
+    /**
      * @return how many times the coordinator accepted this member, to tell a first registration from a later one.
      */
     public int registrations()

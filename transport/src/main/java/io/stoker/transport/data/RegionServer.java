@@ -26,6 +26,15 @@ public interface RegionServer extends AutoCloseable
     String endpoint();
 
     /**
+     * A worker's lease ended, as the coordinator told: revoke whatever this transport gave that registration
+     * that lets it read without asking (the {@code rdma} transport deregisters its connections' keys), and
+     * give it nothing more. A transport that answers every read itself has nothing to revoke.
+     *
+     * @param registrationId the correlation id of the worker's registration whose lease ended.
+     */
+    void fence(long registrationId);
+
+    /**
      * Serve, from the data server's duty cycle.
      *
      * @return work done.

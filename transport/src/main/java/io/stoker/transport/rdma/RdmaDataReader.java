@@ -11,6 +11,7 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.NanoClock;
 
@@ -22,6 +23,11 @@ import java.util.function.Supplier;
 
 /**
  * Reads one data server's regions with one-sided RDMA READs into the worker's registered memory.
+ * <p>
+ * Each of its connections proves the worker's registration to the server and reads under the keys the server
+ * registered for that connection alone ({@link RdmaQueuePair}); a server told that the worker's lease ended
+ * deregisters them, and the next READ fails on the NIC with a remote access error, which breaks the queue pair: it
+ * connects again, proving the registration the worker holds by then.
  * <p>
  * Each read is split into pieces of the configured read size, spread over the reader's queue pairs, many
  * in flight on each; a read completes when all its pieces did. Everything happens in {@link #poll}, from
@@ -73,6 +79,7 @@ final class RdmaDataReader implements DataReader
      * @param device   the worker's device.
      * @param memory   the worker's registered memory: destinations must lie in it.
      * @param server   the data server, offering rdma.
+     * @param registration the worker's registration, proven on each connection.
      * @param settings read size, queue pairs, reads per queue pair, timeout.
      * @param maxReads reads accepted at once.
      * @param clock    time source.
@@ -84,6 +91,7 @@ final class RdmaDataReader implements DataReader
         final RdmaDevice device,
         final IbvMr memory,
         final ServerAdvertisement server,
+        final WorkerRegistration registration,
         final RdmaSettings settings,
         final int maxReads,
         final NanoClock clock,
@@ -111,7 +119,8 @@ final class RdmaDataReader implements DataReader
         {
             eventChannel = RdmaDevice.eventChannel();
             compChannel = device.context().createCompChannel();
-            queue = device.context().createCQ(compChannel, settings.queuePairs() * slots, 0);
+            // each queue pair's reads, and its handshake's send and receive
+            queue = device.context().createCQ(compChannel, settings.queuePairs() * (slots + 2), 0);
             pollCall = queue.poll(completions, POLL_BATCH);
         }
         catch (final IOException ex)
@@ -123,10 +132,25 @@ final class RdmaDataReader implements DataReader
         completionChannel = compChannel;
         completionQueue = queue;
         queuePairs = new RdmaQueuePair[settings.queuePairs()];
-        for (int i = 0; i < queuePairs.length; i++)
+        try
         {
-            queuePairs[i] = new RdmaQueuePair(device, channel, completionQueue, destination, memory.getLkey(), slots,
-                opcode, settings.timeoutNs());
+            for (int i = 0; i < queuePairs.length; i++)
+            {
+                queuePairs[i] = new RdmaQueuePair(device, channel, completionQueue, destination, i, registration,
+                    memory.getLkey(), slots, opcode, settings.timeoutNs());
+            }
+        }
+        catch (final IOException ex)
+        {
+            for (final RdmaQueuePair queuePair : queuePairs)
+            {
+                if (null != queuePair)
+                {
+                    queuePair.close();
+                }
+            }
+            release(pollCall, completionQueue, completionChannel, channel);
+            throw new UncheckedIOException("rdma reader for server " + server.serverId() + ": " + ex.getMessage(), ex);
         }
     }
 
@@ -164,7 +188,7 @@ final class RdmaDataReader implements DataReader
             return reads.reject(readId, "rdma read of " + length + " bytes does not land in the registered memory",
                 nowNs);
         }
-        return reads.accept(readId, localAddress, region.rdmaAddress() + offset, region.rdmaKey(), length, nowNs);
+        return reads.accept(readId, localAddress, region.rdmaAddress() + offset, regionId, length, nowNs);
     }
 
     @Override
@@ -229,6 +253,7 @@ final class RdmaDataReader implements DataReader
         for (final RdmaQueuePair queuePair : queuePairs)
         {
             queuePair.teardown(nowNs);
+            queuePair.close();
         }
         release(pollCall, completionQueue, completionChannel, channel);
     }
@@ -290,6 +315,15 @@ final class RdmaDataReader implements DataReader
             final IbvWC completion = completions[i];
             final long workRequestId = completion.getWr_id();
             final int status = completion.getStatus();
+            if (RdmaQueuePair.isHandshake(workRequestId))
+            {
+                final int index = RdmaQueuePair.handshakeIndex(workRequestId);
+                if (index < queuePairs.length)
+                {
+                    queuePairs[index].onHandshakeCompletion(workRequestId, status, completion.getByte_len(), nowNs);
+                }
+                continue;
+            }
             final int queuePair = reads.complete(workRequestId, status, nowNs);
             if (queuePair >= 0 && RdmaReads.SUCCESS != status && !queuePairs[queuePair].isBroken())
             {
@@ -341,8 +375,11 @@ final class RdmaDataReader implements DataReader
                 {
                     return posted;
                 }
+                // a region missing from this connection's key table is read under key 0, which its NIC refuses
+                final long rkey = queuePair.rkey(reads.claimedRegionId());
                 if (queuePair.post(reads.claimedSlot(), workRequestId, reads.claimedLocalAddress(),
-                    reads.claimedRemoteAddress(), reads.claimedRkey(), reads.claimedLength(), nowNs))
+                    reads.claimedRemoteAddress(), RdmaKeyTable.NO_KEY == rkey ? 0 : (int)rkey, reads.claimedLength(),
+                    nowNs))
                 {
                     posted++;
                 }

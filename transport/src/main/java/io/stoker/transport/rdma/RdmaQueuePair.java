@@ -1,16 +1,24 @@
 package io.stoker.transport.rdma;
 
 import com.ibm.disni.verbs.IbvCQ;
+import com.ibm.disni.verbs.IbvMr;
+import com.ibm.disni.verbs.IbvRecvWR;
 import com.ibm.disni.verbs.IbvSendWR;
 import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.RdmaCm;
 import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaEventChannel;
+import com.ibm.disni.verbs.SVCPostRecv;
 import com.ibm.disni.verbs.SVCPostSend;
+import io.stoker.transport.data.WorkerRegistration;
+import io.stoker.transport.session.RdmaConnectProof;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedList;
 import java.util.List;
@@ -19,7 +27,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * One reliable connection to a data server, set up without blocking: each rdma_cm step (resolve the
  * address, resolve the route, connect) is started here and finished by the event its owner's event
- * channel delivers to {@link #onCmEvent}. A connection that fails, at setup or by an error completion
+ * channel delivers to {@link #onCmEvent}. Once established it proves itself: it sends the worker's
+ * {@link RdmaConnectProof} and is ready when the server's key table for this connection arrived in the receive it
+ * posted before connecting (both complete on the reader's completion queue under {@link #isHandshake handshake}
+ * work request ids); reads on it use those keys. A connection that fails, at setup or by an error completion
  * (which moves the queue pair to the error state), is {@link #isBroken() broken}: its owner tears it
  * down once its work requests are flushed, and it connects again after a pause.
  * <p>
@@ -33,8 +44,12 @@ final class RdmaQueuePair
     private static final int RESOLVING_ADDRESS = 2;
     private static final int RESOLVING_ROUTE = 3;
     private static final int CONNECTING = 4;
-    private static final int READY = 5;
-    private static final int BROKEN = 6;
+    private static final int PROVING = 5;
+    private static final int READY = 6;
+    private static final int BROKEN = 7;
+    private static final long HANDSHAKE = Long.MIN_VALUE;
+    private static final long SEND = 1;
+    private static final long RECEIVE = 0;
     private static final long RECONNECT_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final RdmaCmEvent.EventType[] EVENT_TYPES = RdmaCmEvent.EventType.values();
 
@@ -43,6 +58,13 @@ final class RdmaQueuePair
     private final IbvCQ completionQueue;
     private final InetSocketAddress source;
     private final InetSocketAddress destination;
+    private final String endpoint;
+    private final int index;
+    private final WorkerRegistration registration;
+    private final ByteBuffer handshake;
+    private final UnsafeBuffer handshakeView;
+    private final IbvMr handshakeRegistration;
+    private final Long2LongHashMap keys = RdmaKeyTable.newKeys();
     private final int opcode;
     private final int lkey;
     private final long timeoutNs;
@@ -51,6 +73,10 @@ final class RdmaQueuePair
     private final SVCPostSend.SgeMod[] segments;
     private final SVCPostSend.RdmaMod[] remotes;
     private RdmaCmId id;
+    private int attempt;
+    private long attemptRegistrationId;
+    private boolean proofSent;
+    private boolean keysReceived;
     private int state = IDLE;
     private long stateSinceNs;
     private long nextAttemptNs;
@@ -61,6 +87,8 @@ final class RdmaQueuePair
      * @param channel         where this connection's rdma_cm events arrive.
      * @param completionQueue where its work requests complete.
      * @param destination     the data server's RDMA endpoint.
+     * @param index           this connection's index in its reader: its handshake's work request ids carry it.
+     * @param registration    the worker's registration, proven to the server on each connection.
      * @param lkey            local key of the memory the work requests use.
      * @param slots           work requests in flight at most.
      * @param opcode          {@code IbvSendWR.IBV_WR_RDMA_READ} for a reader.
@@ -71,16 +99,21 @@ final class RdmaQueuePair
         final RdmaEventChannel channel,
         final IbvCQ completionQueue,
         final InetSocketAddress destination,
+        final int index,
+        final WorkerRegistration registration,
         final int lkey,
         final int slots,
         final int opcode,
-        final long timeoutNs)
+        final long timeoutNs) throws IOException
     {
         this.device = device;
         this.channel = channel;
         this.completionQueue = completionQueue;
         this.source = new InetSocketAddress(device.address(), 0);
         this.destination = destination;
+        this.endpoint = RdmaEndpoints.format(destination);
+        this.index = index;
+        this.registration = registration;
         this.lkey = lkey;
         this.opcode = opcode;
         this.timeoutNs = timeoutNs;
@@ -88,6 +121,87 @@ final class RdmaQueuePair
         requests = new SVCPostSend.SendWRMod[slots];
         segments = new SVCPostSend.SgeMod[slots];
         remotes = new SVCPostSend.RdmaMod[slots];
+        handshake = ByteBuffer.allocateDirect(RdmaConnectProof.LENGTH + RdmaKeyTable.MAX_LENGTH);
+        handshakeView = new UnsafeBuffer(handshake);
+        handshakeRegistration = device.register(handshake, IbvMr.IBV_ACCESS_LOCAL_WRITE);
+    }
+
+    /**
+     * @return true when a work request id is of a connection's handshake, not of a read.
+     */
+    static boolean isHandshake(final long workRequestId)
+    {
+        return workRequestId < 0;
+    }
+
+    /**
+     * @return the index of the connection a handshake work request id belongs to.
+     */
+    static int handshakeIndex(final long workRequestId)
+    {
+        return (int)workRequestId >>> 1;
+    }
+
+    /**
+     * @return the server's key for a region on this connection, or {@link RdmaKeyTable#NO_KEY}.
+     */
+    long rkey(final int regionId)
+    {
+        return keys.get(regionId);
+    }
+
+    /**
+     * A completion of this connection's handshake: the proof sent, or the key table received. The connection is
+     * ready once both are; any failure breaks it. Completions of an earlier connection are ignored.
+     *
+     * @param workRequestId the completion's {@code wr_id}.
+     * @param status        its status.
+     * @param length        bytes received.
+     */
+    void onHandshakeCompletion(final long workRequestId, final int status, final int length, final long nowNs)
+    {
+        if ((int)(workRequestId >>> 32 & 0x7fff_ffff) != attempt || PROVING != state)
+        {
+            return;
+        }
+        if (RdmaReads.SUCCESS != status)
+        {
+            broken("the handshake with " + destination + " failed: " + RdmaReads.describe(status), nowNs);
+            return;
+        }
+        if (SEND == (workRequestId & 1))
+        {
+            proofSent = true;
+        }
+        else
+        {
+            final String invalid = RdmaKeyTable.read(handshakeView, RdmaConnectProof.LENGTH, length, keys);
+            if (null != invalid)
+            {
+                broken(invalid + " (from " + destination + ")", nowNs);
+                return;
+            }
+            keysReceived = true;
+        }
+        if (proofSent && keysReceived)
+        {
+            enter(READY, nowNs);
+        }
+    }
+
+    /**
+     * Release the handshake's memory; call once, after the last {@link #teardown}.
+     */
+    void close()
+    {
+        try
+        {
+            handshakeRegistration.deregMr().execute().free();
+        }
+        catch (final IOException ignore)
+        {
+            // closing: the device goes with the transport
+        }
     }
 
     boolean isReady()
@@ -105,7 +219,7 @@ final class RdmaQueuePair
      */
     boolean isConnecting()
     {
-        return RESOLVING_ADDRESS == state || RESOLVING_ROUTE == state || CONNECTING == state;
+        return RESOLVING_ADDRESS == state || RESOLVING_ROUTE == state || CONNECTING == state || PROVING == state;
     }
 
     /**
@@ -133,14 +247,16 @@ final class RdmaQueuePair
     }
 
     /**
-     * Start connecting when never connected or its pause after a failure is over; give up on a setup step
-     * that took too long.
+     * Start connecting when never connected, when its pause after a failure is over, or at once when the worker
+     * registered again since the last attempt (the server refuses an ended registration: that was likely why it
+     * failed); give up on a setup step that took too long.
      *
      * @return work done.
      */
     int doWork(final long nowNs)
     {
-        if (IDLE == state || (PAUSED == state && nowNs - nextAttemptNs >= 0))
+        if (IDLE == state || (PAUSED == state &&
+            (nowNs - nextAttemptNs >= 0 || registration.registrationId() != attemptRegistrationId)))
         {
             start(nowNs);
             return 1;
@@ -148,7 +264,8 @@ final class RdmaQueuePair
         if (isConnecting() && nowNs - stateSinceNs > timeoutNs)
         {
             broken("no answer from " + destination + " within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) +
-                " ms while " + (CONNECTING == state ? "connecting" : "resolving its address"), nowNs);
+                " ms while " + (PROVING == state ? "proving this worker's registration" :
+                CONNECTING == state ? "connecting" : "resolving its address"), nowNs);
             return 1;
         }
         return 0;
@@ -172,12 +289,14 @@ final class RdmaQueuePair
             {
                 id.createQP(device.protectionDomain(), RdmaDevice.queuePairAttributes(completionQueue, posts.length));
                 createPosts();
+                postKeyTableReceive();
                 id.connect(RdmaDevice.connectionParameters());
                 enter(CONNECTING, nowNs);
             }
             else if (CONNECTING == state && RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED.ordinal() == type)
             {
-                enter(READY, nowNs);
+                sendProof();
+                enter(PROVING, nowNs);
             }
             else
             {
@@ -273,6 +392,11 @@ final class RdmaQueuePair
 
     private void start(final long nowNs)
     {
+        attempt = (attempt + 1) & 0x7fff_ffff;
+        attemptRegistrationId = registration.registrationId();
+        proofSent = false;
+        keysReceived = false;
+        keys.clear();
         try
         {
             id = channel.createId(RdmaCm.RDMA_PS_TCP);
@@ -283,6 +407,59 @@ final class RdmaQueuePair
         {
             broken("resolving " + destination + ": " + ex.getMessage(), nowNs);
         }
+    }
+
+    private long handshakeId(final long kind)
+    {
+        return HANDSHAKE | (long)attempt << 32 | (long)index << 1 | kind;
+    }
+
+    private void postKeyTableReceive() throws IOException
+    {
+        final IbvRecvWR request = new IbvRecvWR();
+        request.setWr_id(handshakeId(RECEIVE));
+        request.setSg_list(handshakeSegment(RdmaConnectProof.LENGTH, RdmaKeyTable.MAX_LENGTH));
+        request.setNum_sge(1);
+        final SVCPostRecv post = id.getQp().postRecv(List.of(request), null);
+        try
+        {
+            post.execute();
+        }
+        finally
+        {
+            post.free();
+        }
+    }
+
+    private void sendProof() throws IOException
+    {
+        RdmaConnectProof.write(registration.token(), endpoint, registration.rank(), registration.registrationId(),
+            handshakeView, 0);
+        final IbvSendWR request = new IbvSendWR();
+        request.setWr_id(handshakeId(SEND));
+        request.setOpcode(IbvSendWR.IBV_WR_SEND);
+        request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
+        request.setSg_list(handshakeSegment(0, RdmaConnectProof.LENGTH));
+        final SVCPostSend post = id.getQp().postSend(List.of(request), null);
+        try
+        {
+            post.execute();
+        }
+        finally
+        {
+            post.free();
+        }
+    }
+
+    private LinkedList<IbvSge> handshakeSegment(final int offset, final int length)
+    {
+        final IbvSge segment = new IbvSge();
+        segment.setAddr(handshakeRegistration.getAddr() + offset);
+        segment.setLength(length);
+        segment.setLkey(handshakeRegistration.getLkey());
+        final LinkedList<IbvSge> list = new LinkedList<>();
+        list.add(segment);
+        return list;
     }
 
     private void createPosts() throws IOException

@@ -60,7 +60,7 @@ final class RdmaReads
     private final long[] readIds;
     private final long[] localAddresses;
     private final long[] remoteAddresses;
-    private final int[] rkeys;
+    private final int[] regionIds;
     private final int[] lengths;
     private final int[] pieceCounts;
     private final int[] nextPieces;
@@ -85,7 +85,7 @@ final class RdmaReads
     private int claimedLength;
     private long claimedLocalAddress;
     private long claimedRemoteAddress;
-    private int claimedRkey;
+    private int claimedRegionId;
 
     /**
      * @param maxReads      reads accepted at once.
@@ -104,7 +104,7 @@ final class RdmaReads
         readIds = new long[maxReads];
         localAddresses = new long[maxReads];
         remoteAddresses = new long[maxReads];
-        rkeys = new int[maxReads];
+        regionIds = new int[maxReads];
         lengths = new int[maxReads];
         pieceCounts = new int[maxReads];
         nextPieces = new int[maxReads];
@@ -136,7 +136,8 @@ final class RdmaReads
     }
 
     /**
-     * Accept a read of {@code length} bytes from {@code remoteAddress} (under {@code rkey}) to {@code localAddress}.
+     * Accept a read of {@code length} bytes from {@code remoteAddress} (of region {@code regionId}, whose key
+     * each connection has its own of) to {@code localAddress}.
      *
      * @return false when {@code maxReads} reads are in flight already.
      */
@@ -144,7 +145,7 @@ final class RdmaReads
         final long readId,
         final long localAddress,
         final long remoteAddress,
-        final int rkey,
+        final int regionId,
         final int length,
         final long nowNs)
     {
@@ -155,7 +156,7 @@ final class RdmaReads
         }
         localAddresses[read] = localAddress;
         remoteAddresses[read] = remoteAddress;
-        rkeys[read] = rkey;
+        regionIds[read] = regionId;
         lengths[read] = length;
         pieceCounts[read] = (int)(((long)length + readSize - 1) / readSize);
         unreadPieces[read] = pieceCounts[read];
@@ -397,9 +398,9 @@ final class RdmaReads
         return claimedRemoteAddress;
     }
 
-    int claimedRkey()
+    int claimedRegionId()
     {
-        return claimedRkey;
+        return claimedRegionId;
     }
 
     /**
@@ -445,7 +446,7 @@ final class RdmaReads
         claimedLength = Math.min(readSize, lengths[read] - offset);
         claimedLocalAddress = localAddresses[read] + offset;
         claimedRemoteAddress = remoteAddresses[read] + offset;
-        claimedRkey = rkeys[read];
+        claimedRegionId = regionIds[read];
         return ((long)generation << 32) | slot;
     }
 

@@ -6,6 +6,7 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import org.agrona.concurrent.NanoClock;
 
 import java.io.IOException;
@@ -26,19 +27,26 @@ public final class RdmaTransport implements DataTransport
     private final RdmaSettings settings;
     private final int maxReads;
     private final NanoClock clock;
+    private final WorkerRegistration registration;
     private RdmaDevice device;
     private ByteBuffer registeredMemory;
-    private IbvMr registration;
+    private IbvMr memoryRegistration;
 
     /**
      * @param capability what the start-up probe found: the local device address, or why RDMA is unusable.
      * @param settings   read size, queue pairs, reads per queue pair, timeout.
      * @param maxReads   reads each reader accepts at once.
      * @param clock      time source for timeouts.
+     * @param registration the worker's registration, which each connection proves to its server.
      */
     public RdmaTransport(
-        final RdmaCapability capability, final RdmaSettings settings, final int maxReads, final NanoClock clock)
+        final RdmaCapability capability,
+        final RdmaSettings settings,
+        final int maxReads,
+        final NanoClock clock,
+        final WorkerRegistration registration)
     {
+        this.registration = registration;
         this.capability = capability;
         this.settings = settings;
         this.maxReads = maxReads;
@@ -80,7 +88,8 @@ public final class RdmaTransport implements DataTransport
         {
             throw new IllegalStateException("the rdma transport registered another buffer pool already");
         }
-        return new RdmaDataReader(device, registration, server, settings, maxReads, clock, IbvSendWR.IBV_WR_RDMA_READ);
+        return new RdmaDataReader(device, memoryRegistration, server, registration, settings, maxReads, clock,
+            IbvSendWR.IBV_WR_RDMA_READ);
     }
 
     @Override
@@ -90,7 +99,7 @@ public final class RdmaTransport implements DataTransport
         {
             try
             {
-                registration.deregMr().execute().free();
+                memoryRegistration.deregMr().execute().free();
             }
             catch (final IOException ignore)
             {
@@ -113,7 +122,7 @@ public final class RdmaTransport implements DataTransport
         }
         try
         {
-            registration = device.register(localMemory, IbvMr.IBV_ACCESS_LOCAL_WRITE);
+            memoryRegistration = device.register(localMemory, IbvMr.IBV_ACCESS_LOCAL_WRITE);
             registeredMemory = localMemory;
         }
         catch (final IOException ex)

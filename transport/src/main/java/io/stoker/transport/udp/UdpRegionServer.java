@@ -144,6 +144,14 @@ public final class UdpRegionServer
         return channel;
     }
 
+    /**
+     * Nothing to revoke: every UDP read is a request this server answers, on a session the worker proved.
+     */
+    @Override
+    public void fence(final long registrationId)
+    {
+    }
+
     @Override
     public int doWork()
     {

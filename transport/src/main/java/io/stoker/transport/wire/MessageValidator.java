@@ -25,6 +25,7 @@ import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckDecoder;
+import io.stoker.codecs.WorkerFencedDecoder;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteOrder;
@@ -379,6 +380,7 @@ public final class MessageValidator
             new MessageShape(RegisteredDecoder.TEMPLATE_ID, "Registered", RegisteredDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(HeartbeatDecoder.TEMPLATE_ID, "Heartbeat", HeartbeatDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed),
+            new MessageShape(WorkerFencedDecoder.TEMPLATE_ID, "WorkerFenced", WorkerFencedDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(
                 RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH,
                 sealed)

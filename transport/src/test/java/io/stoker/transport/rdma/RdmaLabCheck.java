@@ -10,6 +10,8 @@ import io.stoker.transport.data.LocalTransport;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
+import io.stoker.transport.session.JobToken;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
@@ -20,6 +22,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -29,11 +32,16 @@ import java.util.function.Consumer;
  * exporting a dataset (run in the Soft-RoCE lab by {@code rdma-lab/run-feed-test.sh}, and by
  * {@link RdmaDeviceTest} where a device exists):
  * <ol>
- *     <li>a chunk read over RDMA has the manifest's CRC32C;</li>
- *     <li>a read under a wrong rkey fails with {@code IBV_WC_REM_ACCESS_ERR (10)} in its reason, and the chunk
- *     is then delivered over the other path, as the worker retries it: the {@code local} transport, the one
- *     other path on a single host;</li>
+ *     <li>a chunk read over RDMA (a worker's connection, proven under the job token) has the manifest's
+ *     CRC32C;</li>
+ *     <li>a connection proven under another token is refused (counted by the server) and its read fails;</li>
+ *     <li>a read under a key its connection was not given fails with {@code IBV_WC_REM_ACCESS_ERR (10)} in its
+ *     reason, and the chunk is then delivered over the other path, as the worker retries it: the {@code local}
+ *     transport, the one other path on a single host;</li>
  *     <li>the reader whose queue pair that error broke reconnects and reads the next chunk;</li>
+ *     <li>fencing: once the server is told that worker A's lease ended, A's next read under its old keys fails
+ *     with {@code IBV_WC_REM_ACCESS_ERR (10)}, while worker B, live, reads the same region (the positive control);
+ *     A connecting again under the ended registration is refused, and A, registered again, reads again;</li>
  *     <li>an RDMA WRITE into a registered region fails with {@code IBV_WC_REM_ACCESS_ERR (10)} and changes
  *     nothing.</li>
  * </ol>
@@ -47,7 +55,10 @@ public final class RdmaLabCheck
 {
     private static final String REMOTE_ACCESS_ERROR = "IBV_WC_REM_ACCESS_ERR (10)";
     private static final long OUTCOME_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
-    private static final int WRONG_KEY_BITS = 0x5a5a_5a00;
+    private static final JobToken TOKEN =
+        new JobToken("rdma-lab job token, 32 bytes long".getBytes(StandardCharsets.US_ASCII));
+    private static final JobToken OTHER_TOKEN =
+        new JobToken("not the rdma-lab job token, no..".getBytes(StandardCharsets.US_ASCII));
     private static final int READERS = 2;
     private static final int READS_PER_READER = 8;
 
@@ -101,7 +112,7 @@ public final class RdmaLabCheck
             return false;
         }
         final RdmaLabCheck check = new RdmaLabCheck(manifest, out);
-        try (RdmaRegionServer server = new RdmaRegionServer(address, 0, check.clock,
+        try (RdmaRegionServer server = new RdmaRegionServer(address, 0, TOKEN, check.clock,
             ex -> out.accept("data server: " + ex.getMessage())))
         {
             check.server = server;
@@ -122,36 +133,89 @@ public final class RdmaLabCheck
         final ServerAdvertisement.Region exported = good.region(region);
         final int alias = manifest.shardCount();
         final ServerAdvertisement faulty = copy(good)
-            .addRegion(new ServerAdvertisement.Region(region, exported.length(), exported.path(),
-                exported.rdmaAddress(), exported.rdmaKey() ^ WRONG_KEY_BITS))
             .addRegion(new ServerAdvertisement.Region(alias, exported.length(), exported.path(),
-                exported.rdmaAddress(), exported.rdmaKey()));
-        out.accept(String.format("region %d: %d bytes registered at 0x%x, rkey 0x%x, served on %s",
-            region, exported.length(), exported.rdmaAddress(), exported.rdmaKey(), server.endpoint()));
+                exported.rdmaAddress(), 0));
+        out.accept(String.format("region %d: %d bytes at 0x%x (keys per connection), served on %s",
+            region, exported.length(), exported.rdmaAddress(), server.endpoint()));
 
-        try (RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 4, clock);
-            DataReader reader = transport.connect(good, memory);
-            DataReader wrongKey = transport.connect(faulty, memory);
+        final WorkerRegistration workerA = registered(0, TOKEN, 0x0a0a_0001L);
+        final WorkerRegistration workerB = registered(1, TOKEN, 0x0b0b_0001L);
+        try (RdmaTransport transportA = transport(capability, workerA, 4);
+            RdmaTransport transportB = transport(capability, workerB, 4);
+            RdmaTransport stranger = transport(capability, registered(2, OTHER_TOKEN, 0x0c0c_0001L), 1);
+            DataReader reader = transportA.connect(good, memory);
+            DataReader wrongKey = transportA.connect(faulty, memory);
+            DataReader readerB = transportB.connect(good, memory);
+            DataReader unproven = stranger.connect(good, memory);
             DataReader local = new LocalTransport(good.hostId()).connect(good, memory))
         {
             String failure = read(reader, region, chunk);
-            expect("rdma read", null == failure && crcMatches(chunk), "chunk " + chunk + " over rdma: " +
+            expect("rdma read", null == failure && crcMatches(chunk), "worker A, chunk " + chunk + " over rdma: " +
                 (null == failure ? "CRC32C " + crcText(chunk) : failure));
 
-            failure = read(wrongKey, region, chunk);
+            long refused = server.refusedConnections();
+            failure = read(unproven, region, chunk);
+            expect("unproven refused", null != failure && server.refusedConnections() > refused,
+                "a connection proven under another job token: refused " + (server.refusedConnections() - refused) +
+                " time(s), its read -> " + failure);
+            unproven.close();
+
+            failure = read(wrongKey, alias, chunk);
             expect("wrong rkey", null != failure && failure.contains(REMOTE_ACCESS_ERROR),
-                "read with rkey 0x" + Integer.toHexString(exported.rdmaKey() ^ WRONG_KEY_BITS) + " -> " + failure);
+                "read of region " + alias + ", for which the connection has no key (key 0) -> " + failure);
 
             failure = read(local, region, chunk);
             expect("other path", null == failure && crcMatches(chunk), "chunk " + chunk + " then read over " +
                 local.kind().label() + ": " + (null == failure ? "CRC32C " + crcText(chunk) : failure));
 
-            failure = read(wrongKey, alias, chunk);
+            failure = read(wrongKey, region, chunk);
             expect("reconnect", null == failure && crcMatches(chunk), "the reader the error broke, next read: " +
                 (null == failure ? "CRC32C " + crcText(chunk) : failure));
+
+            checkFencing(workerA, reader, readerB, region, chunk);
         }
 
         checkWriteRefused(capability, good, region, chunk);
+    }
+
+    /**
+     * Worker A's lease ends (what the data server does when the coordinator says so); B stays live.
+     */
+    private void checkFencing(
+        final WorkerRegistration workerA,
+        final DataReader readerA,
+        final DataReader readerB,
+        final int region,
+        final int chunk)
+    {
+        String failure = read(readerB, region, chunk);
+        final boolean bRead = null == failure && crcMatches(chunk);
+        failure = read(readerA, region, chunk);
+        final boolean aRead = null == failure && crcMatches(chunk);
+        final long revoked = server.revokedConnections();
+
+        server.fence(workerA.registrationId());
+        final String fenced = read(readerA, region, chunk);
+        expect("fenced worker", aRead && server.revokedConnections() > revoked && null != fenced &&
+            fenced.contains(REMOTE_ACCESS_ERROR), "worker A read the region, then its lease ended (" +
+            (server.revokedConnections() - revoked) + " connection(s) revoked); its next read under its old keys -> " +
+            fenced);
+
+        failure = read(readerB, region, chunk);
+        expect("live worker", bRead && null == failure && crcMatches(chunk),
+            "worker B, live, read the same region before and after A was fenced: " +
+            (null == failure ? "CRC32C " + crcText(chunk) : failure));
+
+        final long refused = server.refusedConnections();
+        failure = read(readerA, region, chunk);
+        expect("fenced registration refused", null != failure && server.refusedConnections() > refused,
+            "worker A connecting again under its ended registration: refused " +
+            (server.refusedConnections() - refused) + " time(s), its read -> " + failure);
+
+        workerA.registered(0x0a0a_0002L);
+        failure = read(readerA, region, chunk);
+        expect("registered again", null == failure && crcMatches(chunk), "worker A, registered again, reads " +
+            "under its new connection's keys: " + (null == failure ? "CRC32C " + crcText(chunk) : failure));
     }
 
     /**
@@ -167,8 +231,8 @@ public final class RdmaLabCheck
         try (RdmaDevice device = RdmaDevice.open(new InetSocketAddress(capability.address(), 0)))
         {
             final IbvMr registration = device.register(memory, IbvMr.IBV_ACCESS_LOCAL_WRITE);
-            try (DataReader writer = new RdmaDataReader(device, registration, good, RdmaSettings.DEFAULTS, 1, clock,
-                IbvSendWR.IBV_WR_RDMA_WRITE))
+            try (DataReader writer = new RdmaDataReader(device, registration, good,
+                registered(3, TOKEN, 0x0d0d_0001L), RdmaSettings.DEFAULTS, 1, clock, IbvSendWR.IBV_WR_RDMA_WRITE))
             {
                 final String failure = read(writer, region, chunk, length);
                 expect("write refused", null != failure && failure.contains(REMOTE_ACCESS_ERROR),
@@ -179,7 +243,7 @@ public final class RdmaLabCheck
                 registration.deregMr().execute().free();
             }
         }
-        try (RdmaTransport transport = new RdmaTransport(capability, RdmaSettings.DEFAULTS, 1, clock);
+        try (RdmaTransport transport = transport(capability, registered(4, TOKEN, 0x0e0e_0001L), 1);
             DataReader reader = transport.connect(good, memory))
         {
             final String failure = read(reader, region, chunk);
@@ -201,7 +265,7 @@ public final class RdmaLabCheck
             final SpeedRun run = new SpeedRun();
             for (int i = 0; i < READERS; i++)
             {
-                transports[i] = new RdmaTransport(capability, RdmaSettings.DEFAULTS, READS_PER_READER, clock);
+                transports[i] = transport(capability, registered(i, TOKEN, 0x0f0f_0001L + i), READS_PER_READER);
                 readers[i] = transports[i].connect(good, run.pool);
             }
             run.readEveryChunk(readers, 1);
@@ -218,6 +282,19 @@ public final class RdmaLabCheck
             CloseHelper.closeAll(readers);
             CloseHelper.closeAll(transports);
         }
+    }
+
+    private RdmaTransport transport(
+        final RdmaCapability capability, final WorkerRegistration registration, final int maxReads)
+    {
+        return new RdmaTransport(capability, RdmaSettings.DEFAULTS, maxReads, clock, registration);
+    }
+
+    private static WorkerRegistration registered(final int rank, final JobToken token, final long registrationId)
+    {
+        final WorkerRegistration registration = new WorkerRegistration(rank, token);
+        registration.registered(registrationId);
+        return registration;
     }
 
     private String read(final DataReader reader, final int region, final int chunk)

@@ -51,12 +51,12 @@ class RdmaReadsTest
         for (long id; RdmaReads.NONE != (id = reads.claim(0));)
         {
             pieces.add(reads.claimedLocalAddress() + "<-" + reads.claimedRemoteAddress() + " " + reads.claimedLength() +
-                " rkey " + reads.claimedRkey());
+                " region " + reads.claimedRegionId());
         }
         assertEquals(List.of(
-            "1000000<-5000000 4096 rkey 66",
-            "1004096<-5004096 4096 rkey 66",
-            "1008192<-5008192 100 rkey 66"), pieces);
+            "1000000<-5000000 4096 region 66",
+            "1004096<-5004096 4096 region 66",
+            "1008192<-5008192 100 region 66"), pieces);
         assertEquals(3, reads.outstanding(0));
     }
 

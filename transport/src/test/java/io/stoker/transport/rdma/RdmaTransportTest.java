@@ -2,6 +2,7 @@ package io.stoker.transport.rdma;
 
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import org.agrona.concurrent.SystemNanoClock;
 import org.junit.jupiter.api.Test;
 
@@ -17,6 +18,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
  */
 class RdmaTransportTest
 {
+    private static final WorkerRegistration REGISTRATION = new WorkerRegistration(0, null);
     private static final byte LOCAL_AND_RDMA = TransportKind.RDMA.addTo(TransportKind.LOCAL.addTo((byte)0));
 
     @Test
@@ -29,7 +31,7 @@ class RdmaTransportTest
             capability.unavailableReason());
 
         final RdmaTransport transport =
-            new RdmaTransport(capability, RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE);
+            new RdmaTransport(capability, RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE, REGISTRATION);
         assertEquals(
             capability.unavailableReason(), transport.unreachableReason(server(LOCAL_AND_RDMA, "10.0.0.2:7000")));
     }
@@ -38,7 +40,7 @@ class RdmaTransportTest
     void aServerThatDoesNotOfferRdmaIsNotReached()
     {
         final RdmaTransport transport = new RdmaTransport(
-            new RdmaCapability("10.0.0.1", null), RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE);
+            new RdmaCapability("10.0.0.1", null), RdmaSettings.DEFAULTS, 8, SystemNanoClock.INSTANCE, REGISTRATION);
         assertEquals("server 3 does not offer rdma reads",
             transport.unreachableReason(server(TransportKind.LOCAL.addTo((byte)0), "")));
         assertEquals("server 3 does not offer rdma reads", transport.unreachableReason(server(LOCAL_AND_RDMA, "")));

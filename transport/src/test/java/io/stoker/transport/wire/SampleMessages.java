@@ -26,6 +26,7 @@ import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckEncoder;
+import io.stoker.codecs.WorkerFencedEncoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.sbe.MessageDecoderFlyweight;
@@ -86,6 +87,8 @@ public final class SampleMessages
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3).timestampNs(99).echoTimestampNs(98))),
             sample("LeaseExpired", LeaseExpiredEncoder.TEMPLATE_ID, buffer -> length(new LeaseExpiredEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3))),
+            sample("WorkerFenced", WorkerFencedEncoder.TEMPLATE_ID, buffer -> length(new WorkerFencedEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3).rank(1).registrationId(0x1234_5678_9abc_def0L))),
             sample("RegionAdvertisement", RegionAdvertisementEncoder.TEMPLATE_ID, buffer ->
             {
                 final RegionAdvertisementEncoder advertisement = new RegionAdvertisementEncoder()
