@@ -32,11 +32,12 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -63,7 +64,10 @@ final class ScaleSimulation
     private static final int CHUNKS_PER_SHARD = 4096;
     private static final int MIN_CHUNK_TARGET = 64 * 1024;
     private static final long SEED = 5L;
+    private static final long ACK_WINDOW = 8192;
     private static final long TIMEOUT_NS = TimeUnit.MINUTES.toNanos(5);
+    private static final long STALL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
+    private static final int ERROR_KINDS_KEPT = 1000;
 
     /**
      * What to simulate.
@@ -110,11 +114,14 @@ final class ScaleSimulation
      * @param plannedSteps                steps planned, all epochs.
      * @param extraRegistrations          registrations beyond one per worker (a lease lost under load).
      * @param invalidMessages             messages the coordinator refused.
+     * @param completed                   whether the job completed with every step counted after the death.
+     * @param journalFull                 records the coordinator could not journal: its journal's ring was full.
+     * @param errors                      what the members' and the coordinator's error handlers were told, by kind.
      */
     record Point(long stepsPerEpoch, double registerMs, double acksPerSecond, double heapBytesPerChunk,
         double manifestBytesPerWorker, double assignmentBytesPerEpoch, double receivedBytesPerEpoch,
         double firstReassignedMs, double reassignedMs, long reassignedSteps, long acknowledged, long plannedSteps,
-        int extraRegistrations, long invalidMessages)
+        int extraRegistrations, long invalidMessages, boolean completed, long journalFull, String errors)
     {
     }
 
@@ -211,8 +218,10 @@ final class ScaleSimulation
         private final JobSpec spec;
         private final long[] steps;
         private final AtomicInteger gate = new AtomicInteger();
+        private final AckWindow window = new AckWindow(ACK_WINDOW);
         private final AtomicLong errors = new AtomicLong();
-        private final AtomicReference<String> firstError = new AtomicReference<>();
+        private final AtomicLong journalFull = new AtomicLong();
+        private final Map<String, Integer> errorKinds = new ConcurrentHashMap<>();
         private final ErrorHandler errorHandler;
         private final List<SimulatedWorker> workers = new ArrayList<>();
         private final List<AgentRunner> runners = new ArrayList<>();
@@ -226,8 +235,14 @@ final class ScaleSimulation
             this.steps = steps;
             errorHandler = ex ->
             {
-                errors.incrementAndGet();
-                firstError.compareAndSet(null, String.valueOf(ex.getMessage()));
+                if (errors.incrementAndGet() <= ERROR_KINDS_KEPT)
+                {
+                    errorKinds.merge(String.valueOf(ex.getMessage()).replaceAll("[0-9]+", "N"), 1, Integer::sum);
+                }
+                if (String.valueOf(ex.getMessage()).startsWith("the journal's buffer is full"))
+                {
+                    journalFull.incrementAndGet();
+                }
             };
         }
 
@@ -291,6 +306,8 @@ final class ScaleSimulation
                 .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(settings.heartbeatMs()))
                 .errorHandler(errorHandler)
                 .logger(ScaleSimulation::discard));
+            final AtomicCounter acknowledged = coordinator.counters().get(CounterType.STEPS_ACKNOWLEDGED);
+            window.counting(acknowledged::get);
             final AtomicCounter agentErrors = coordinator.counters().get(CounterType.AGENT_ERRORS);
             start(coordinator.journalAgent(), agentErrors);
             start(coordinator, agentErrors);
@@ -303,7 +320,7 @@ final class ScaleSimulation
                 {
                     share.add(workers.get(rank));
                 }
-                start(new SimulatedWorkers(share, SystemNanoClock.INSTANCE, gate),
+                start(new SimulatedWorkers(share, SystemNanoClock.INSTANCE, gate, window),
                     workerCounters.get(CounterType.AGENT_ERRORS));
             }
 
@@ -313,7 +330,6 @@ final class ScaleSimulation
             final double registerMs = (System.nanoTime() - startNs) / 1e6;
             final double heapPerChunk = (usedHeap() - before) / (double)settings.chunks();
 
-            final AtomicCounter acknowledged = coordinator.counters().get(CounterType.STEPS_ACKNOWLEDGED);
             final long gateOpenNs = System.nanoTime();
             gate.set(1);
             await("epoch 0 acknowledged", () -> acknowledged.get() >= steps[0]);
@@ -329,10 +345,9 @@ final class ScaleSimulation
             final double firstMs = (System.nanoTime() - victim.silentSinceNs()) / 1e6;
             await("every step rank 0 held assigned to others", () -> foreign() >= held);
             final double allMs = (System.nanoTime() - victim.silentSinceNs()) / 1e6;
-            await("the job complete", () -> null != client.outcome());
-
             final long planned = steps[0] + steps[1] + steps[2];
-            await("every step counted", () -> acknowledged.get() >= planned);
+            final boolean completed = reached(() -> null != client.outcome() && acknowledged.get() >= planned,
+                STALL_TIMEOUT_NS);
             long manifestBytes = 0;
             long assignmentBytes = 0;
             long receivedBytes = 0;
@@ -350,7 +365,8 @@ final class ScaleSimulation
                 manifestBytes / (double)survivors, assignmentBytes / (double)survivors / EPOCHS,
                 receivedBytes / (double)survivors / EPOCHS, firstMs, allMs,
                 coordinator.counters().get(CounterType.STEPS_REASSIGNED).get(), acknowledged.get(), planned,
-                registrations - survivors, coordinator.counters().get(CounterType.INVALID_MESSAGES).get());
+                registrations - survivors, coordinator.counters().get(CounterType.INVALID_MESSAGES).get(), completed,
+                journalFull.get(), errorKinds.toString());
         }
 
         private void start(final Agent agent, final AtomicCounter agentErrors)
@@ -384,14 +400,22 @@ final class ScaleSimulation
 
         private void await(final String stage, final BooleanSupplier done)
         {
-            final long deadlineNs = System.nanoTime() + TIMEOUT_NS;
+            if (!reached(done, TIMEOUT_NS))
+            {
+                throw new IllegalStateException(settings.ranks() + " ranks, " + settings.chunks() +
+                    " chunks: not reached in time: " + stage + " (assigned " + assigned() + ", errors " +
+                    errors.get() + ": " + errorKinds + ")");
+            }
+        }
+
+        private boolean reached(final BooleanSupplier done, final long timeoutNs)
+        {
+            final long deadlineNs = System.nanoTime() + timeoutNs;
             while (!done.getAsBoolean())
             {
                 if (System.nanoTime() - deadlineNs > 0)
                 {
-                    throw new IllegalStateException(settings.ranks() + " ranks, " + settings.chunks() +
-                        " chunks: not reached in time: " + stage + " (assigned " + assigned() + ", errors " +
-                        errors.get() + ", first: " + firstError.get() + ")");
+                    return false;
                 }
                 try
                 {
@@ -400,9 +424,10 @@ final class ScaleSimulation
                 catch (final InterruptedException ex)
                 {
                     Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted at: " + stage, ex);
+                    throw new IllegalStateException("interrupted", ex);
                 }
             }
+            return true;
         }
     }
 }

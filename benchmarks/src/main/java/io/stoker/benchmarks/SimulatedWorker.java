@@ -101,11 +101,12 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
     /**
      * One duty cycle of this worker.
      *
-     * @param nowNs the cycle's time.
-     * @param gate  steps of epochs below this may be acknowledged.
+     * @param nowNs  the cycle's time.
+     * @param gate   steps of epochs below this may be acknowledged.
+     * @param window how many acknowledgements may be sent.
      * @return work done.
      */
-    int doWork(final long nowNs, final int gate)
+    int doWork(final long nowNs, final int gate, final AckWindow window)
     {
         if (silenced)
         {
@@ -120,7 +121,7 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         if (session.isRegistered() && jobId != Aeron.NULL_VALUE && !session.outbox().hasPending())
         {
-            work += acknowledge(gate);
+            work += acknowledge(gate, window);
         }
         final long position = session.outbox().publication().position();
         if (position != lastPosition)
@@ -131,9 +132,26 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         return work;
     }
 
-    private int acknowledge(final int gate)
+    private int acknowledge(final int gate, final AckWindow window)
     {
-        int budget = MessageLimits.MAX_STEPS_PER_MESSAGE;
+        int ready = 0;
+        for (final Held range : held)
+        {
+            if (range.stream.epoch() < gate)
+            {
+                ready += range.end - range.next;
+                if (ready >= MessageLimits.MAX_STEPS_PER_MESSAGE)
+                {
+                    break;
+                }
+            }
+        }
+        if (0 == ready)
+        {
+            return 0;
+        }
+        final int granted = window.take(Math.min(ready, MessageLimits.MAX_STEPS_PER_MESSAGE));
+        int budget = granted;
         final Iterator<Held> it = held.iterator();
         while (budget > 0 && it.hasNext())
         {
@@ -155,7 +173,7 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         }
         if (acks.flush(session.outbox(), session.memberId(), jobId))
         {
-            acknowledgedSteps += MessageLimits.MAX_STEPS_PER_MESSAGE - budget;
+            acknowledgedSteps += granted;
             return 1;
         }
         return 0;

@@ -43,6 +43,7 @@ final class ScaleSimulationTest
             }
         }
         assertEquals(ScaleSimulation.EPOCHS * 1_000L, point.plannedSteps(), "1,000 chunks of 64 in batches of 64");
+        assertTrue(point.completed(), point.toString());
         assertEquals(point.plannedSteps(), lines.size(), "every planned step counted once");
         assertEquals(point.plannedSteps(), point.acknowledged());
         assertEquals(0, byRankZero, "the dead rank 0 acknowledged nothing after epoch 0");
