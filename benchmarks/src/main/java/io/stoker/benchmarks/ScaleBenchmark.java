@@ -142,8 +142,9 @@ public final class ScaleBenchmark
         System.out.printf(Locale.ROOT, "%ncoordinator over Aeron IPC: %d data servers, simulated workers on %d " +
             "threads, lease %d ms, heartbeat %d ms, %d epochs; %d cores, load %s%n", SERVERS, WORKER_THREADS, LEASE_MS,
             HEARTBEAT_MS, ScaleSimulation.EPOCHS, Runtime.getRuntime().availableProcessors(), loadAverage());
-        System.out.printf("%8s %5s %9s %9s %11s %8s %11s %9s %9s %9s %9s %8s%n", "chunks", "ranks", "steps/ep",
-            "join (ms)", "acks/s", "heap B/c", "manifest/w", "assign/w", "total/w", "1st (ms)", "all (ms)", "moved");
+        System.out.printf("%8s %5s %9s %9s %11s %5s %8s %11s %9s %9s %9s %9s %8s%n", "chunks", "ranks", "steps/ep",
+            "join (ms)", "acks/s", "busy", "heap B/c", "manifest/w", "assign/w", "total/w", "1st (ms)", "all (ms)",
+            "moved");
         final List<List<Simulated>> all = new ArrayList<>();
         final Path directory = Files.createDirectories(Path.of("benchmarks/target/scale-simulation"));
         for (final int chunks : chunkCounts)
@@ -166,14 +167,17 @@ public final class ScaleBenchmark
                 delete(checkpoints);
                 check(chunks, rank, p);
                 row.add(new Simulated(rank, chunks, p));
-                System.out.printf(Locale.ROOT, "%8d %5d %9d %9.0f %11.0f %8.1f %11.0f %9.0f %9.0f %9.0f %9.0f %8d%n",
-                    chunks, rank, p.stepsPerEpoch(), p.registerMs(), p.acksPerSecond(), p.heapBytesPerChunk(),
+                System.out.printf(Locale.ROOT,
+                    "%8d %5d %9d %9.0f %11.0f %5.2f %8.1f %11.0f %9.0f %9.0f %9.0f %9.0f %8d%n",
+                    chunks, rank, p.stepsPerEpoch(), p.registerMs(), p.acksPerSecond(), p.coordinatorBusy(),
+                    p.heapBytesPerChunk(),
                     p.manifestBytesPerWorker(), p.assignmentBytesPerEpoch(), p.receivedBytesPerEpoch(),
                     p.firstReassignedMs(), p.reassignedMs(), p.reassignedSteps());
             }
             all.add(row);
         }
-        System.out.println("manifest/w: manifest parts and region advertisements a worker received (once a job); " +
+        System.out.println("busy: the coordinator thread's CPU time over the acknowledgement phase; " +
+            "manifest/w: manifest parts and region advertisements a worker received (once a job); " +
             "assign/w: its assignments per epoch; total/w: all bytes of its subscription per epoch; 1st, all: from " +
             "the dead worker's last message to the first and the last of its steps assigned to another, lease " +
             LEASE_MS + " ms; load after: " + loadAverage());

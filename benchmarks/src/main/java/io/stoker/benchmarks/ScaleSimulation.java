@@ -101,6 +101,8 @@ final class ScaleSimulation
      * @param stepsPerEpoch               steps of epoch 0, all ranks.
      * @param registerMs                  from start until every worker was registered and assigned two epochs.
      * @param acksPerSecond               epoch 0's steps over the time from the gate opening to the last counted.
+     * @param coordinatorBusy             the coordinator thread's CPU time over that time: below 1, the coordinator
+     *                                    waited for acknowledgements (the simulation on few cores is the bound).
      * @param heapBytesPerChunk           used heap after GC with the job running and two epochs planned, minus
      *                                    before the coordinator existed, over chunks.
      * @param manifestBytesPerWorker      manifest parts and advertisements each worker received (once per job).
@@ -118,7 +120,8 @@ final class ScaleSimulation
      * @param journalFull                 records the coordinator could not journal: its journal's ring was full.
      * @param errors                      what the members' and the coordinator's error handlers were told, by kind.
      */
-    record Point(long stepsPerEpoch, double registerMs, double acksPerSecond, double heapBytesPerChunk,
+    record Point(long stepsPerEpoch, double registerMs, double acksPerSecond, double coordinatorBusy,
+        double heapBytesPerChunk,
         double manifestBytesPerWorker, double assignmentBytesPerEpoch, double receivedBytesPerEpoch,
         double firstReassignedMs, double reassignedMs, long reassignedSteps, long acknowledged, long plannedSteps,
         int extraRegistrations, long invalidMessages, boolean completed, long journalFull, String errors)
@@ -330,10 +333,13 @@ final class ScaleSimulation
             final double registerMs = (System.nanoTime() - startNs) / 1e6;
             final double heapPerChunk = (usedHeap() - before) / (double)settings.chunks();
 
+            final long coordinatorCpuNs = cpuTimeNs(1);
             final long gateOpenNs = System.nanoTime();
             gate.set(1);
             await("epoch 0 acknowledged", () -> acknowledged.get() >= steps[0]);
-            final double acksPerSecond = steps[0] / ((System.nanoTime() - gateOpenNs) / 1e9);
+            final double ackSeconds = (System.nanoTime() - gateOpenNs) / 1e9;
+            final double acksPerSecond = steps[0] / ackSeconds;
+            final double coordinatorBusy = (cpuTimeNs(1) - coordinatorCpuNs) / 1e9 / ackSeconds;
 
             await("epoch 2 assigned", () -> assigned() == steps[0] + steps[1] + steps[2]);
             final SimulatedWorker victim = workers.get(0);
@@ -361,7 +367,7 @@ final class ScaleSimulation
                 registrations += worker.registrations();
             }
             final int survivors = workers.size() - 1;
-            return new Point(steps[0], registerMs, acksPerSecond, heapPerChunk,
+            return new Point(steps[0], registerMs, acksPerSecond, coordinatorBusy, heapPerChunk,
                 manifestBytes / (double)survivors, assignmentBytes / (double)survivors / EPOCHS,
                 receivedBytes / (double)survivors / EPOCHS, firstMs, allMs,
                 coordinator.counters().get(CounterType.STEPS_REASSIGNED).get(), acknowledged.get(), planned,
@@ -376,6 +382,14 @@ final class ScaleSimulation
                 errorHandler, agentErrors, agent);
             AgentRunner.startOnThread(runner);
             runners.add(runner);
+        }
+
+        /**
+         * @param index of the runner: 0 the journal, 1 the coordinator.
+         */
+        private long cpuTimeNs(final int index)
+        {
+            return ManagementFactory.getThreadMXBean().getThreadCpuTime(runners.get(index).thread().getId());
         }
 
         private long assigned()
