@@ -188,10 +188,10 @@ public final class ScaleBenchmark
     {
         if (!p.completed() || p.extraRegistrations() != 0 || p.invalidMessages() != 0)
         {
-            System.out.printf(Locale.ROOT, "%8d %5d did not complete after the death: %d of %d steps counted, %d " +
-                "records not journaled (ring full), %d extra registrations, %d refused; errors: %s%n", chunks, ranks,
-                p.acknowledged(), p.plannedSteps(), p.journalFull(), p.extraRegistrations(), p.invalidMessages(),
-                p.errors());
+            System.out.printf(Locale.ROOT, "%8d %5d not clean: %s, %d of %d steps counted, %d records not " +
+                "journaled (ring full), %d extra registrations, %d refused; errors: %s%n", chunks, ranks,
+                p.completed() ? "completed" : "stalled after the death", p.acknowledged(), p.plannedSteps(),
+                p.journalFull(), p.extraRegistrations(), p.invalidMessages(), p.errors());
         }
     }
 
