@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 final class ScaleSimulationTest
 {
-    private static final long LEASE_MS = 2_000;
+    private static final long LEASE_MS = 3_000;
 
     @Test
     void everyStepIsCountedExactlyOnceAndTheDeadWorkersStepsGoToTheOthersAfterItsLease(@TempDir final Path dir)
@@ -28,7 +28,7 @@ final class ScaleSimulationTest
     {
         final Path ackLog = dir.resolve("acks.log");
         final ScaleSimulation.Point point = ScaleSimulation.run(new ScaleSimulation.Settings(4, 1_000, 64,
-            new BatchSpec(64, 4, DropPolicy.DROP_LAST), 2, 2, LEASE_MS, 200, dir.resolve("checkpoints"), ackLog));
+            new BatchSpec(64, 4, DropPolicy.DROP_LAST), 2, 2, LEASE_MS, 300, dir.resolve("checkpoints"), ackLog));
 
         final List<String> lines = Files.readAllLines(ackLog);
         final Set<String> steps = new HashSet<>();
