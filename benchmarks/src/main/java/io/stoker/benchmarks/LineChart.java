@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A PNG of line charts side by side, drawn with the JDK's own 2D graphics and image writer (headless, no
+ * A PNG of line charts in rows, drawn with the JDK's own 2D graphics and image writer (headless, no
  * dependency): each panel has a log-scale x axis, a log-scale y axis, one line per series and an optional target
  * line.
  */
@@ -46,6 +46,15 @@ final class LineChart
     }
 
     private final List<Panel> panels = new ArrayList<>();
+    private final int columns;
+
+    /**
+     * @param columns panels side by side in a row; further ones start a new row.
+     */
+    LineChart(final int columns)
+    {
+        this.columns = columns;
+    }
 
     LineChart add(final Panel panel)
     {
@@ -54,20 +63,21 @@ final class LineChart
     }
 
     /**
-     * Draw the panels in a row and write the PNG.
+     * Draw the panels, row by row, and write the PNG.
      */
     void write(final Path file)
     {
         System.setProperty("java.awt.headless", "true");
-        final BufferedImage image =
-            new BufferedImage(PANEL_WIDTH * panels.size(), PANEL_HEIGHT, BufferedImage.TYPE_INT_RGB);
+        final int rows = (panels.size() + columns - 1) / columns;
+        final BufferedImage image = new BufferedImage(
+            PANEL_WIDTH * Math.min(columns, panels.size()), PANEL_HEIGHT * rows, BufferedImage.TYPE_INT_RGB);
         final Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, image.getWidth(), image.getHeight());
         for (int i = 0; i < panels.size(); i++)
         {
-            draw(g, panels.get(i), i * PANEL_WIDTH);
+            draw(g, panels.get(i), i % columns * PANEL_WIDTH, i / columns * PANEL_HEIGHT);
         }
         g.dispose();
         try
@@ -81,8 +91,10 @@ final class LineChart
         }
     }
 
-    private static void draw(final Graphics2D g, final Panel panel, final int left)
+    private static void draw(final Graphics2D g, final Panel panel, final int left, final int top)
     {
+        g.translate(0, top);
+        g.setStroke(new BasicStroke(1));
         final double[] xRange = range(panel, true);
         final double[] yRange = range(panel, false);
         final int x0 = left + MARGIN_LEFT;
@@ -134,6 +146,7 @@ final class LineChart
             }
             g.drawString(series.name(), x0 + 8, y1 + 16 + 14 * s);
         }
+        g.translate(0, -top);
     }
 
     private static double[] range(final Panel panel, final boolean x)

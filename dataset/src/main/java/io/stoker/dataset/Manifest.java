@@ -139,6 +139,44 @@ public final class Manifest
     }
 
     /**
+     * A manifest of chunks the caller lays out instead of indexing shard files: what a simulation of a cluster
+     * serves (nothing reads the shards it names). It is checked exactly as a manifest read from bytes is, by
+     * encoding it and decoding it again. Record offsets are those of the format's fixed stride.
+     *
+     * @param format           the records' format; it must have a fixed stride.
+     * @param chunkSizeTarget  the chunk size target the layout claims.
+     * @param shardPaths       each shard's path, relative to the dataset directory.
+     * @param shardLengths     each shard's length in bytes.
+     * @param chunkShard       each chunk's shard.
+     * @param chunkOffset      each chunk's offset in its shard.
+     * @param chunkLength      each chunk's length.
+     * @param chunkRecordCount each chunk's records.
+     * @param chunkCrc         each chunk's CRC32C, as claimed.
+     * @return the manifest.
+     * @throws DatasetException when the layout is not a valid manifest.
+     */
+    public static Manifest ofLayout(
+        final FormatSpec format,
+        final int chunkSizeTarget,
+        final String[] shardPaths,
+        final long[] shardLengths,
+        final int[] chunkShard,
+        final long[] chunkOffset,
+        final int[] chunkLength,
+        final int[] chunkRecordCount,
+        final int[] chunkCrc)
+    {
+        if (!format.fixedStride())
+        {
+            throw new DatasetException("a laid-out manifest", 0, "format " + format + " has no fixed stride");
+        }
+        final byte[] bytes = new Manifest(format, chunkSizeTarget, shardPaths.clone(), shardLengths.clone(),
+            chunkShard.clone(), chunkOffset.clone(), chunkLength.clone(), chunkRecordCount.clone(), chunkCrc.clone(),
+            null).toBytes();
+        return fromBytes(new UnsafeBuffer(bytes), 0, bytes.length, "a laid-out manifest");
+    }
+
+    /**
      * Decodes a manifest from its binary form, e.g. as received over the network.
      *
      * @param buffer     holding the manifest.

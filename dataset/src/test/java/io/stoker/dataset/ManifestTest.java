@@ -27,6 +27,27 @@ class ManifestTest
     Path dir;
 
     @Test
+    void aLaidOutManifestIsCheckedAsOneReadFromBytes()
+    {
+        final Manifest manifest = Manifest.ofLayout(FormatSpec.fixed(1024), 65_536, new String[]{ "a.bin" },
+            new long[]{ 2 * 65_536 }, new int[]{ 0, 0 }, new long[]{ 0, 65_536 }, new int[]{ 65_536, 65_536 },
+            new int[]{ 64, 64 }, new int[]{ 7, 9 });
+        assertEquals(2, manifest.chunkCount());
+        assertEquals(128, manifest.totalRecords());
+        assertEquals(9, manifest.chunkCrc(1));
+        final byte[] bytes = manifest.toBytes();
+        assertEquals(manifest, Manifest.fromBytes(new UnsafeBuffer(bytes), 0, bytes.length, "test"));
+
+        final DatasetException beyond = assertThrows(DatasetException.class, () -> Manifest.ofLayout(
+            FormatSpec.fixed(1024), 65_536, new String[]{ "a.bin" }, new long[]{ 65_536 }, new int[]{ 0, 0 },
+            new long[]{ 0, 65_536 }, new int[]{ 65_536, 65_536 }, new int[]{ 64, 64 }, new int[]{ 7, 9 }));
+        assertTrue(beyond.getMessage().contains("a laid-out manifest"), beyond.getMessage());
+        assertThrows(DatasetException.class, () -> Manifest.ofLayout(FormatSpec.tfrecord(4096), 65_536,
+            new String[]{ "a.bin" }, new long[]{ 65_536 }, new int[]{ 0 }, new long[]{ 0 }, new int[]{ 65_536 },
+            new int[]{ 64 }, new int[]{ 7 }));
+    }
+
+    @Test
     void writeThenReadGivesAnEqualManifest() throws Exception
     {
         for (final String format : new String[]{ "tfrecord:2000", "fixed:3000", "webdataset:9000" })

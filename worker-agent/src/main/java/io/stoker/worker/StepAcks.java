@@ -7,21 +7,34 @@ import io.stoker.transport.wire.MessageLimits;
 
 /**
  * Collects acknowledgements of one stream's steps and sends them as one message per duty cycle, or sooner when
- * the message is full or the stream changes.
+ * the message is full or the stream changes. Public for the scale simulation's workers, which acknowledge as a
+ * worker does.
  */
-final class StepAcks
+public final class StepAcks
 {
     private final int[] steps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final ControlPublisher publisher;
     private StreamId stream;
     private int count;
 
-    StepAcks(final ControlPublisher publisher)
+    /**
+     * @param publisher encodes the acknowledgements.
+     */
+    public StepAcks(final ControlPublisher publisher)
     {
         this.publisher = publisher;
     }
 
-    void add(final Outbox outbox, final int memberId, final long jobId, final StreamId stream, final int step)
+    /**
+     * Take one released step; sends what was collected first when the stream changes or the message is full.
+     *
+     * @param outbox   to the coordinator.
+     * @param memberId the sending worker's.
+     * @param jobId    the running job's.
+     * @param stream   the step's stream.
+     * @param step     the step released.
+     */
+    public void add(final Outbox outbox, final int memberId, final long jobId, final StreamId stream, final int step)
     {
         if (count > 0 && (!stream.equals(this.stream) || count == steps.length))
         {
@@ -32,9 +45,14 @@ final class StepAcks
     }
 
     /**
+     * Send what was collected, as one message.
+     *
+     * @param outbox   to the coordinator.
+     * @param memberId the sending worker's.
+     * @param jobId    the running job's.
      * @return true if there was something to send.
      */
-    boolean flush(final Outbox outbox, final int memberId, final long jobId)
+    public boolean flush(final Outbox outbox, final int memberId, final long jobId)
     {
         if (0 == count)
         {
@@ -45,7 +63,10 @@ final class StepAcks
         return true;
     }
 
-    void clear()
+    /**
+     * Forget what was collected, as when the registration is lost.
+     */
+    public void clear()
     {
         count = 0;
     }
