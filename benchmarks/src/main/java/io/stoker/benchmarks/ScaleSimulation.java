@@ -64,7 +64,6 @@ final class ScaleSimulation
     private static final int CHUNKS_PER_SHARD = 4096;
     private static final int MIN_CHUNK_TARGET = 64 * 1024;
     private static final long SEED = 5L;
-    private static final long ACK_WINDOW = 8192;
     private static final long TIMEOUT_NS = TimeUnit.MINUTES.toNanos(5);
     private static final long STALL_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(30);
     private static final int ERROR_KINDS_KEPT = 1000;
@@ -221,7 +220,6 @@ final class ScaleSimulation
         private final JobSpec spec;
         private final long[] steps;
         private final AtomicInteger gate = new AtomicInteger();
-        private final AckWindow window = new AckWindow(ACK_WINDOW);
         private final AtomicLong errors = new AtomicLong();
         private final AtomicLong journalFull = new AtomicLong();
         private final Map<String, Integer> errorKinds = new ConcurrentHashMap<>();
@@ -310,7 +308,6 @@ final class ScaleSimulation
                 .errorHandler(errorHandler)
                 .logger(ScaleSimulation::discard));
             final AtomicCounter acknowledged = coordinator.counters().get(CounterType.STEPS_ACKNOWLEDGED);
-            window.counting(acknowledged::get);
             final AtomicCounter agentErrors = coordinator.counters().get(CounterType.AGENT_ERRORS);
             start(coordinator.journalAgent(), agentErrors);
             start(coordinator, agentErrors);
@@ -323,7 +320,7 @@ final class ScaleSimulation
                 {
                     share.add(workers.get(rank));
                 }
-                start(new SimulatedWorkers(share, SystemNanoClock.INSTANCE, gate, window),
+                start(new SimulatedWorkers(share, SystemNanoClock.INSTANCE, gate),
                     workerCounters.get(CounterType.AGENT_ERRORS));
             }
 

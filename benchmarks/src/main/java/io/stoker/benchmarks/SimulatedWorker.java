@@ -102,11 +102,10 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
      * One duty cycle of this worker.
      *
      * @param nowNs  the cycle's time.
-     * @param gate   steps of epochs below this may be acknowledged.
-     * @param window how many acknowledgements may be sent.
+     * @param gate  steps of epochs below this may be acknowledged.
      * @return work done.
      */
-    int doWork(final long nowNs, final int gate, final AckWindow window)
+    int doWork(final long nowNs, final int gate)
     {
         if (silenced)
         {
@@ -121,7 +120,7 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         work += session.poll(adapter, FRAGMENT_LIMIT, nowNs);
         if (session.isRegistered() && jobId != Aeron.NULL_VALUE && !session.outbox().hasPending())
         {
-            work += acknowledge(gate, window);
+            work += acknowledge(gate);
         }
         final long position = session.outbox().publication().position();
         if (position != lastPosition)
@@ -132,7 +131,7 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         return work;
     }
 
-    private int acknowledge(final int gate, final AckWindow window)
+    private int acknowledge(final int gate)
     {
         int ready = 0;
         for (final Held range : held)
@@ -150,7 +149,7 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         {
             return 0;
         }
-        final int granted = window.take(Math.min(ready, MessageLimits.MAX_STEPS_PER_MESSAGE));
+        final int granted = Math.min(ready, MessageLimits.MAX_STEPS_PER_MESSAGE);
         int budget = granted;
         final Iterator<Held> it = held.iterator();
         while (budget > 0 && it.hasNext())

@@ -19,19 +19,15 @@ final class SimulatedWorkers implements Agent
     private final SimulatedWorker[] workers;
     private final NanoClock clock;
     private final AtomicInteger gate;
-    private final AckWindow window;
     private int started;
 
     /**
      * @param workers the workers this agent drives; closed with it.
      * @param clock   the duty cycle's clock.
      * @param gate    steps of epochs below it may be acknowledged; the simulation opens it epoch by epoch.
-     * @param window  how many acknowledgements may be sent, shared by all workers.
      */
-    SimulatedWorkers(
-        final List<SimulatedWorker> workers, final NanoClock clock, final AtomicInteger gate, final AckWindow window)
+    SimulatedWorkers(final List<SimulatedWorker> workers, final NanoClock clock, final AtomicInteger gate)
     {
-        this.window = window;
         this.workers = workers.toArray(new SimulatedWorker[0]);
         this.clock = clock;
         this.gate = gate;
@@ -52,7 +48,7 @@ final class SimulatedWorkers implements Agent
         int work = 0;
         for (int i = 0; i < started; i++)
         {
-            work += workers[i].doWork(nowNs, open, window);
+            work += workers[i].doWork(nowNs, open);
             if (workers[i].isHandshaking())
             {
                 handshaking++;

@@ -69,7 +69,7 @@ import java.nio.file.Path;
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
-    private static final int JOURNAL_BUFFER_LENGTH = 1 << 20;
+    private static final int JOURNAL_BUFFER_LENGTH = 1 << 23;
 
     private final CoordinatorContext ctx;
     private final CheckpointStore checkpoints;
@@ -176,8 +176,22 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
-        final int fragments = adapter.poll(FRAGMENT_LIMIT);
-        int work = fragments + acceptor.doWork(nowNs) + serviceMembers(fragments < FRAGMENT_LIMIT);
+        int work = scheduler.continueMoves();
+        int fragments = 0;
+        boolean drained = false;
+        // a message is taken in only when every journal record it can give rise to fits; otherwise it waits in
+        // its stream (the sender meets back pressure) and, the stream not drained, no lease is checked meanwhile
+        while (fragments < FRAGMENT_LIMIT && journal.hasRoomFor(MessageLimits.MAX_STEPS_PER_MESSAGE))
+        {
+            final int polled = adapter.poll(1);
+            if (0 == polled)
+            {
+                drained = true;
+                break;
+            }
+            fragments += polled;
+        }
+        work += fragments + acceptor.doWork(nowNs) + serviceMembers(drained);
         work += journal.poll(scheduler);
         work += routes.doWork(nowNs);
         final byte[] changedRoutes = routes.changed();

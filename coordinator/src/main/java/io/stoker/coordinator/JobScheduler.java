@@ -11,6 +11,7 @@ import org.agrona.collections.Int2IntHashMap;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -51,6 +52,7 @@ final class JobScheduler implements JournalRecord.Handler
     private final Datasets datasets;
     private final SchedulerOutput output;
     private final Int2IntHashMap workers = new Int2IntHashMap(NO_WORKER);
+    private final BitSet movesWaiting = new BitSet();
     private int[] liveRanks = new int[0];
     private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
@@ -90,6 +92,7 @@ final class JobScheduler implements JournalRecord.Handler
     void onWorkerJoined(final int rank, final int memberId)
     {
         workers.put(rank, memberId);
+        movesWaiting.clear(rank);
         liveRanksChanged();
         if (null != job && job.isStarted() && !job.isFinished())
         {
@@ -126,11 +129,40 @@ final class JobScheduler implements JournalRecord.Handler
         onWorkerLeft(rank, memberId);
         if (null != job && job.isStarted())
         {
+            movesWaiting.set(rank);
+            continueMoves();
+        }
+    }
+
+    /**
+     * Go on moving the steps of ranks whose lease ended to the live ranks, as far as the journal takes the moves:
+     * a dead rank holding more steps than the journal's buffer has room for is moved over several duty cycles,
+     * never with a move the journal did not take.
+     *
+     * @return steps moved.
+     */
+    int continueMoves()
+    {
+        int moved = 0;
+        for (int rank = movesWaiting.nextSetBit(0); rank >= 0; rank = movesWaiting.nextSetBit(rank + 1))
+        {
+            if (null == job || !job.isStarted() || job.isFinished() || workers.containsKey(rank))
+            {
+                movesWaiting.clear(rank);
+                continue;
+            }
             for (final EpochProgress progress : job.openEpochsInOrder())
             {
-                reassign(progress, rank);
+                final int result = reassign(progress, rank);
+                if (result < 0)
+                {
+                    return moved - result - 1;
+                }
+                moved += result;
             }
+            movesWaiting.clear(rank);
         }
+        return moved;
     }
 
     /**
@@ -535,10 +567,11 @@ final class JobScheduler implements JournalRecord.Handler
                 }
                 else
                 {
-                    reassign(progress, rank);
+                    movesWaiting.set(rank);
                 }
             }
         }
+        continueMoves();
     }
 
     /**
@@ -596,9 +629,12 @@ final class JobScheduler implements JournalRecord.Handler
      * Hand the steps a rank holds and has not released, of every stream, to the live ranks, in contiguous runs
      * so that each survivor's share stays about equal: each move goes to the journal first, and a survivor is told
      * of its new steps when their moves are durable, as acknowledgements count only then. With no live rank they
-     * stay with the dead one, which gets them when a worker of that rank registers again.
+     * stay with the dead one, which gets them when a worker of that rank registers again. When the journal's buffer
+     * is full the moving stops there, and {@link #continueMoves()} goes on with the steps still held.
+     *
+     * @return steps moved, or {@code -(moved + 1)} when the journal's buffer filled before every step was moved.
      */
-    private void reassign(final EpochProgress progress, final int deadRank)
+    private int reassign(final EpochProgress progress, final int deadRank)
     {
         final List<int[]> held = new ArrayList<>();
         for (int stream = 0; stream < progress.worldSize(); stream++)
@@ -610,10 +646,9 @@ final class JobScheduler implements JournalRecord.Handler
         }
         if (held.isEmpty() || workers.isEmpty())
         {
-            return;
+            return 0;
         }
 
-        boolean unjournaled = false;
         int from = 0;
         for (int i = 0; i < liveRanks.length; i++)
         {
@@ -622,28 +657,19 @@ final class JobScheduler implements JournalRecord.Handler
             for (int j = from; j < to; j++)
             {
                 final StreamId stream = new StreamId(progress.epoch(), progress.segment().index(), held.get(j)[0]);
-                if (output.journal(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], rank))
+                if (!output.journal(JournalRecord.MOVE, job.jobId, stream, held.get(j)[1], rank))
                 {
-                    progress.move(held.get(j)[0], held.get(j)[1], rank);
+                    output.count(CounterType.STEPS_REASSIGNED, j - from);
+                    output.log("coordinator: the journal's buffer is full: " + (held.size() - j) + " steps of " +
+                        "rank " + deadRank + " in epoch " + progress.epoch() + " wait for room to be moved");
+                    return -(j + 1);
                 }
-                else
-                {
-                    progress.reassign(held.get(j)[0], held.get(j)[1], rank);
-                    unjournaled = true;
-                    output.error("the journal's buffer is full: the move of step " + held.get(j)[1] + " of " +
-                        describe(stream) + " to rank " + rank + " not journaled");
-                }
+                progress.move(held.get(j)[0], held.get(j)[1], rank);
             }
             output.count(CounterType.STEPS_REASSIGNED, to - from);
             from = to;
         }
-        if (unjournaled)
-        {
-            for (final int rank : liveRanks)
-            {
-                assignHeldSteps(progress, rank, workers.get(rank));
-            }
-        }
+        return held.size();
     }
 
     /**

@@ -1,9 +1,11 @@
 package io.stoker.coordinator;
 
 import io.stoker.transport.control.StreamId;
+import org.agrona.BitUtil;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RecordDescriptor;
 
 /**
  * The coordinator's side of the journal: offers records to the {@link JournalAgent} through a ring buffer,
@@ -14,6 +16,9 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  */
 final class JournalPublisher
 {
+    private static final int RING_RECORD_LENGTH = BitUtil.align(
+        RecordDescriptor.HEADER_LENGTH + JournalRecord.PAYLOAD_LENGTH, RecordDescriptor.ALIGNMENT);
+
     private final OneToOneRingBuffer ring;
     private final JournalAgent agent;
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[JournalRecord.PAYLOAD_LENGTH]);
@@ -48,6 +53,18 @@ final class JournalPublisher
         pendingTail += JournalRecord.PAYLOAD_LENGTH;
         offeredPosition += JournalRecord.FRAMED_LENGTH;
         return true;
+    }
+
+    /**
+     * Whether the ring buffer has room for {@code records} more records, with room to spare for the padding at
+     * its end: the coordinator takes a message in only when every record it could give rise to fits.
+     *
+     * @param records records to be offered.
+     * @return true when that many fit now (the journal agent only ever makes more room).
+     */
+    boolean hasRoomFor(final int records)
+    {
+        return ring.capacity() - ring.size() >= (records + 1L) * RING_RECORD_LENGTH;
     }
 
     /**

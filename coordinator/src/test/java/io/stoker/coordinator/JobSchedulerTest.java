@@ -169,6 +169,52 @@ class JobSchedulerTest
     }
 
     @Test
+    void aDeadHoldersStepsMoreThanTheJournalTakesAtOnceAllMoveOverSeveralCyclesEachOnceAndOnlyAsJournaled()
+    {
+        start();
+        output.events.clear();
+        output.journalRoom = 5;
+        clock.advance(LEASE_NS / 2);
+        renew(0);
+        renew(1);
+        clock.advance(LEASE_NS / 2 + 1);
+        sessions.doWork(clock.nanoTime(), true);
+        assertEquals(5, output.journal.size(), "as many moves as the journal takes, no more");
+        assertTrue(output.events.stream().noneMatch(event -> event.startsWith("error")),
+            "a full journal holds moves back; it is no error: " + output.events);
+
+        int cycles = 0;
+        int moved = 5;
+        while (true)
+        {
+            output.makeDurable(scheduler);
+            final int more = scheduler.continueMoves();
+            if (0 == more)
+            {
+                break;
+            }
+            assertTrue(more <= 5, "never more moves than the journal took: " + more);
+            moved += more;
+            cycles++;
+        }
+        final int steps = spec.segment(space(), 0).stream(2).steps();
+        final int nextEpochSteps = spec.segment(space(), 1).stream(2).steps();
+        assertEquals(steps + nextEpochSteps, moved, "every step of the dead rank moved");
+        assertTrue(cycles >= (steps + nextEpochSteps) / 5 - 1, "over several cycles: " + cycles);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            final TreeSet<Integer> first = new TreeSet<>(output.assigned(workers[0].memberId, epoch, 2));
+            final TreeSet<Integer> second = new TreeSet<>(output.assigned(workers[1].memberId, epoch, 2));
+            final TreeSet<Integer> all = new TreeSet<>(first);
+            all.addAll(second);
+            final int epochSteps = epoch == 0 ? steps : nextEpochSteps;
+            assertEquals(first.size() + second.size(), all.size(), "no step to both survivors in epoch " + epoch);
+            assertEquals(new TreeSet<>(allSteps(epochSteps)), all, "every step to a survivor in epoch " + epoch);
+        }
+        assertEquals(steps + nextEpochSteps, output.counted(CounterType.STEPS_REASSIGNED));
+    }
+
+    @Test
     void theSameInputsGiveTheSameOutputs()
     {
         final List<String> first = scriptedRun();
@@ -348,6 +394,7 @@ class JobSchedulerTest
     {
         final List<String> events = new ArrayList<>();
         final ArrayDeque<byte[]> journal = new ArrayDeque<>();
+        int journalRoom = Integer.MAX_VALUE;
         final Map<CounterType, Long> counters = new EnumMap<>(CounterType.class);
         final Map<String, List<Integer>> assignedSteps = new TreeMap<>();
 
@@ -383,6 +430,10 @@ class JobSchedulerTest
         public boolean journal(final int type, final long jobId, final StreamId stream, final int step,
             final int value)
         {
+            if (journal.size() >= journalRoom)
+            {
+                return false;
+            }
             final UnsafeBuffer record = new UnsafeBuffer(new byte[JournalRecord.PAYLOAD_LENGTH]);
             JournalRecord.encode(record, 0, type, jobId, stream, step, value);
             journal.add(record.byteArray());
