@@ -1,8 +1,9 @@
 """One rank's Python consumer for `benchmarks/run python`: attach to DIR (`DIR/rank-r` of `stoker local --sink shm`),
 take every batch, sum each sample's bytes as little-endian uint64 words (the touch the Java consumer does), release.
 
-`Batch.gather()` collates the batch's samples into one (samples, words) array in a single numpy call, the one copy
-`torch.stack(batch.tensors())` makes, and numpy sums it.
+As a training loop does: `Batch.gather()` collates the batch's samples into one (samples, words) array in a single
+numpy call (the one copy `torch.stack(batch.tensors())` makes, and the only way to reach scattered samples without a
+Python call per sample), the batch is released at once (the array owns its memory), and numpy sums the array.
 
 Prints `sum EPOCH VALUE` per epoch, then `batch T_NS EPOCH BYTES` per batch (T_NS: CLOCK_MONOTONIC, as Java's
 System.nanoTime, taken after the sum), then `outcome OUTCOME`.
@@ -16,25 +17,23 @@ import numpy as np
 import stoker
 
 
-def touch(batch):
-    return int(batch.gather(np.uint64).sum(dtype=np.uint64))
-
-
 def main(directory):
     sums = {}
-    lines = []
+    batches = []
     with stoker.Channel(directory, attach_timeout=300) as channel:
         while True:
             batch = channel.take(timeout=300)
             if batch is None:
                 break
-            value = touch(batch)
-            now = time.monotonic_ns()
-            sums[batch.epoch] = (sums.get(batch.epoch, 0) + int(value)) % (1 << 64)
-            lines.append(f"batch {now} {batch.epoch} {int(batch.lengths.sum())}")
+            samples = batch.gather(np.uint64)
+            epoch, length = batch.epoch, int(batch.lengths.sum())
             batch.release()
+            value = int(samples.sum(dtype=np.uint64))
+            batches.append((time.monotonic_ns(), epoch, length))
+            sums[epoch] = (sums.get(epoch, 0) + value) % (1 << 64)
         outcome = channel.outcome
-    out = [f"sum {epoch} {value}" for epoch, value in sorted(sums.items())] + lines + [f"outcome {outcome}"]
+    out = [f"sum {epoch} {value}" for epoch, value in sorted(sums.items())]
+    out += [f"batch {now} {epoch} {length}" for now, epoch, length in batches] + [f"outcome {outcome}"]
     sys.stdout.write("\n".join(out) + "\n")
 
 

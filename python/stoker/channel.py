@@ -37,6 +37,8 @@ OUTCOMES = {0: "complete", 1: "incomplete", 2: "stopped"}
 _BATCH_HEADER = struct.Struct("<qiiiiiiii")
 _SAMPLE = np.dtype([("offset", "<i8"), ("length", "<i4"), ("chunk", "<i4"), ("record", "<i4"), ("slot", "<i4")])
 _RELEASE = struct.Struct("<q")
+# take()'s wait on an empty ring: polls at once, then sleeps from the shortest to the longest, in seconds.
+_TAKE_SPINS, _TAKE_MIN_SLEEP, _TAKE_MAX_SLEEP = 20, 0.00005, 0.0005
 
 
 # A batch's object over a pool buffer referenced by the batch alone: its dict entry and getrefcount's argument.
@@ -63,29 +65,34 @@ class Batch:
         if self.size < 0 or len(data) < _BATCH_HEADER.size + self.size * _SAMPLE.itemsize:
             raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: {self.size} "
                               f"samples in a record of {len(data)} bytes")
+        # The fields are views of the descriptor's own bytes (a copy taken off the ring), so nothing more is copied.
         samples = np.frombuffer(data, dtype=_SAMPLE, count=self.size, offset=_BATCH_HEADER.size)
         self._channel = channel
-        self.offsets = samples["offset"].copy()
-        self.lengths = samples["length"].copy()
-        self.chunks = samples["chunk"].copy()
-        self.records = samples["record"].copy()
-        self.slots = samples["slot"].copy()
+        self.offsets = samples["offset"]
+        self.lengths = samples["length"]
+        self.chunks = samples["chunk"]
+        self.records = samples["record"]
+        self.slots = samples["slot"]
         self.on_device = channel.on_device
         if self.on_device:
             self.buffer_of, self.within = self.slots, self.offsets
         else:
             self.buffer_of, self.within = np.divmod(self.offsets, channel.buffer_length)
-            bad = np.flatnonzero((self.offsets < 0) | (self.lengths < 0) | (self.buffer_of >= channel.buffer_count)
-                                 | (self.within + self.lengths > channel.buffer_length))
-            if bad.size:
-                i = int(bad[0])
-                raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: sample {i} "
-                                  f"names bytes {int(self.offsets[i])}..{int(self.offsets[i]) + int(self.lengths[i])} "
-                                  f"of the pool, outside its {channel.buffer_count} buffers of "
-                                  f"{channel.buffer_length} bytes")
+            if self.size and (self.buffer_of.min() < 0 or self.lengths.min() < 0
+                              or self.buffer_of.max() >= channel.buffer_count
+                              or (self.within + self.lengths).max() > channel.buffer_length):
+                self._refuse_outside(channel)
         self._maps = {}
         self._device_views = []
         self.released = False
+
+    def _refuse_outside(self, channel):
+        bad = np.flatnonzero((self.offsets < 0) | (self.lengths < 0) | (self.buffer_of >= channel.buffer_count)
+                             | (self.within + self.lengths > channel.buffer_length))
+        i = int(bad[0])
+        raise StokerError(f"channel {channel.directory}: bad batch descriptor {self.sequence}: sample {i} names "
+                          f"bytes {int(self.offsets[i])}..{int(self.offsets[i]) + int(self.lengths[i])} of the pool, "
+                          f"outside its {channel.buffer_count} buffers of {channel.buffer_length} bytes")
 
     def __len__(self):
         return self.size
@@ -367,24 +374,30 @@ class Channel:
         raise StokerError(f"channel {self.directory}: unknown record type {record_type}")
 
     def take(self, timeout=None):
-        """Wait for the next batch; None once the job ended. Raises WorkerGone when the worker died first."""
+        """Wait for the next batch; None once the job ended. Raises WorkerGone when the worker died first.
+
+        While the ring is empty it polls again at once a few times, then sleeps, 50 us at first and twice as long
+        each time up to 0.5 ms: the worker feeding it shares the machine's cores, and a consumer spinning on an empty
+        ring takes the time the worker needs to fill it."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        spins = 0
+        idle = 0
         last_check = 0.0
         while True:
             batch = self.poll()
             if batch is not None or self.ended:
                 return batch
-            now = time.monotonic()
             if self._i32[18] == STATE_FINISHED:
                 continue
+            idle += 1
+            if idle <= _TAKE_SPINS:
+                continue
+            now = time.monotonic()
             if now - last_check > 0.1:
                 self._check_worker()
                 last_check = now
             if deadline is not None and now > deadline:
                 raise TimeoutError(f"no batch from {self.directory} in {timeout} s")
-            spins += 1
-            time.sleep(0 if spins < 100 else 0.0005)
+            time.sleep(min(_TAKE_MAX_SLEEP, _TAKE_MIN_SLEEP * (1 << min(idle - _TAKE_SPINS - 1, 4))))
 
     def _release(self, sequence, record_type=MSG_RELEASE):
         payload = _RELEASE.pack(sequence)

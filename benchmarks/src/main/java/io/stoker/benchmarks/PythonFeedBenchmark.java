@@ -11,6 +11,7 @@ import io.stoker.worker.shm.ShmFeedAgent;
 import org.agrona.DirectBuffer;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,8 +33,9 @@ import java.util.stream.Stream;
  * <li>Java: {@code stoker local --workers W --batch-size B --shuffle-window K} whose consumers sum each batch on the
  * worker's thread before releasing it.</li>
  * <li>Python: the same feed with {@code --sink shm}, one {@code benchmarks/python/shm_consumer.py} process per rank
- * ({@code /usr/bin/python3}, or {@code $STOKER_PYTHON}) summing each batch with numpy over
- * {@code Batch.buffer_views()}.</li>
+ * ({@code /usr/bin/python3}, or {@code $STOKER_PYTHON}) doing what a training loop does with a batch: collate it
+ * into one array ({@code Batch.gather()}, one numpy call, the copy a collate makes), release it, sum the array with
+ * numpy.</li>
  * <li>DataLoader: {@code benchmarks/python/dataloader_consumer.py}, {@code DataLoader(num_workers=W, batch_size=B,
  * shuffle=True)} over a map-style Dataset slicing each record out of an np.memmap of its shard.</li>
  * </ol>
@@ -59,6 +61,7 @@ public final class PythonFeedBenchmark
         final int batchSize = Integer.parseInt(LocalFeedBenchmark.arg(args, 4, "256"));
         final int window = Integer.parseInt(LocalFeedBenchmark.arg(args, 5, "16"));
         final String python = System.getenv().getOrDefault("STOKER_PYTHON", "/usr/bin/python3");
+        final double loadAverage = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         final BenchDataset dataset = BenchDataset.prepare(
             Path.of("benchmarks/target/bench-data/fixed-" + size), "fixed:4096", size, 4 << 20);
         final Supplier<LocalCluster.Settings> settings = () -> new LocalCluster.Settings(
@@ -107,6 +110,10 @@ public final class PythonFeedBenchmark
             "the first batch of epoch 1 to the last; medians of %d rounds, ratios the median of each round's own; " +
             "per-epoch sums of the three %s%n", Sizes.format(dataset.manifest.totalBytes()), workers, batchSize,
             window, epochs, rounds, sumsAgree ? "equal in every round" : "NOT equal");
+        System.out.printf("  on %d cores, load average %.2f at the start: the Java consumer sums on each rank's " +
+            "worker thread; the Python consumer is a process per rank beside the JVM's worker threads, on the same " +
+            "cores%n",
+            Runtime.getRuntime().availableProcessors(), loadAverage);
         System.out.printf("  %-58s %6.2f GB/s%n", "java consumer (stoker local, in-process)", javaRate / 1e9);
         System.out.printf("  %-58s %6.2f GB/s  = %.2fx java (target %.2fx: %s), %.2fx dataloader%n",
             "python consumer (stoker local --sink shm, 1 process a rank)", LocalFeedBenchmark.median(rates[1]) / 1e9,
