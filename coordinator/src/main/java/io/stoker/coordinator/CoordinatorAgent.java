@@ -7,6 +7,7 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobSubmitDecoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
@@ -598,12 +599,12 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
          * worker is assigned them when it is welcomed.
          */
         @Override
-        public void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
+        public void onLeaseEnded(final Member member, final LeaseEnd reason)
         {
             leaseExpiries.incrementOrdered();
-            if (reason == MemberSessions.LeaseEnd.SUPERSEDED)
+            if (reason == LeaseEnd.SUPERSEDED)
             {
-                publisher.leaseExpired(member.outbox, member.memberId);
+                publisher.leaseExpired(member.outbox, member.memberId, LeaseEnd.SUPERSEDED);
                 member.outbox.drain();
                 ctx.logger().accept("coordinator: " + member.describe() + " superseded by a newer incarnation, " +
                     "which takes over its steps");
@@ -615,7 +616,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 final Member other = sessions.get(i);
                 if (other.role == Role.WORKER)
                 {
-                    publisher.leaseExpired(other.outbox, member.memberId);
+                    publisher.leaseExpired(other.outbox, member.memberId, LeaseEnd.EXPIRED);
                 }
             }
             if (member.role == Role.WORKER)

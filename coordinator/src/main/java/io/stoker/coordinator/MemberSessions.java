@@ -1,5 +1,6 @@
 package io.stoker.coordinator;
 
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.Role;
 import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.MessageOpener;
@@ -17,22 +18,6 @@ import java.util.List;
  */
 final class MemberSessions
 {
-    /**
-     * Why a member's lease ended before it left on its own.
-     */
-    enum LeaseEnd
-    {
-        /**
-         * No message from it for a lease.
-         */
-        EXPIRED,
-
-        /**
-         * A newer incarnation of its rank took the rank over.
-         */
-        SUPERSEDED
-    }
-
     /**
      * What the member table tells the roles that act on it.
      */

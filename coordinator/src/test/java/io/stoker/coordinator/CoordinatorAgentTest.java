@@ -9,6 +9,7 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
@@ -790,6 +791,8 @@ class CoordinatorAgentTest
         assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
 
         old.silent = false;
+        pump(() -> !old.ownLeaseEnds.isEmpty());
+        assertEquals(List.of(LeaseEnd.SUPERSEDED), old.ownLeaseEnds, "the old incarnation is told why: superseded");
         final long invalid = counter(CounterType.INVALID_MESSAGES);
         old.ack(jobId, streamOne, 2);
         pump(() -> old.errors.contains(ErrorCode.REGISTRATION_REFUSED));
@@ -1052,6 +1055,7 @@ class CoordinatorAgentTest
         final List<Integer> wrongRanks = new ArrayList<>();
         final List<Long> echoes = new ArrayList<>();
         final List<Long> fenced = new ArrayList<>();
+        final List<LeaseEnd> ownLeaseEnds = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
         int[] shards;
         JobSpec submitted;
@@ -1177,6 +1181,10 @@ class CoordinatorAgentTest
         @Override
         public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
         {
+            if (decoder.memberId() == session.memberId())
+            {
+                ownLeaseEnds.add(decoder.reason());
+            }
             session.onLeaseExpired(decoder);
         }
 

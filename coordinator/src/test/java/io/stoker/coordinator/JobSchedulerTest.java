@@ -1,6 +1,7 @@
 package io.stoker.coordinator;
 
 import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.Role;
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.Manifest;
@@ -367,9 +368,9 @@ class JobSchedulerTest
         }
 
         @Override
-        public void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
+        public void onLeaseEnded(final Member member, final LeaseEnd reason)
         {
-            if (reason == MemberSessions.LeaseEnd.EXPIRED)
+            if (reason == LeaseEnd.EXPIRED)
             {
                 scheduler.onWorkerLost(member.rank, member.memberId);
             }

@@ -1,5 +1,6 @@
 package io.stoker.coordinator;
 
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.session.HandshakeIdentity;
@@ -139,7 +140,7 @@ class MemberSessionsTest
         }
 
         @Override
-        public void onLeaseEnded(final Member member, final MemberSessions.LeaseEnd reason)
+        public void onLeaseEnded(final Member member, final LeaseEnd reason)
         {
             told.add("ended " + member.memberId + " " + reason);
         }

@@ -177,6 +177,11 @@ final class WorkerCommand implements Callable<Integer>
                     " ms); exiting without acknowledging what it did not release");
                 return StokerCli.EXIT_INCOMPLETE;
             }
+            if (worker.agent().isSuperseded())
+            {
+                System.err.println(owner + ": a newer worker of rank " + rank + " took the rank over; this one " +
+                    "stopped, and its report holds what it delivered before");
+            }
             if (interrupted && null != worker.resumeToken())
             {
                 System.out.println(owner + ": resume token " + worker.resumeToken());

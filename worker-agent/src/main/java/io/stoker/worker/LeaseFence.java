@@ -27,6 +27,7 @@ public final class LeaseFence implements Feed.Gate<Batch<?>>
     private long leaseNs;
     private volatile long deadlineNs = NOT_HELD;
     private volatile int generation;
+    private volatile boolean retired;
 
     /**
      * @param clock    the worker's clock: the one its heartbeats carry.
@@ -96,6 +97,25 @@ public final class LeaseFence implements Feed.Gate<Batch<?>>
     }
 
     /**
+     * A newer incarnation of this worker's rank took the rank over: this worker will never hold a lease again.
+     * Every batch not yet handed out is dropped (the gate lets the feed drain, dropping each), so the feed can end.
+     */
+    public void retire()
+    {
+        deadlineNs = NOT_HELD;
+        generation++;
+        retired = true;
+    }
+
+    /**
+     * @return true once {@link #retire()}d.
+     */
+    public boolean isRetired()
+    {
+        return retired;
+    }
+
+    /**
      * @param nowNs the worker's time.
      * @return true while the lease is certainly held.
      */
@@ -122,12 +142,13 @@ public final class LeaseFence implements Feed.Gate<Batch<?>>
     }
 
     /**
-     * @return true while the lease is certainly held, by the clock read now.
+     * @return true while the lease is certainly held, by the clock read now; and once retired, so that the feed
+     * drains through {@link #dropIfRevoked}, which drops every batch.
      */
     @Override
     public boolean isOpen()
     {
-        return isHeld(clock.nanoTime());
+        return retired || isHeld(clock.nanoTime());
     }
 
     /**
@@ -136,7 +157,7 @@ public final class LeaseFence implements Feed.Gate<Batch<?>>
     @Override
     public boolean dropIfRevoked(final Batch<?> batch)
     {
-        if (batch.leaseGeneration() == generation)
+        if (batch.leaseGeneration() == generation && !retired)
         {
             return false;
         }

@@ -9,6 +9,7 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
@@ -255,6 +256,15 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
+     * @return true when a newer incarnation of this worker's rank took the rank over: this worker stopped, handing
+     * out nothing more, and does not register again.
+     */
+    public boolean isSuperseded()
+    {
+        return fence.isRetired();
+    }
+
+    /**
      * @return how the job ended, or null while it runs.
      */
     public JobOutcome outcome()
@@ -282,6 +292,10 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     @Override
     public int doWork()
     {
+        if (fence.isRetired())
+        {
+            return 0;
+        }
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
         if (!session.isRegistered() && LeaseFence.NOT_HELD != fence.deadlineNs())
@@ -566,6 +580,28 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
+     * A newer incarnation of this worker's rank took the rank over, and with it the steps this one held: this one
+     * stops for good. Nothing more is handed out (the batches still in the feed are dropped), nothing is read,
+     * acknowledged or sent, and it does not register again; its feed ends so that whoever runs it can exit.
+     */
+    private void retire()
+    {
+        fence.retire();
+        abandonWork();
+        leaseExpiries.incrementOrdered();
+        ctx.logger().accept(owner + ": superseded by a newer incarnation of this rank, which took its steps over; " +
+            "this worker stops");
+        if (null != sink)
+        {
+            sink.finish();
+        }
+        else
+        {
+            feed.finish();
+        }
+    }
+
+    /**
      * After registering again with a coordinator that may have lost acknowledgements, acknowledge again what
      * the consumer released in the epochs still open.
      */
@@ -756,7 +792,12 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onLeaseExpired(final int sessionId, final LeaseExpiredDecoder decoder)
         {
-            if (session.onLeaseExpired(decoder))
+            if (decoder.reason() == LeaseEnd.SUPERSEDED && session.isRegistered() &&
+                decoder.memberId() == session.memberId())
+            {
+                retire();
+            }
+            else if (session.onLeaseExpired(decoder))
             {
                 fence.revoke();
                 leaseExpiries.incrementOrdered();

@@ -6,6 +6,7 @@ import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckDecoder;
@@ -545,6 +546,42 @@ class WorkerAgentTest
         pump(() -> coordinator.acked(streamId).size() == steps);
         assertEquals(stepList(0, steps), coordinator.acked(streamId));
         assertEquals(steps, counter(CounterType.STEPS_DELIVERED));
+        assertEquals(List.of(), errors);
+    }
+
+    /**
+     * A newer incarnation of the worker's rank took the rank over: the coordinator says so, authenticated, on the
+     * worker's session. The worker stops for good: the batches waiting in its feed are dropped, not handed out,
+     * its feed ends, and it does not register again. The batches its consumer already holds stay valid. The
+     * positive control is the test above: a lease that merely expired makes the worker register again.
+     */
+    @Test
+    void aWorkerSupersededByANewerIncarnationDropsWhatItHasNotHandedOutEndsItsFeedAndDoesNotRegisterAgain()
+    {
+        startWorker(2, null);
+        startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
+        final RankStream own = plan(0, DROP_LAST).stream(RANK);
+        final StreamId streamId = new StreamId(0, 0, RANK);
+        coordinator.assign(JOB_ID, streamId, RANK, span(0, own.steps()));
+        final List<Batch<HostChunk>> held = new ArrayList<>();
+        pump(() ->
+        {
+            drain(held);
+            return !held.isEmpty();
+        });
+        final Batch<HostChunk> taken = held.get(0);
+        held.subList(1, held.size()).forEach(Batch::release);
+        advance(3 * HEARTBEAT_NS);
+
+        coordinator.leaseEnded(coordinator.memberId, LeaseEnd.SUPERSEDED);
+        pump(worker::isSuperseded);
+        assertNull(worker.feed().poll(), "nothing more is handed out");
+        assertTrue(worker.feed().isFinished(), "the feed ends once what waited in it is dropped");
+        advance(3 * LEASE_NS);
+        assertEquals(1, coordinator.registrations, "it does not register again");
+        assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
+        assertBatch(taken, own, 0, 0);
+        taken.release();
         assertEquals(List.of(), errors);
     }
 
@@ -1146,7 +1183,12 @@ class WorkerAgentTest
          */
         void leaseExpired(final int member)
         {
-            publisher.leaseExpired(outbox, member);
+            leaseEnded(member, LeaseEnd.EXPIRED);
+        }
+
+        void leaseEnded(final int member, final LeaseEnd reason)
+        {
+            publisher.leaseExpired(outbox, member, reason);
             ended = member == memberId;
         }
 

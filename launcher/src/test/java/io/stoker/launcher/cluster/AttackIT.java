@@ -8,6 +8,7 @@ import io.stoker.codecs.EpochCompleteEncoder;
 import io.stoker.codecs.HelloEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
 import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredEncoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.MessageHeaderEncoder;
@@ -139,8 +140,9 @@ class AttackIT
     }
 
     /**
-     * Job-complete, lease-expired, assignment and epoch-complete messages from anyone but the coordinator's
-     * session, unsealed or with a forged seal, are refused and counted; the worker feeds on to the end.
+     * Job-complete, lease-expired (claiming the worker was superseded), assignment and epoch-complete messages from
+     * anyone but the coordinator's session, unsealed or with a forged seal, are refused and counted; the worker feeds
+     * on to the end.
      */
     @Test
     void controlMessagesForgedByAStrangerAreRefusedAndTheWorkerFeedsOn() throws Exception
@@ -343,7 +345,8 @@ class AttackIT
         for (int memberId = 1; memberId <= 4; memberId++)
         {
             frames.add(frame(buffer, MessageHeaderEncoder.ENCODED_LENGTH + new LeaseExpiredEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).memberId(memberId).encodedLength()));
+                .wrapAndApplyHeader(buffer, 0, header).memberId(memberId).reason(LeaseEnd.SUPERSEDED)
+                .encodedLength()));
         }
         final AssignmentEncoder assignment = new AssignmentEncoder().wrapAndApplyHeader(buffer, 0, header)
             .jobId(1).epoch(0).segment(0).stream(0).rank(0);

@@ -3,6 +3,7 @@ package io.stoker.transport.control;
 import io.stoker.codecs.AssignmentEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.HeartbeatEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
 import io.stoker.codecs.JobOutcome;
@@ -86,9 +87,15 @@ public final class ControlPublisher
         return offer(outbox, header.encodedLength() + heartbeat.encodedLength());
     }
 
-    public boolean leaseExpired(final Outbox outbox, final int memberId)
+    /**
+     * A member's lease ended: told to that member, and to the workers, which stop reading from it.
+     *
+     * @param reason {@link LeaseEnd#SUPERSEDED} when a newer incarnation of the worker's rank took it over: that
+     *               worker must stop rather than register again.
+     */
+    public boolean leaseExpired(final Outbox outbox, final int memberId, final LeaseEnd reason)
     {
-        leaseExpired.wrapAndApplyHeader(buffer, 0, header).memberId(memberId);
+        leaseExpired.wrapAndApplyHeader(buffer, 0, header).memberId(memberId).reason(reason);
         return offer(outbox, header.encodedLength() + leaseExpired.encodedLength());
     }
 

@@ -14,6 +14,7 @@ import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
@@ -361,6 +362,8 @@ public final class MessageValidator
             .mapToInt(Role::value).toArray();
         final int[] errorCodes = Arrays.stream(ErrorCode.values()).filter(code -> code != ErrorCode.NULL_VAL)
             .mapToInt(ErrorCode::value).toArray();
+        final int[] leaseEnds = Arrays.stream(LeaseEnd.values()).filter(end -> end != LeaseEnd.NULL_VAL)
+            .mapToInt(LeaseEnd::value).toArray();
         final int[] outcomes = Arrays.stream(JobOutcome.values()).filter(outcome -> outcome != JobOutcome.NULL_VAL)
             .mapToInt(JobOutcome::value).toArray();
         final int[] dropPolicies = Arrays.stream(DropPolicy.values()).filter(policy -> policy != DropPolicy.NULL_VAL)
@@ -379,7 +382,8 @@ public final class MessageValidator
             new MessageShape(ProofDecoder.TEMPLATE_ID, "Proof", ProofDecoder.BLOCK_LENGTH, handshake),
             new MessageShape(RegisteredDecoder.TEMPLATE_ID, "Registered", RegisteredDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(HeartbeatDecoder.TEMPLATE_ID, "Heartbeat", HeartbeatDecoder.BLOCK_LENGTH, sealed),
-            new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed),
+            new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed)
+                .enumField("reason", LeaseExpiredDecoder.reasonEncodingOffset(), 1, leaseEnds),
             new MessageShape(WorkerFencedDecoder.TEMPLATE_ID, "WorkerFenced", WorkerFencedDecoder.BLOCK_LENGTH, sealed),
             new MessageShape(
                 RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH,

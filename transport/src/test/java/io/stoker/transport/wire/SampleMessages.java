@@ -14,6 +14,7 @@ import io.stoker.codecs.JobCompleteEncoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedEncoder;
 import io.stoker.codecs.JobSubmitEncoder;
+import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredEncoder;
 import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderDecoder;
@@ -86,7 +87,7 @@ public final class SampleMessages
             sample("Heartbeat", HeartbeatEncoder.TEMPLATE_ID, buffer -> length(new HeartbeatEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3).timestampNs(99).echoTimestampNs(98))),
             sample("LeaseExpired", LeaseExpiredEncoder.TEMPLATE_ID, buffer -> length(new LeaseExpiredEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).memberId(3))),
+                .wrapAndApplyHeader(buffer, 0, header).memberId(3).reason(LeaseEnd.SUPERSEDED))),
             sample("WorkerFenced", WorkerFencedEncoder.TEMPLATE_ID, buffer -> length(new WorkerFencedEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3).rank(1).registrationId(0x1234_5678_9abc_def0L))),
             sample("RegionAdvertisement", RegionAdvertisementEncoder.TEMPLATE_ID, buffer ->
