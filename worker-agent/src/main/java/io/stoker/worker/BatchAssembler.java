@@ -52,6 +52,12 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
          * A step ordered earlier will not be delivered: the worker abandoned its work.
          */
         void onStepDropped(StreamWork work, int step);
+
+        /**
+         * A batch given to the feed was dropped there, never taken by the consumer (the lease fence): it counts
+         * as delivered no more. Followed by {@link #onStepDropped}.
+         */
+        void onBatchTakenBack(Batch<?> batch);
     }
 
     /**
@@ -215,6 +221,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             spare.add(batch);
             if (batch.isDropped())
             {
+                listener.onBatchTakenBack(batch);
                 listener.onStepDropped(order.work(), order.step());
             }
             else

@@ -294,7 +294,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     {
         if (fence.isRetired())
         {
-            return 0;
+            return null != pipeline ? sink.doWork(bufferReturns) + assembler.doWork(releases) : 0;
         }
         nowNs = ctx.nanoClock().nanoTime();
         int work = session.doWork(nowNs);
@@ -707,6 +707,13 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         {
             stepsDelivered.incrementOrdered();
             samplesDelivered.getAndAddOrdered(batch.size());
+        }
+
+        @Override
+        public void onBatchTakenBack(final Batch<?> batch)
+        {
+            stepsDelivered.getAndAddOrdered(-1);
+            samplesDelivered.getAndAddOrdered(-batch.size());
         }
 
         @Override

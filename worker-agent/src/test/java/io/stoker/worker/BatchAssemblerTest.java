@@ -681,5 +681,11 @@ class BatchAssemblerTest
         {
             events.add("dropped " + work.stream() + ":" + step);
         }
+
+        @Override
+        public void onBatchTakenBack(final Batch<?> batch)
+        {
+            events.add("taken back " + batch.stream() + ":" + batch.step());
+        }
     }
 }

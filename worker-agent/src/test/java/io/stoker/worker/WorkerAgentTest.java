@@ -558,7 +558,7 @@ class WorkerAgentTest
     @Test
     void aWorkerSupersededByANewerIncarnationDropsWhatItHasNotHandedOutEndsItsFeedAndDoesNotRegisterAgain()
     {
-        startWorker(2, null);
+        startWorker(4, null);
         startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
         final RankStream own = plan(0, DROP_LAST).stream(RANK);
         final StreamId streamId = new StreamId(0, 0, RANK);
@@ -566,12 +566,21 @@ class WorkerAgentTest
         final List<Batch<HostChunk>> held = new ArrayList<>();
         pump(() ->
         {
-            drain(held);
-            return !held.isEmpty();
+            final Batch<HostChunk> batch = worker.feed().poll();
+            if (null != batch)
+            {
+                held.add(batch);
+            }
+            return held.size() == 2;
         });
+        pump(() ->
+        {
+            final long before = counter(CounterType.STEPS_DELIVERED);
+            advance(3 * TICK_NS);
+            return counter(CounterType.STEPS_DELIVERED) == before;
+        });
+        assertTrue(counter(CounterType.STEPS_DELIVERED) > held.size(), "batches wait in the feed");
         final Batch<HostChunk> taken = held.get(0);
-        held.subList(1, held.size()).forEach(Batch::release);
-        advance(3 * HEARTBEAT_NS);
 
         coordinator.leaseEnded(coordinator.memberId, LeaseEnd.SUPERSEDED);
         pump(worker::isSuperseded);
@@ -579,9 +588,11 @@ class WorkerAgentTest
         assertTrue(worker.feed().isFinished(), "the feed ends once what waited in it is dropped");
         advance(3 * LEASE_NS);
         assertEquals(1, coordinator.registrations, "it does not register again");
+        assertEquals(held.size(), counter(CounterType.STEPS_DELIVERED),
+            "steps delivered: only those the consumer took");
         assertEquals(1, counter(CounterType.LEASE_EXPIRIES));
         assertBatch(taken, own, 0, 0);
-        taken.release();
+        held.forEach(Batch::release);
         assertEquals(List.of(), errors);
     }
 
