@@ -369,19 +369,19 @@ final class JobScheduler implements JournalRecord.Handler
     @Override
     public void onRecord(final DirectBuffer buffer, final int offset, final boolean replayed)
     {
-        final StreamId stream = JournalRecord.stream(buffer, offset);
         final EpochProgress progress = null != job && job.jobId == JournalRecord.jobId(buffer, offset) ?
-            job.openEpoch(stream.epoch()) : null;
-        if (null == progress || progress.segment().index() != stream.segment())
+            job.openEpoch(JournalRecord.epoch(buffer, offset)) : null;
+        if (null == progress || progress.segment().index() != JournalRecord.segment(buffer, offset))
         {
             return;
         }
+        final int stream = JournalRecord.stream(buffer, offset);
         final int step = JournalRecord.step(buffer, offset);
         switch (JournalRecord.type(buffer, offset))
         {
             case JournalRecord.ACK ->
             {
-                if (progress.release(stream.rank(), step) && !replayed)
+                if (progress.release(stream, step) && !replayed)
                 {
                     output.count(CounterType.STEPS_ACKNOWLEDGED, 1);
                     acknowledgementsSinceCheckpoint++;
@@ -401,9 +401,9 @@ final class JobScheduler implements JournalRecord.Handler
                 final int rank = JournalRecord.value(buffer, offset);
                 if (replayed)
                 {
-                    progress.reassign(stream.rank(), step, rank);
+                    progress.reassign(stream, step, rank);
                 }
-                else if (progress.moveDurable(stream.rank(), step, rank) && workers.containsKey(rank))
+                else if (progress.moveDurable(stream, step, rank) && workers.containsKey(rank))
                 {
                     assignHeldSteps(progress, rank, workers.get(rank));
                 }

@@ -78,10 +78,22 @@ final class JournalRecord
         return buffer.getLong(offset + JOB_ID_OFFSET, ORDER);
     }
 
-    static StreamId stream(final DirectBuffer buffer, final int offset)
+    static int epoch(final DirectBuffer buffer, final int offset)
     {
-        return new StreamId(buffer.getInt(offset + EPOCH_OFFSET, ORDER), buffer.getInt(offset + SEGMENT_OFFSET, ORDER),
-            buffer.getInt(offset + STREAM_OFFSET, ORDER));
+        return buffer.getInt(offset + EPOCH_OFFSET, ORDER);
+    }
+
+    static int segment(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + SEGMENT_OFFSET, ORDER);
+    }
+
+    /**
+     * @return the stream's rank: whose stream of the segment the step is in.
+     */
+    static int stream(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + STREAM_OFFSET, ORDER);
     }
 
     static int step(final DirectBuffer buffer, final int offset)
@@ -99,9 +111,8 @@ final class JournalRecord
      */
     static String ackLine(final DirectBuffer buffer, final int offset)
     {
-        return buffer.getInt(offset + EPOCH_OFFSET, ORDER) + " " + buffer.getInt(offset + SEGMENT_OFFSET, ORDER) + " " +
-            buffer.getInt(offset + STREAM_OFFSET, ORDER) + " " + buffer.getInt(offset + STEP_OFFSET, ORDER) + " " +
-            buffer.getInt(offset + VALUE_OFFSET, ORDER);
+        return epoch(buffer, offset) + " " + segment(buffer, offset) + " " + stream(buffer, offset) + " " +
+            step(buffer, offset) + " " + value(buffer, offset);
     }
 
     /**

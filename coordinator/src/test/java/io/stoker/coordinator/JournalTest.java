@@ -169,9 +169,9 @@ class JournalTest
 
     private static String describe(final DirectBuffer buffer, final int offset)
     {
-        final StreamId stream = JournalRecord.stream(buffer, offset);
-        return JournalRecord.type(buffer, offset) + " " + JournalRecord.jobId(buffer, offset) + " " + stream.epoch() +
-            "/" + stream.segment() + "/" + stream.rank() + " " + JournalRecord.step(buffer, offset) + " " +
+        return JournalRecord.type(buffer, offset) + " " + JournalRecord.jobId(buffer, offset) + " " +
+            JournalRecord.epoch(buffer, offset) + "/" + JournalRecord.segment(buffer, offset) + "/" +
+            JournalRecord.stream(buffer, offset) + " " + JournalRecord.step(buffer, offset) + " " +
             JournalRecord.value(buffer, offset);
     }
 
