@@ -16,7 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The scale simulation runs correctly on a tiny grid point; its speed is not asserted.
+ * The scale simulation runs correctly on a tiny grid point; its speed is not asserted, nor its heap per chunk: at
+ * 1,000 chunks the coordinator's share (a few hundred KB) is within what the other threads allocate between the two
+ * readings, so it can even come out negative.
  */
 final class ScaleSimulationTest
 {
@@ -52,6 +54,6 @@ final class ScaleSimulationTest
         assertEquals(0, point.extraRegistrations(), "no worker lost its lease but the dead one: " + point);
         assertEquals(0, point.invalidMessages(), "the coordinator refused nothing: " + point);
         assertTrue(point.manifestBytesPerWorker() > 2 * 24_000, "two data servers' manifests of 1,000 chunks each");
-        assertTrue(point.assignmentBytesPerEpoch() > 0 && point.heapBytesPerChunk() > 0, point.toString());
+        assertTrue(point.assignmentBytesPerEpoch() > 0, point.toString());
     }
 }
