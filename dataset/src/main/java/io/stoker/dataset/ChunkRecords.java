@@ -2,6 +2,7 @@ package io.stoker.dataset;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import io.stoker.dataset.format.RecordFormat;
 import io.stoker.dataset.format.RecordSink;
@@ -27,7 +28,7 @@ public final class ChunkRecords implements RecordSink
     private long chunkOffset;
     private int chunkId;
     private int expected;
-    private int[] offsets;
+    private int[] offsets = new int[64];
     private int found;
     private long end;
 
@@ -65,7 +66,6 @@ public final class ChunkRecords implements RecordSink
         file = Path.of(manifest.shardPath(manifest.chunkShard(chunkId)));
         chunkOffset = manifest.chunkOffset(chunkId);
         expected = manifest.chunkRecordCount(chunkId);
-        offsets = table.foundOffsets(expected);
         found = 0;
         end = 0;
         try
@@ -83,6 +83,7 @@ public final class ChunkRecords implements RecordSink
                 "its framing gives " + found + " records over " + end + " bytes, the manifest says " + expected +
                 " records");
         }
+        System.arraycopy(offsets, 0, table.foundOffsets(found), 0, found);
         table.wrapFound(found, length);
     }
 
@@ -101,6 +102,10 @@ public final class ChunkRecords implements RecordSink
             {
                 throw new DatasetException(file, chunkOffset + start, "chunk " + chunkId + ": more records than " +
                     "the manifest's " + expected);
+            }
+            if (found == offsets.length)
+            {
+                offsets = Arrays.copyOf(offsets, 2 * found);
             }
             offsets[found++] = (int)start;
             end = start + length;

@@ -67,7 +67,7 @@ public final class ShardInput implements AutoCloseable
         this.channel = null;
         this.length = length;
         this.inMemory = true;
-        mapped = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        mapped = bytes.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN);
         mapStart = 0;
         mapEnd = length;
     }
