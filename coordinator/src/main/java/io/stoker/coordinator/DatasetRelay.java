@@ -12,12 +12,16 @@ import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What data servers say of their datasets, passed on to the workers: the manifests they send in parts
- * (assembled here, a few at a time), the regions each advertises, and a copy of every such message for workers
- * that join later. It knows whether the live servers of a dataset advertise every shard.
+ * What data servers say of their datasets, passed on to the workers: the manifests they send in parts (assembled
+ * here, a few at a time), the regions each advertises, and a copy of every such message for workers that join
+ * later. Every server of a dataset sends the same manifest; workers get it once, when the first copy is whole, in
+ * its binary form (which its dataset id hashes), kept once per dataset for workers that join later. It knows
+ * whether the live servers of a dataset advertise every shard.
  */
 final class DatasetRelay implements JobScheduler.Datasets
 {
@@ -25,6 +29,7 @@ final class DatasetRelay implements JobScheduler.Datasets
 
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final List<Server> servers = new ArrayList<>();
+    private final Map<String, byte[]> manifestBytes = new LinkedHashMap<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final MemberSessions sessions;
     private final ControlPublisher publisher;
@@ -51,29 +56,40 @@ final class DatasetRelay implements JobScheduler.Datasets
     }
 
     /**
-     * A part of a data server's manifest: assembled, kept and passed to the workers.
+     * A part of a data server's manifest: assembled; the manifest is passed to the workers when it is whole, unless
+     * another server's copy was whole first.
      *
      * @return the manifest when this part completed it, else null.
-     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
-     * relayed.
+     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress.
      */
-    Manifest onManifestPart(
-        final Member member,
-        final ManifestPartDecoder decoder,
-        final DirectBuffer message,
-        final int offset,
-        final int length)
+    Manifest onManifestPart(final ManifestPartDecoder decoder)
     {
         final Manifest manifest = manifests.onPart(decoder);
-        relay(server(member), message, offset, length);
+        if (null != manifest)
+        {
+            final byte[] bytes = manifest.toBytes();
+            manifestBytes.put(manifest.datasetId(), bytes);
+            for (int i = 0, size = sessions.size(); i < size; i++)
+            {
+                final Member worker = sessions.get(i);
+                if (worker.role == Role.WORKER)
+                {
+                    ManifestAssembler.send(publisher, worker.outbox, manifest.datasetId(), bytes);
+                }
+            }
+        }
         return manifest;
     }
 
     /**
-     * A worker just admitted gets every live data server's manifests and advertisements.
+     * A worker just admitted gets every dataset's manifest once and every live data server's advertisements.
      */
     void welcome(final Member worker)
     {
+        for (final Map.Entry<String, byte[]> manifest : manifestBytes.entrySet())
+        {
+            ManifestAssembler.send(publisher, worker.outbox, manifest.getKey(), manifest.getValue());
+        }
         for (int i = 0, size = servers.size(); i < size; i++)
         {
             for (final byte[] message : servers.get(i).messages)
@@ -166,7 +182,7 @@ final class DatasetRelay implements JobScheduler.Datasets
     }
 
     /**
-     * What one data server advertised, and its messages kept for workers that join later.
+     * What one data server advertised, and its advertisements kept for workers that join later.
      */
     private static final class Server
     {

@@ -170,6 +170,12 @@ class CoordinatorAgentTest
             worker.assigned(worker.jobId, 0, 0, 0));
         assertEquals(Set.of(serverA.session.memberId(), serverB.session.memberId()), worker.advertisingServers,
             "the coordinator relays every server's advertisement to the worker");
+        final int manifestLength = manifest.toBytes().length;
+        assertEquals(manifestLength, worker.manifestBytes, "the manifest once, though both servers sent it whole");
+
+        final TestMember late = member(Role.WORKER, 0, 1);
+        pump(() -> late.session.isRegistered() && late.advertisingServers.size() == 2);
+        assertEquals(manifestLength, late.manifestBytes, "a worker that joins later gets the manifest once too");
     }
 
     /**
@@ -1057,6 +1063,7 @@ class CoordinatorAgentTest
         final List<Long> fenced = new ArrayList<>();
         final List<LeaseEnd> ownLeaseEnds = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
+        long manifestBytes;
         int[] shards;
         JobSpec submitted;
         long jobId = -1;
@@ -1254,6 +1261,8 @@ class CoordinatorAgentTest
             final int sessionId, final ManifestPartDecoder decoder, final DirectBuffer message, final int offset,
             final int length)
         {
+            decoder.skipDatasetId();
+            manifestBytes += decoder.bytesLength();
         }
 
         @Override
