@@ -12,6 +12,7 @@ import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,9 +20,9 @@ import java.util.Map;
 /**
  * What data servers say of their datasets, passed on to the workers: the manifests they send in parts (assembled
  * here, a few at a time), the regions each advertises, and a copy of every such message for workers that join
- * later. Every server of a dataset sends the same manifest; workers get it once, when the first copy is whole, in
- * its binary form (which its dataset id hashes), kept once per dataset for workers that join later. It knows
- * whether the live servers of a dataset advertise every shard.
+ * later. Every server of a dataset sends the same manifest (its dataset id hashes its bytes): workers get each part
+ * once, the first copy to arrive, as it arrives, and one copy of each part is kept per dataset. It knows whether the
+ * live servers of a dataset advertise every shard.
  */
 final class DatasetRelay implements JobScheduler.Datasets
 {
@@ -29,7 +30,7 @@ final class DatasetRelay implements JobScheduler.Datasets
 
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final List<Server> servers = new ArrayList<>();
-    private final Map<String, byte[]> manifestBytes = new LinkedHashMap<>();
+    private final Map<String, RelayedManifest> relayedManifests = new LinkedHashMap<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final MemberSessions sessions;
     private final ControlPublisher publisher;
@@ -52,51 +53,57 @@ final class DatasetRelay implements JobScheduler.Datasets
     {
         final Server server = server(member);
         server.advertisement.apply(decoder);
-        relay(server, message, offset, length);
+        server.messages.add(relay(message, offset, length));
     }
 
     /**
-     * A part of a data server's manifest: assembled; the manifest is passed to the workers when it is whole, unless
-     * another server's copy was whole first.
+     * A part of a data server's manifest: assembled, and passed to the workers unless the same part of the same
+     * manifest was passed on already (from another server of the dataset) or the manifest is whole already; the
+     * first copy of each part is kept for workers that join later.
      *
      * @return the manifest when this part completed it, else null.
-     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress.
+     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
+     * relayed.
      */
-    Manifest onManifestPart(final ManifestPartDecoder decoder)
+    Manifest onManifestPart(
+        final ManifestPartDecoder decoder,
+        final DirectBuffer message,
+        final int offset,
+        final int length)
     {
         final Manifest manifest = manifests.onPart(decoder);
-        if (null != manifest)
+        decoder.sbeRewind();
+        final long totalLength = decoder.totalLength();
+        final int part = (int)(decoder.partOffset() / ManifestAssembler.PART_LENGTH);
+        final String datasetId = decoder.datasetId();
+        RelayedManifest relayed = relayedManifests.get(datasetId);
+        if (null == relayed || (!relayed.whole && relayed.totalLength != totalLength))
         {
-            final byte[] bytes = manifest.toBytes();
-            manifestBytes.put(manifest.datasetId(), bytes);
-            for (int i = 0, size = sessions.size(); i < size; i++)
-            {
-                final Member worker = sessions.get(i);
-                if (worker.role == Role.WORKER)
-                {
-                    ManifestAssembler.send(publisher, worker.outbox, manifest.datasetId(), bytes);
-                }
-            }
+            relayed = new RelayedManifest(totalLength);
+            relayedManifests.put(datasetId, relayed);
         }
+        if (!relayed.whole && !relayed.parts.get(part))
+        {
+            relayed.parts.set(part);
+            relayed.messages.add(relay(message, offset, length));
+        }
+        relayed.whole |= null != manifest;
         return manifest;
     }
 
     /**
-     * A worker just admitted gets every dataset's manifest once and every live data server's advertisements.
+     * A worker just admitted gets every manifest once (as far as it arrived) and every live data server's
+     * advertisements.
      */
     void welcome(final Member worker)
     {
-        for (final Map.Entry<String, byte[]> manifest : manifestBytes.entrySet())
+        for (final RelayedManifest relayed : relayedManifests.values())
         {
-            ManifestAssembler.send(publisher, worker.outbox, manifest.getKey(), manifest.getValue());
+            forward(worker, relayed.messages);
         }
         for (int i = 0, size = servers.size(); i < size; i++)
         {
-            for (final byte[] message : servers.get(i).messages)
-            {
-                relayBuffer.wrap(message);
-                publisher.forward(worker.outbox, relayBuffer, 0, message.length);
-            }
+            forward(worker, servers.get(i).messages);
         }
     }
 
@@ -163,14 +170,25 @@ final class DatasetRelay implements JobScheduler.Datasets
         return server;
     }
 
+    private void forward(final Member worker, final List<byte[]> messages)
+    {
+        for (int i = 0, size = messages.size(); i < size; i++)
+        {
+            final byte[] message = messages.get(i);
+            relayBuffer.wrap(message);
+            publisher.forward(worker.outbox, relayBuffer, 0, message.length);
+        }
+    }
+
     /**
-     * Keep a data server's message for workers that join later and pass it to the workers here now.
+     * Pass a data server's message to the workers here now.
+     *
+     * @return a copy of it, to keep for workers that join later.
      */
-    private void relay(final Server server, final DirectBuffer message, final int offset, final int length)
+    private byte[] relay(final DirectBuffer message, final int offset, final int length)
     {
         final byte[] copy = new byte[length];
         message.getBytes(offset, copy);
-        server.messages.add(copy);
         for (int i = 0, size = sessions.size(); i < size; i++)
         {
             final Member worker = sessions.get(i);
@@ -178,6 +196,23 @@ final class DatasetRelay implements JobScheduler.Datasets
             {
                 publisher.forward(worker.outbox, message, offset, length);
             }
+        }
+        return copy;
+    }
+
+    /**
+     * The parts of a dataset's manifest passed on so far, the first copy of each, whichever server sent it.
+     */
+    private static final class RelayedManifest
+    {
+        final long totalLength;
+        final BitSet parts = new BitSet();
+        final List<byte[]> messages = new ArrayList<>();
+        boolean whole;
+
+        RelayedManifest(final long totalLength)
+        {
+            this.totalLength = totalLength;
         }
     }
 

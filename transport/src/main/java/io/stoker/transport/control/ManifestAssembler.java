@@ -109,24 +109,12 @@ public final class ManifestAssembler
      */
     public static boolean send(final ControlPublisher publisher, final Outbox outbox, final Manifest manifest)
     {
-        return send(publisher, outbox, manifest.datasetId(), manifest.toBytes());
-    }
-
-    /**
-     * Send a manifest's binary form in parts.
-     *
-     * @param datasetId the manifest's dataset id.
-     * @param bytes     its binary form.
-     * @return false when the outbox is full.
-     */
-    public static boolean send(
-        final ControlPublisher publisher, final Outbox outbox, final String datasetId, final byte[] bytes)
-    {
+        final byte[] bytes = manifest.toBytes();
         boolean sent = true;
         for (int offset = 0; offset < bytes.length; offset += PART_LENGTH)
         {
-            final int length = Math.min(PART_LENGTH, bytes.length - offset);
-            sent &= publisher.manifestPart(outbox, datasetId, bytes, offset, length);
+            sent &= publisher.manifestPart(
+                outbox, manifest.datasetId(), bytes, offset, Math.min(PART_LENGTH, bytes.length - offset));
         }
         return sent;
     }
