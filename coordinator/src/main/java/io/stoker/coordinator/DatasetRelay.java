@@ -12,7 +12,6 @@ import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +56,10 @@ final class DatasetRelay implements JobScheduler.Datasets
     }
 
     /**
-     * A part of a data server's manifest: assembled, and passed to the workers unless the same part of the same
-     * manifest was passed on already (from another server of the dataset) or the manifest is whole already; the
-     * first copy of each part is kept for workers that join later.
+     * A part of a data server's manifest: assembled, and passed to the workers unless the same bytes were passed on
+     * already (the same part from another server of the dataset) or the manifest is whole already; the last copy
+     * passed on of each part is kept for workers that join later. A part whose bytes differ from the copy passed on
+     * goes on too, so that one server's bad copy cannot keep another's good one from the workers.
      *
      * @return the manifest when this part completed it, else null.
      * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
@@ -82,10 +82,9 @@ final class DatasetRelay implements JobScheduler.Datasets
             relayed = new RelayedManifest(totalLength);
             relayedManifests.put(datasetId, relayed);
         }
-        if (!relayed.whole && !relayed.parts.get(part))
+        if (!relayed.whole && !relayed.isPassedOn(part, message, offset, length))
         {
-            relayed.parts.set(part);
-            relayed.messages.add(relay(message, offset, length));
+            relayed.parts[part] = relay(message, offset, length);
         }
         relayed.whole |= null != manifest;
         return manifest;
@@ -99,11 +98,20 @@ final class DatasetRelay implements JobScheduler.Datasets
     {
         for (final RelayedManifest relayed : relayedManifests.values())
         {
-            forward(worker, relayed.messages);
+            for (final byte[] part : relayed.parts)
+            {
+                if (null != part)
+                {
+                    forward(worker, part);
+                }
+            }
         }
         for (int i = 0, size = servers.size(); i < size; i++)
         {
-            forward(worker, servers.get(i).messages);
+            for (final byte[] message : servers.get(i).messages)
+            {
+                forward(worker, message);
+            }
         }
     }
 
@@ -170,14 +178,10 @@ final class DatasetRelay implements JobScheduler.Datasets
         return server;
     }
 
-    private void forward(final Member worker, final List<byte[]> messages)
+    private void forward(final Member worker, final byte[] message)
     {
-        for (int i = 0, size = messages.size(); i < size; i++)
-        {
-            final byte[] message = messages.get(i);
-            relayBuffer.wrap(message);
-            publisher.forward(worker.outbox, relayBuffer, 0, message.length);
-        }
+        relayBuffer.wrap(message);
+        publisher.forward(worker.outbox, relayBuffer, 0, message.length);
     }
 
     /**
@@ -201,18 +205,36 @@ final class DatasetRelay implements JobScheduler.Datasets
     }
 
     /**
-     * The parts of a dataset's manifest passed on so far, the first copy of each, whichever server sent it.
+     * The parts of a dataset's manifest passed on so far, whichever server sent them: each part's message, as last
+     * passed on.
      */
     private static final class RelayedManifest
     {
         final long totalLength;
-        final BitSet parts = new BitSet();
-        final List<byte[]> messages = new ArrayList<>();
+        final byte[][] parts;
+        final UnsafeBuffer kept = new UnsafeBuffer(new byte[0]);
+        final UnsafeBuffer incoming = new UnsafeBuffer(new byte[0]);
         boolean whole;
 
+        /**
+         * @param totalLength the manifest's length, within the protocol's bound: the assembler took a part of it.
+         */
         RelayedManifest(final long totalLength)
         {
             this.totalLength = totalLength;
+            this.parts = new byte[(int)((totalLength + ManifestAssembler.PART_LENGTH - 1) /
+                ManifestAssembler.PART_LENGTH)][];
+        }
+
+        boolean isPassedOn(final int part, final DirectBuffer message, final int offset, final int length)
+        {
+            if (null == parts[part])
+            {
+                return false;
+            }
+            kept.wrap(parts[part]);
+            incoming.wrap(message, offset, length);
+            return kept.equals(incoming);
         }
     }
 
