@@ -59,7 +59,9 @@ final class DatasetRelay implements JobScheduler.Datasets
      * A part of a data server's manifest: assembled, and passed to the workers unless the same bytes were passed on
      * already (the same part from another server of the dataset) or the manifest is whole already; the last copy
      * passed on of each part is kept for workers that join later. A part whose bytes differ from the copy passed on
-     * goes on too, so that one server's bad copy cannot keep another's good one from the workers.
+     * goes on too, so that one server's bad copy cannot keep another's good one from the workers: the part that
+     * would complete a bad copy is refused here and never reaches them, and the good copy's differing parts replace
+     * the bad ones in their assemblies.
      *
      * @return the manifest when this part completed it, else null.
      * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
