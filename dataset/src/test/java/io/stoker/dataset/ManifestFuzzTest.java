@@ -35,9 +35,9 @@ class ManifestFuzzTest
     private static final int LENGTH_OFFSET = 12;
     private static final int HEADER_BYTES = LENGTH_OFFSET + Long.BYTES;
 
-    private final Crc32c crc = new Crc32c();
     private static final int MAX_PARSED_CHUNK = 1 << 16;
 
+    private final Crc32c crc = new Crc32c();
     private final RecordTable table = new RecordTable();
     private final ChunkRecords chunkRecords = new ChunkRecords();
 
