@@ -59,10 +59,14 @@ public final class ShardInput implements AutoCloseable
      *
      * @param file   the file the bytes came from, named in errors.
      * @param bytes  the bytes, from index 0.
-     * @param length how many of them to read.
+     * @param length how many of them to read, at most the buffer's capacity.
      */
     public ShardInput(final Path file, final ByteBuffer bytes, final int length)
     {
+        if (length < 0 || length > bytes.capacity())
+        {
+            throw new IllegalArgumentException(length + " bytes of a buffer of " + bytes.capacity());
+        }
         this.file = file;
         this.channel = null;
         this.length = length;
