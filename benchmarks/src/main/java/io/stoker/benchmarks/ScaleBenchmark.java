@@ -25,8 +25,8 @@ import java.util.function.ToDoubleFunction;
  * <li>The {@link ScaleSimulation}: a real coordinator over Aeron with many simulated workers and two data servers:
  * acknowledgements per second it sustains, its heap per chunk, control bytes each worker receives, and the time
  * from a worker's death to its steps being assigned to the others, against the lease. A point whose manifest relay
- * (every worker receives the whole manifest from every data server) would exceed 4 GiB in all is skipped, and
- * says so.</li>
+ * (every worker receives the dataset's whole manifest, once) would exceed 4 GiB in all is skipped, and says
+ * so.</li>
  * </ul>
  * Prints the points and writes {@code benchmarks/target/scale.png}.
  * <p>
@@ -155,11 +155,11 @@ public final class ScaleBenchmark
                 final Path checkpoints = Files.createTempDirectory(directory, "coordinator-");
                 final ScaleSimulation.Settings settings = new ScaleSimulation.Settings(rank, chunks, records, batches,
                     SERVERS, WORKER_THREADS, LEASE_MS, HEARTBEAT_MS, checkpoints, null);
-                final long relay = settings.manifestBytes() * SERVERS * rank;
+                final long relay = settings.manifestBytes() * rank;
                 if (relay > RELAY_BUDGET_BYTES)
                 {
                     System.out.printf(Locale.ROOT, "%8d %5d skipped: the manifest relay would be %.1f GiB (%d " +
-                        "workers x %d servers x %.1f MB)%n", chunks, rank, relay / (double)(1L << 30), rank, SERVERS,
+                        "workers x %.1f MB)%n", chunks, rank, relay / (double)(1L << 30), rank,
                         settings.manifestBytes() / 1e6);
                     continue;
                 }

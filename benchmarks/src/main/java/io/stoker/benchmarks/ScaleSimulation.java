@@ -86,7 +86,7 @@ final class ScaleSimulation
         long leaseMs, long heartbeatMs, Path directory, Path ackLog)
     {
         /**
-         * @return bytes of the manifest each worker receives from each data server, relayed by the coordinator.
+         * @return bytes of the manifest each worker receives once, relayed by the coordinator.
          */
         long manifestBytes()
         {

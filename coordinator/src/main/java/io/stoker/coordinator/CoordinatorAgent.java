@@ -322,7 +322,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         try
         {
-            final Manifest manifest = relay.onManifestPart(member, decoder, message, offset, length);
+            final Manifest manifest = relay.onManifestPart(decoder, message, offset, length);
             if (null != manifest)
             {
                 ctx.logger().accept("coordinator: " + member.describe() + " serves dataset " + manifest.datasetId() +

@@ -12,12 +12,16 @@ import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * What data servers say of their datasets, passed on to the workers: the manifests they send in parts
- * (assembled here, a few at a time), the regions each advertises, and a copy of every such message for workers
- * that join later. It knows whether the live servers of a dataset advertise every shard.
+ * What data servers say of their datasets, passed on to the workers: the manifests they send in parts (assembled
+ * here, a few at a time), the regions each advertises, and a copy of every such message for workers that join
+ * later. Every server of a dataset sends the same manifest (its dataset id hashes its bytes): workers get each part
+ * once, the first copy to arrive, as it arrives, and one copy of each part is kept per dataset. It knows whether the
+ * live servers of a dataset advertise every shard.
  */
 final class DatasetRelay implements JobScheduler.Datasets
 {
@@ -25,6 +29,7 @@ final class DatasetRelay implements JobScheduler.Datasets
 
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final List<Server> servers = new ArrayList<>();
+    private final Map<String, RelayedManifest> relayedManifests = new LinkedHashMap<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final MemberSessions sessions;
     private final ControlPublisher publisher;
@@ -47,39 +52,67 @@ final class DatasetRelay implements JobScheduler.Datasets
     {
         final Server server = server(member);
         server.advertisement.apply(decoder);
-        relay(server, message, offset, length);
+        server.messages.add(relay(message, offset, length));
     }
 
     /**
-     * A part of a data server's manifest: assembled, kept and passed to the workers.
+     * A part of a data server's manifest: assembled, and passed to the workers unless the same bytes were passed on
+     * already (the same part from another server of the dataset) or the manifest is whole already; the last copy
+     * passed on of each part is kept for workers that join later. A part whose bytes differ from the copy passed on
+     * goes on too, so that one server's bad copy cannot keep another's good one from the workers: the part that
+     * would complete a bad copy is refused here and never reaches them, and the good copy's differing parts replace
+     * the bad ones in their assemblies.
      *
      * @return the manifest when this part completed it, else null.
      * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
      * relayed.
      */
     Manifest onManifestPart(
-        final Member member,
         final ManifestPartDecoder decoder,
         final DirectBuffer message,
         final int offset,
         final int length)
     {
         final Manifest manifest = manifests.onPart(decoder);
-        relay(server(member), message, offset, length);
+        decoder.sbeRewind();
+        final long totalLength = decoder.totalLength();
+        final int part = (int)(decoder.partOffset() / ManifestAssembler.PART_LENGTH);
+        final String datasetId = decoder.datasetId();
+        RelayedManifest relayed = relayedManifests.get(datasetId);
+        if (null == relayed || (!relayed.whole && relayed.totalLength != totalLength))
+        {
+            relayed = new RelayedManifest(totalLength);
+            relayedManifests.put(datasetId, relayed);
+        }
+        if (!relayed.whole && !relayed.isPassedOn(part, message, offset, length))
+        {
+            relayed.parts[part] = relay(message, offset, length);
+        }
+        relayed.whole |= null != manifest;
         return manifest;
     }
 
     /**
-     * A worker just admitted gets every live data server's manifests and advertisements.
+     * A worker just admitted gets every manifest once (as far as it arrived) and every live data server's
+     * advertisements.
      */
     void welcome(final Member worker)
     {
+        for (final RelayedManifest relayed : relayedManifests.values())
+        {
+            for (final byte[] part : relayed.parts)
+            {
+                if (null != part)
+                {
+                    forward(worker, part);
+                }
+            }
+        }
         for (int i = 0, size = servers.size(); i < size; i++)
         {
             for (final byte[] message : servers.get(i).messages)
             {
-                relayBuffer.wrap(message);
-                publisher.forward(worker.outbox, relayBuffer, 0, message.length);
+                forward(worker, message);
             }
         }
     }
@@ -147,14 +180,21 @@ final class DatasetRelay implements JobScheduler.Datasets
         return server;
     }
 
+    private void forward(final Member worker, final byte[] message)
+    {
+        relayBuffer.wrap(message);
+        publisher.forward(worker.outbox, relayBuffer, 0, message.length);
+    }
+
     /**
-     * Keep a data server's message for workers that join later and pass it to the workers here now.
+     * Pass a data server's message to the workers here now.
+     *
+     * @return a copy of it, to keep for workers that join later.
      */
-    private void relay(final Server server, final DirectBuffer message, final int offset, final int length)
+    private byte[] relay(final DirectBuffer message, final int offset, final int length)
     {
         final byte[] copy = new byte[length];
         message.getBytes(offset, copy);
-        server.messages.add(copy);
         for (int i = 0, size = sessions.size(); i < size; i++)
         {
             final Member worker = sessions.get(i);
@@ -163,10 +203,45 @@ final class DatasetRelay implements JobScheduler.Datasets
                 publisher.forward(worker.outbox, message, offset, length);
             }
         }
+        return copy;
     }
 
     /**
-     * What one data server advertised, and its messages kept for workers that join later.
+     * The parts of a dataset's manifest passed on so far, whichever server sent them: each part's message, as last
+     * passed on.
+     */
+    private static final class RelayedManifest
+    {
+        final long totalLength;
+        final byte[][] parts;
+        final UnsafeBuffer kept = new UnsafeBuffer(new byte[0]);
+        final UnsafeBuffer incoming = new UnsafeBuffer(new byte[0]);
+        boolean whole;
+
+        /**
+         * @param totalLength the manifest's length, within the protocol's bound: the assembler took a part of it.
+         */
+        RelayedManifest(final long totalLength)
+        {
+            this.totalLength = totalLength;
+            this.parts = new byte[(int)((totalLength + ManifestAssembler.PART_LENGTH - 1) /
+                ManifestAssembler.PART_LENGTH)][];
+        }
+
+        boolean isPassedOn(final int part, final DirectBuffer message, final int offset, final int length)
+        {
+            if (null == parts[part])
+            {
+                return false;
+            }
+            kept.wrap(parts[part]);
+            incoming.wrap(message, offset, length);
+            return kept.equals(incoming);
+        }
+    }
+
+    /**
+     * What one data server advertised, and its advertisements kept for workers that join later.
      */
     private static final class Server
     {

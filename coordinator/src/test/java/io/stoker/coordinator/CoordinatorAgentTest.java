@@ -16,6 +16,7 @@ import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.WorkerFencedDecoder;
+import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
@@ -170,6 +171,57 @@ class CoordinatorAgentTest
             worker.assigned(worker.jobId, 0, 0, 0));
         assertEquals(Set.of(serverA.session.memberId(), serverB.session.memberId()), worker.advertisingServers,
             "the coordinator relays every server's advertisement to the worker");
+        final int manifestLength = manifest.toBytes().length;
+        assertEquals(manifestLength, worker.manifestBytes, "the manifest once, though both servers sent it whole");
+
+        final TestMember late = member(Role.WORKER, 0, 1);
+        pump(() -> late.session.isRegistered() && late.advertisingServers.size() == 2);
+        assertEquals(manifestLength, late.manifestBytes, "a worker that joins later gets the manifest once too");
+    }
+
+    /**
+     * Two servers send a manifest of several parts: the first a copy with one byte wrong, which does not check out
+     * once whole (its last part is refused), the second a good one. Workers get the bad copy but its last part, then
+     * the parts of the good one that differ or that they lack, and end with the good manifest.
+     */
+    @Test
+    void aServersBadCopyOfAManifestDoesNotKeepAnothersGoodCopyFromTheWorkers()
+    {
+        final TestMember worker = member(Role.WORKER, 0);
+        final TestMember badServer = member(Role.DATA_SERVER, -1);
+        final TestMember goodServer = member(Role.DATA_SERVER, -1);
+        pump(() -> worker.session.isRegistered() && badServer.session.isRegistered() &&
+            goodServer.session.isRegistered());
+        final Manifest large = largeManifest(30_000);
+        final byte[] good = large.toBytes();
+        assertTrue(good.length > 2 * ManifestAssembler.PART_LENGTH, "three parts at least: " + good.length);
+        final byte[] bad = good.clone();
+        bad[ManifestAssembler.PART_LENGTH / 2] ^= 1;
+
+        badServer.sendManifest(large.datasetId(), bad);
+        pump(() -> badServer.errors.contains(ErrorCode.MALFORMED_MESSAGE));
+        goodServer.sendManifest(large.datasetId(), good);
+        pump(() -> null != worker.assembled.manifest(large.datasetId()));
+
+        assertEquals(good.length + ManifestAssembler.PART_LENGTH, worker.manifestBytes,
+            "the bad copy's parts but its last, then the good one's first (it differs) and last (it was missing)");
+        assertEquals(large, worker.assembled.manifest(large.datasetId()));
+    }
+
+    private static Manifest largeManifest(final int chunks)
+    {
+        final int[] shard = new int[chunks];
+        final long[] offset = new long[chunks];
+        final int[] length = new int[chunks];
+        final int[] records = new int[chunks];
+        for (int chunk = 0; chunk < chunks; chunk++)
+        {
+            offset[chunk] = chunk * 1000L;
+            length[chunk] = 1000;
+            records[chunk] = 1;
+        }
+        return Manifest.ofLayout(FormatSpec.fixed(1000), 64 << 10, new String[]{ "shard-00000.bin" },
+            new long[]{ chunks * 1000L }, shard, offset, length, records, new int[chunks]);
     }
 
     /**
@@ -1057,6 +1109,8 @@ class CoordinatorAgentTest
         final List<Long> fenced = new ArrayList<>();
         final List<LeaseEnd> ownLeaseEnds = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
+        final ManifestAssembler assembled = new ManifestAssembler(2);
+        long manifestBytes;
         int[] shards;
         JobSpec submitted;
         long jobId = -1;
@@ -1109,6 +1163,15 @@ class CoordinatorAgentTest
         {
             assigned.clear();
             completions.clear();
+        }
+
+        void sendManifest(final String datasetId, final byte[] bytes)
+        {
+            for (int offset = 0; offset < bytes.length; offset += ManifestAssembler.PART_LENGTH)
+            {
+                final int length = Math.min(ManifestAssembler.PART_LENGTH, bytes.length - offset);
+                assertTrue(publisher.manifestPart(session.outbox(), datasetId, bytes, offset, length));
+            }
         }
 
         void advertise(final int... shards)
@@ -1254,6 +1317,17 @@ class CoordinatorAgentTest
             final int sessionId, final ManifestPartDecoder decoder, final DirectBuffer message, final int offset,
             final int length)
         {
+            try
+            {
+                assembled.onPart(decoder);
+            }
+            catch (final DatasetException ex)
+            {
+                // As a worker does: the copy that did not check out is dropped.
+            }
+            decoder.sbeRewind();
+            decoder.skipDatasetId();
+            manifestBytes += decoder.bytesLength();
         }
 
         @Override

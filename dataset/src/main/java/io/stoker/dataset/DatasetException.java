@@ -15,6 +15,7 @@ public final class DatasetException extends RuntimeException
     private final transient Path file;
     private final String source;
     private final long offset;
+    private final String reason;
 
     /**
      * Bad input at a byte offset of a file.
@@ -70,6 +71,7 @@ public final class DatasetException extends RuntimeException
         this.file = file;
         this.source = source;
         this.offset = offset < 0 ? -1 : offset;
+        this.reason = reason;
     }
 
     /**
@@ -100,6 +102,16 @@ public final class DatasetException extends RuntimeException
     public long offset()
     {
         return offset;
+    }
+
+    /**
+     * What is wrong, without where: the message is the source, the offset and this.
+     *
+     * @return the reason, one line.
+     */
+    public String reason()
+    {
+        return reason;
     }
 
     private static String describe(final Throwable cause)

@@ -52,7 +52,7 @@ public final class DatasetIndexer
         final List<Path> shards = files.shards();
         final FormatSpec spec = files.format();
         final RecordFormat format = RecordFormat.of(spec);
-        final Chunker chunker = new Chunker(chunkSizeTarget, !spec.fixedStride());
+        final Chunker chunker = new Chunker(chunkSizeTarget, spec.storesRecordOffsets());
         final String[] shardPaths = new String[shards.size()];
         final long[] shardLengths = new long[shards.size()];
         FormatSpec datasetFormat = null;

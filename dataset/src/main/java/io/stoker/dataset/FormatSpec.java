@@ -402,6 +402,30 @@ public final class FormatSpec
         return recordStride > 0;
     }
 
+    /**
+     * Whether a chunk's bytes tell where its records start: TFRecord's length framing and tar's 512-byte headers.
+     * A worker finds the boundaries in the chunk when it arrives ({@link ChunkRecords}), so the manifest does not
+     * store them.
+     *
+     * @return true for {@code tfrecord} and {@code webdataset}.
+     */
+    public boolean boundariesInData()
+    {
+        return kind == Kind.TFRECORD || kind == Kind.WEBDATASET;
+    }
+
+    /**
+     * Whether the manifest stores where each record starts: records of varying size whose boundaries are not in
+     * the chunk's bytes ({@code megatron} documents, whose sizes are in the {@code .idx}, and {@code mds}, whose
+     * offsets are in its index).
+     *
+     * @return true when neither {@link #fixedStride()} nor {@link #boundariesInData()}.
+     */
+    public boolean storesRecordOffsets()
+    {
+        return !fixedStride() && !boundariesInData();
+    }
+
     @Override
     public boolean equals(final Object other)
     {

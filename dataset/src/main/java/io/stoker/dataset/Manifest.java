@@ -24,7 +24,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * Immutable and thread-safe. The table lives in primitive arrays, so millions of chunks and tens of millions of
  * records cost tens of bytes and a few bytes each. Formats with fixed-size records ({@link FormatSpec#fixedStride()})
- * store no per-record data; the others store one int offset per record.
+ * and formats whose chunks' bytes tell where records start ({@link FormatSpec#boundariesInData()}: TFRecord, tar)
+ * store no per-record data ({@link ChunkRecords} finds the boundaries); the others store one int offset per record.
  * <p>
  * Chunks of one shard do not overlap, with one exception: the samples of {@code megatron:...:seq:N} are N + 1 tokens
  * starting every N tokens, so a chunk of k samples is k * N + 1 tokens and the next chunk starts at its last token.
@@ -32,12 +33,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  * <p>
  * The binary form, little-endian throughout:
  * <pre>
- *   magic "STKMANI1", int version (1), long total length in bytes
+ *   magic "STKMANI1", int version (2), long total length in bytes
  *   int n, n bytes: format as text (UTF-8)
  *   int chunk size target
  *   int shard count, then per shard: int n, n bytes: path (UTF-8), long length
  *   int chunk count, then per chunk: int shard, long offset, int length, int record count, int CRC32C
- *   int record offset count, then per record: int offset from the start of its chunk (0 for fixed-size formats)
+ *   int record offset count, then per record: int offset from the start of its chunk (none unless
+ *   {@link FormatSpec#storesRecordOffsets()})
  *   int CRC32C of all the bytes before it
  * </pre>
  */
@@ -46,7 +48,7 @@ public final class Manifest
     /** Name of the manifest file in a dataset directory. */
     public static final String FILE_NAME = "stoker.manifest";
     /** Version of the binary form written and read. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
 
     private static final byte[] MAGIC = "STKMANI1".getBytes(StandardCharsets.US_ASCII);
     private static final int CHUNK_ENTRY_BYTES = 3 * Integer.BYTES + Long.BYTES + Integer.BYTES;
@@ -418,13 +420,18 @@ public final class Manifest
     }
 
     /**
-     * Fills a table with where each record of a chunk starts and how long it is, without allocating.
+     * Fills a table with where each record of a chunk starts and how long it is, without allocating, for a format
+     * whose boundaries are not in the data: {@link ChunkRecords} finds those in the chunk's bytes.
      *
      * @param chunkId chunk number.
      * @param table   to fill.
      */
-    public void recordsOf(final int chunkId, final RecordTable table)
+    void recordsOf(final int chunkId, final RecordTable table)
     {
+        if (format.boundariesInData())
+        {
+            throw new IllegalStateException("the records of a " + format.kind() + " chunk are found in its bytes");
+        }
         if (null == recordOffsets)
         {
             table.wrapStride(chunkRecordCount[chunkId], format.recordStride(), format.recordSize());
@@ -687,14 +694,14 @@ public final class Manifest
 
             final int offsetsPosition = position;
             final int offsetCount = count("record offset count", Integer.BYTES);
-            final long expectedOffsets = format.fixedStride() ? 0 : totalRecords;
+            final long expectedOffsets = format.storesRecordOffsets() ? totalRecords : 0;
             if (offsetCount != expectedOffsets)
             {
                 throw error(offsetsPosition, offsetCount + " record offsets, expected " + expectedOffsets);
             }
 
             int[] recordOffsets = null;
-            if (!format.fixedStride())
+            if (format.storesRecordOffsets())
             {
                 recordOffsets = new int[offsetCount];
                 for (int i = 0; i < offsetCount; i++)

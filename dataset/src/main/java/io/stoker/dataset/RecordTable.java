@@ -1,8 +1,9 @@
 package io.stoker.dataset;
 
 /**
- * Flyweight over the records of one chunk, filled by {@link Manifest#recordsOf(int, RecordTable)}. Reuse one
- * instance: filling it does not allocate.
+ * Flyweight over the records of one chunk, filled by {@link ChunkRecords}. Reuse one instance: filling it does not
+ * allocate, but for boundaries found in a chunk's bytes, kept in an array of the table's own that grows to the most
+ * records a chunk had.
  * <p>
  * Records start in increasing order. They follow each other back to back, except in a strided view whose records
  * are longer than their stride ({@code megatron:...:seq:N}: N + 1 tokens every N tokens), where each record shares
@@ -16,6 +17,7 @@ public final class RecordTable
     private int[] offsets;
     private int base;
     private int chunkLength;
+    private int[] found = new int[0];
 
     /**
      * Number of records in the chunk.
@@ -83,6 +85,46 @@ public final class RecordTable
         this.offsets = offsets;
         this.base = base;
         this.chunkLength = chunkLength;
+    }
+
+    /**
+     * Make this table describe the same records as another, which may then be filled anew: boundaries found in
+     * the other's chunk bytes are copied, the others shared.
+     *
+     * @param other the table to copy.
+     */
+    public void copyFrom(final RecordTable other)
+    {
+        if (null != other.offsets && other.offsets == other.found)
+        {
+            final int[] into = foundOffsets(other.count);
+            System.arraycopy(other.found, 0, into, 0, other.count);
+            wrapFound(other.count, other.chunkLength);
+            return;
+        }
+        count = other.count;
+        stride = other.stride;
+        recordLength = other.recordLength;
+        offsets = other.offsets;
+        base = other.base;
+        chunkLength = other.chunkLength;
+    }
+
+    /**
+     * @return the table's own array for offsets found in a chunk's bytes, with room for at least {@code capacity}.
+     */
+    int[] foundOffsets(final int capacity)
+    {
+        if (found.length < capacity)
+        {
+            found = new int[capacity];
+        }
+        return found;
+    }
+
+    void wrapFound(final int count, final int chunkLength)
+    {
+        wrapOffsets(found, 0, count, chunkLength);
     }
 
     private void checkIndex(final int i)

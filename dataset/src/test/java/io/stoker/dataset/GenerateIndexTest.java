@@ -132,10 +132,16 @@ class GenerateIndexTest
         assertTrue(tar.contains("000000007.long-member-name-0123456789"));
     }
 
+    private static ByteBuffer bytesOf(final byte[] file, final long offset, final int length)
+    {
+        return ByteBuffer.wrap(file, (int)offset, length).slice();
+    }
+
     private static void checkChunks(
         final Manifest manifest, final GeneratedDataset generated, final Map<String, byte[]> files, final int target)
     {
         final RecordTable records = new RecordTable();
+        final ChunkRecords chunkRecords = new ChunkRecords();
         final CRC32C crc = new CRC32C();
         long record = 0;
         long bytes = 0;
@@ -146,7 +152,7 @@ class GenerateIndexTest
             final int chunkLength = manifest.chunkLength(chunk);
             assertEquals(record, manifest.chunkFirstRecord(chunk));
 
-            manifest.recordsOf(chunk, records);
+            chunkRecords.fill(manifest, chunk, bytesOf(files.get(shard), chunkOffset, chunkLength), records);
             assertEquals(manifest.chunkRecordCount(chunk), records.count());
             assertTrue(chunkLength <= target || records.count() == 1, "chunk within target");
             int expectedOffset = 0;
@@ -242,6 +248,7 @@ class GenerateIndexTest
         final Manifest manifest, final GeneratedDataset generated, final Map<String, byte[]> files)
     {
         final RecordTable records = new RecordTable();
+        final ChunkRecords chunkRecords = new ChunkRecords();
         byte[] previous = null;
         String previousShard = null;
         for (int chunk = 0; chunk < manifest.chunkCount(); chunk++)
@@ -249,7 +256,7 @@ class GenerateIndexTest
             final String shard = manifest.shardPath(manifest.chunkShard(chunk));
             final int offset = (int)manifest.chunkOffset(chunk);
             final byte[] delivered = Arrays.copyOfRange(files.get(shard), offset, offset + manifest.chunkLength(chunk));
-            manifest.recordsOf(chunk, records);
+            chunkRecords.fill(manifest, chunk, ByteBuffer.wrap(delivered), records);
             for (int i = 0; i < records.count(); i++)
             {
                 final long record = manifest.chunkFirstRecord(chunk) + i;

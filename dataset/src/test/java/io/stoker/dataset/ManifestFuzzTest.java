@@ -17,6 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,8 +35,11 @@ class ManifestFuzzTest
     private static final int LENGTH_OFFSET = 12;
     private static final int HEADER_BYTES = LENGTH_OFFSET + Long.BYTES;
 
+    private static final int MAX_PARSED_CHUNK = 1 << 16;
+
     private final Crc32c crc = new Crc32c();
     private final RecordTable table = new RecordTable();
+    private final ChunkRecords chunkRecords = new ChunkRecords();
 
     /**
      * Manifests of small generated datasets of every format.
@@ -111,6 +115,18 @@ class ManifestFuzzTest
                 manifest.shardLength(shard));
             assertEquals(records, manifest.chunkFirstRecord(chunk), "first record");
 
+            if (manifest.format().boundariesInData())
+            {
+                // No bytes came with the manifest: bytes that frame nothing are refused, naming the shard.
+                if (length <= MAX_PARSED_CHUNK)
+                {
+                    final DatasetException ex = assertThrows(DatasetException.class,
+                        () -> chunkRecords.fill(manifest, id, ByteBuffer.allocate(length), table));
+                    assertEquals(Path.of(manifest.shardPath(shard)), ex.file(), "names the shard");
+                }
+                records += manifest.chunkRecordCount(chunk);
+                continue;
+            }
             manifest.recordsOf(chunk, table);
             assertEquals(manifest.chunkRecordCount(chunk), table.count(), "record count");
             // Records start in order; only a strided view's records longer than their stride overlap the next.

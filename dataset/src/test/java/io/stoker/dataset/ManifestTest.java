@@ -169,7 +169,8 @@ class ManifestTest
 
         final Manifest manifest = Manifest.fromBytes(new UnsafeBuffer(bytes), 0, bytes.length, "test");
         final int chunkEntryBytes = 24;
-        final int firstChunk = bytes.length - Integer.BYTES * (2 + (int)manifest.totalRecords()) -
+        final int storedOffsets = manifest.format().storesRecordOffsets() ? (int)manifest.totalRecords() : 0;
+        final int firstChunk = bytes.length - Integer.BYTES * (2 + storedOffsets) -
             chunkEntryBytes * manifest.chunkCount();
         final byte[] overflowing = bytes.clone();
         ByteBuffer.wrap(overflowing).order(ByteOrder.LITTLE_ENDIAN).putLong(firstChunk + Integer.BYTES, Long.MAX_VALUE);

@@ -1,5 +1,6 @@
 package io.stoker.launcher;
 
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
@@ -14,6 +15,7 @@ import io.stoker.plan.Segment;
 import io.stoker.worker.WorkerJob;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -317,6 +319,7 @@ final class LocalFeed
             chunkBytes = new byte[manifest.chunkCount()][];
         }
         final RecordTable table = new RecordTable();
+        final ChunkRecords chunkRecords = new ChunkRecords();
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -325,7 +328,7 @@ final class LocalFeed
             {
                 chunkBytes[chunkId] = readChunk(chunkId);
             }
-            manifest.recordsOf(chunkId, table);
+            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(chunkBytes[chunkId]), table);
             crc.update(chunkBytes[chunkId], table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();

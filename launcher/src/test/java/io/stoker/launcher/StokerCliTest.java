@@ -2,6 +2,7 @@ package io.stoker.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.RecordTable;
 import io.stoker.dataset.Sizes;
@@ -114,14 +115,14 @@ class StokerCliTest
     private static byte[] sampleBytes(final Path dataset, final Manifest manifest, final int chunkId, final int record)
         throws IOException
     {
-        final RecordTable table = new RecordTable();
-        manifest.recordsOf(chunkId, table);
-        final ByteBuffer bytes = ByteBuffer.allocate(table.length(record));
+        final ByteBuffer chunk = ByteBuffer.allocate(manifest.chunkLength(chunkId));
         try (FileChannel channel = FileChannel.open(dataset.resolve(manifest.shardPath(manifest.chunkShard(chunkId)))))
         {
-            channel.read(bytes, manifest.chunkOffset(chunkId) + table.offset(record));
+            channel.read(chunk, manifest.chunkOffset(chunkId));
         }
-        return bytes.array();
+        final RecordTable table = new RecordTable();
+        new ChunkRecords().fill(manifest, chunkId, chunk, table);
+        return Arrays.copyOfRange(chunk.array(), table.offset(record), table.offset(record) + table.length(record));
     }
 
     @Test

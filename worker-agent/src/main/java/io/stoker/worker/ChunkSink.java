@@ -1,6 +1,6 @@
 package io.stoker.worker;
 
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 
 /**
  * Where a worker puts chunks it has read and verified: the host sink hands its buffers on as they are, a GPU
@@ -13,11 +13,12 @@ public interface ChunkSink extends AutoCloseable
     /**
      * Take a filled, verified buffer of the pool.
      *
-     * @param buffer   index of the buffer in the worker's pool.
-     * @param manifest the dataset's manifest, for the chunk's record table.
+     * @param buffer  index of the buffer in the worker's pool.
+     * @param records where the chunk's records start; the sink copies what it keeps, as the table is filled anew
+     *                for the buffer's next chunk.
      * @return false when the sink cannot take it now (back pressure); offer again later.
      */
-    boolean offer(int buffer, int epoch, int chunkId, int length, int crc, Manifest manifest);
+    boolean offer(int buffer, int epoch, int chunkId, int length, int crc, RecordTable records);
 
     /**
      * Make progress: give back pool buffers the sink is done with.

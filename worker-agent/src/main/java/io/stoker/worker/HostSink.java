@@ -1,6 +1,6 @@
 package io.stoker.worker;
 
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import org.agrona.concurrent.OneToOneConcurrentArrayQueue;
 
 /**
@@ -31,10 +31,15 @@ public final class HostSink implements ChunkSink
 
     @Override
     public boolean offer(
-        final int buffer, final int epoch, final int chunkId, final int length, final int crc, final Manifest manifest)
+        final int buffer,
+        final int epoch,
+        final int chunkId,
+        final int length,
+        final int crc,
+        final RecordTable records)
     {
         final HostChunk chunk = chunks[buffer].set(epoch, chunkId, length, crc);
-        manifest.recordsOf(chunkId, chunk.records());
+        chunk.records().copyFrom(records);
         return next.offer(chunk);
     }
 

@@ -1,7 +1,10 @@
 package io.stoker.worker;
 
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.Crc32c;
+import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.TransportKind;
@@ -17,14 +20,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Reads whole chunks into a worker's buffer pool, checks each against the manifest's CRC32C, and hands them on
- * in the order they were asked for. Used from the worker's agent thread only.
+ * Reads whole chunks into a worker's buffer pool, checks each against the manifest's CRC32C, finds where its
+ * records start ({@link ChunkRecords}: in the bytes, for formats whose framing holds them), and hands them on in
+ * the order they were asked for. Used from the worker's agent thread only.
  * <p>
- * Each read takes one pool buffer. A read that fails, times out in its reader, or whose checksum does not match
- * is tried again from the next server that holds the chunk, up to {@code maxAttempts} times; then the chunk is
- * reported unavailable and its place in the order is skipped. A chunk whose region no live server exports yet
- * waits (1 ms doubling to 100 ms) until {@code regionWaitNs} passed before that counts as a failed attempt.
- * A buffer stays the pipeline's until {@link #release(int)}: the sink gives it back when done with it.
+ * Each read takes one pool buffer. A read that fails, times out in its reader, whose checksum does not match, or whose
+ * bytes do not frame the manifest's records is tried again from the next server that holds the chunk, up to
+ * {@code maxAttempts} times; then the chunk is reported unavailable and its place in the order is skipped. A chunk
+ * whose region no live server exports yet waits (1 ms doubling to 100 ms) until {@code regionWaitNs} passed before that
+ * counts as a failed attempt. A buffer stays the pipeline's until {@link #release(int)}: the sink gives it back when
+ * done with it.
  */
 final class ReadPipeline
 {
@@ -56,7 +61,8 @@ final class ReadPipeline
         /**
          * A checked chunk, next in order.
          *
-         * @param buffer the pool buffer holding it, the listener's until it calls {@link #release(int)}.
+         * @param buffer the pool buffer holding it, the listener's until it calls {@link #release(int)}; its
+         *               records are {@link #records(int)}.
          * @return false to be asked again later (back pressure).
          */
         boolean onChunkRead(int buffer, long tag, int epoch, int chunkId);
@@ -87,6 +93,8 @@ final class ReadPipeline
     private final int maxAttempts;
     private final long regionWaitNs;
     private final Crc32c crc32c = new Crc32c();
+    private final ChunkRecords chunkRecords = new ChunkRecords();
+    private final RecordTable[] records;
     private final ReadCompletionHandler completions = new Completions();
     private final AtomicCounter[] bytesRead = new AtomicCounter[TransportKind.values().length];
     private final AtomicCounter[] chunksRead = new AtomicCounter[TransportKind.values().length];
@@ -172,6 +180,20 @@ final class ReadPipeline
         regionWaits = new int[buffers];
         reader = new DataReader[buffers];
         failure = new String[buffers];
+        records = new RecordTable[buffers];
+        for (int i = 0; i < buffers; i++)
+        {
+            records[i] = new RecordTable();
+        }
+    }
+
+    /**
+     * @return where the records of the chunk in a pool buffer start, once it was handed on; valid until the buffer
+     * is read into again.
+     */
+    RecordTable records(final int buffer)
+    {
+        return records[buffer];
     }
 
     /**
@@ -446,7 +468,16 @@ final class ReadPipeline
             final int crc = crc32c.compute(pool.byteBuffer(slot), 0, length);
             if (crc == manifest.chunkCrc(chunkId))
             {
-                state[slot] = READY;
+                try
+                {
+                    chunkRecords.fill(manifest, chunkId, pool.byteBuffer(slot), records[slot]);
+                    state[slot] = READY;
+                }
+                catch (final DatasetException ex)
+                {
+                    readFailures.incrementOrdered();
+                    retry(slot, ex.getMessage() + " over " + kind.label());
+                }
                 return;
             }
             checksumFailures.incrementOrdered();

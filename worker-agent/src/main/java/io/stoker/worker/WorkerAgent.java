@@ -679,7 +679,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         {
             final Manifest manifest = job.manifest();
             final int length = manifest.chunkLength(chunkId);
-            if (!sink.offer(buffer, epoch, chunkId, length, manifest.chunkCrc(chunkId), manifest))
+            if (!sink.offer(buffer, epoch, chunkId, length, manifest.chunkCrc(chunkId), pipeline.records(buffer)))
             {
                 return false;
             }

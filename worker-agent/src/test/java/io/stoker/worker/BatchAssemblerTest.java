@@ -1,10 +1,12 @@
 package io.stoker.worker;
 
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.plan.BatchSpec;
 import io.stoker.plan.DropPolicy;
 import io.stoker.plan.JobSpec;
@@ -67,6 +69,8 @@ class BatchAssemblerTest
     private final List<String> events = new ArrayList<>();
     private final List<String> readsAsked = new ArrayList<>();
     private final Recorder recorder = new Recorder();
+    private final ChunkRecords chunkRecords = new ChunkRecords();
+    private final RecordTable records = new RecordTable();
     private final BatchAssembler.PieceReader reader =
         (work, piece) -> readsAsked.add(work.stream() + ":" + piece);
     private BufferPool pool;
@@ -550,8 +554,9 @@ class BatchAssemblerTest
         final int buffer = pool.claim();
         assertTrue(buffer >= 0, "no free buffer for piece " + piece);
         pool.buffer(buffer).putBytes(0, fileBytes(chunkId));
+        chunkRecords.fill(manifest, chunkId, pool.byteBuffer(buffer), records);
         assertTrue(sink.offer(
-            buffer, work.epoch(), chunkId, manifest.chunkLength(chunkId), manifest.chunkCrc(chunkId), manifest));
+            buffer, work.epoch(), chunkId, manifest.chunkLength(chunkId), manifest.chunkCrc(chunkId), records));
         assembler.expect(BatchAssembler.key(work, piece));
     }
 

@@ -5,6 +5,7 @@ import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.LocalDataReader;
@@ -15,6 +16,7 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -176,6 +179,41 @@ class ReadPipelineTest
         assertEquals(1, counter(CounterType.CHUNKS_READ_UDP));
         assertEquals(fileLength(chunkId), counter(CounterType.BYTES_READ_LOCAL));
         assertEquals(fileLength(chunkId), counter(CounterType.BYTES_READ_UDP));
+        assertEquals(List.of(), errors);
+    }
+
+    @Test
+    void recordBoundariesAreFoundInTheBytesAndBytesThatFrameOtherRecordsThanTheManifestSaysAreNotHandedOn()
+    {
+        servers.add(new Server("a", TransportKind.LOCAL));
+        final int goodChunk = 3;
+        final int badChunk = 5;
+        final Manifest lying = withRecordCount(badChunk, manifest.chunkRecordCount(badChunk) + 1);
+        pool = new BufferPool(4, manifest.maxChunkLength(), new DirectMemoryAllocator());
+        final ReadPipeline pipeline = new ReadPipeline(pool, lying, servers, counters, 2, 50 * MS, errors::add);
+
+        pipeline.add(1, EPOCH, goodChunk);
+        pipeline.add(2, EPOCH, badChunk);
+        settle(pipeline);
+
+        assertEquals(List.of("read 1 chunk 3", "unavailable 2 chunk 5"), recorder.events);
+        final RecordTable records = pipeline.records(recorder.buffers.get(1L));
+        final long firstRecord = manifest.chunkFirstRecord(goodChunk);
+        assertEquals(manifest.chunkRecordCount(goodChunk), records.count());
+        for (int i = 0; i < records.count(); i++)
+        {
+            assertEquals(dataset.recordOffset(firstRecord + i), manifest.chunkOffset(goodChunk) + records.offset(i));
+            assertEquals(dataset.recordLength(firstRecord + i), records.length(i));
+        }
+
+        final String message = recorder.messages.get(2L);
+        final String file = dataset.recordShard(manifest.chunkFirstRecord(badChunk));
+        final long end = manifest.chunkOffset(badChunk) + manifest.chunkLength(badChunk);
+        assertTrue(message.contains(file + ": offset " + end + ": chunk " + badChunk), message);
+        assertTrue(message.contains("the manifest says " + lying.chunkRecordCount(badChunk) + " records"), message);
+        assertEquals(0, counter(CounterType.CHECKSUM_FAILURES), "the bytes are those the CRC32C covers");
+        assertEquals(2, counter(CounterType.READ_FAILURES));
+        assertEquals(1, counter(CounterType.CHUNKS_UNAVAILABLE));
         assertEquals(List.of(), errors);
     }
 
@@ -492,6 +530,22 @@ class ReadPipelineTest
         assertEquals(List.of("read 1 chunk 6"), recorder.events);
         assertChunkInBuffer(6, recorder.buffers.get(1L));
         assertEquals(1, counter(CounterType.READ_RETRIES));
+    }
+
+    /**
+     * The manifest with one chunk's record count changed, sealed with a valid CRC32C: its bytes do not say so.
+     */
+    private static Manifest withRecordCount(final int chunkId, final int records)
+    {
+        final byte[] bytes = manifest.toBytes();
+        final int chunkEntryBytes = 24;
+        final int entry = bytes.length - 2 * Integer.BYTES - chunkEntryBytes * (manifest.chunkCount() - chunkId);
+        final ByteBuffer buffer = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.putInt(entry + Integer.BYTES + Long.BYTES + Integer.BYTES, records);
+        final CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - Integer.BYTES);
+        buffer.putInt(bytes.length - Integer.BYTES, (int)crc.getValue());
+        return Manifest.fromBytes(new UnsafeBuffer(bytes), 0, bytes.length, "test");
     }
 
     private ReadPipeline pipeline(final int buffers, final int maxAttempts, final long regionWaitNs)

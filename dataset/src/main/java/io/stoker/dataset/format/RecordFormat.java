@@ -53,6 +53,21 @@ public interface RecordFormat
     FormatSpec scan(ShardInput shard, RecordSink sink);
 
     /**
+     * Finds the records of a chunk's bytes, for a format whose boundaries are in the data
+     * ({@link FormatSpec#boundariesInData()}), and reports them to the sink in order. The chunk's CRC32C was
+     * checked already, so a format may skip checks that only guard the bytes' integrity; the framing is still
+     * checked as hostile input. By default the same as {@link #scan}.
+     *
+     * @param chunk the chunk's bytes, read as a whole file.
+     * @param sink  receives the records.
+     * @throws io.stoker.dataset.DatasetException naming the offset within the chunk of bad framing.
+     */
+    default void boundaries(final ShardInput chunk, final RecordSink sink)
+    {
+        scan(chunk, sink);
+    }
+
+    /**
      * Whether every synthetic record has the same payload length, so that the generator need not keep them.
      *
      * @return true where {@link #drawPayloadLength} draws nothing.

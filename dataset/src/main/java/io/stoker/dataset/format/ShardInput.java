@@ -3,7 +3,6 @@ package io.stoker.dataset.format;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -14,7 +13,8 @@ import org.agrona.IoUtil;
 
 /**
  * Read access to a shard file through a window of memory mapped read-only, remapped as reads move along the file,
- * so files of any size are read without copying.
+ * so files of any size are read without copying; or to bytes of a shard already in memory, such as a chunk a worker
+ * read, which a format scans as if they were the whole file.
  * <p>
  * Usage: {@code final int index = shard.map(offset, length);} then read {@code shard.buffer()} (little-endian) at
  * {@code index}. The buffer and index stay valid until the next {@code map} or {@code close}.
@@ -26,7 +26,8 @@ public final class ShardInput implements AutoCloseable
     private final Path file;
     private final FileChannel channel;
     private final long length;
-    private MappedByteBuffer mapped;
+    private final boolean inMemory;
+    private ByteBuffer mapped;
     private long mapStart;
     private long mapEnd;
 
@@ -49,6 +50,30 @@ public final class ShardInput implements AutoCloseable
         {
             throw new DatasetException(file, "cannot read", ex);
         }
+        inMemory = false;
+    }
+
+    /**
+     * Reads bytes already in memory as if they were a whole file: offsets count from the first byte of
+     * {@code bytes}. Nothing is copied; the bytes must not change while they are read.
+     *
+     * @param file   the file the bytes came from, named in errors.
+     * @param bytes  the bytes, from index 0.
+     * @param length how many of them to read, at most the buffer's capacity.
+     */
+    public ShardInput(final Path file, final ByteBuffer bytes, final int length)
+    {
+        if (length < 0 || length > bytes.capacity())
+        {
+            throw new IllegalArgumentException(length + " bytes of a buffer of " + bytes.capacity());
+        }
+        this.file = file;
+        this.channel = null;
+        this.length = length;
+        this.inMemory = true;
+        mapped = bytes.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN);
+        mapStart = 0;
+        mapEnd = length;
     }
 
     /**
@@ -85,7 +110,7 @@ public final class ShardInput implements AutoCloseable
             return (int)(offset - mapStart);
         }
 
-        if (offset < 0 || length < 0 || offset + length > this.length)
+        if (inMemory || offset < 0 || length < 0 || offset + length > this.length)
         {
             throw new IllegalArgumentException(
                 "range [" + offset + ", " + (offset + length) + ") outside " + file + " of " + this.length + " bytes");
@@ -163,6 +188,10 @@ public final class ShardInput implements AutoCloseable
     @Override
     public void close()
     {
+        if (inMemory)
+        {
+            return;
+        }
         unmap();
         try
         {

@@ -3,6 +3,7 @@ package io.stoker.launcher.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.RecordTable;
 import io.stoker.plan.BatchSpec;
 import io.stoker.plan.DropPolicy;
@@ -412,6 +413,7 @@ final class ClusterRun
     int fileCrc(final int[] samples) throws IOException
     {
         final RecordTable table = new RecordTable();
+        final ChunkRecords chunkRecords = new ChunkRecords();
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -427,7 +429,7 @@ final class ClusterRun
                 }
                 chunkBytes.put(chunkId, bytes);
             }
-            manifest.recordsOf(chunkId, table);
+            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(bytes), table);
             crc.update(bytes, table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();

@@ -1,6 +1,6 @@
 package io.stoker.worker.gpu;
 
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.ChunkSink;
 import io.stoker.worker.Handoff;
@@ -79,7 +79,12 @@ public final class GpuSink implements ChunkSink
 
     @Override
     public boolean offer(
-        final int buffer, final int epoch, final int chunkId, final int length, final int crc, final Manifest manifest)
+        final int buffer,
+        final int epoch,
+        final int chunkId,
+        final int length,
+        final int crc,
+        final RecordTable records)
     {
         final int slot = free.pollInt();
         if (slot < 0)
@@ -99,7 +104,7 @@ public final class GpuSink implements ChunkSink
             free.addInt(slot);
             throw ex;
         }
-        manifest.recordsOf(chunkId, chunks[slot].set(epoch, chunkId, length, crc).records());
+        chunks[slot].set(epoch, chunkId, length, crc).records().copyFrom(records);
         hostBuffer[slot] = buffer;
         state[slot] = COPYING;
         order[(int)(orderTail++ & orderMask)] = slot;

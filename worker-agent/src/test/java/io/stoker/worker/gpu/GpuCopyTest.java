@@ -1,9 +1,11 @@
 package io.stoker.worker.gpu;
 
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.ChunkSink;
 import io.stoker.worker.DirectMemoryAllocator;
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -120,9 +123,10 @@ class GpuCopyTest
             {
                 for (int chunkId = 0; chunkId < 2; chunkId++)
                 {
-                    assertTrue(sink.offer(chunkId, 0, chunkId, manifest.chunkLength(chunkId), 0, manifest));
+                    assertTrue(sink.offer(chunkId, 0, chunkId, manifest.chunkLength(chunkId), 0,
+                        records(manifest, chunkId)));
                 }
-                assertFalse(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, manifest), "both slots in use");
+                assertFalse(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, records(manifest, 2)), "both slots in use");
                 awaitWithoutBlocking(() ->
                 {
                     sink.doWork(listener);
@@ -133,12 +137,13 @@ class GpuCopyTest
                 assertNotNull(first);
                 assertNotNull(second);
                 assertEquals(List.of(0, 1), List.of(first.chunkId(), second.chunkId()));
-                assertFalse(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, manifest), "the consumer holds both");
+                assertFalse(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, records(manifest, 2)),
+                    "the consumer holds both");
 
                 first.release();
                 sink.doWork(listener);
                 assertEquals(1, sink.freeSlots(), "the released slot is free again");
-                assertTrue(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, manifest));
+                assertTrue(sink.offer(2, 0, 2, manifest.chunkLength(2), 0, records(manifest, 2)));
                 assertEquals(first.deviceAddress(), slotAddressOfNextDelivery(sink, feed, listener));
                 second.release();
             }
@@ -147,6 +152,16 @@ class GpuCopyTest
                 sink.close();
             }
         }
+    }
+
+    /**
+     * The records of a chunk of a fixed-size format: computed, the bytes are not read.
+     */
+    private static RecordTable records(final Manifest manifest, final int chunkId)
+    {
+        final RecordTable table = new RecordTable();
+        new ChunkRecords().fill(manifest, chunkId, ByteBuffer.allocate(0), table);
+        return table;
     }
 
     private static long slotAddressOfNextDelivery(

@@ -1,9 +1,11 @@
 package io.stoker.worker.gpu;
 
+import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.ChunkSink;
 import io.stoker.worker.DirectMemoryAllocator;
@@ -15,6 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,6 +48,8 @@ class GpuSinkTest
     private final Feed<DeviceChunk> feed =
         new Feed<>(BUFFERS, new AtomicCounter(new UnsafeBuffer(new byte[1024]), 0));
     private final Listener listener = new Listener();
+    private final ChunkRecords chunkRecords = new ChunkRecords();
+    private final RecordTable table = new RecordTable();
     private FakeSlots slots;
     private GpuSink sink;
 
@@ -91,7 +98,7 @@ class GpuSinkTest
         start(2, null);
         offer(0, 20);
         offer(1, 21);
-        assertFalse(sink.offer(2, 0, 22, length(22), manifest.chunkCrc(22), manifest), "no free slot");
+        assertFalse(sink.offer(2, 0, 22, length(22), manifest.chunkCrc(22), records(2, 22)), "no free slot");
 
         completeAll();
         final DeviceChunk first = feed.poll();
@@ -101,7 +108,7 @@ class GpuSinkTest
         for (int cycle = 0; cycle < 100; cycle++)
         {
             sink.doWork(listener);
-            assertFalse(sink.offer(2, 0, 22, length(22), manifest.chunkCrc(22), manifest), "cycle " + cycle);
+            assertFalse(sink.offer(2, 0, 22, length(22), manifest.chunkCrc(22), records(2, 22)), "cycle " + cycle);
         }
         assertEquals(2, slots.copies.size(), "no copy was issued while the consumer held every slot");
 
@@ -140,7 +147,7 @@ class GpuSinkTest
     void aDeviceChunkCarriesItsSlotRecordsAndIds()
     {
         start(2, null);
-        sink.offer(1, 3, 5, length(5), manifest.chunkCrc(5), manifest);
+        sink.offer(1, 3, 5, length(5), manifest.chunkCrc(5), records(1, 5));
         completeAll();
         final DeviceChunk chunk = feed.poll();
 
@@ -224,7 +231,8 @@ class GpuSinkTest
 
     private void offer(final int buffer, final int chunkId)
     {
-        assertTrue(sink.offer(buffer, 0, chunkId, length(chunkId), manifest.chunkCrc(chunkId), manifest),
+        final RecordTable records = records(buffer, chunkId);
+        assertTrue(sink.offer(buffer, 0, chunkId, length(chunkId), manifest.chunkCrc(chunkId), records),
             "offer of chunk " + chunkId);
     }
 
@@ -232,6 +240,25 @@ class GpuSinkTest
     {
         slots.completeInFlight();
         sink.doWork(listener);
+    }
+
+    /**
+     * The chunk's bytes put in a pool buffer, as a read would, and its records found in them.
+     */
+    private RecordTable records(final int buffer, final int chunkId)
+    {
+        try
+        {
+            final byte[] shard =
+                Files.readAllBytes(datasetDirectory.resolve(manifest.shardPath(manifest.chunkShard(chunkId))));
+            pool.buffer(buffer).putBytes(0, shard, (int)manifest.chunkOffset(chunkId), length(chunkId));
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        chunkRecords.fill(manifest, chunkId, pool.byteBuffer(buffer), table);
+        return table;
     }
 
     private static int length(final int chunkId)

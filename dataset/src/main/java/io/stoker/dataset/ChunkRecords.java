@@ -1,0 +1,114 @@
+package io.stoker.dataset;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import io.stoker.dataset.format.RecordFormat;
+import io.stoker.dataset.format.RecordSink;
+import io.stoker.dataset.format.ShardInput;
+
+/**
+ * Where the records of a chunk start: computed from the stride for fixed-size formats, taken from the manifest for
+ * formats whose boundaries are only in an index beside the data ({@code megatron} documents, {@code mds}), and
+ * found in the chunk's bytes for formats whose framing holds them ({@code tfrecord}'s length framing,
+ * {@code webdataset}'s tar headers) — the manifest does not store those.
+ * <p>
+ * The bytes are hostile even when their CRC32C matches the manifest's: the records found must start at the chunk's
+ * first byte, follow each other back to back, end at its last byte and be as many as the manifest says, or the
+ * chunk is refused with an error naming the shard file and the offset in it.
+ * <p>
+ * Holds scratch state: use one instance per thread.
+ */
+public final class ChunkRecords implements RecordSink
+{
+    private FormatSpec formatSpec;
+    private RecordFormat format;
+    private Path file;
+    private long chunkOffset;
+    private int chunkId;
+    private int expected;
+    private int[] offsets = new int[64];
+    private int found;
+    private long end;
+
+    /**
+     * Fill a table with where each record of a chunk starts.
+     *
+     * @param manifest the dataset's manifest.
+     * @param chunkId  the chunk.
+     * @param bytes    the chunk's bytes, from index 0, checked against the manifest's CRC32C; read only where the
+     *                 format's boundaries are in the data.
+     * @param table    to fill.
+     * @throws DatasetException naming the shard file and the offset in it when the bytes' framing is bad or does
+     *                          not give the manifest's records.
+     */
+    public void fill(final Manifest manifest, final int chunkId, final ByteBuffer bytes, final RecordTable table)
+    {
+        final FormatSpec spec = manifest.format();
+        if (!spec.boundariesInData())
+        {
+            manifest.recordsOf(chunkId, table);
+            return;
+        }
+        if (!spec.equals(formatSpec))
+        {
+            formatSpec = spec;
+            format = RecordFormat.of(spec);
+        }
+        final int length = manifest.chunkLength(chunkId);
+        if (bytes.capacity() < length)
+        {
+            throw new IllegalArgumentException("a buffer of " + bytes.capacity() + " bytes for chunk " + chunkId +
+                " of " + length);
+        }
+        this.chunkId = chunkId;
+        file = Path.of(manifest.shardPath(manifest.chunkShard(chunkId)));
+        chunkOffset = manifest.chunkOffset(chunkId);
+        expected = manifest.chunkRecordCount(chunkId);
+        found = 0;
+        end = 0;
+        try
+        {
+            format.boundaries(new ShardInput(file, bytes, length), this);
+        }
+        catch (final DatasetException ex)
+        {
+            throw new DatasetException(file, chunkOffset + Math.max(0, ex.offset()),
+                "chunk " + chunkId + ": " + ex.reason());
+        }
+        if (found != expected || end != length)
+        {
+            throw new DatasetException(file, chunkOffset + end, "chunk " + chunkId + " of " + length + " bytes: " +
+                "its framing gives " + found + " records over " + end + " bytes, the manifest says " + expected +
+                " records");
+        }
+        System.arraycopy(offsets, 0, table.foundOffsets(found), 0, found);
+        table.wrapFound(found, length);
+    }
+
+    @Override
+    public void onRecords(final long offset, final int length, final long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            final long start = offset + i * length;
+            if (start != end)
+            {
+                throw new DatasetException(file, chunkOffset + start, "chunk " + chunkId + ": a record starts here, " +
+                    "but the one before it ended at offset " + (chunkOffset + end));
+            }
+            if (found == expected)
+            {
+                throw new DatasetException(file, chunkOffset + start, "chunk " + chunkId + ": more records than " +
+                    "the manifest's " + expected);
+            }
+            if (found == offsets.length)
+            {
+                offsets = Arrays.copyOf(offsets, 2 * found);
+            }
+            offsets[found++] = (int)start;
+            end = start + length;
+        }
+    }
+}
