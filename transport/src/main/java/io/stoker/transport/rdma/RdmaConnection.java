@@ -64,7 +64,6 @@ final class RdmaConnection
     private final IbvMr handshakeRegistration;
     private final List<IbvMr> keys = new ArrayList<>();
     private int state = PROVING;
-    private boolean challenged;
     private long revokedAtNs;
 
     private RdmaConnection(
@@ -182,17 +181,16 @@ final class RdmaConnection
     }
 
     /**
-     * The connection is established: send the worker its challenge, once (the worker posted a receive for it before
-     * connecting). Not before: until the worker's side handed out its established event its queue pair may not
-     * take it.
+     * The connection is established (rdma_cm says so once): send the worker its challenge (it posted a receive for
+     * it before connecting). Not before: until the worker's side handed out its established event its queue pair may
+     * not take it.
      *
      * @throws IOException when the send could not be posted (the caller closes the connection).
      */
     void challenge() throws IOException
     {
-        if (PROVING == state && !challenged)
+        if (PROVING == state)
         {
-            challenged = true;
             send(0, RdmaConnectProof.NONCE_LENGTH);
         }
     }

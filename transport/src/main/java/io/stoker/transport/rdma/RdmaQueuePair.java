@@ -79,7 +79,6 @@ final class RdmaQueuePair
     private RdmaCmId id;
     private int attempt;
     private long attemptRegistrationId;
-    private boolean challenged;
     private boolean proofSent;
     private boolean keysReceived;
     private int state = IDLE;
@@ -159,8 +158,9 @@ final class RdmaQueuePair
      * A completion of this connection's handshake: the server's challenge received (answered with the proof), the
      * proof sent, or the key table received. The connection is ready once the last two are; any failure breaks it.
      * Completions of an earlier connection are ignored, and so is a challenge before the connection was
-     * established: librdmacm readies the queue pair to receive only as it hands out the established event, so none
-     * can come earlier, and a second challenge is refused with the connection.
+     * established (librdmacm readies the queue pair to receive only as it hands out the established event, so none
+     * can come earlier; were one to, the setup would time out and start again). Anything the server sends after the
+     * challenge lands in the key table's receive, and is read as one.
      *
      * @param workRequestId the completion's {@code wr_id}.
      * @param status        its status.
@@ -408,7 +408,6 @@ final class RdmaQueuePair
     {
         attempt = (attempt + 1) & 0x7fff_ffff;
         attemptRegistrationId = registration.registrationId();
-        challenged = false;
         proofSent = false;
         keysReceived = false;
         keys.clear();
@@ -434,13 +433,12 @@ final class RdmaQueuePair
      */
     private void onChallenge(final int length, final long nowNs)
     {
-        if (challenged || RdmaConnectProof.NONCE_LENGTH != length)
+        if (RdmaConnectProof.NONCE_LENGTH != length)
         {
-            broken("a challenge of " + length + " bytes from " + destination + (challenged ? ", a second one" : "") +
-                ", not one of " + RdmaConnectProof.NONCE_LENGTH, nowNs);
+            broken("a challenge of " + length + " bytes from " + destination + ", not " +
+                RdmaConnectProof.NONCE_LENGTH, nowNs);
             return;
         }
-        challenged = true;
         try
         {
             sendProof();
