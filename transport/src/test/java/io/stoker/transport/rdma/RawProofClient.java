@@ -45,7 +45,7 @@ final class RawProofClient implements AutoCloseable
     private final ByteBuffer memory = ByteBuffer.allocateDirect(KEYS_OFFSET + RdmaKeyTable.MAX_LENGTH);
     private final UnsafeBuffer view = new UnsafeBuffer(memory);
     private final IbvMr registration;
-    private final IbvWC[] completions = { new IbvWC(), new IbvWC(), new IbvWC(), new IbvWC() };
+    private final IbvWC[] completions = { new IbvWC() };
     private final byte[] lastProof = new byte[RdmaConnectProof.LENGTH];
 
     RawProofClient(final String address, final RdmaRegionServer server) throws IOException
@@ -75,7 +75,8 @@ final class RawProofClient implements AutoCloseable
         final RdmaEventChannel channel = RdmaDevice.eventChannel();
         final IbvCompChannel compChannel = device.context().createCompChannel();
         final IbvCQ queue = device.context().createCQ(compChannel, 8, 0);
-        final SVCPollCq poll = queue.poll(completions, completions.length);
+        // one completion a poll: the proof's send and the key table's receive can both be there at once
+        final SVCPollCq poll = queue.poll(completions, 1);
         final RdmaCmId id = channel.createId(RdmaCm.RDMA_PS_TCP);
         try
         {
