@@ -5,7 +5,8 @@
 #      then the same with more epochs: the extra bytes over the extra time are the feed's rate without start-up
 #   3. RdmaLabCheck (transport test classes): an unproven connection refused, wrong rkey -> IBV_WC_REM_ACCESS_ERR
 #      and the chunk over the other path, reconnect, a fenced worker's old keys -> IBV_WC_REM_ACCESS_ERR while a
-#      live worker reads, RDMA WRITE refused; then the transport's throughput alone (no checksums)
+#      live worker reads, a replayed proof refused while fresh ones get keys, RDMA WRITE refused; then the
+#      transport's throughput alone (no checksums)
 #   4. ib_read_bw again (the machine is shared: a second sample)
 # Expects /rdmalab/work/{stoker.jar,native/libdisni.so,test-classes,dataset,lab.env}. Writes everything the
 # host checks to /rdmalab/results (the host reads it through the 9p share) and prints RESULT lines.
@@ -55,7 +56,7 @@ feed "$EPOCHS" local
 echo "== stoker local --workers $WORKERS --epochs $LONG_EPOCHS --transport rdma (the same start-up, more epochs: the feed's rate)"
 feed "$LONG_EPOCHS" long
 
-echo "== RdmaLabCheck: unproven refused, wrong rkey, the other path, reconnect, fencing, RDMA WRITE refused; then the transport alone"
+echo "== RdmaLabCheck: unproven refused, wrong rkey, the other path, reconnect, fencing, replay refused, RDMA WRITE refused; then the transport alone"
 $JAVA $JOPTS --add-exports java.base/sun.nio.ch=ALL-UNNAMED --add-opens java.base/jdk.internal.misc=ALL-UNNAMED \
   --add-opens java.base/java.nio=ALL-UNNAMED -cp $W/stoker.jar:$W/test-classes \
   io.stoker.transport.rdma.RdmaLabCheck /tmp/dataset $ADDRESS "$LONG_EPOCHS" > $R/check.log 2>&1

@@ -11,8 +11,9 @@
 #       was not given fails with IBV_WC_REM_ACCESS_ERR (10) and the chunk is then delivered over the local
 #       transport; the reader reconnects; a worker whose lease ended (fenced) gets IBV_WC_REM_ACCESS_ERR (10) on its
 #       next read under its old keys while a live worker reads the same region, is refused when it connects again
-#       under the ended registration, and reads once registered again; an RDMA WRITE into a registered region is
-#       refused, region unchanged.
+#       under the ended registration, and reads once registered again; a proof captured on one connection and
+#       replayed on a new one (another challenge) is refused while fresh proofs in the same run get keys; an RDMA
+#       WRITE into a registered region is refused, region unchanged.
 #   It prints Stoker's feed throughput in steady state (the 8-epoch run's deliveries between the 10th and
 #   90th percentile of their times: the emulated JVM's seconds-long start-up left out), the transport's alone
 #   (RdmaLabCheck, no checksums) and ib_read_bw's: same read size, queue pairs and reads in flight, same boot.
@@ -131,7 +132,7 @@ checks = re.findall(r'^CHECK (.+?): (PASS|FAIL) (.*)$', read('check.log'), re.M)
 print('== RdmaLabCheck')
 for name, status, detail in checks:
     check(status == 'PASS', '%s: %s' % (name, detail))
-check(read('check.rc') == '0' and len(checks) == 11, 'all 11 checks ran (exit status %s)' % (read('check.rc') or 'none'))
+check(read('check.rc') == '0' and len(checks) == 13, 'all 13 checks ran (exit status %s)' % (read('check.rc') or 'none'))
 
 values = dict(re.findall(r'RESULT (\S+)=(\S*)', read('results')))
 samples = [float(values[k]) for k in ('ib_read_bw_1_MBps', 'ib_read_bw_2_MBps') if re.match(r'^[0-9.]+$', values.get(k, ''))]

@@ -89,6 +89,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final MemberSessions sessions;
     private final DatasetRelay relay;
     private final JobScheduler scheduler;
+    private final FenceLog fences = new FenceLog();
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -560,10 +561,15 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     /**
      * A worker's membership ended (its lease expired, a newer incarnation superseded it, or its session registered
      * again): every data server revokes what that registration could read with, so a worker that was only paused
-     * cannot read over RDMA under its old keys (the data server deregisters them).
+     * cannot read over RDMA under its old keys (the data server deregisters them) nor over UDP (the data server
+     * refuses its reads). Remembered ({@link FenceLog}), to tell data servers that register later.
      */
     private void fenceAtDataServers(final Member member)
     {
+        if (member.role == Role.WORKER)
+        {
+            fences.record(member.memberId, member.rank, member.registerCorrelationId);
+        }
         for (int i = 0, size = member.role == Role.WORKER ? sessions.size() : 0; i < size; i++)
         {
             final Member server = sessions.get(i);
@@ -589,6 +595,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             {
                 relay.welcome(member);
                 scheduler.onWorkerJoined(member.rank, member.memberId);
+            }
+            else if (member.role == Role.DATA_SERVER)
+            {
+                for (int i = 0, size = fences.size(); i < size; i++)
+                {
+                    publisher.workerFenced(member.outbox, fences.memberId(i), fences.rank(i), fences.registrationId(i));
+                }
             }
         }
 

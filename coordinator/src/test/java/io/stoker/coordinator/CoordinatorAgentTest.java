@@ -806,6 +806,29 @@ class CoordinatorAgentTest
     }
 
     /**
+     * A data server that registers after a worker's lease ended (as one restarted after the fence, which forgot it,
+     * does) is told that registration is fenced on registering; the data server registered before the fence was
+     * told once, at the fence, and is not told again. No live worker's registration is named to either.
+     */
+    @Test
+    void aDataServerRegisteringAfterAWorkersLeaseEndedIsToldOfTheFenceAndOneRegisteredBeforeIsToldOnce()
+    {
+        startJob(2, 1, DROP_LAST);
+        final long expiredRegistration = workers[1].session.registrationCorrelationId();
+        workers[1].silent = true;
+        pump(() -> !server.fenced.isEmpty());
+        assertEquals(List.of(expiredRegistration), server.fenced, "told at the fence");
+
+        final TestMember late = member(Role.DATA_SERVER, -1);
+        pump(() -> late.session.isRegistered() && !late.fenced.isEmpty());
+        final long idleUntilNs = nowNs + LEASE_NS / 2;
+        pump(() -> nowNs > idleUntilNs);
+        assertEquals(List.of(expiredRegistration), late.fenced, "the late data server is told of the fence");
+        assertEquals(List.of(expiredRegistration), server.fenced, "the one registered before is told once");
+        assertTrue(workers[0].session.isRegistered(), "the live worker stays registered, its registration unnamed");
+    }
+
+    /**
      * A worker restarted for its rank (a newer incarnation, as a process started later has) takes the rank over
      * at once, long before the dead one's lease would end: it is assigned every step the rank held and had not
      * released, and no step goes to another rank. The old incarnation is told its lease ended, what it sends is

@@ -14,6 +14,7 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
+import io.stoker.transport.data.FencedRegistrations;
 import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
@@ -48,6 +49,8 @@ public final class DataServerAgent implements Agent, ControlListener
     private final StatusCounters counters;
     private final Refusals refusals;
     private final AtomicCounter errors;
+    private final AtomicCounter workersFenced;
+    private final FencedRegistrations fenced = new FencedRegistrations();
     private final ServerAdvertisement.Region[] regions;
     private final List<RegionServer> regionServers = new ArrayList<>();
     private final byte transports;
@@ -64,8 +67,10 @@ public final class DataServerAgent implements Agent, ControlListener
         this.ctx = ctx.conclude();
         counters = new StatusCounters(ctx.aeron(), "data server",
             CounterType.BYTES_SERVED, CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES,
-            CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING, CounterType.ERRORS, CounterType.AGENT_ERRORS);
+            CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING, CounterType.ERRORS, CounterType.AGENT_ERRORS,
+            CounterType.WORKERS_FENCED, CounterType.READS_FENCED);
         errors = counters.get(CounterType.ERRORS);
+        workersFenced = counters.get(CounterType.WORKERS_FENCED);
         refusals = new Refusals("data server", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock());
         ctx.counters(counters);
@@ -171,7 +176,9 @@ public final class DataServerAgent implements Agent, ControlListener
 
     /**
      * A worker's lease ended: every region server revokes what its registration could read with (the rdma
-     * transport deregisters its connections' keys, so its next READ fails on the NIC).
+     * transport deregisters its connections' keys, so its next READ fails on the NIC; the udp transport refuses its
+     * reads). Counted and logged once per registration: the coordinator tells a data server again of the fences it
+     * remembers each time the server registers, in case it restarted and forgot them.
      */
     @Override
     public void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
@@ -182,6 +189,13 @@ public final class DataServerAgent implements Agent, ControlListener
             return;
         }
         final long registrationId = decoder.registrationId();
+        if (!fenced.add(registrationId))
+        {
+            return;
+        }
+        workersFenced.incrementOrdered();
+        ctx.logger().accept("data server " + session.memberId() + ": fenced worker rank " + decoder.rank() +
+            " (member " + decoder.memberId() + ", registration " + registrationId + "): its lease ended");
         for (int i = 0, size = regionServers.size(); i < size; i++)
         {
             regionServers.get(i).fence(registrationId);

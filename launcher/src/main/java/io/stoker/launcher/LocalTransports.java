@@ -86,7 +86,7 @@ final class LocalTransports
         }
         if (null != udpEndpoint)
         {
-            ctx.addTransport(c -> new UdpTransport(c.aeron(), freeLoopbackEndpoint(), c.jobToken(), c.rank(),
+            ctx.addTransport(c -> new UdpTransport(c.aeron(), freeLoopbackEndpoint(), c.registration(),
                 c.hostId(), c.nanoClock(), c.readsInFlight(), UDP_TIMEOUT_NS,
                 c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
         }

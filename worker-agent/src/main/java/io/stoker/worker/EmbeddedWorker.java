@@ -89,7 +89,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
                 .expectedBatches(options.batches)
                 .errorHandler(options.errorHandler)
                 .logger(options.logger);
-            ctx.addTransport(c -> new UdpTransport(connector.aeron(), options.listen, c.jobToken(), c.rank(),
+            ctx.addTransport(c -> new UdpTransport(connector.aeron(), options.listen, c.registration(),
                 c.hostId(), SystemNanoClock.INSTANCE, c.readsInFlight(), options.readTimeoutNs,
                 c.counters().get(CounterType.INVALID_MESSAGES), c.errorHandler()));
             options.transportHook.accept(ctx);

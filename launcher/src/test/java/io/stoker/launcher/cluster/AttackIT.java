@@ -21,6 +21,7 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.udp.UdpTransport;
 import org.agrona.concurrent.SystemNanoClock;
@@ -231,8 +232,9 @@ class AttackIT
         try (io.stoker.transport.AeronConnector connector =
             io.stoker.transport.AeronConnector.connect(new io.stoker.transport.AeronConnector.Context()))
         {
-            final UdpTransport transport = new UdpTransport(connector.aeron(), StokerProcesses.endpoint(), token, 0,
-                "intruder-host", SystemNanoClock.INSTANCE, 4, TimeUnit.SECONDS.toNanos(3), new CountersManager(
+            final UdpTransport transport = new UdpTransport(connector.aeron(), StokerProcesses.endpoint(),
+                new WorkerRegistration(0, token), "intruder-host", SystemNanoClock.INSTANCE, 4,
+                TimeUnit.SECONDS.toNanos(3), new CountersManager(
                 new UnsafeBuffer(new byte[64 * 1024]), new UnsafeBuffer(new byte[8 * 1024])).newCounter("invalid"),
                 ex -> {});
             final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(64 * KIB));

@@ -28,7 +28,7 @@ public interface RegionServer extends AutoCloseable
     /**
      * A worker's lease ended, as the coordinator told: revoke whatever this transport gave that registration
      * that lets it read without asking (the {@code rdma} transport deregisters its connections' keys), and
-     * give it nothing more. A transport that answers every read itself has nothing to revoke.
+     * give it nothing more (the {@code udp} transport, which answers every read itself, refuses its reads).
      *
      * @param registrationId the correlation id of the worker's registration whose lease ended.
      */

@@ -20,13 +20,16 @@ import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedList;
 import java.util.List;
+import java.util.Random;
 
 /**
  * A data server's side of one worker's RDMA connection. It has its own protection domain: its queue pair and the
  * registrations of the server's regions it is given are in it, so its keys are good on this connection only (a
  * key learnt from another connection is refused by the NIC here, and this one's keys nowhere else). It starts
- * {@link #PROVING}: a receive for the worker's {@link RdmaConnectProof} is posted before the connection is
- * accepted, and nothing is registered for it yet. Once the proof verified it {@link #serve}s: every region is
+ * {@link #PROVING}: a fresh random challenge is drawn and a receive for the worker's {@link RdmaConnectProof} is
+ * posted before the connection is accepted, and nothing is registered for it yet; once established it sends the
+ * worker the challenge ({@link #challenge}), which the proof must cover. Once the proof verified it
+ * {@link #serve}s: every region is
  * registered for it, read-only, and the key table sent back. When its worker's lease ends it is
  * {@link #revoke}d: the registrations are gone, so the worker's next READ fails on the NIC with a remote access
  * error; the queue pair stays until the worker disconnects, or a linger later.
@@ -43,15 +46,21 @@ final class RdmaConnection
     static final long RECEIVE = 0;
 
     /**
-     * Low bit of a work request id: the send of the key table.
+     * Low bit of a work request id: the send of the challenge or of the key table.
      */
     static final long SEND = 1;
+
+    /**
+     * Where the handshake's receive and the key table are in its memory: after the challenge.
+     */
+    private static final int EXCHANGE_OFFSET = RdmaConnectProof.NONCE_LENGTH;
 
     private final long serial;
     private final RdmaCmId id;
     private final IbvPd protectionDomain;
     private final ByteBuffer handshake;
     private final UnsafeBuffer handshakeView;
+    private final UnsafeBuffer nonceView;
     private final IbvMr handshakeRegistration;
     private final List<IbvMr> keys = new ArrayList<>();
     private int state = PROVING;
@@ -68,7 +77,8 @@ final class RdmaConnection
         this.id = id;
         this.protectionDomain = protectionDomain;
         this.handshake = handshake;
-        this.handshakeView = new UnsafeBuffer(handshake);
+        this.handshakeView = new UnsafeBuffer(handshake, EXCHANGE_OFFSET, handshake.capacity() - EXCHANGE_OFFSET);
+        this.nonceView = new UnsafeBuffer(handshake, 0, RdmaConnectProof.NONCE_LENGTH);
         this.handshakeRegistration = handshakeRegistration;
     }
 
@@ -80,16 +90,25 @@ final class RdmaConnection
      * @param context         the device.
      * @param completionQueue the server's.
      * @param regions         regions the server exports over rdma: sizes the key table.
+     * @param random          draws the connection's challenge.
      * @return the connection.
      * @throws IOException when a verbs call failed; what was set up is released, the id destroyed.
      */
     static RdmaConnection accept(
-        final long serial, final RdmaCmId id, final IbvContext context, final IbvCQ completionQueue, final int regions)
+        final long serial,
+        final RdmaCmId id,
+        final IbvContext context,
+        final IbvCQ completionQueue,
+        final int regions,
+        final Random random)
         throws IOException
     {
         IbvPd protectionDomain = null;
-        final ByteBuffer handshake =
-            ByteBuffer.allocateDirect(Math.max(RdmaConnectProof.LENGTH, RdmaKeyTable.length(regions)));
+        final ByteBuffer handshake = ByteBuffer.allocateDirect(
+            EXCHANGE_OFFSET + Math.max(RdmaConnectProof.LENGTH, RdmaKeyTable.length(regions)));
+        final byte[] nonce = new byte[RdmaConnectProof.NONCE_LENGTH];
+        random.nextBytes(nonce);
+        handshake.put(0, nonce);
         final IbvMr handshakeRegistration;
         try
         {
@@ -109,7 +128,8 @@ final class RdmaConnection
             new RdmaConnection(serial, id, protectionDomain, handshake, handshakeRegistration);
         try
         {
-            id.createQP(protectionDomain, RdmaDevice.queuePairAttributes(completionQueue, 1));
+            // the challenge's send and the key table's
+            id.createQP(protectionDomain, RdmaDevice.queuePairAttributes(completionQueue, 2));
             connection.postReceive();
             id.accept(RdmaDevice.connectionParameters());
         }
@@ -153,6 +173,29 @@ final class RdmaConnection
     }
 
     /**
+     * @return this connection's challenge, which the worker's proof must cover.
+     */
+    UnsafeBuffer nonce()
+    {
+        return nonceView;
+    }
+
+    /**
+     * The connection is established (rdma_cm says so once): send the worker its challenge (it posted a receive for
+     * it before connecting). Not before: until the worker's side handed out its established event its queue pair may
+     * not take it.
+     *
+     * @throws IOException when the send could not be posted (the caller closes the connection).
+     */
+    void challenge() throws IOException
+    {
+        if (PROVING == state)
+        {
+            send(0, RdmaConnectProof.NONCE_LENGTH);
+        }
+    }
+
+    /**
      * Register every region for this connection and send the worker their keys.
      *
      * @param mappings  the server's mapped regions.
@@ -169,20 +212,7 @@ final class RdmaConnection
             rkeys[i] = key.getRkey();
         }
         final int length = RdmaKeyTable.write(handshakeView, 0, regionIds, rkeys, rkeys.length);
-        final IbvSendWR request = new IbvSendWR();
-        request.setWr_id((serial << 1) | SEND);
-        request.setOpcode(IbvSendWR.IBV_WR_SEND);
-        request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
-        request.setSg_list(segment(length));
-        final SVCPostSend post = id.getQp().postSend(List.of(request), null);
-        try
-        {
-            post.execute();
-        }
-        finally
-        {
-            post.free();
-        }
+        send(EXCHANGE_OFFSET, length);
         state = SERVING;
     }
 
@@ -255,11 +285,29 @@ final class RdmaConnection
         return null != pd ? pd : failure;
     }
 
+    private void send(final int offset, final int length) throws IOException
+    {
+        final IbvSendWR request = new IbvSendWR();
+        request.setWr_id((serial << 1) | SEND);
+        request.setOpcode(IbvSendWR.IBV_WR_SEND);
+        request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
+        request.setSg_list(segment(offset, length));
+        final SVCPostSend post = id.getQp().postSend(List.of(request), null);
+        try
+        {
+            post.execute();
+        }
+        finally
+        {
+            post.free();
+        }
+    }
+
     private void postReceive() throws IOException
     {
         final IbvRecvWR request = new IbvRecvWR();
         request.setWr_id((serial << 1) | RECEIVE);
-        request.setSg_list(segment(handshake.capacity()));
+        request.setSg_list(segment(EXCHANGE_OFFSET, handshake.capacity() - EXCHANGE_OFFSET));
         final SVCPostRecv post = id.getQp().postRecv(List.of(request), null);
         try
         {
@@ -271,10 +319,10 @@ final class RdmaConnection
         }
     }
 
-    private LinkedList<IbvSge> segment(final int length)
+    private LinkedList<IbvSge> segment(final int offset, final int length)
     {
         final IbvSge segment = new IbvSge();
-        segment.setAddr(handshakeRegistration.getAddr());
+        segment.setAddr(handshakeRegistration.getAddr() + offset);
         segment.setLength(length);
         segment.setLkey(handshakeRegistration.getLkey());
         final LinkedList<IbvSge> segments = new LinkedList<>();

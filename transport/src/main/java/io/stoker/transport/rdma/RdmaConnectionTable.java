@@ -1,8 +1,7 @@
 package io.stoker.transport.rdma;
 
+import io.stoker.transport.data.FencedRegistrations;
 import org.agrona.collections.Long2ObjectHashMap;
-import org.agrona.collections.LongArrayQueue;
-import org.agrona.collections.LongHashSet;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,22 +11,16 @@ import java.util.List;
  * registration (a worker's lease with the coordinator) proved it, and the registrations whose lease ended. A
  * connection proven by a registration that was fenced is refused; fencing a registration hands back the
  * connections it proved, whose keys the server then deregisters. The fenced registrations are remembered up to
- * {@link #MAX_FENCED}, oldest forgotten first: a registration is 64 random bits, never reused.
+ * {@link FencedRegistrations#MAX_FENCED}, oldest forgotten first.
  *
  * @param <T> the server's connection.
  */
 final class RdmaConnectionTable<T>
 {
-    /**
-     * Most fenced registrations remembered.
-     */
-    static final int MAX_FENCED = 65536;
-
     private final Long2ObjectHashMap<T> bySerial = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<List<T>> byRegistration = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Long> registrationOf = new Long2ObjectHashMap<>();
-    private final LongHashSet fenced = new LongHashSet();
-    private final LongArrayQueue fencedInOrder = new LongArrayQueue();
+    private final FencedRegistrations fenced = new FencedRegistrations();
 
     /**
      * A connection was accepted; it has proven nothing yet.
@@ -86,14 +79,7 @@ final class RdmaConnectionTable<T>
      */
     List<T> fence(final long registrationId)
     {
-        if (fenced.add(registrationId))
-        {
-            fencedInOrder.addLong(registrationId);
-            if (fencedInOrder.size() > MAX_FENCED)
-            {
-                fenced.remove(fencedInOrder.pollLong());
-            }
-        }
+        fenced.add(registrationId);
         final List<T> connections = byRegistration.remove(registrationId);
         return null == connections ? List.of() : connections;
     }

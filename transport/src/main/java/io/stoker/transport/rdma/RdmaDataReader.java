@@ -119,8 +119,8 @@ final class RdmaDataReader implements DataReader
         {
             eventChannel = RdmaDevice.eventChannel();
             compChannel = device.context().createCompChannel();
-            // each queue pair's reads, and its handshake's send and receive
-            queue = device.context().createCQ(compChannel, settings.queuePairs() * (slots + 2), 0);
+            // each queue pair's reads, and its handshake's send and two receives
+            queue = device.context().createCQ(compChannel, settings.queuePairs() * (slots + 3), 0);
             pollCall = queue.poll(completions, POLL_BATCH);
         }
         catch (final IOException ex)

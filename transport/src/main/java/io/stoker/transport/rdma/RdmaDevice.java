@@ -150,13 +150,14 @@ final class RdmaDevice implements AutoCloseable
     /**
      * @param completionQueue   where both directions complete.
      * @param sendWorkRequests  work requests the queue pair can hold.
-     * @return the attributes of a reliable-connected queue pair with one receive work request.
+     * @return the attributes of a reliable-connected queue pair with two receive work requests (a worker's
+     *     connection receives the server's challenge, then its key table).
      */
     static IbvQPInitAttr queuePairAttributes(final IbvCQ completionQueue, final int sendWorkRequests)
     {
         final IbvQPInitAttr attributes = new IbvQPInitAttr();
         attributes.cap().setMax_send_wr(sendWorkRequests);
-        attributes.cap().setMax_recv_wr(1);
+        attributes.cap().setMax_recv_wr(2);
         attributes.cap().setMax_send_sge(1);
         attributes.cap().setMax_recv_sge(1);
         attributes.setQp_type(IbvQP.IBV_QPT_RC);

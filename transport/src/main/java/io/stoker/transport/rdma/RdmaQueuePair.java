@@ -27,10 +27,11 @@ import java.util.concurrent.TimeUnit;
 /**
  * One reliable connection to a data server, set up without blocking: each rdma_cm step (resolve the
  * address, resolve the route, connect) is started here and finished by the event its owner's event
- * channel delivers to {@link #onCmEvent}. Once established it proves itself: it sends the worker's
- * {@link RdmaConnectProof} and is ready when the server's key table for this connection arrived in the receive it
- * posted before connecting (both complete on the reader's completion queue under {@link #isHandshake handshake}
- * work request ids); reads on it use those keys. A connection that fails, at setup or by an error completion
+ * channel delivers to {@link #onCmEvent}. Once established it proves itself: the server sends its challenge for
+ * this connection, which arrives in the first of two receives posted before connecting; the worker answers with its
+ * {@link RdmaConnectProof} over it, and is ready when the server's key table for this connection arrived in the
+ * second receive (all complete on the reader's completion queue under {@link #isHandshake handshake} work request
+ * ids); reads on it use those keys. A connection that fails, at setup or by an error completion
  * (which moves the queue pair to the error state), is {@link #isBroken() broken}: its owner tears it
  * down once its work requests are flushed, and it connects again after a pause.
  * <p>
@@ -48,8 +49,11 @@ final class RdmaQueuePair
     private static final int READY = 6;
     private static final int BROKEN = 7;
     private static final long HANDSHAKE = Long.MIN_VALUE;
+    private static final long RECEIVE_KEYS = 0;
     private static final long SEND = 1;
-    private static final long RECEIVE = 0;
+    private static final long RECEIVE_NONCE = 2;
+    private static final int NONCE_OFFSET = RdmaConnectProof.LENGTH;
+    private static final int KEYS_OFFSET = NONCE_OFFSET + RdmaConnectProof.NONCE_LENGTH;
     private static final long RECONNECT_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final RdmaCmEvent.EventType[] EVENT_TYPES = RdmaCmEvent.EventType.values();
 
@@ -121,7 +125,7 @@ final class RdmaQueuePair
         requests = new SVCPostSend.SendWRMod[slots];
         segments = new SVCPostSend.SgeMod[slots];
         remotes = new SVCPostSend.RdmaMod[slots];
-        handshake = ByteBuffer.allocateDirect(RdmaConnectProof.LENGTH + RdmaKeyTable.MAX_LENGTH);
+        handshake = ByteBuffer.allocateDirect(KEYS_OFFSET + RdmaKeyTable.MAX_LENGTH);
         handshakeView = new UnsafeBuffer(handshake);
         handshakeRegistration = device.register(handshake, IbvMr.IBV_ACCESS_LOCAL_WRITE);
     }
@@ -139,7 +143,7 @@ final class RdmaQueuePair
      */
     static int handshakeIndex(final long workRequestId)
     {
-        return (int)workRequestId >>> 1;
+        return (int)workRequestId >>> 2;
     }
 
     /**
@@ -151,8 +155,12 @@ final class RdmaQueuePair
     }
 
     /**
-     * A completion of this connection's handshake: the proof sent, or the key table received. The connection is
-     * ready once both are; any failure breaks it. Completions of an earlier connection are ignored.
+     * A completion of this connection's handshake: the server's challenge received (answered with the proof), the
+     * proof sent, or the key table received. The connection is ready once the last two are; any failure breaks it.
+     * Completions of an earlier connection are ignored, and so is a challenge before the connection was
+     * established (librdmacm readies the queue pair to receive only as it hands out the established event, so none
+     * can come earlier; were one to, the setup would time out and start again). Anything the server sends after the
+     * challenge lands in the key table's receive, and is read as one.
      *
      * @param workRequestId the completion's {@code wr_id}.
      * @param status        its status.
@@ -169,13 +177,19 @@ final class RdmaQueuePair
             broken("the handshake with " + destination + " failed: " + RdmaReads.describe(status), nowNs);
             return;
         }
-        if (SEND == (workRequestId & 1))
+        final long kind = workRequestId & 3;
+        if (RECEIVE_NONCE == kind)
+        {
+            onChallenge(length, nowNs);
+            return;
+        }
+        if (SEND == kind)
         {
             proofSent = true;
         }
         else
         {
-            final String invalid = RdmaKeyTable.read(handshakeView, RdmaConnectProof.LENGTH, length, keys);
+            final String invalid = RdmaKeyTable.read(handshakeView, KEYS_OFFSET, length, keys);
             if (null != invalid)
             {
                 broken(invalid + " (from " + destination + ")", nowNs);
@@ -289,13 +303,13 @@ final class RdmaQueuePair
             {
                 id.createQP(device.protectionDomain(), RdmaDevice.queuePairAttributes(completionQueue, posts.length));
                 createPosts();
-                postKeyTableReceive();
+                postReceive(RECEIVE_NONCE, NONCE_OFFSET, RdmaConnectProof.NONCE_LENGTH);
+                postReceive(RECEIVE_KEYS, KEYS_OFFSET, RdmaKeyTable.MAX_LENGTH);
                 id.connect(RdmaDevice.connectionParameters());
                 enter(CONNECTING, nowNs);
             }
             else if (CONNECTING == state && RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED.ordinal() == type)
             {
-                sendProof();
                 enter(PROVING, nowNs);
             }
             else
@@ -411,14 +425,35 @@ final class RdmaQueuePair
 
     private long handshakeId(final long kind)
     {
-        return HANDSHAKE | (long)attempt << 32 | (long)index << 1 | kind;
+        return HANDSHAKE | (long)attempt << 32 | (long)index << 2 | kind;
     }
 
-    private void postKeyTableReceive() throws IOException
+    /**
+     * The server's challenge arrived: prove this worker's registration over it.
+     */
+    private void onChallenge(final int length, final long nowNs)
+    {
+        if (RdmaConnectProof.NONCE_LENGTH != length)
+        {
+            broken("a challenge of " + length + " bytes from " + destination + ", not " +
+                RdmaConnectProof.NONCE_LENGTH, nowNs);
+            return;
+        }
+        try
+        {
+            sendProof();
+        }
+        catch (final IOException ex)
+        {
+            broken("sending the proof to " + destination + ": " + ex.getMessage(), nowNs);
+        }
+    }
+
+    private void postReceive(final long kind, final int offset, final int length) throws IOException
     {
         final IbvRecvWR request = new IbvRecvWR();
-        request.setWr_id(handshakeId(RECEIVE));
-        request.setSg_list(handshakeSegment(RdmaConnectProof.LENGTH, RdmaKeyTable.MAX_LENGTH));
+        request.setWr_id(handshakeId(kind));
+        request.setSg_list(handshakeSegment(offset, length));
         request.setNum_sge(1);
         final SVCPostRecv post = id.getQp().postRecv(List.of(request), null);
         try
@@ -433,8 +468,8 @@ final class RdmaQueuePair
 
     private void sendProof() throws IOException
     {
-        RdmaConnectProof.write(registration.token(), endpoint, registration.rank(), registration.registrationId(),
-            handshakeView, 0);
+        RdmaConnectProof.write(registration.token(), endpoint, handshakeView, NONCE_OFFSET, registration.rank(),
+            registration.registrationId(), handshakeView, 0);
         final IbvSendWR request = new IbvSendWR();
         request.setWr_id(handshakeId(SEND));
         request.setOpcode(IbvSendWR.IBV_WR_SEND);

@@ -25,6 +25,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -34,8 +35,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The data server's side of the {@code rdma} transport: maps each shard file, advertises its address (no key:
  * keys are per connection), and accepts workers' connections on a listening rdma_cm id bound to the device's
- * address. Each connection ({@link RdmaConnection}) has its own protection domain; the worker's first message on
- * it is a {@link RdmaConnectProof} of its registration with the coordinator, and only once that verified are the
+ * address. Each connection ({@link RdmaConnection}) has its own protection domain; the server sends a fresh random
+ * challenge on it once established, the worker answers with a {@link RdmaConnectProof} of its registration with the
+ * coordinator over that challenge (a proof replayed from another connection is refused), and only once that
+ * verified are the
  * regions registered for that connection, with {@code IBV_ACCESS_REMOTE_READ} only (never remote write: a
  * worker's RDMA WRITE into them fails with a remote access error), and their keys sent back. An unproven
  * connection, or one proven by a registration whose lease ended, gets nothing and is closed (counted in
@@ -82,6 +85,7 @@ public final class RdmaRegionServer implements RegionServer
     private final RdmaConnectionTable<RdmaConnection> connections = new RdmaConnectionTable<>();
     private final Map<RdmaCmId, RdmaConnection> connectionsById = new IdentityHashMap<>();
     private final List<RdmaConnection> revoked = new ArrayList<>();
+    private final SecureRandom random = new SecureRandom();
     private long nextSerial;
     private long nextCmPollNs;
     private long refusedConnections;
@@ -130,8 +134,8 @@ public final class RdmaRegionServer implements RegionServer
             device.id().listen(BACKLOG);
             endpoint = RdmaEndpoints.format((InetSocketAddress)device.id().getSource());
             compChannel = device.context().createCompChannel();
-            // each connection completes its proof's receive and its key table's send, once each
-            completionQueue = device.context().createCQ(compChannel, 2 * MAX_CONNECTIONS, 0);
+            // each connection completes its challenge's send, its proof's receive and its key table's send, once each
+            completionQueue = device.context().createCQ(compChannel, 3 * MAX_CONNECTIONS, 0);
             completionChannel = compChannel;
             pollCall = completionQueue.poll(completions, COMPLETIONS_PER_POLL);
         }
@@ -324,14 +328,30 @@ public final class RdmaRegionServer implements RegionServer
             }
             try
             {
-                final RdmaConnection connection =
-                    RdmaConnection.accept(nextSerial++, id, device.context(), completionQueue, mappings.size());
+                final RdmaConnection connection = RdmaConnection.accept(
+                    nextSerial++, id, device.context(), completionQueue, mappings.size(), random);
                 connections.add(connection.serial(), connection);
                 connectionsById.put(id, connection);
             }
             catch (final IOException ex)
             {
                 error("refused a worker's connection: " + ex.getMessage());
+            }
+        }
+        else if (RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED.ordinal() == type)
+        {
+            final RdmaConnection connection = connectionsById.get(id);
+            if (null != connection)
+            {
+                try
+                {
+                    connection.challenge();
+                }
+                catch (final IOException ex)
+                {
+                    error("cannot challenge a worker's connection: " + ex.getMessage());
+                    close(connection);
+                }
             }
         }
         else if (RdmaCmEvent.EventType.RDMA_CM_EVENT_DISCONNECTED.ordinal() == type ||
@@ -383,7 +403,8 @@ public final class RdmaRegionServer implements RegionServer
 
     private void onProof(final RdmaConnection connection, final int length)
     {
-        final String invalid = RdmaConnectProof.verify(token, endpoint, connection.handshake(), 0, length);
+        final String invalid =
+            RdmaConnectProof.verify(token, endpoint, connection.nonce(), 0, connection.handshake(), 0, length);
         if (null != invalid)
         {
             refuse(connection, "an unproven connection: " + invalid);

@@ -8,11 +8,13 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What a worker sends first on a new RDMA connection to a data server, to be given that connection's keys: its
- * rank, the correlation id of its registration with the coordinator (which names its lease), and an HMAC-SHA256
- * under the job token over a label, the server's RDMA endpoint, the rank and the registration. Only a holder of
- * the token can make it; a data server that was told the registration's lease ended refuses it. Without a token
- * (a one-host run that asks for none) the MAC is all zeros and only the claims are read.
+ * What a worker sends on a new RDMA connection to a data server, to be given that connection's keys: its rank, the
+ * correlation id of its registration with the coordinator (which names its lease), and an HMAC-SHA256 under the job
+ * token over a label, the server's RDMA endpoint, the server's challenge for this connection (a fresh random
+ * {@link #NONCE_LENGTH}-byte nonce it sends first on each connection), the rank and the registration. Only a holder
+ * of the token can make it, and only for that connection: a proof captured on one connection and replayed on
+ * another is over another nonce, and refused. A data server that was told the registration's lease ended refuses
+ * it too. Without a token (a one-host run that asks for none) the MAC is all zeros and only the claims are read.
  * <p>
  * Layout, little-endian, {@link #LENGTH} bytes: magic (int32), rank (int32), registration (int64), MAC (32 bytes).
  */
@@ -23,11 +25,16 @@ public final class RdmaConnectProof
      */
     public static final int LENGTH = 48;
 
+    /**
+     * Bytes of the server's challenge on a connection.
+     */
+    public static final int NONCE_LENGTH = 16;
+
     private static final int MAGIC = 0x314b5253;
     private static final int RANK_OFFSET = 4;
     private static final int REGISTRATION_OFFSET = 8;
     private static final int MAC_OFFSET = 16;
-    private static final byte[] LABEL = "stoker/2 rdma connect".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LABEL = "stoker/3 rdma connect".getBytes(StandardCharsets.US_ASCII);
 
     private RdmaConnectProof()
     {
@@ -38,6 +45,8 @@ public final class RdmaConnectProof
      *
      * @param token          the job token, or null when the job has none.
      * @param serverEndpoint the data server's RDMA endpoint as advertised ({@code IP:PORT}).
+     * @param nonce          holds the server's challenge on this connection.
+     * @param nonceOffset    where it starts: {@link #NONCE_LENGTH} bytes.
      * @param rank           the worker's rank.
      * @param registrationId the correlation id of the worker's current registration with the coordinator.
      * @param buffer         where to write {@link #LENGTH} bytes.
@@ -46,6 +55,8 @@ public final class RdmaConnectProof
     public static void write(
         final JobToken token,
         final String serverEndpoint,
+        final DirectBuffer nonce,
+        final int nonceOffset,
         final int rank,
         final long registrationId,
         final MutableDirectBuffer buffer,
@@ -54,7 +65,7 @@ public final class RdmaConnectProof
         buffer.putInt(offset, MAGIC, ByteOrder.LITTLE_ENDIAN);
         buffer.putInt(offset + RANK_OFFSET, rank, ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(offset + REGISTRATION_OFFSET, registrationId, ByteOrder.LITTLE_ENDIAN);
-        final byte[] mac = mac(token, serverEndpoint, rank, registrationId);
+        final byte[] mac = mac(token, serverEndpoint, nonce, nonceOffset, rank, registrationId);
         buffer.putBytes(offset + MAC_OFFSET, mac, 0, Hmac.LENGTH);
     }
 
@@ -63,6 +74,8 @@ public final class RdmaConnectProof
      *
      * @param token          the job token, or null when the job has none.
      * @param serverEndpoint this server's RDMA endpoint as it advertises it.
+     * @param nonce          holds the challenge this server sent on the connection.
+     * @param nonceOffset    where it starts: {@link #NONCE_LENGTH} bytes.
      * @param buffer         what arrived.
      * @param offset         where it starts.
      * @param length         how many bytes arrived.
@@ -71,6 +84,8 @@ public final class RdmaConnectProof
     public static String verify(
         final JobToken token,
         final String serverEndpoint,
+        final DirectBuffer nonce,
+        final int nonceOffset,
         final DirectBuffer buffer,
         final int offset,
         final int length)
@@ -83,12 +98,13 @@ public final class RdmaConnectProof
         {
             return "not a Stoker rdma proof";
         }
-        final byte[] expected = mac(token, serverEndpoint, rank(buffer, offset), registrationId(buffer, offset));
+        final byte[] expected =
+            mac(token, serverEndpoint, nonce, nonceOffset, rank(buffer, offset), registrationId(buffer, offset));
         final byte[] actual = new byte[Hmac.LENGTH];
         buffer.getBytes(offset + MAC_OFFSET, actual);
         if (!Hmac.equal(expected, 0, actual, 0, Hmac.LENGTH))
         {
-            return "its MAC does not verify under the job token";
+            return "its MAC does not verify under the job token and this connection's challenge";
         }
         return null;
     }
@@ -110,15 +126,23 @@ public final class RdmaConnectProof
     }
 
     private static byte[] mac(
-        final JobToken token, final String serverEndpoint, final int rank, final long registrationId)
+        final JobToken token,
+        final String serverEndpoint,
+        final DirectBuffer nonce,
+        final int nonceOffset,
+        final int rank,
+        final long registrationId)
     {
         if (null == token)
         {
             return new byte[Hmac.LENGTH];
         }
         final byte[] endpoint = serverEndpoint.getBytes(StandardCharsets.US_ASCII);
-        final byte[] message = ByteBuffer.allocate(LABEL.length + Integer.BYTES + endpoint.length + Integer.BYTES +
-            Long.BYTES).put(LABEL).putInt(endpoint.length).put(endpoint).putInt(rank).putLong(registrationId).array();
+        final byte[] challenge = new byte[NONCE_LENGTH];
+        nonce.getBytes(nonceOffset, challenge);
+        final byte[] message = ByteBuffer.allocate(LABEL.length + Integer.BYTES + endpoint.length + NONCE_LENGTH +
+            Integer.BYTES + Long.BYTES).put(LABEL).putInt(endpoint.length).put(endpoint).put(challenge).putInt(rank)
+            .putLong(registrationId).array();
         return token.hmac(message);
     }
 }

@@ -34,7 +34,9 @@ public enum CounterType
     SESSIONS_PENDING(26, "sessions pending"),
     AGENT_ERRORS(27, "errors escaping a duty cycle"),
     STEPS_DELIVERED(28, "steps delivered"),
-    SAMPLES_DELIVERED(29, "samples delivered");
+    SAMPLES_DELIVERED(29, "samples delivered"),
+    WORKERS_FENCED(40, "worker registrations fenced"),
+    READS_FENCED(41, "reads refused (lease ended)");
 
     /**
      * Type ids of Stoker's counters start here, clear of Aeron's own, its archive's and its cluster's.

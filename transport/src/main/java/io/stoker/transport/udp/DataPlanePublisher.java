@@ -29,13 +29,19 @@ final class DataPlanePublisher
     }
 
     boolean readRequest(
-        final Outbox outbox, final long requestId, final int regionId, final long regionOffset, final int length)
+        final Outbox outbox,
+        final long requestId,
+        final int regionId,
+        final long regionOffset,
+        final int length,
+        final long registrationId)
     {
         readRequest.wrapAndApplyHeader(buffer, 0, header)
             .requestId(requestId)
             .regionId(regionId)
             .regionOffset(regionOffset)
-            .length(length);
+            .length(length)
+            .registrationId(registrationId);
         return outbox.offer(buffer, 0, header.encodedLength() + readRequest.encodedLength());
     }
 

@@ -12,8 +12,8 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.HandshakeIdentity;
-import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.MessageOpener;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.session.Service;
@@ -54,6 +54,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
     private static final int MAX_BACKOFF_SHIFT = 4;
 
     private final ServerAdvertisement server;
+    private final WorkerRegistration registration;
     private final NanoClock clock;
     private final long readTimeoutNs;
     private final long stallNs;
@@ -86,20 +87,23 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
     private long nowNs;
 
     /**
-     * @param identity how this worker introduces itself: its rank, host and where it listens.
-     * @param refusals counts and logs what the server's endpoint sends that is refused.
+     * @param identity     how this worker introduces itself: its rank, host and where it listens.
+     * @param registration the worker's registration with the coordinator: its job token proves the connection,
+     *                     and each read names the registration, which the server refuses once its lease ended.
+     * @param refusals     counts and logs what the server's endpoint sends that is refused.
      */
     UdpDataReader(
         final Aeron aeron,
         final ServerAdvertisement server,
         final HandshakeIdentity identity,
-        final JobToken token,
+        final WorkerRegistration registration,
         final NanoClock clock,
         final int capacity,
         final long readTimeoutNs,
         final Refusals refusals)
     {
         this.server = server;
+        this.registration = registration;
         this.clock = clock;
         this.readTimeoutNs = readTimeoutNs;
         this.stallNs = readTimeoutNs / 4;
@@ -115,7 +119,7 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
         destinations = new AtomicBuffer[capacity];
         destinationOffsets = new int[capacity];
         outbox = new Outbox(aeron.addExclusivePublication(server.udpChannel(), ControlProtocol.DATA_REQUEST_STREAM_ID));
-        initiator = new SessionInitiator(Service.DATA_SERVER, token, identity, outbox, readTimeoutNs);
+        initiator = new SessionInitiator(Service.DATA_SERVER, registration.token(), identity, outbox, readTimeoutNs);
         adapter = new DataPlaneAdapter(
             aeron.addSubscription(identity.responseChannel(), identity.responseStreamId()), this, refusals,
             ErrorResponseDecoder.TEMPLATE_ID, this);
@@ -328,7 +332,8 @@ final class UdpDataReader implements DataReader, DataPlaneListener, SessionDirec
             }
             else if (state[slot] == WAITING && connected)
             {
-                publisher.readRequest(outbox, requestId(slot), regionIds[slot], offsets[slot], lengths[slot]);
+                publisher.readRequest(outbox, requestId(slot), regionIds[slot], offsets[slot], lengths[slot],
+                    registration.registrationId());
                 state[slot] = SENT;
                 if (0 == sent++)
                 {

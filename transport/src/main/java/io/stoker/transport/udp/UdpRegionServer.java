@@ -11,6 +11,7 @@ import io.stoker.codecs.ReadDataEncoder;
 import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.transport.control.ControlProtocol;
+import io.stoker.transport.data.FencedRegistrations;
 import io.stoker.transport.data.MappedRegion;
 import io.stoker.transport.data.RegionServer;
 import io.stoker.transport.data.ServerAdvertisement;
@@ -51,7 +52,10 @@ import java.util.List;
  * Reads of a connection are served oldest first, as long as the publication takes the frames; when it
  * pushes back the connection waits for the next duty cycle, and connections take turns each cycle.
  * Each connection accepts a bounded number of reads at once and refuses the rest with an error; a read
- * outside an exported region (its offset and length checked without overflow) is refused too.
+ * outside an exported region (its offset and length checked without overflow) is refused too. Each read names the
+ * worker's registration with the coordinator; once the coordinator said that registration's lease ended
+ * ({@link #fence}) its reads are refused with {@code NOT_REGISTERED}, those already waiting too, and counted
+ * ({@link CounterType#READS_FENCED}): a worker paused past its lease reads again only once registered again.
  */
 public final class UdpRegionServer
     implements RegionServer, DataPlaneListener, SessionAcceptor.Listener, SessionDirectory
@@ -76,6 +80,8 @@ public final class UdpRegionServer
     private final long connectionTimeoutNs;
     private final AtomicCounter bytesServed;
     private final AtomicCounter readsServed;
+    private final AtomicCounter readsFenced;
+    private final FencedRegistrations fenced = new FencedRegistrations();
     private final Refusals refusals;
     private final SessionAcceptor acceptor;
     private final DataPlaneAdapter adapter;
@@ -98,8 +104,8 @@ public final class UdpRegionServer
      * @param clock               time source.
      * @param connectionTimeoutNs how long a connection may stay unreachable before it is dropped; also
      *                            how long a handshake may take.
-     * @param counters            the data server's counters: bytes and reads served, invalid messages,
-     *                            sessions refused and pending.
+     * @param counters            the data server's counters: bytes and reads served, reads refused because
+     *                            their registration was fenced, invalid messages, sessions refused and pending.
      * @param errorHandler        told of refused messages and connections, at a bounded rate.
      */
     public UdpRegionServer(
@@ -116,6 +122,7 @@ public final class UdpRegionServer
         this.connectionTimeoutNs = connectionTimeoutNs;
         this.bytesServed = counters.get(CounterType.BYTES_SERVED);
         this.readsServed = counters.get(CounterType.READ_REQUESTS_SERVED);
+        this.readsFenced = counters.get(CounterType.READS_FENCED);
         this.refusals = new Refusals("udp data server", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock)
             .answerWith(this::answer);
         this.acceptor = new SessionAcceptor(aeron, channel, Authenticator.of(token, Service.DATA_SERVER), refusals,
@@ -145,11 +152,19 @@ public final class UdpRegionServer
     }
 
     /**
-     * Nothing to revoke: every UDP read is a request this server answers, on a session the worker proved.
+     * Refuse the registration's reads from now on, and those of its reads still waiting here (their frames not all
+     * sent): every UDP read is a request this server answers, so there are no keys to revoke.
      */
     @Override
     public void fence(final long registrationId)
     {
+        if (fenced.add(registrationId))
+        {
+            for (int i = 0, size = connections.size(); i < size; i++)
+            {
+                connections.get(i).fence(registrationId);
+            }
+        }
     }
 
     @Override
@@ -234,10 +249,15 @@ public final class UdpRegionServer
         final int regionId = decoder.regionId();
         final long regionOffset = decoder.regionOffset();
         final long length = decoder.length();
+        final long registrationId = decoder.registrationId();
         final Connection connection = connectionsBySession.get(sessionId);
 
         final MappedRegion region = regions.get(regionId);
-        if (null == region)
+        if (fenced.contains(registrationId))
+        {
+            connection.refuseFenced(requestId, registrationId);
+        }
+        else if (null == region)
         {
             connection.fail(requestId, ErrorCode.UNKNOWN_REGION, "this server exports no region " + regionId);
         }
@@ -246,7 +266,7 @@ public final class UdpRegionServer
             connection.fail(requestId, ErrorCode.OUT_OF_REGION, "read of " + length + " bytes at " + regionOffset +
                 " is outside region " + regionId + " of " + region.length() + " bytes");
         }
-        else if (!connection.enqueue(requestId, region, regionOffset, (int)length))
+        else if (!connection.enqueue(requestId, region, regionOffset, (int)length, registrationId))
         {
             connection.fail(requestId, ErrorCode.BUSY,
                 "server busy: " + MAX_READS_PER_CONNECTION + " reads in flight on this connection");
@@ -293,6 +313,8 @@ public final class UdpRegionServer
         final long[] regionOffsets = new long[MAX_READS_PER_CONNECTION];
         final int[] lengths = new int[MAX_READS_PER_CONNECTION];
         final int[] sent = new int[MAX_READS_PER_CONNECTION];
+        final long[] registrationIds = new long[MAX_READS_PER_CONNECTION];
+        final int rank;
         int head;
         int count;
         long lastConnectedNs = nowNs;
@@ -304,6 +326,7 @@ public final class UdpRegionServer
             this.outbox = session.outbox();
             this.publication = outbox.publication();
             this.opener = session.opener();
+            this.rank = session.identity().rank();
         }
 
         boolean isDead()
@@ -311,7 +334,12 @@ public final class UdpRegionServer
             return nowNs - lastConnectedNs > connectionTimeoutNs;
         }
 
-        boolean enqueue(final long requestId, final MappedRegion region, final long regionOffset, final int length)
+        boolean enqueue(
+            final long requestId,
+            final MappedRegion region,
+            final long regionOffset,
+            final int length,
+            final long registrationId)
         {
             if (count == requestIds.length)
             {
@@ -323,7 +351,41 @@ public final class UdpRegionServer
             regionOffsets[index] = regionOffset;
             lengths[index] = length;
             sent[index] = 0;
+            registrationIds[index] = registrationId;
             return true;
+        }
+
+        void refuseFenced(final long requestId, final long registrationId)
+        {
+            readsFenced.incrementOrdered();
+            fail(requestId, ErrorCode.NOT_REGISTERED, "worker rank " + rank + "'s registration " + registrationId +
+                " is fenced: its lease with the coordinator ended; register again");
+        }
+
+        /**
+         * Refuse the waiting reads of a fenced registration, keeping the others in order.
+         */
+        void fence(final long registrationId)
+        {
+            int kept = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final int from = (head + i) % requestIds.length;
+                if (registrationIds[from] == registrationId)
+                {
+                    refuseFenced(requestIds[from], registrationId);
+                    readRegions[from] = null;
+                    continue;
+                }
+                final int to = (head + kept++) % requestIds.length;
+                requestIds[to] = requestIds[from];
+                readRegions[to] = readRegions[from];
+                regionOffsets[to] = regionOffsets[from];
+                lengths[to] = lengths[from];
+                sent[to] = sent[from];
+                registrationIds[to] = registrationIds[from];
+            }
+            count = kept;
         }
 
         void fail(final long requestId, final ErrorCode code, final String message)

@@ -7,8 +7,8 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.HandshakeIdentity;
-import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.ResponseChannels;
 import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
@@ -27,8 +27,7 @@ public final class UdpTransport implements DataTransport
 {
     private final Aeron aeron;
     private final String dataChannel;
-    private final JobToken token;
-    private final int rank;
+    private final WorkerRegistration registration;
     private final String hostId;
     private final NanoClock clock;
     private final int readsInFlight;
@@ -39,8 +38,8 @@ public final class UdpTransport implements DataTransport
     /**
      * @param aeron           connected client.
      * @param endpoint        host:port on which this worker receives read data; one stream per server.
-     * @param token           the job token to prove to data servers, or null.
-     * @param rank            the worker's rank, as its data connections introduce it.
+     * @param registration    the worker's rank (as its data connections introduce it), the job token to prove to
+     *                        data servers (or null), and its current registration, which each read names.
      * @param hostId          the worker's host id, likewise.
      * @param clock           time source for timeouts.
      * @param readsInFlight   reads each server connection accepts at once.
@@ -51,8 +50,7 @@ public final class UdpTransport implements DataTransport
     public UdpTransport(
         final Aeron aeron,
         final String endpoint,
-        final JobToken token,
-        final int rank,
+        final WorkerRegistration registration,
         final String hostId,
         final NanoClock clock,
         final int readsInFlight,
@@ -62,8 +60,7 @@ public final class UdpTransport implements DataTransport
     {
         this.aeron = aeron;
         this.dataChannel = ControlProtocol.udpChannel(endpoint);
-        this.token = token;
-        this.rank = rank;
+        this.registration = registration;
         this.hostId = hostId;
         this.clock = clock;
         this.readsInFlight = readsInFlight;
@@ -97,12 +94,12 @@ public final class UdpTransport implements DataTransport
     @Override
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
-        final HandshakeIdentity identity = new HandshakeIdentity(Role.WORKER, rank, (byte)0,
+        final HandshakeIdentity identity = new HandshakeIdentity(Role.WORKER, registration.rank(), (byte)0,
             ControlProtocol.DATA_RESPONSE_STREAM_BASE + server.serverId(), hostId, dataChannel);
         final Refusals refusals = new Refusals(
-            "worker rank " + rank + ": data connection to server " + server.serverId(), invalidMessages, errorHandler,
-            clock);
-        return new UdpDataReader(aeron, server, identity, token, clock, readsInFlight, readTimeoutNs, refusals);
+            "worker rank " + registration.rank() + ": data connection to server " + server.serverId(), invalidMessages,
+            errorHandler, clock);
+        return new UdpDataReader(aeron, server, identity, registration, clock, readsInFlight, readTimeoutNs, refusals);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package io.stoker.transport.rdma;
 
+import io.stoker.transport.data.FencedRegistrations;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -72,12 +73,12 @@ class RdmaConnectionTableTest
     @Test
     void theOldestFencedRegistrationsAreForgottenBeyondTheBound()
     {
-        for (long registration = 1; registration <= RdmaConnectionTable.MAX_FENCED + 1; registration++)
+        for (long registration = 1; registration <= FencedRegistrations.MAX_FENCED + 1; registration++)
         {
             table.fence(registration);
         }
         assertFalse(table.isFenced(1));
         assertTrue(table.isFenced(2));
-        assertTrue(table.isFenced(RdmaConnectionTable.MAX_FENCED + 1));
+        assertTrue(table.isFenced(FencedRegistrations.MAX_FENCED + 1));
     }
 }

@@ -42,6 +42,9 @@ import java.util.function.Consumer;
  *     <li>fencing: once the server is told that worker A's lease ended, A's next read under its old keys fails
  *     with {@code IBV_WC_REM_ACCESS_ERR (10)}, while worker B, live, reads the same region (the positive control);
  *     A connecting again under the ended registration is refused, and A, registered again, reads again;</li>
+ *     <li>replay: a proof captured on one connection and sent again on the next (over another challenge) is refused,
+ *     counted by the server, while fresh proofs over their own connection's challenge, before and after in the same
+ *     run, get the keys;</li>
  *     <li>an RDMA WRITE into a registered region fails with {@code IBV_WC_REM_ACCESS_ERR (10)} and changes
  *     nothing.</li>
  * </ol>
@@ -175,6 +178,7 @@ public final class RdmaLabCheck
             checkFencing(workerA, reader, readerB, region, chunk);
         }
 
+        checkReplayRefused(capability);
         checkWriteRefused(capability, good, region, chunk);
     }
 
@@ -216,6 +220,30 @@ public final class RdmaLabCheck
         failure = read(readerA, region, chunk);
         expect("registered again", null == failure && crcMatches(chunk), "worker A, registered again, reads " +
             "under its new connection's keys: " + (null == failure ? "CRC32C " + crcText(chunk) : failure));
+    }
+
+    /**
+     * A proof seen on one connection, sent again on a new one by hand ({@link RawProofClient}): the new connection's
+     * challenge is another, so it is refused and counted; fresh proofs by the same client for the same registration,
+     * one before and one after, get the keys (the positive control).
+     */
+    private void checkReplayRefused(final RdmaCapability capability) throws IOException
+    {
+        final long registration = 0x0f0e_0001L;
+        try (RawProofClient client = new RawProofClient(capability.address(), server))
+        {
+            final String first = client.connect(TOKEN, 5, registration, null);
+            final byte[] captured = client.lastProof();
+            final long refused = server.refusedConnections();
+            final String replayed = client.connect(TOKEN, 5, registration, captured);
+            final long refusedReplays = server.refusedConnections() - refused;
+            final String fresh = client.connect(TOKEN, 5, registration, null);
+            expect("fresh proof", first.endsWith(" keys") && fresh.endsWith(" keys"),
+                "a proof over its connection's own challenge, before and after the replay: " + first + ", " + fresh);
+            expect("replayed proof refused", !replayed.endsWith(" keys") && 1 == refusedReplays,
+                "the first connection's proof sent again on a new connection: refused " + refusedReplays +
+                " time(s) -> " + replayed);
+        }
     }
 
     /**

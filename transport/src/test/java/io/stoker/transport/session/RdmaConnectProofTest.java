@@ -9,64 +9,103 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
- * The proof a worker sends on a new RDMA connection: it verifies for the server it was made for, under the job's
- * token, and for nothing else; a byte changed anywhere, another token, another server or a short proof is refused.
+ * The proof a worker sends on a new RDMA connection: it verifies for the server and the connection's challenge it
+ * was made for, under the job's token, and for nothing else; a proof replayed on a connection with another
+ * challenge, a byte changed anywhere, another token, another server or a short proof is refused.
  */
 class RdmaConnectProofTest
 {
     private static final JobToken TOKEN = token("the job token of this test, 32 b");
     private static final JobToken OTHER = token("another job's token, also 32 byt");
     private static final String SERVER = "10.0.2.15:41000";
+    private static final String NOT_VERIFIED = "its MAC does not verify under the job token and this connection's " +
+        "challenge";
 
     private final UnsafeBuffer buffer = new UnsafeBuffer(new byte[64]);
+    private final UnsafeBuffer nonce = nonce(0x5a);
 
     private static JobToken token(final String secret)
     {
         return new JobToken(secret.getBytes(StandardCharsets.US_ASCII));
     }
 
-    @Test
-    void aProofVerifiesForItsServerUnderTheJobTokenAndNamesItsClaims()
+    private static UnsafeBuffer nonce(final int seed)
     {
-        RdmaConnectProof.write(TOKEN, SERVER, 3, 0x1234_5678_9abc_def0L, buffer, 8);
+        final UnsafeBuffer nonce = new UnsafeBuffer(new byte[4 + RdmaConnectProof.NONCE_LENGTH]);
+        for (int i = 0; i < RdmaConnectProof.NONCE_LENGTH; i++)
+        {
+            nonce.putByte(4 + i, (byte)(seed + 31 * i));
+        }
+        return nonce;
+    }
 
-        assertNull(RdmaConnectProof.verify(TOKEN, SERVER, buffer, 8, RdmaConnectProof.LENGTH));
+    @Test
+    void aProofVerifiesForItsServerAndChallengeUnderTheJobTokenAndNamesItsClaims()
+    {
+        RdmaConnectProof.write(TOKEN, SERVER, nonce, 4, 3, 0x1234_5678_9abc_def0L, buffer, 8);
+
+        assertNull(RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 8, RdmaConnectProof.LENGTH));
         assertEquals(3, RdmaConnectProof.rank(buffer, 8));
         assertEquals(0x1234_5678_9abc_def0L, RdmaConnectProof.registrationId(buffer, 8));
+    }
+
+    /**
+     * A proof captured on one connection, replayed on the next: that connection's challenge is another, so the proof
+     * is refused there, while the proof made for the new challenge (the positive control) verifies.
+     */
+    @Test
+    void aProofReplayedOnAConnectionWithAnotherChallengeIsRefusedAndAFreshOneVerifies()
+    {
+        RdmaConnectProof.write(TOKEN, SERVER, nonce, 4, 3, 42, buffer, 0);
+        final UnsafeBuffer nextChallenge = nonce(0x5b);
+
+        assertEquals(NOT_VERIFIED,
+            RdmaConnectProof.verify(TOKEN, SERVER, nextChallenge, 4, buffer, 0, RdmaConnectProof.LENGTH));
+        for (int i = 0; i < RdmaConnectProof.NONCE_LENGTH; i++)
+        {
+            final UnsafeBuffer changed = nonce(0x5a);
+            changed.putByte(4 + i, (byte)(changed.getByte(4 + i) ^ 0x80));
+            assertEquals(NOT_VERIFIED,
+                RdmaConnectProof.verify(TOKEN, SERVER, changed, 4, buffer, 0, RdmaConnectProof.LENGTH),
+                "nonce byte " + i);
+        }
+
+        RdmaConnectProof.write(TOKEN, SERVER, nextChallenge, 4, 3, 42, buffer, 0);
+        assertNull(RdmaConnectProof.verify(TOKEN, SERVER, nextChallenge, 4, buffer, 0, RdmaConnectProof.LENGTH),
+            "positive control: the proof over the connection's own challenge");
     }
 
     @Test
     void anotherTokenAnotherServerOrAnyChangedByteIsRefused()
     {
-        RdmaConnectProof.write(TOKEN, SERVER, 3, 42, buffer, 0);
-        assertNull(RdmaConnectProof.verify(TOKEN, SERVER, buffer, 0, RdmaConnectProof.LENGTH), "positive control");
+        RdmaConnectProof.write(TOKEN, SERVER, nonce, 4, 3, 42, buffer, 0);
+        assertNull(RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH),
+            "positive control");
 
-        assertEquals("its MAC does not verify under the job token",
-            RdmaConnectProof.verify(OTHER, SERVER, buffer, 0, RdmaConnectProof.LENGTH));
-        assertEquals("its MAC does not verify under the job token",
-            RdmaConnectProof.verify(TOKEN, "10.0.2.16:41000", buffer, 0, RdmaConnectProof.LENGTH));
-        assertEquals("its MAC does not verify under the job token",
-            RdmaConnectProof.verify(null, SERVER, buffer, 0, RdmaConnectProof.LENGTH));
+        assertEquals(NOT_VERIFIED,
+            RdmaConnectProof.verify(OTHER, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH));
+        assertEquals(NOT_VERIFIED,
+            RdmaConnectProof.verify(TOKEN, "10.0.2.16:41000", nonce, 4, buffer, 0, RdmaConnectProof.LENGTH));
+        assertEquals(NOT_VERIFIED, RdmaConnectProof.verify(null, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH));
         for (int i = 0; i < RdmaConnectProof.LENGTH; i++)
         {
             final byte original = buffer.getByte(i);
             buffer.putByte(i, (byte)(original ^ 1));
-            final String refusal = RdmaConnectProof.verify(TOKEN, SERVER, buffer, 0, RdmaConnectProof.LENGTH);
-            assertEquals(i < 4 ? "not a Stoker rdma proof" : "its MAC does not verify under the job token", refusal,
-                "byte " + i);
+            final String refusal = RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH);
+            assertEquals(i < 4 ? "not a Stoker rdma proof" : NOT_VERIFIED, refusal, "byte " + i);
             buffer.putByte(i, original);
         }
-        assertEquals("a proof of 47 bytes, not 48", RdmaConnectProof.verify(TOKEN, SERVER, buffer, 0, 47));
-        assertEquals("a proof of 0 bytes, not 48", RdmaConnectProof.verify(TOKEN, SERVER, buffer, 0, 0));
+        assertEquals("a proof of 47 bytes, not 48", RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 0, 47));
+        assertEquals("a proof of 0 bytes, not 48", RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 0, 0));
     }
 
     @Test
     void withoutATokenOnlyTheClaimsAreReadAndAProofMadeWithATokenIsRefused()
     {
-        RdmaConnectProof.write(null, SERVER, 1, 7, buffer, 0);
-        assertNull(RdmaConnectProof.verify(null, SERVER, buffer, 0, RdmaConnectProof.LENGTH));
+        RdmaConnectProof.write(null, SERVER, nonce, 4, 1, 7, buffer, 0);
+        assertNull(RdmaConnectProof.verify(null, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH));
         assertEquals(7, RdmaConnectProof.registrationId(buffer, 0));
-        assertEquals("its MAC does not verify under the job token",
-            RdmaConnectProof.verify(TOKEN, SERVER, buffer, 0, RdmaConnectProof.LENGTH));
+        assertEquals(NOT_VERIFIED,
+            RdmaConnectProof.verify(TOKEN, SERVER, nonce, 4, buffer, 0, RdmaConnectProof.LENGTH));
     }
 }

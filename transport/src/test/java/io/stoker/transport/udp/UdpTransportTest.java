@@ -6,6 +6,7 @@ import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
+import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
 import org.agrona.CloseHelper;
@@ -80,8 +81,8 @@ class UdpTransportTest
         final Path shard = Files.write(temp.resolve("shard-0.bin"), content);
         final String endpoint = endpoint();
         serverCounters = new StatusCounters(connector.aeron(), "data server", CounterType.BYTES_SERVED,
-            CounterType.READ_REQUESTS_SERVED, CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED,
-            CounterType.SESSIONS_PENDING);
+            CounterType.READ_REQUESTS_SERVED, CounterType.READS_FENCED, CounterType.INVALID_MESSAGES,
+            CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING);
         bytesServed = serverCounters.get(CounterType.BYTES_SERVED);
         invalid = serverCounters.get(CounterType.INVALID_MESSAGES);
         server = new UdpRegionServer(connector.aeron(), endpoint, TOKEN, SystemNanoClock.INSTANCE,
@@ -126,6 +127,55 @@ class UdpTransportTest
             assertEquals(content[123 + i], destination.getByte(3_000_000 + i));
         }
         assertEquals(2_500_077, bytesServed.get());
+    }
+
+    /**
+     * Once the server is told a worker's registration is fenced, a read under it is refused with
+     * {@code NOT_REGISTERED} and counted, while another worker's reads are served (the positive control, before and
+     * after); the same worker, registered again, reads again on the same connection.
+     */
+    @Test
+    void aFencedRegistrationsReadsAreRefusedWhileAnotherWorkersAreServedAndItReadsAgainOnceRegisteredAgain()
+        throws Exception
+    {
+        final AtomicCounter readsFenced = serverCounters.get(CounterType.READS_FENCED);
+        final WorkerRegistration workerA = new WorkerRegistration(0, TOKEN);
+        final WorkerRegistration workerB = new WorkerRegistration(1, TOKEN);
+        workerA.registered(0xa1L);
+        workerB.registered(0xb1L);
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(8192));
+        final long timeoutNs = TimeUnit.SECONDS.toNanos(2);
+        try (DataReader readerA = transport(workerA, timeoutNs, SystemNanoClock.INSTANCE)
+            .connect(advertisement, destination.byteBuffer());
+            DataReader readerB = transport(workerB, timeoutNs, SystemNanoClock.INSTANCE)
+                .connect(advertisement, destination.byteBuffer()))
+        {
+            assertTrue(readerA.read(1, 0, 0, 100, destination, 0));
+            pollUntil(readerA, 1);
+            assertTrue(readerB.read(2, 0, 0, 100, destination, 4096));
+            pollUntil(readerB, 2);
+            assertEquals(List.of("1 ok", "2 ok"), outcomes, "both read before the fence");
+
+            server.fence(0xa1L);
+            assertTrue(readerA.read(3, 0, 0, 100, destination, 0));
+            pollUntil(readerA, 3);
+            assertTrue(readerB.read(4, 0, 0, 100, destination, 4096));
+            pollUntil(readerB, 4);
+            assertTrue(outcomes.get(2).startsWith("3 failed") && outcomes.get(2).contains("NOT_REGISTERED") &&
+                outcomes.get(2).contains("registration 161 is fenced"), outcomes.toString());
+            assertEquals("4 ok", outcomes.get(3), "the live worker reads on");
+            assertEquals(1, readsFenced.get());
+
+            workerA.registered(0xa2L);
+            assertTrue(readerA.read(5, 0, 0, 100, destination, 0));
+            pollUntil(readerA, 5);
+            assertEquals("5 ok", outcomes.get(4), "registered again, it reads again");
+            assertEquals(1, readsFenced.get());
+        }
+        for (int i = 0; i < 100; i++)
+        {
+            assertEquals(content[i], destination.getByte(i));
+        }
     }
 
     @Test
@@ -304,8 +354,13 @@ class UdpTransportTest
 
     private UdpTransport transport(final JobToken token, final long timeoutNs, final NanoClock clock)
     {
-        return new UdpTransport(connector.aeron(), endpoint(), token, 0, "worker-host", clock, 8, timeoutNs, invalid,
-            ex -> errors.add(ex.getMessage()));
+        return transport(new WorkerRegistration(0, token), timeoutNs, clock);
+    }
+
+    private UdpTransport transport(final WorkerRegistration registration, final long timeoutNs, final NanoClock clock)
+    {
+        return new UdpTransport(connector.aeron(), endpoint(), registration, "worker-host", clock, 8, timeoutNs,
+            invalid, ex -> errors.add(ex.getMessage()));
     }
 
     private void pollUntil(final DataReader reader, final int count) throws InterruptedException

@@ -155,7 +155,8 @@ public final class SampleMessages
             sample("DataConnected", DataConnectedEncoder.TEMPLATE_ID, buffer -> length(new DataConnectedEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).correlationId(11))),
             sample("ReadRequest", ReadRequestEncoder.TEMPLATE_ID, buffer -> length(new ReadRequestEncoder()
-                .wrapAndApplyHeader(buffer, 0, header).requestId(1).regionId(0).regionOffset(4096).length(4096))),
+                .wrapAndApplyHeader(buffer, 0, header).requestId(1).regionId(0).regionOffset(4096).length(4096)
+                .registrationId(0x1234_5678_9abc_def0L))),
             sample("ReadData", ReadDataEncoder.TEMPLATE_ID, buffer -> length(new ReadDataEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).requestId(1).readOffset(0).putBytes(thirtyTwo, 0, 32))),
             sample("ReadError", ReadErrorEncoder.TEMPLATE_ID, buffer -> length(new ReadErrorEncoder()
