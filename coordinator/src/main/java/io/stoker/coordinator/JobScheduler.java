@@ -121,8 +121,8 @@ final class JobScheduler implements JournalRecord.Handler
     }
 
     /**
-     * A worker's lease ended: the steps its rank holds and has not released go to the live ranks. Called only when
-     * the lease has certainly ended, never before.
+     * A worker's lease ended: the steps its rank holds that no worker claimed go to the live ranks (a claimed step
+     * is with a consumer, or will be once confirmed). Called only when the lease has certainly ended, never before.
      */
     void onWorkerLost(final int rank, final int memberId)
     {
@@ -271,11 +271,12 @@ final class JobScheduler implements JournalRecord.Handler
     }
 
     /**
-     * A worker acknowledged released steps of a stream: each it holds goes to the journal, once, and counts when
-     * durable. A message naming a step, segment, stream or epoch not planned is refused whole; one naming steps
-     * the worker no longer holds (its lease ended and they went to another rank) is refused for those, and the
-     * steps it does hold are taken: a worker acknowledging again after a lease lost must not lose its good
-     * acknowledgements with its stale ones.
+     * A worker claims steps of a stream for its consumer, which is about to take their batches: each step it holds
+     * and no worker claimed goes to the journal, once, and is counted and confirmed when durable; one it claimed
+     * before is confirmed again when durable (at once when it is already), not counted again; one it does not hold
+     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch. A message
+     * naming a step, segment, stream or epoch not planned is refused whole, unanswered; one naming steps the worker
+     * does not hold is answered for every step and reported, and the steps it does hold are taken.
      *
      * @param steps the steps, {@code count} of them.
      * @return null when all were taken, else why some or all were refused.
@@ -308,12 +309,17 @@ final class JobScheduler implements JournalRecord.Handler
             if (null != holderRefusal)
             {
                 notHeld = null == notHeld ? holderRefusal : notHeld;
+                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], false);
+            }
+            else if (progress.isReleased(stream.rank(), steps[i]))
+            {
+                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], true);
             }
             else if (progress.journal(stream.rank(), steps[i]) &&
                 !output.journal(JournalRecord.ACK, jobId, stream, steps[i], rank))
             {
                 progress.unjournal(stream.rank(), steps[i]);
-                output.error("the journal's buffer is full: acknowledgement of step " + steps[i] + " of " +
+                output.error("the journal's buffer is full: the claim of step " + steps[i] + " of " +
                     describe(stream) + " not taken; the worker sends it again when it registers again");
             }
         }
@@ -364,7 +370,8 @@ final class JobScheduler implements JournalRecord.Handler
 
     /**
      * A record the journal made durable (or, at start-up, read back after the checkpoint): only now is an
-     * acknowledgement counted, a chunk counted missing; a move read back is applied (a live one was when made).
+     * acknowledgement counted and confirmed to the worker of its rank (before any epoch it completes is
+     * announced), a chunk counted missing; a move read back is applied (a live one was when made).
      */
     @Override
     public void onRecord(final DirectBuffer buffer, final int offset, final boolean replayed)
@@ -385,6 +392,11 @@ final class JobScheduler implements JournalRecord.Handler
                 {
                     output.count(CounterType.STEPS_ACKNOWLEDGED, 1);
                     acknowledgementsSinceCheckpoint++;
+                }
+                final int claimer = workers.get(JournalRecord.value(buffer, offset));
+                if (!replayed && NO_WORKER != claimer)
+                {
+                    output.answer(claimer, job.jobId, progress.epoch(), progress.segment().index(), stream, step, true);
                 }
                 completeEpochs();
             }
