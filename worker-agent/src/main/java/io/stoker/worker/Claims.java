@@ -69,7 +69,7 @@ final class Claims implements Feed.Gate<Batch<?>>
             }
             if (Batch.WANTED == state)
             {
-                claim.claim(batch.order().work(), batch.step());
+                claim.claim(batch);
                 batch.claim(Batch.CLAIMED);
                 claimed++;
             }
@@ -163,8 +163,8 @@ final class Claims implements Feed.Gate<Batch<?>>
     interface Claimant
     {
         /**
-         * Claim a step of a stream for the consumer.
+         * Claim the batch's step for the consumer.
          */
-        void claim(StreamWork stream, int step);
+        void claim(Batch<?> batch);
     }
 }

@@ -110,7 +110,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final Releases releases = new Releases();
     private final BatchAssembler.PieceReader pieceReader = this::read;
     private final ChunkSink.SinkListener bufferReturns = this::onBufferFree;
-    private final Claims.Claimant claimant = this::acknowledge;
+    private final Claims.Claimant claimant = batch -> acknowledge(batch.order().work(), batch.step());
 
     private volatile WorkerJob job;
     private volatile boolean closed;
