@@ -274,9 +274,13 @@ final class JobScheduler implements JournalRecord.Handler
      * A worker claims steps of a stream for its consumer, which is about to take their batches: each step it holds
      * and no worker claimed goes to the journal, once, and is counted and confirmed when durable; one it claimed
      * before is confirmed again when durable (at once when it is already), not counted again; one it does not hold
-     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch. A message
-     * naming a step, segment, stream or epoch not planned is refused whole, unanswered; one naming steps the worker
-     * does not hold is answered for every step and reported, and the steps it does hold are taken.
+     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch; so is one of
+     * an epoch already complete (a claimer's own step was confirmed before the epoch was announced, so this is
+     * another rank's step, claimed by a worker that missed the announcement while registering again; or, after a
+     * coordinator restart lost the confirmation of a durable claim, the worker's own, which is then not delivered,
+     * though counted). A message naming a step, segment, stream or epoch not planned is refused whole, unanswered;
+     * one naming steps the worker does not hold is answered for every step and reported, and the steps it does hold
+     * are taken.
      *
      * @param steps the steps, {@code count} of them.
      * @return null when all were taken, else why some or all were refused.
@@ -292,6 +296,10 @@ final class JobScheduler implements JournalRecord.Handler
         final EpochProgress progress = job.openEpoch(stream.epoch());
         if (null == progress)
         {
+            for (int i = 0; i < count; i++)
+            {
+                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], false);
+            }
             return null;
         }
         for (int i = 0; i < count; i++)

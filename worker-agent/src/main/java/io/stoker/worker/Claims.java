@@ -130,7 +130,8 @@ final class Claims implements Feed.Gate<Batch<?>>
     }
 
     /**
-     * This worker stops for good: every batch not confirmed is dropped.
+     * This worker stops for good, or the job is complete (the coordinator confirmed every step of the job before it
+     * said so): every batch not confirmed is dropped.
      */
     void refuseAll()
     {

@@ -891,6 +891,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 return;
             }
             outcome = decoder.outcome();
+            claims.refuseAll();
             sink.finish();
         }
 
