@@ -274,11 +274,10 @@ final class JobScheduler implements JournalRecord.Handler
      * A worker claims steps of a stream for its consumer, which is about to take their batches: each step it holds
      * and no worker claimed goes to the journal, once, and is counted and confirmed when durable; one it claimed
      * before is confirmed again when durable (at once when it is already), not counted again; one it does not hold
-     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch; so is one of
-     * an epoch already complete (a claimer's own step was confirmed before the epoch was announced, so this is
-     * another rank's step, claimed by a worker that missed the announcement while registering again; or, after a
-     * coordinator restart lost the confirmation of a durable claim, the worker's own, which is then not delivered,
-     * though counted). A message naming a step, segment, stream or epoch not planned is refused whole, unanswered;
+     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch. A claim of a
+     * step of an epoch (or a job) already complete is answered by who held the step, which completed epochs keep
+     * (a worker whose confirmation a coordinator restart lost claims again). A message naming a step, segment,
+     * stream or epoch not planned is refused whole, unanswered;
      * one naming steps the worker does not hold is answered for every step and reported, and the steps it does hold
      * are taken.
      *
@@ -296,10 +295,7 @@ final class JobScheduler implements JournalRecord.Handler
         final EpochProgress progress = job.openEpoch(stream.epoch());
         if (null == progress)
         {
-            for (int i = 0; i < count; i++)
-            {
-                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], false);
-            }
+            answerCompleted(memberId, rank, jobId, stream, steps, count);
             return null;
         }
         for (int i = 0; i < count; i++)
@@ -332,6 +328,27 @@ final class JobScheduler implements JournalRecord.Handler
             }
         }
         return notHeld;
+    }
+
+    /**
+     * Claims of steps of a completed epoch (a worker whose confirmation a coordinator restart lost claims again
+     * after the epoch, or the job, completed): each is confirmed when the claimer's rank held it — a claimed step
+     * never moves, and every step of a completed epoch was claimed — and refused otherwise.
+     */
+    private void answerCompleted(
+        final int memberId, final int rank, final long jobId, final StreamId stream, final int[] steps, final int count)
+    {
+        Job.EpochResult completed = null;
+        for (final Job.EpochResult result : job.results())
+        {
+            completed = result.epoch() == stream.epoch() ? result : completed;
+        }
+        final boolean live = workers.get(rank) == memberId;
+        for (int i = 0; i < count; i++)
+        {
+            output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i],
+                live && null != completed && completed.holder(stream.rank(), steps[i]) == rank);
+        }
     }
 
     /**

@@ -1,7 +1,6 @@
 package io.stoker.coordinator;
 
 import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.wire.MessageLimits;
 
@@ -85,8 +84,8 @@ final class StepAckAnswers
         final Outbox outbox = outboxes.apply(memberId);
         if (null != outbox)
         {
-            publisher.stepAckAnswer(outbox, jobId, new StreamId(epoch, segment, stream),
-                confirmed, confirmedCount, refused, refusedCount);
+            publisher.stepAckAnswer(outbox, jobId, epoch, segment, stream, confirmed, confirmedCount, refused,
+                refusedCount);
         }
         confirmedCount = 0;
         refusedCount = 0;

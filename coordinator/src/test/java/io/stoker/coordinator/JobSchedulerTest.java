@@ -236,6 +236,29 @@ class JobSchedulerTest
     }
 
     @Test
+    void aClaimAgainOfAStepOfACompletedEpochIsConfirmedToTheRankThatHeldItAndRefusedToAnyOther()
+    {
+        start();
+        final Segment segment = spec.segment(space(), 0);
+        for (int rank = 0; rank < WORLD_SIZE; rank++)
+        {
+            ack(rank, new StreamId(0, 0, rank), allSteps(segment.stream(rank).steps()).stream()
+                .mapToInt(Integer::intValue).toArray());
+        }
+        output.makeDurable(scheduler);
+        assertEquals(WORLD_SIZE + 1, output.count("epochComplete 0 "));
+        final long counted = output.counted(CounterType.STEPS_ACKNOWLEDGED);
+
+        output.events.clear();
+        assertNull(ack(1, new StreamId(0, 0, 1), 2), "a claim again, as after a restart lost its confirmation");
+        assertNull(ack(0, new StreamId(0, 0, 1), 3));
+        assertEquals(List.of("confirm " + workers[1].memberId + " 0/1/2", "refuse " + workers[0].memberId + " 0/1/3"),
+            confirmations(), "the completed epoch still knows who held each step");
+        assertEquals(0, output.journal.size());
+        assertEquals(counted, output.counted(CounterType.STEPS_ACKNOWLEDGED), "nothing counted again");
+    }
+
+    @Test
     void aDeadHoldersStepsMoreThanTheJournalTakesAtOnceAllMoveOverSeveralCyclesEachOnceAndOnlyAsJournaled()
     {
         start();

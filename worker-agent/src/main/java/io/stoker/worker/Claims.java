@@ -113,25 +113,7 @@ final class Claims implements Feed.Gate<Batch<?>>
     }
 
     /**
-     * The coordinator completed an epoch: it confirms a step before it announces the epoch the step completed, so a
-     * batch of the epoch still unanswered is another rank's step. It is dropped.
-     */
-    void onEpochComplete(final int epoch)
-    {
-        for (final Iterator<Batch<?>> batches = unanswered.iterator(); batches.hasNext(); )
-        {
-            final Batch<?> batch = batches.next();
-            if (batch.epoch() == epoch)
-            {
-                batch.claim(Batch.REFUSED);
-                batches.remove();
-            }
-        }
-    }
-
-    /**
-     * This worker stops for good, or the job is complete (the coordinator confirmed every step of the job before it
-     * said so): every batch not confirmed is dropped.
+     * This worker stops for good: every batch not confirmed is dropped.
      */
     void refuseAll()
     {

@@ -14,8 +14,8 @@ import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
-import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
@@ -565,7 +565,6 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         segments.remove(epoch);
         works.values().removeIf(stream -> stream.epoch() == epoch);
         worksById.values().removeIf(stream -> stream.epoch() == epoch);
-        claims.onEpochComplete(epoch);
         epochsCompleted++;
     }
 
@@ -891,7 +890,6 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 return;
             }
             outcome = decoder.outcome();
-            claims.refuseAll();
             sink.finish();
         }
 

@@ -1312,8 +1312,8 @@ class WorkerAgentTest
             final long jobId = decoder.jobId();
             final int confirmedSteps = confirmedCount;
             final int refusedSteps = refusedCount;
-            final Runnable answer = () -> publisher.stepAckAnswer(
-                outbox, jobId, stream, confirmed, confirmedSteps, refused, refusedSteps);
+            final Runnable answer = () -> publisher.stepAckAnswer(outbox, jobId, stream.epoch(), stream.segment(),
+                stream.rank(), confirmed, confirmedSteps, refused, refusedSteps);
             if (holdAnswers)
             {
                 held.add(answer);

@@ -199,12 +199,15 @@ public final class ControlPublisher
 
     /**
      * Offer the answer to a worker's claims of a stream's steps: {@code confirmedCount} confirmed, then
-     * {@code refusedCount} refused.
+     * {@code refusedCount} refused. The stream is named by its epoch, segment and rank, so that the coordinator's
+     * duty cycle allocates nothing to answer.
      */
     public boolean stepAckAnswer(
         final Outbox outbox,
         final long jobId,
-        final StreamId stream,
+        final int epoch,
+        final int segment,
+        final int stream,
         final int[] confirmed,
         final int confirmedCount,
         final int[] refused,
@@ -212,9 +215,9 @@ public final class ControlPublisher
     {
         stepAckAnswer.wrapAndApplyHeader(buffer, 0, header)
             .jobId(jobId)
-            .epoch(stream.epoch())
-            .segment(stream.segment())
-            .stream(stream.rank());
+            .epoch(epoch)
+            .segment(segment)
+            .stream(stream);
         final StepAckAnswerEncoder.ConfirmedEncoder confirmedSteps = stepAckAnswer.confirmedCount(confirmedCount);
         for (int i = 0; i < confirmedCount; i++)
         {
