@@ -20,7 +20,7 @@ from .errors import StokerError, ViewStillHeld, WorkerGone
 from .ring import TRAILER_LENGTH, RingReader, RingWriter
 
 MAGIC = struct.unpack("<q", b"STOKSHM1")[0]
-VERSION = 3
+VERSION = 4
 HEADER_LENGTH = 4096
 IPC_HANDLES_OFFSET = 4096
 IPC_HANDLE_LENGTH = 64
@@ -29,9 +29,7 @@ TOKEN_OFFSET = 1024
 
 STATE_STARTING, STATE_RUNNING, STATE_FINISHED, STATE_CONSUMER_LOST, STATE_CLOSED = range(5)
 MSG_BATCH, MSG_END = 1, 2
-MSG_RELEASE, MSG_DROP = 1, 2
-# int64 words of the header: the worker's lease deadline (CLOCK_MONOTONIC ns) and the first batch not revoked.
-_LEASE_DEADLINE, _REVOKED_BELOW = 136 // 8, 144 // 8
+MSG_RELEASE = 1
 OUTCOMES = {0: "complete", 1: "incomplete", 2: "stopped"}
 
 _BATCH_HEADER = struct.Struct("<qiiiiiiii")
@@ -352,20 +350,16 @@ class Channel:
             raise WorkerGone(f"the worker of {self.directory} (pid {self.pid}) {why} before the job ended")
 
     def poll(self):
-        """The next batch, None when none is ready now; raises StopIteration-free: see `take`. Nothing is taken
-        while the worker's lease may have ended (its deadline passed): those batches may be another rank's; a batch
-        the worker revoked meanwhile is given back unread."""
-        if self.ended or time.monotonic_ns() >= self._i64[_LEASE_DEADLINE]:
+        """The next batch, None when none is ready now; raises StopIteration-free: see `take`. Every batch in the
+        ring is this rank's: the worker publishes one only once the coordinator confirmed its step, and only when
+        this consumer took the one before."""
+        if self.ended:
             return None
         record = self._batches.poll()
         if record is None:
             return None
         record_type, data = record
         if record_type == MSG_BATCH:
-            sequence = _RELEASE.unpack_from(data, 0)[0]
-            if sequence < self._i64[_REVOKED_BELOW]:
-                self._release(sequence, MSG_DROP)
-                return None
             return Batch(self, data)
         if record_type == MSG_END:
             self.ended = True
@@ -399,9 +393,9 @@ class Channel:
                 raise TimeoutError(f"no batch from {self.directory} in {timeout} s")
             time.sleep(min(_TAKE_MAX_SLEEP, _TAKE_MIN_SLEEP * (1 << min(idle - _TAKE_SPINS - 1, 4))))
 
-    def _release(self, sequence, record_type=MSG_RELEASE):
+    def _release(self, sequence):
         payload = _RELEASE.pack(sequence)
-        while not self._releases.write(record_type, payload):
+        while not self._releases.write(MSG_RELEASE, payload):
             self._check_worker()
             time.sleep(0.0005)
         self._releases_sent += 1

@@ -17,6 +17,7 @@ import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
@@ -348,6 +349,18 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         if (stream.rank() != rank)
         {
             foreignSteps += steps;
+        }
+    }
+
+    /**
+     * The coordinator confirms each step acknowledged: this worker hands out nothing, so there is nothing to do.
+     */
+    @Override
+    public void onStepAckAnswer(final int sessionId, final StepAckAnswerDecoder decoder)
+    {
+        if (decoder.jobId() != jobId)
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
         }
     }
 

@@ -40,7 +40,7 @@ final class CheckpointStore
     static final String FILE_NAME = "coordinator.checkpoint";
     static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 4;
+    private static final int VERSION = 5;
 
     private final Path directory;
     private final Path file;
@@ -106,6 +106,13 @@ final class CheckpointStore
                 out.writeLong(result.droppedSamples());
                 out.writeInt(result.steps());
                 writeInts(out, result.missing());
+                out.writeInt(result.moves().length);
+                for (final int[] move : result.moves())
+                {
+                    out.writeInt(move[0]);
+                    out.writeInt(move[1]);
+                    out.writeInt(move[2]);
+                }
             }
             out.flush();
             final byte[] body = bytes.toByteArray();
@@ -273,8 +280,18 @@ final class CheckpointStore
             final int results = count(in, body.length);
             for (int i = 0; i < results; i++)
             {
-                checkpoint.results().add(new Job.EpochResult(
-                    in.readInt(), in.readLong(), in.readLong(), in.readInt(), readInts(in, body.length)));
+                final int epoch = in.readInt();
+                final long deliveredSamples = in.readLong();
+                final long droppedSamples = in.readLong();
+                final int steps = in.readInt();
+                final int[] missing = readInts(in, body.length);
+                final int[][] moves = new int[count(in, body.length)][];
+                for (int m = 0; m < moves.length; m++)
+                {
+                    moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
+                }
+                checkpoint.results().add(
+                    new Job.EpochResult(epoch, deliveredSamples, droppedSamples, steps, missing, moves));
             }
             return checkpoint;
         }

@@ -90,6 +90,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final DatasetRelay relay;
     private final JobScheduler scheduler;
     private final FenceLog fences = new FenceLog();
+    private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -125,6 +126,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         routes = memberRoutes(null != checkpoints ? checkpoints.readMembers() : null);
         sessions = new MemberSessions(ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs(), new SessionEvents());
         relay = new DatasetRelay(sessions, publisher);
+        answers = new StepAckAnswers(publisher, memberId ->
+        {
+            final Member member = sessions.member(memberId);
+            return null != member ? member.outbox : null;
+        });
         scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(), ctx.checkpointInterval(), relay,
             new SchedulerSends());
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
@@ -203,6 +209,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         work += checkpointWhenDue();
         work += scheduler.tryStart(journal.checkpointsWritten());
+        work += answers.flush();
         return work;
     }
 
@@ -372,10 +379,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Count the released steps of a stream the sending worker holds. A message naming a step, segment, stream or
-     * epoch not planned is refused whole; one naming steps the worker no longer holds (its lease ended and they
-     * went to another rank) is refused for those, counted once, and the steps it does hold are counted: a worker
-     * acknowledging again after a lease lost must not lose its good acknowledgements with its stale ones.
+     * A worker claims steps of a stream for its consumer: each it holds is counted and confirmed once durable, each
+     * it does not is refused in the answer (see {@link JobScheduler#acknowledge}). A message naming a step,
+     * segment, stream or epoch not planned is refused whole; one naming steps the worker no longer holds (its lease
+     * ended and they went to another rank) is reported once, and the steps it does hold are taken: a worker
+     * claiming again after a lease lost must not lose its good claims with its stale ones.
      */
     @Override
     public void onStepAck(final int sessionId, final StepAckDecoder decoder)
@@ -666,6 +674,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         @Override
         public void jobStarted(final int memberId, final Job job)
         {
+            answers.flush();
             final Member member = sessions.member(memberId);
             if (null != member)
             {
@@ -679,6 +688,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void assign(final int memberId, final int rank, final long jobId, final StreamId stream,
             final int[] steps)
         {
+            answers.flush();
             final Member worker = sessions.member(memberId);
             if (null != worker)
             {
@@ -689,6 +699,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         @Override
         public void epochComplete(final int memberId, final long jobId, final Job.EpochResult result)
         {
+            answers.flush();
             final Member member = sessions.member(memberId);
             if (null != member)
             {
@@ -700,11 +711,19 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         @Override
         public void jobComplete(final int memberId, final long jobId, final JobOutcome outcome, final int epochs)
         {
+            answers.flush();
             final Member member = sessions.member(memberId);
             if (null != member)
             {
                 publisher.jobComplete(member.outbox, jobId, outcome, epochs);
             }
+        }
+
+        @Override
+        public void answer(final int memberId, final long jobId, final int epoch, final int segment, final int stream,
+            final int step, final boolean confirmed)
+        {
+            answers.add(memberId, jobId, epoch, segment, stream, step, confirmed);
         }
 
         @Override

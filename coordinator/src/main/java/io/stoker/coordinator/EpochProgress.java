@@ -219,7 +219,7 @@ public final class EpochProgress
     }
 
     /**
-     * @return the steps of a stream that a rank holds, that are not released and whose move to it (if any) is
+     * @return the steps of a stream that a rank holds, that no worker claimed and whose move to it (if any) is
      * durable, ascending: those it may be told to deliver.
      */
     public int[] assignable(final int stream, final int rank)
@@ -237,14 +237,16 @@ public final class EpochProgress
     }
 
     /**
-     * @return the steps of a stream that a rank holds and that are not released, ascending.
+     * @return the steps of a stream that a rank holds and that no worker claimed for its consumer (a claimed step
+     * is journaled, and once the journal made it durable it is confirmed: it was handed out and never moves),
+     * ascending.
      */
     public int[] outstanding(final int stream, final int rank)
     {
         int count = 0;
         final int[] result = new int[steps[stream]];
-        for (int step = released[stream].nextClearBit(0); step < steps[stream];
-            step = released[stream].nextClearBit(step + 1))
+        for (int step = journaled[stream].nextClearBit(0); step < steps[stream];
+            step = journaled[stream].nextClearBit(step + 1))
         {
             if (holder(stream, step) == rank)
             {

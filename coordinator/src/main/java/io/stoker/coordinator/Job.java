@@ -189,7 +189,7 @@ final class Job
         final int[] missing = progress.missingChunks();
         chunksUnavailable += missing.length;
         final EpochResult result = new EpochResult(progress.epoch(), progress.deliveredSamples(),
-            progress.droppedSamples(), progress.segment().steps(), missing);
+            progress.droppedSamples(), progress.segment().steps(), missing, progress.moves());
         results.add(result);
         return result;
     }
@@ -331,9 +331,26 @@ final class Job
     }
 
     /**
-     * A completed epoch, kept to tell a client that attaches later.
+     * A completed epoch, kept to tell a client that attaches later, and to answer a claim of one of its steps made
+     * again by a worker whose confirmation a coordinator restart lost.
+     *
+     * @param moves {stream, step, holder} of every step handed to another rank than its stream's.
      */
-    record EpochResult(int epoch, long deliveredSamples, long droppedSamples, int steps, int[] missing)
+    record EpochResult(int epoch, long deliveredSamples, long droppedSamples, int steps, int[] missing, int[][] moves)
     {
+        /**
+         * @return the rank that held the step, and so claimed it: a claimed step never moves.
+         */
+        int holder(final int stream, final int step)
+        {
+            for (final int[] move : moves)
+            {
+                if (move[0] == stream && move[1] == step)
+                {
+                    return move[2];
+                }
+            }
+            return stream;
+        }
     }
 }

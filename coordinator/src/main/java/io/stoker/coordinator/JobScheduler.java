@@ -121,8 +121,8 @@ final class JobScheduler implements JournalRecord.Handler
     }
 
     /**
-     * A worker's lease ended: the steps its rank holds and has not released go to the live ranks. Called only when
-     * the lease has certainly ended, never before.
+     * A worker's lease ended: the steps its rank holds that no worker claimed go to the live ranks (a claimed step
+     * is with a consumer, or will be once confirmed). Called only when the lease has certainly ended, never before.
      */
     void onWorkerLost(final int rank, final int memberId)
     {
@@ -271,11 +271,15 @@ final class JobScheduler implements JournalRecord.Handler
     }
 
     /**
-     * A worker acknowledged released steps of a stream: each it holds goes to the journal, once, and counts when
-     * durable. A message naming a step, segment, stream or epoch not planned is refused whole; one naming steps
-     * the worker no longer holds (its lease ended and they went to another rank) is refused for those, and the
-     * steps it does hold are taken: a worker acknowledging again after a lease lost must not lose its good
-     * acknowledgements with its stale ones.
+     * A worker claims steps of a stream for its consumer, which is about to take their batches: each step it holds
+     * and no worker claimed goes to the journal, once, and is counted and confirmed when durable; one it claimed
+     * before is confirmed again when durable (at once when it is already), not counted again; one it does not hold
+     * (its lease ended and the step went to another rank) is refused, so the worker drops that batch. A claim of a
+     * step of an epoch (or a job) already complete is answered by who held the step, which completed epochs keep
+     * (a worker whose confirmation a coordinator restart lost claims again). A message naming a step, segment,
+     * stream or epoch not planned is refused whole, unanswered;
+     * one naming steps the worker does not hold is answered for every step and reported, and the steps it does hold
+     * are taken.
      *
      * @param steps the steps, {@code count} of them.
      * @return null when all were taken, else why some or all were refused.
@@ -291,6 +295,7 @@ final class JobScheduler implements JournalRecord.Handler
         final EpochProgress progress = job.openEpoch(stream.epoch());
         if (null == progress)
         {
+            answerCompleted(memberId, rank, jobId, stream, steps, count);
             return null;
         }
         for (int i = 0; i < count; i++)
@@ -308,16 +313,42 @@ final class JobScheduler implements JournalRecord.Handler
             if (null != holderRefusal)
             {
                 notHeld = null == notHeld ? holderRefusal : notHeld;
+                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], false);
+            }
+            else if (progress.isReleased(stream.rank(), steps[i]))
+            {
+                output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i], true);
             }
             else if (progress.journal(stream.rank(), steps[i]) &&
                 !output.journal(JournalRecord.ACK, jobId, stream, steps[i], rank))
             {
                 progress.unjournal(stream.rank(), steps[i]);
-                output.error("the journal's buffer is full: acknowledgement of step " + steps[i] + " of " +
+                output.error("the journal's buffer is full: the claim of step " + steps[i] + " of " +
                     describe(stream) + " not taken; the worker sends it again when it registers again");
             }
         }
         return notHeld;
+    }
+
+    /**
+     * Claims of steps of a completed epoch (a worker whose confirmation a coordinator restart lost claims again
+     * after the epoch, or the job, completed): each is confirmed when the claimer's rank held it — a claimed step
+     * never moves, and every step of a completed epoch was claimed — and refused otherwise.
+     */
+    private void answerCompleted(
+        final int memberId, final int rank, final long jobId, final StreamId stream, final int[] steps, final int count)
+    {
+        Job.EpochResult completed = null;
+        for (final Job.EpochResult result : job.results())
+        {
+            completed = result.epoch() == stream.epoch() ? result : completed;
+        }
+        final boolean live = workers.get(rank) == memberId;
+        for (int i = 0; i < count; i++)
+        {
+            output.answer(memberId, jobId, stream.epoch(), stream.segment(), stream.rank(), steps[i],
+                live && null != completed && completed.holder(stream.rank(), steps[i]) == rank);
+        }
     }
 
     /**
@@ -364,7 +395,8 @@ final class JobScheduler implements JournalRecord.Handler
 
     /**
      * A record the journal made durable (or, at start-up, read back after the checkpoint): only now is an
-     * acknowledgement counted, a chunk counted missing; a move read back is applied (a live one was when made).
+     * acknowledgement counted and confirmed to the worker of its rank (before any epoch it completes is
+     * announced), a chunk counted missing; a move read back is applied (a live one was when made).
      */
     @Override
     public void onRecord(final DirectBuffer buffer, final int offset, final boolean replayed)
@@ -385,6 +417,11 @@ final class JobScheduler implements JournalRecord.Handler
                 {
                     output.count(CounterType.STEPS_ACKNOWLEDGED, 1);
                     acknowledgementsSinceCheckpoint++;
+                }
+                final int claimer = workers.get(JournalRecord.value(buffer, offset));
+                if (!replayed && NO_WORKER != claimer)
+                {
+                    output.answer(claimer, job.jobId, progress.epoch(), progress.segment().index(), stream, step, true);
                 }
                 completeEpochs();
             }

@@ -34,6 +34,13 @@ interface SchedulerOutput
     void jobComplete(int memberId, long jobId, JobOutcome outcome, int epochsCompleted);
 
     /**
+     * Answer a worker's claim of a step for its consumer: confirmed (durable and counted: the worker hands the batch
+     * out) or refused (the step is not the worker's: it drops the batch). The stream is named by its parts, so that
+     * a confirmation made on the duty cycle allocates nothing.
+     */
+    void answer(int memberId, long jobId, int epoch, int segment, int stream, int step, boolean confirmed);
+
+    /**
      * Offer a record to the journal: it comes back through {@link JobScheduler#onDurable} once durable.
      *
      * @return false when the journal could not take it.

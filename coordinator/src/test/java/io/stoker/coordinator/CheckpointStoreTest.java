@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The v4 checkpoint: the journal position it covers, a job's spec (batches and resume history included),
+ * The v5 checkpoint: the journal position it covers, a job's spec (batches and resume history included),
  * each open epoch's released steps, steps handed to other ranks and missing chunks, and the completed epochs'
  * results come back as they were written; a damaged file is refused with its name and the offset, never read
  * as another state.
@@ -85,7 +85,8 @@ class CheckpointStoreTest
         continued.reassign(2, 7, 1);
         continued.markMissing(0);
         continued.markMissing(manifest.chunkCount() - 1);
-        final Job job = job(7, spec, 3, 1, 2, List.of(new Job.EpochResult(0, 1000, 24, 17, new int[]{ 2, 5 })),
+        final Job job = job(7, spec, 3, 1, 2, List.of(new Job.EpochResult(0, 1000, 24, 17, new int[]{ 2, 5 },
+            new int[][]{ { 1, 3, 0 } })),
             resumed, continued);
 
         new CheckpointStore(temp.resolve("checkpoints")).write(CheckpointStore.encode(job, 4040), job.manifest());
@@ -99,6 +100,8 @@ class CheckpointStoreTest
         assertEquals(List.of(0, 1000L, 24L, 17), List.of(result.epoch(), result.deliveredSamples(),
             result.droppedSamples(), result.steps()));
         assertArrayEquals(new int[]{ 2, 5 }, result.missing());
+        assertEquals(List.of(0, 1, 2), List.of(result.holder(1, 3), result.holder(1, 4), result.holder(2, 3)),
+            "who held each step of the completed epoch: a moved one its new holder, any other its stream's rank");
         assertEquals(spec, checkpoint.spec());
         assertEquals(3, checkpoint.nextEpochToPlan());
         assertEquals(1, checkpoint.epochsCompleted());
@@ -161,10 +164,10 @@ class CheckpointStoreTest
         }
 
         final byte[] older = body.clone();
-        ByteBuffer.wrap(older).putInt(Integer.BYTES, 3);
+        ByteBuffer.wrap(older).putInt(Integer.BYTES, 4);
         Files.write(store.file(), sealed(older));
-        final String message = assertRefused(store, "version 3");
-        assertTrue(message.contains("version 4"), message);
+        final String message = assertRefused(store, "version 4");
+        assertTrue(message.contains("version 5"), message);
     }
 
     private byte[] writtenCheckpoint() throws IOException

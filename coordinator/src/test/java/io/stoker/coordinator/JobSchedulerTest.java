@@ -170,6 +170,95 @@ class JobSchedulerTest
     }
 
     @Test
+    void aClaimForAHeldStepIsConfirmedOnlyWhenDurableAndCountedOnceAndAClaimAgainIsConfirmedAgainNotCounted()
+    {
+        start();
+        final StreamId stream = new StreamId(0, 0, 1);
+        assertNull(ack(1, stream, 4));
+        assertEquals(0, output.count("confirm"), "no confirmation before the claim is durable");
+        assertNull(ack(1, stream, 4), "the same claim again before it is durable");
+        assertEquals(1, output.journal.size(), "journaled once");
+
+        output.makeDurable(scheduler);
+        assertEquals(List.of("confirm " + workers[1].memberId + " 0/1/4"), confirmations());
+        assertEquals(1, output.counted(CounterType.STEPS_ACKNOWLEDGED));
+
+        output.events.clear();
+        assertNull(ack(1, stream, 4), "claimed again, as by a worker registered anew");
+        assertEquals(List.of("confirm " + workers[1].memberId + " 0/1/4"), confirmations(),
+            "a durable claim is confirmed again at once");
+        assertEquals(0, output.journal.size(), "not journaled again");
+        output.makeDurable(scheduler);
+        assertEquals(1, output.counted(CounterType.STEPS_ACKNOWLEDGED), "nor counted again");
+    }
+
+    @Test
+    void aClaimForAStepMovedToAnotherRankIsRefusedAndNotCountedAndTheConfirmedOnesAreNeverMoved()
+    {
+        start();
+        final StreamId stream = new StreamId(0, 0, 2);
+        final int steps = spec.segment(space(), 0).stream(2).steps();
+        final int nextEpochSteps = spec.segment(space(), 1).stream(2).steps();
+        ack(2, stream, 0, 1);
+        output.makeDurable(scheduler);
+        ack(2, stream, 2);
+        output.events.clear();
+
+        clock.advance(LEASE_NS / 2);
+        renew(0);
+        renew(1);
+        clock.advance(LEASE_NS / 2 + 1);
+        sessions.doWork(clock.nanoTime(), true);
+        output.makeDurable(scheduler);
+        final TreeSet<Integer> moved = new TreeSet<>(output.assigned(workers[0].memberId, 0, 2));
+        moved.addAll(output.assigned(workers[1].memberId, 0, 2));
+        assertEquals(new TreeSet<>(allSteps(steps).subList(3, steps)), moved,
+            "at the lease's end only the unclaimed steps move: not the confirmed ones, nor the one claimed and not " +
+            "yet durable (its confirmation is on its way)");
+        assertEquals(steps - 3 + nextEpochSteps, output.counted(CounterType.STEPS_REASSIGNED));
+        assertEquals(3, output.counted(CounterType.STEPS_ACKNOWLEDGED), "the claim made durable after the end counts");
+
+        final Member again = sessions.admit(20, 2, new HandshakeIdentity(
+            Role.WORKER, 2, (byte)0, 1, "host", "aeron:ipc", 1), null, null, clock.nanoTime());
+        output.events.clear();
+        assertNotNull(scheduler.acknowledge(again.memberId, 2, 1, stream, new int[]{ 1, 5 }, 2),
+            "a claim of a moved step is reported");
+        assertEquals(List.of("confirm " + again.memberId + " 0/2/1", "refuse " + again.memberId + " 0/2/5"),
+            confirmations(), "the worker back for the rank: its confirmed step confirmed again, the moved one refused");
+        assertEquals(0, output.journal.size(), "the refused one is not journaled");
+        output.makeDurable(scheduler);
+        assertEquals(3, output.counted(CounterType.STEPS_ACKNOWLEDGED), "nor counted");
+
+        final int holder = output.assigned(workers[0].memberId, 0, 2).contains(moved.first()) ? 0 : 1;
+        assertNull(ack(holder, stream, moved.first()), "the rank it moved to claims it");
+        output.makeDurable(scheduler);
+        assertEquals(4, output.counted(CounterType.STEPS_ACKNOWLEDGED), "and it counts once");
+    }
+
+    @Test
+    void aClaimAgainOfAStepOfACompletedEpochIsConfirmedToTheRankThatHeldItAndRefusedToAnyOther()
+    {
+        start();
+        final Segment segment = spec.segment(space(), 0);
+        for (int rank = 0; rank < WORLD_SIZE; rank++)
+        {
+            ack(rank, new StreamId(0, 0, rank), allSteps(segment.stream(rank).steps()).stream()
+                .mapToInt(Integer::intValue).toArray());
+        }
+        output.makeDurable(scheduler);
+        assertEquals(WORLD_SIZE + 1, output.count("epochComplete 0 "));
+        final long counted = output.counted(CounterType.STEPS_ACKNOWLEDGED);
+
+        output.events.clear();
+        assertNull(ack(1, new StreamId(0, 0, 1), 2), "a claim again, as after a restart lost its confirmation");
+        assertNull(ack(0, new StreamId(0, 0, 1), 3));
+        assertEquals(List.of("confirm " + workers[1].memberId + " 0/1/2", "refuse " + workers[0].memberId + " 0/1/3"),
+            confirmations(), "the completed epoch still knows who held each step");
+        assertEquals(0, output.journal.size());
+        assertEquals(counted, output.counted(CounterType.STEPS_ACKNOWLEDGED), "nothing counted again");
+    }
+
+    @Test
     void aDeadHoldersStepsMoreThanTheJournalTakesAtOnceAllMoveOverSeveralCyclesEachOnceAndOnlyAsJournaled()
     {
         start();
@@ -294,6 +383,12 @@ class JobSchedulerTest
     private String ack(final int rank, final StreamId stream, final int... steps)
     {
         return scheduler.acknowledge(workers[rank].memberId, rank, 1, stream, steps, steps.length);
+    }
+
+    private List<String> confirmations()
+    {
+        return output.events.stream()
+            .filter(event -> event.startsWith("confirm") || event.startsWith("refuse")).toList();
     }
 
     private SampleSpace space()
@@ -425,6 +520,13 @@ class JobSchedulerTest
         public void jobComplete(final int memberId, final long jobId, final JobOutcome outcome, final int epochs)
         {
             events.add("jobComplete " + memberId + " " + outcome + " " + epochs);
+        }
+
+        @Override
+        public void answer(final int memberId, final long jobId, final int epoch, final int segment, final int stream,
+            final int step, final boolean confirmed)
+        {
+            events.add((confirmed ? "confirm " : "refuse ") + memberId + " " + epoch + "/" + stream + "/" + step);
         }
 
         @Override

@@ -3,6 +3,8 @@ package io.stoker.worker;
 import io.stoker.dataset.RecordTable;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,20 +17,57 @@ import java.util.List;
  * <p>
  * Sample {@code i} is bytes {@code [offset(i), offset(i) + length(i))} of {@code chunk(i)}; its id, stable across
  * runs, is {@code (chunkId(i), record(i))}. Read the batch, then {@link #release()} it once the step's work is
- * done: the worker acknowledges the step then, and reuses a chunk's memory once every batch using it was
- * released. Accessors are valid only until release. A batch may be released from any thread.
+ * done: the worker reuses a chunk's memory once every batch using it was released. A batch reaches the consumer
+ * only once the coordinator confirmed that its step is this worker's (the worker claims it when the consumer is
+ * about to take it: see {@link Claims}). Accessors are valid only until release. A batch may be released from any
+ * thread.
  *
  * @param <C> the kind of chunk: host memory or device memory.
  */
 public final class Batch<C extends Chunk>
 {
+    /**
+     * Not claimed yet.
+     */
+    static final int UNCLAIMED = 0;
+    /**
+     * The consumer is about to take it: the worker is to claim it.
+     */
+    static final int WANTED = 1;
+    /**
+     * Claimed, the coordinator's answer pending.
+     */
+    static final int CLAIMED = 2;
+    /**
+     * The coordinator confirmed it: it goes to the consumer.
+     */
+    static final int CONFIRMED = 3;
+    /**
+     * The coordinator refused it (its step went to another rank), or the worker gave it up: it is dropped.
+     */
+    static final int REFUSED = 4;
+
+    private static final VarHandle CLAIM;
+
+    static
+    {
+        try
+        {
+            CLAIM = MethodHandles.lookup().findVarHandle(Batch.class, "claim", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
     private final ManyToOneConcurrentArrayQueue<Batch<C>> released;
     private final List<C> chunks = new ArrayList<>();
     private volatile boolean held;
     private boolean dropped;
     private StepOrder order;
+    private volatile int claim;
     private int rank;
-    private int leaseGeneration;
     private int size;
     private int missing;
     private int sampleLength;
@@ -46,11 +85,11 @@ public final class Batch<C extends Chunk>
     /**
      * Start filling the batch for a step.
      */
-    void reset(final StepOrder order, final int rank, final int leaseGeneration, final int capacity)
+    void reset(final StepOrder order, final int rank, final int capacity)
     {
         this.order = order;
         this.rank = rank;
-        this.leaseGeneration = leaseGeneration;
+        claim = UNCLAIMED;
         dropped = false;
         size = 0;
         missing = 0;
@@ -116,12 +155,29 @@ public final class Batch<C extends Chunk>
     }
 
     /**
-     * @return the worker's registration ({@link LeaseFence#generation()}) the batch was built under: one built
-     * under an earlier registration is dropped, not handed to the consumer.
+     * @return where the claim of the batch's step stands: {@link #UNCLAIMED}, {@link #WANTED}, {@link #CLAIMED},
+     * {@link #CONFIRMED} or {@link #REFUSED}.
      */
-    public int leaseGeneration()
+    int claim()
     {
-        return leaseGeneration;
+        return claim;
+    }
+
+    /**
+     * The consumer's thread: it is about to take the batch, which is not claimed yet.
+     */
+    void want()
+    {
+        CLAIM.compareAndSet(this, UNCLAIMED, WANTED);
+    }
+
+    /**
+     * The worker's thread: the claim moves on. Called only once the consumer wanted the batch (or to refuse it), so
+     * it never races the consumer's {@link #want()}.
+     */
+    void claim(final int state)
+    {
+        claim = state;
     }
 
     /**

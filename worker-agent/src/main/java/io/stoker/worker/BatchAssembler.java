@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The batch stage, after the sink: it keeps the chunks the sink delivers for as long as a step needs them and
  * turns each step the worker ordered into a {@link Batch} of views into those chunks, in the order the steps
- * were ordered. A chunk goes back to its sink once every step that uses it was released by the consumer; each
- * release is reported to the worker, which acknowledges the step. Used from the worker's agent thread, but for
+ * were ordered. A chunk goes back to its sink once every step that uses it was released by the consumer (or its
+ * batch dropped); each is reported to the worker. Used from the worker's agent thread, but for
  * {@link Batch#release()}.
  * <p>
  * A chunk is read once for all the steps that use it while it is kept: a stream's consecutive steps share the
@@ -34,7 +34,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     interface Listener
     {
         /**
-         * A step's batch went to the consumer.
+         * A step's batch went into the consumer's feed, where it waits for its claim.
          */
         void onStepDelivered(Batch<?> batch);
 
@@ -54,7 +54,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
         void onStepDropped(StreamWork work, int step);
 
         /**
-         * A batch given to the feed was dropped there, never taken by the consumer (the lease fence): it counts
+         * A batch given to the feed was dropped there, never taken by the consumer (its claim was refused): it counts
          * as delivered no more. Followed by {@link #onStepDropped}.
          */
         void onBatchTakenBack(Batch<?> batch);
@@ -71,7 +71,6 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
 
     private final Feed<Batch<C>> output;
     private final int rank;
-    private final LeaseFence fence;
     private final ManyToOneConcurrentArrayQueue<Batch<C>> released =
         new ManyToOneConcurrentArrayQueue<>(MAX_BATCHES);
     private final AtomicLong releasesHandled = new AtomicLong();
@@ -89,13 +88,11 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
     /**
      * @param output where batches go: the consumer's feed.
      * @param rank   the worker's rank, which each batch names as its deliverer.
-     * @param fence  the worker's lease: each batch carries the registration it was built under.
      */
-    BatchAssembler(final Feed<Batch<C>> output, final int rank, final LeaseFence fence)
+    BatchAssembler(final Feed<Batch<C>> output, final int rank)
     {
         this.output = output;
         this.rank = rank;
-        this.fence = fence;
     }
 
     /**
@@ -250,7 +247,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
 
     /**
      * Drop every queued step not yet offered to the consumer's feed; batches in the feed or with the consumer stay
-     * (the feed drops those of an earlier registration).
+     * (a batch in the feed goes to the consumer only if the coordinator confirms its claim).
      */
     void abandon(final Listener listener)
     {
@@ -341,7 +338,7 @@ final class BatchAssembler<C extends Chunk> implements Handoff<C>
             stepPieces[i].lostSamples = false;
         }
         final Batch<C> filling = batch;
-        filling.reset(order, rank, fence.generation(), plan.stepSize(order.step()));
+        filling.reset(order, rank, plan.stepSize(order.step()));
         plan.forEachSample(order.step(), (pieceIndex, record) ->
         {
             final Held<C> piece = stepPieces[pieceIndex - first];

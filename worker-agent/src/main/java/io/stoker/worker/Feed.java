@@ -12,8 +12,9 @@ import org.agrona.concurrent.status.AtomicCounter;
  * The time a consumer spends asking when nothing is ready, counted from the first item on, is the
  * starvation figure: it lands in the worker's "consumer wait" counter.
  * <p>
- * A {@link Gate} decides at the hand-off whether items may go to the consumer now (a worker's {@link LeaseFence}:
- * only while its lease is held) and drops those that may not go any more; waiting at a closed gate is waiting.
+ * A {@link Gate} decides at the hand-off whether the next item goes to the consumer now, later, or never (a worker's
+ * {@link Claims}: once the coordinator confirmed its step), and drops those that may not go; waiting at the gate is
+ * waiting.
  *
  * @param <T> what the consumer takes.
  */
@@ -48,14 +49,24 @@ public final class Feed<T> implements Handoff<T>
     }
 
     /**
-     * @return the next item, or null when none is ready now or the gate is closed.
+     * @return the next item, or null when none is ready now or the gate holds it back.
      */
     public T poll()
     {
-        T item = null;
-        while (gate.isOpen() && null != (item = ready.poll()) && gate.dropIfRevoked(item))
+        T item;
+        while (null != (item = ready.peek()))
         {
-            item = null;
+            final Gate.Admission admission = gate.admit(item);
+            if (Gate.Admission.WAIT == admission)
+            {
+                item = null;
+                break;
+            }
+            ready.poll();
+            if (Gate.Admission.TAKE == admission)
+            {
+                break;
+            }
         }
         if (null != item)
         {
@@ -107,17 +118,6 @@ public final class Feed<T> implements Handoff<T>
     }
 
     /**
-     * For a consumer that keeps an item it polled before passing it on (a channel whose ring was full): drop it if
-     * it may not go to the consumer any more.
-     *
-     * @return true when the item was dropped: forget it.
-     */
-    public boolean dropIfRevoked(final T item)
-    {
-        return gate.dropIfRevoked(item);
-    }
-
-    /**
      * The producer's end: hand an item to the consumer. Called from the worker's agent thread only.
      *
      * @return false when the feed is full.
@@ -142,36 +142,38 @@ public final class Feed<T> implements Handoff<T>
      *
      * @param <T> the items.
      */
+    @FunctionalInterface
     public interface Gate<T>
     {
         /**
-         * A gate always open that drops nothing.
+         * A gate that lets every item through.
          */
-        Gate<Object> OPEN = new Gate<>()
+        Gate<Object> OPEN = item -> Admission.TAKE;
+
+        /**
+         * What becomes of the item at the head of the feed.
+         */
+        enum Admission
         {
-            @Override
-            public boolean isOpen()
-            {
-                return true;
-            }
-
-            @Override
-            public boolean dropIfRevoked(final Object item)
-            {
-                return false;
-            }
-        };
-
-        /**
-         * @return true when items may go to the consumer now.
-         */
-        boolean isOpen();
+            /**
+             * It goes to the consumer now.
+             */
+            TAKE,
+            /**
+             * Not yet: it stays at the head, and the consumer waits.
+             */
+            WAIT,
+            /**
+             * It never goes: the gate gave it back to its producer, and the next item is tried.
+             */
+            DROP
+        }
 
         /**
-         * Drop the item if it may not go to the consumer any more, giving it back to its producer.
+         * Decide what becomes of the item at the head of the feed; one dropped is given back to its producer.
          *
-         * @return true when it was dropped.
+         * @return what the feed does with it.
          */
-        boolean dropIfRevoked(T item);
+        Admission admit(T item);
     }
 }

@@ -155,14 +155,6 @@ final class StreamWork
     }
 
     /**
-     * @return the released steps, to acknowledge again after registering anew.
-     */
-    BitSet released()
-    {
-        return released;
-    }
-
-    /**
      * @return steps the consumer released before the first it did not: where a restart resumes.
      */
     int releasedPrefix()

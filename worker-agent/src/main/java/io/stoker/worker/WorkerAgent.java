@@ -15,6 +15,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
@@ -53,12 +54,13 @@ import java.util.concurrent.TimeUnit;
 /**
  * A worker's duty cycle: take the job and its assignments from the coordinator, order the assigned steps, have
  * the {@link ReadPipeline} read the chunks they need into the buffer pool, pass them through the sink to the
- * {@link BatchAssembler}, which hands the consumer one {@link Batch} per step, and acknowledge each step once
- * the consumer released it.
+ * {@link BatchAssembler}, which hands the consumer one {@link Batch} per step, each once the coordinator confirmed
+ * the step is this worker's: the worker claims (acknowledges) a step when its consumer is about to take the batch,
+ * and the coordinator counts it delivered and confirms it, or refuses it (see {@link Claims}).
  * <p>
  * Every member computes the same plan from the job's {@link JobSpec} and the manifest, so an assignment names
  * only step ranges of a rank's stream. A step assigned twice is delivered once; a released step assigned again
- * is acknowledged again, since the coordinator asking means it may have lost the acknowledgement. The transport
+ * is acknowledged again, since the coordinator asking means it does not know it was delivered. The transport
  * callbacks go to private adapters; what consumers may read from other threads is the published
  * {@link WorkerJob} and the resume position.
  *
@@ -95,6 +97,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final StepAcks acks;
     private final LeaseFence fence;
+    private final Claims claims = new Claims();
     private final Feed<Batch<C>> feed;
     private final ResumePoint resumePoint = new ResumePoint();
     private final Int2ObjectHashMap<Segment> segments = new Int2ObjectHashMap<>();
@@ -107,6 +110,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final Releases releases = new Releases();
     private final BatchAssembler.PieceReader pieceReader = this::read;
     private final ChunkSink.SinkListener bufferReturns = this::onBufferFree;
+    private final Claims.Claimant claimant = batch -> acknowledge(batch.order().work(), batch.step());
 
     private volatile WorkerJob job;
     private volatile boolean closed;
@@ -150,8 +154,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         errors = counters.get(CounterType.ERRORS);
         refusals = new Refusals(owner, counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(), ctx.nanoClock());
         acks = new StepAcks(publisher);
-        fence = new LeaseFence(ctx.nanoClock(), ctx.leaseMarginNs());
-        feed = new Feed<>(FEED_CAPACITY, counters.get(CounterType.CONSUMER_WAIT_NS), fence);
+        fence = new LeaseFence(ctx.leaseMarginNs());
+        feed = new Feed<>(FEED_CAPACITY, counters.get(CounterType.CONSUMER_WAIT_NS), claims);
 
         ctx.counters(counters);
         final List<DataTransport> transports = new ArrayList<>();
@@ -186,7 +190,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * @return this worker's lease as it knows it: its feed hands out batches only while the lease is held.
+     * @return this worker's lease as it knows it: it claims steps for its consumer only while the lease is held.
      */
     public LeaseFence fence()
     {
@@ -310,6 +314,10 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             work += orderSteps();
             work += pipeline.doWork(nowNs, reads);
             readsInFlight.setOrdered(directory.inFlight());
+            if (session.isRegistered() && fence.isHeld(nowNs))
+            {
+                work += claims.claimWanted(claimant);
+            }
             if (session.isRegistered() && acks.flush(session.outbox(), session.memberId(), jobId))
             {
                 work++;
@@ -421,7 +429,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         jobId = startedJobId;
         pool = new BufferPool(started.poolBuffers(ctx.bufferCount()), manifest.maxChunkLength(),
             ctx.sinkFactory().allocator());
-        assembler = new BatchAssembler<>(feed, ctx.rank(), fence);
+        assembler = new BatchAssembler<>(feed, ctx.rank());
         sink = ctx.sinkFactory().newSink(pool, assembler);
         pipeline = new ReadPipeline(pool, manifest, directory, counters, ctx.maxReadAttempts(), ctx.regionWaitNs(),
             this::error);
@@ -492,6 +500,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 if (isResumedPast(stream, step))
                 {
                     releases.onStepReleased(stream, step);
+                    acknowledge(stream, step);
                 }
                 else if (stream.assign(step))
                 {
@@ -561,10 +570,9 @@ public final class WorkerAgent<C extends Chunk> implements Agent
 
     /**
      * Registered anew: while this worker was not registered the coordinator may have given any of its steps to
-     * other ranks. Drop every step not yet with the consumer (reads, queued steps, and through the fence's new
-     * generation the batches still in the feed); the coordinator's assignments to the new registration say what
-     * this worker holds, and a step assigned again whose batch was still in the feed is ordered again when that
-     * batch comes back dropped.
+     * other ranks. Drop every step not yet in the feed (reads, queued steps); the coordinator's assignments to the
+     * new registration say what this worker holds. The batches in the feed stay: each goes to the consumer only if
+     * the coordinator confirms its claim, and a step assigned again whose batch comes back refused is ordered again.
      */
     private void abandonWork()
     {
@@ -588,6 +596,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     {
         fence.retire();
         abandonWork();
+        claims.refuseAll();
         leaseExpiries.incrementOrdered();
         ctx.logger().accept(owner + ": superseded by a newer incarnation of this rank, which took its steps over; " +
             "this worker stops");
@@ -602,24 +611,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * After registering again with a coordinator that may have lost acknowledgements, acknowledge again what
-     * the consumer released in the epochs still open.
-     */
-    private void reacknowledge()
-    {
-        for (final StreamWork stream : works.values())
-        {
-            final BitSet released = stream.released();
-            for (int step = released.nextSetBit(0); step >= 0; step = released.nextSetBit(step + 1))
-            {
-                acknowledge(stream, step);
-            }
-        }
-    }
-
-    /**
-     * Unregistered, nothing is sent: the step is released in its stream, and a worker acknowledges every
-     * released step of the open epochs again when it registers.
+     * Claim a step for the consumer (an acknowledgement), or acknowledge one released unread. Unregistered, nothing
+     * is sent: a claim is sent again when the worker registers again, and a step released unread is assigned again.
      */
     private void acknowledge(final StreamWork stream, final int step)
     {
@@ -698,13 +691,15 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * What the batch stage reports: steps the consumer released, steps dropped, samples missing.
+     * What the batch stage reports: batches put in the feed, steps the consumer released, steps dropped, samples
+     * missing.
      */
     private final class Releases implements BatchAssembler.Listener
     {
         @Override
         public void onStepDelivered(final Batch<?> batch)
         {
+            claims.offered(batch);
             stepsDelivered.incrementOrdered();
             samplesDelivered.getAndAddOrdered(batch.size());
         }
@@ -721,7 +716,6 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         {
             stream.release(step);
             resumePoint.onReleased(stream);
-            acknowledge(stream, step);
         }
 
         @Override
@@ -759,7 +753,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
             }
             ctx.registration().registered(session.registrationCorrelationId());
             final boolean again = session.registrations() > 1;
-            if (!fence.onRegistered(session.handshakeStartedNs(), decoder.leaseTimeoutNs(), again))
+            if (!fence.onRegistered(session.handshakeStartedNs(), decoder.leaseTimeoutNs()))
             {
                 error("the lease margin (" + ctx.leaseMarginNs() + " ns) is not shorter than the coordinator's " +
                     "lease (" + decoder.leaseTimeoutNs() + " ns): this worker can never hand out a batch");
@@ -769,7 +763,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 ctx.logger().accept(owner + ": registered again as member " + session.memberId() +
                     "; dropping what was not handed out yet, delivering what the coordinator assigns");
                 abandonWork();
-                reacknowledge();
+                claims.onRegisteredAgain();
             }
         }
 
@@ -859,6 +853,21 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         public void onAssignment(final int sessionId, final AssignmentDecoder decoder)
         {
             assign(sessionId, decoder);
+        }
+
+        /**
+         * The coordinator's answer to this worker's claims: a confirmed batch goes to the consumer, a refused one is
+         * dropped.
+         */
+        @Override
+        public void onStepAckAnswer(final int sessionId, final StepAckAnswerDecoder decoder)
+        {
+            if (decoder.jobId() != jobId || null == pipeline)
+            {
+                onUnexpected(sessionId, decoder.sbeTemplateId());
+                return;
+            }
+            claims.onAnswer(decoder);
         }
 
         @Override

@@ -533,7 +533,7 @@ class BatchAssemblerTest
         pool = new BufferPool(buffers, manifest.maxChunkLength(), new DirectMemoryAllocator());
         final AtomicCounter waitNs = new AtomicCounter(new UnsafeBuffer(new byte[CountersReader.COUNTER_LENGTH]), 0);
         feed = new Feed<>(feedCapacity, waitNs);
-        assembler = new BatchAssembler<>(feed, RANK, new LeaseFence(() -> 0L, 0));
+        assembler = new BatchAssembler<>(feed, RANK);
         sink = new HostSink(pool, assembler);
     }
 

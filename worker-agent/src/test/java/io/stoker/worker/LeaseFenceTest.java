@@ -1,14 +1,12 @@
 package io.stoker.worker;
 
 import io.stoker.transport.control.ControlProtocol;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -21,28 +19,27 @@ class LeaseFenceTest
     private static final long MARGIN_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private long nowNs = TimeUnit.SECONDS.toNanos(1000);
-    private final LeaseFence fence = new LeaseFence(() -> nowNs, MARGIN_NS);
+    private final LeaseFence fence = new LeaseFence(MARGIN_NS);
 
     @Test
     void closedUntilRegisteredThenHeldFromTheHandshakesStartForTheLeaseLessTheMargin()
     {
-        assertFalse(fence.isOpen(), "no lease before registering");
+        assertFalse(fence.isHeld(nowNs), "no lease before registering");
         assertEquals(LeaseFence.NOT_HELD, fence.deadlineNs());
 
         final long helloNs = nowNs;
         nowNs += TimeUnit.MILLISECONDS.toNanos(30);
-        assertTrue(fence.onRegistered(helloNs, LEASE_NS, false));
-        assertTrue(fence.isOpen());
+        assertTrue(fence.onRegistered(helloNs, LEASE_NS));
+        assertTrue(fence.isHeld(nowNs));
         assertEquals(helloNs + LEASE_NS - MARGIN_NS, fence.deadlineNs());
         assertTrue(fence.isHeld(fence.deadlineNs() - 1));
         assertFalse(fence.isHeld(fence.deadlineNs()), "closed at the deadline, to the nanosecond");
-        assertEquals(0, fence.generation());
     }
 
     @Test
     void anEchoMovesTheDeadlineToItsTimestampPlusTheLeaseLessTheMarginAndNeverBack()
     {
-        fence.onRegistered(nowNs, LEASE_NS, false);
+        fence.onRegistered(nowNs, LEASE_NS);
         final long firstBeatNs = nowNs + TimeUnit.MILLISECONDS.toNanos(500);
         final long secondBeatNs = firstBeatNs + TimeUnit.MILLISECONDS.toNanos(500);
         nowNs = secondBeatNs + TimeUnit.MILLISECONDS.toNanos(200);
@@ -57,52 +54,29 @@ class LeaseFenceTest
         assertEquals(secondBeatNs + LEASE_NS - MARGIN_NS, fence.deadlineNs());
 
         nowNs = fence.deadlineNs();
-        assertFalse(fence.isOpen(), "a paused worker finds its lease may have ended, whatever it held before");
+        assertFalse(fence.isHeld(nowNs), "a paused worker finds its lease may have ended, whatever it held before");
     }
 
     @Test
-    void aRevokedLeaseStaysClosedUntilTheNextRegistrationWhichBeginsANewGeneration()
+    void aRevokedLeaseStaysClosedUntilTheNextRegistration()
     {
-        fence.onRegistered(nowNs, LEASE_NS, false);
+        fence.onRegistered(nowNs, LEASE_NS);
         fence.revoke();
-        assertFalse(fence.isOpen());
+        assertFalse(fence.isHeld(nowNs));
         assertFalse(fence.onEcho(nowNs, nowNs), "an echo from the lost registration opens nothing");
-        assertFalse(fence.isOpen());
+        assertFalse(fence.isHeld(nowNs));
 
         nowNs += TimeUnit.SECONDS.toNanos(1);
-        assertTrue(fence.onRegistered(nowNs, LEASE_NS, true));
-        assertTrue(fence.isOpen());
-        assertEquals(1, fence.generation());
-    }
-
-    @Test
-    void aBatchOfAnEarlierRegistrationIsDroppedOneOfThisOneGoesThrough()
-    {
-        final ManyToOneConcurrentArrayQueue<Batch<HostChunk>> returned = new ManyToOneConcurrentArrayQueue<>(4);
-        fence.onRegistered(nowNs, LEASE_NS, false);
-        final Batch<HostChunk> before = new Batch<>(returned);
-        before.reset(null, 0, fence.generation(), 1);
-        before.deliver();
-
-        assertFalse(fence.dropIfRevoked(before));
-        assertTrue(returned.isEmpty());
-
-        fence.onRegistered(nowNs, LEASE_NS, true);
-        final Batch<HostChunk> after = new Batch<>(returned);
-        after.reset(null, 0, fence.generation(), 1);
-        after.deliver();
-        assertFalse(fence.dropIfRevoked(after));
-        assertTrue(fence.dropIfRevoked(before));
-        assertSame(before, returned.poll(), "given back to the worker");
-        assertTrue(before.isDropped(), "dropped, not released: its step is not acknowledged");
+        assertTrue(fence.onRegistered(nowNs, LEASE_NS));
+        assertTrue(fence.isHeld(nowNs));
     }
 
     @Test
     void aMarginAsLongAsTheLeaseNeverOpens()
     {
-        final LeaseFence tooCautious = new LeaseFence(() -> nowNs, LEASE_NS);
-        assertFalse(tooCautious.onRegistered(nowNs, LEASE_NS, false));
-        assertFalse(tooCautious.isOpen());
+        final LeaseFence tooCautious = new LeaseFence(LEASE_NS);
+        assertFalse(tooCautious.onRegistered(nowNs, LEASE_NS));
+        assertFalse(tooCautious.isHeld(nowNs));
         assertFalse(tooCautious.onEcho(nowNs, nowNs));
     }
 }

@@ -67,6 +67,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -160,12 +161,13 @@ class WorkerAgentTest
     /**
      * The worker registers with the job token, takes the job and its steps, and hands its consumer one batch per
      * step, in step order, each holding exactly the samples of the rank's stream in the plan, read once. A step
-     * is acknowledged once, when the consumer releases it and not before; when the coordinator completes the
-     * job the feed ends.
+     * is claimed (acknowledged) once, when the consumer asks for its batch and not before: not while the batch
+     * waits in the feed, not ahead of the consumer, not again at release; the batch goes to the consumer only once
+     * the coordinator confirmed it. When the coordinator completes the job the feed ends.
      */
     @ParameterizedTest
     @MethodSource("feeds")
-    void theFeedYieldsThePlansStepsInOrderAndEachIsAcknowledgedOnceWhenTheConsumerReleasesIt(final BatchSpec batches)
+    void theFeedYieldsThePlansStepsInOrderEachOnlyOnceTheCoordinatorConfirmedItsClaim(final BatchSpec batches)
     {
         startWorker(ENOUGH_BUFFERS, null);
         assertEquals(Role.WORKER, coordinator.identity.role());
@@ -181,8 +183,21 @@ class WorkerAgentTest
         final int steps = own.steps();
         assertTrue(steps >= 4, "the test needs a few steps, the stream has " + steps);
         final StreamId streamId = new StreamId(0, 0, RANK);
+        coordinator.holdAnswers = true;
         coordinator.assign(JOB_ID, streamId, RANK, span(0, steps / 2));
         coordinator.assign(JOB_ID, streamId, RANK, span(steps / 2, steps - steps / 2));
+        pump(() -> counter(CounterType.STEPS_DELIVERED) >= 2);
+        advance(3 * HEARTBEAT_NS);
+        assertEquals(List.of(), coordinator.acked(streamId), "nothing is claimed before the consumer asks");
+
+        assertNull(worker.feed().poll(), "the consumer asks: the batch waits for its claim's answer");
+        pump(() -> coordinator.acked(streamId).size() == 1);
+        advance(3 * HEARTBEAT_NS);
+        assertNull(worker.feed().poll(), "no batch before the coordinator confirmed it");
+        assertEquals(List.of(0), coordinator.acked(streamId), "the head claimed once, none ahead of the consumer");
+        coordinator.answerHeld();
+        coordinator.holdAnswers = false;
+
         final List<Batch<HostChunk>> held = take(steps);
         for (int step = 0; step < steps; step++)
         {
@@ -190,25 +205,20 @@ class WorkerAgentTest
         }
         assertEquals(own.lastPiece(steps - 1) - own.firstPiece(0) + 1, counter(CounterType.CHUNKS_DELIVERED),
             "each piece of the stream read once");
-
-        advance(3 * HEARTBEAT_NS);
-        assertEquals(List.of(), coordinator.acked(streamId), "nothing is acknowledged before the consumer releases it");
+        assertEquals(stepList(0, steps), coordinator.acked(streamId), "each step claimed once, as it was taken");
         assertNull(worker.feed().poll());
 
-        final List<Integer> released = new ArrayList<>();
         for (int step = steps - 1; step >= 0; step--)
         {
             held.get(step).release();
-            released.add(step);
-            pump(() -> coordinator.acked(streamId).size() == released.size());
-            assertEquals(released, coordinator.acked(streamId));
             if (step == 1)
             {
+                advance(TICK_NS);
                 assertEquals(0, worker.resumeToken().step(), "the consumer has not released step 0 yet");
             }
         }
         advance(3 * HEARTBEAT_NS);
-        assertEquals(released, coordinator.acked(streamId), "each step acknowledged once");
+        assertEquals(stepList(0, steps), coordinator.acked(streamId), "a release claims nothing more");
         assertNull(worker.feed().poll());
         assertEquals(steps, counter(CounterType.STEPS_DELIVERED));
         assertEquals(own.samples(), counter(CounterType.SAMPLES_DELIVERED));
@@ -244,13 +254,14 @@ class WorkerAgentTest
 
         coordinator.assign(JOB_ID, streamId, RANK, span(0, 4));
         final List<Batch<HostChunk>> first = take(4);
+        assertEquals(List.of(0, 1, 2, 3), coordinator.acked(streamId), "claimed as taken");
         first.get(0).release();
         first.get(1).release();
-        pump(() -> coordinator.acked(streamId).size() == 2);
+        advance(TICK_NS);
 
         coordinator.assign(JOB_ID, streamId, RANK, span(0, 4));
-        pump(() -> coordinator.acked(streamId).size() == 4);
-        assertEquals(List.of(0, 1, 0, 1), coordinator.acked(streamId), "released steps acknowledged again");
+        pump(() -> coordinator.acked(streamId).size() == 6);
+        assertEquals(List.of(0, 1, 2, 3, 0, 1), coordinator.acked(streamId), "released steps acknowledged again");
         assertEquals(2, counter(CounterType.DUPLICATES_DROPPED), "steps 2 and 3, with the consumer");
         advance(3 * HEARTBEAT_NS);
         assertNull(worker.feed().poll(), "no step delivered twice");
@@ -265,10 +276,10 @@ class WorkerAgentTest
         first.get(2).release();
         first.get(3).release();
         rest.forEach(Batch::release);
-        pump(() -> coordinator.acked(streamId).size() == 4 + 2 + steps - 2);
-        final List<Integer> expected = new ArrayList<>(List.of(0, 1, 0, 1, 0, 1));
-        IntStream.range(2, steps).forEach(expected::add);
-        assertEquals(expected, coordinator.acked(streamId));
+        advance(3 * HEARTBEAT_NS);
+        final List<Integer> expected = new ArrayList<>(List.of(0, 1, 2, 3, 0, 1, 0, 1));
+        IntStream.range(4, steps).forEach(expected::add);
+        assertEquals(expected, coordinator.acked(streamId), "a release claims nothing");
 
         final StreamId takenOver = new StreamId(0, 0, 0);
         coordinator.assign(JOB_ID, takenOver, RANK, span(0, 2));
@@ -411,19 +422,19 @@ class WorkerAgentTest
         {
             assertBatch(held.get(i), epochOne, 1, consumed + i);
         }
-        pump(() -> coordinator.acked(zero).size() == epochZero.steps() && coordinator.acked(one).size() == consumed);
         assertEquals(stepList(0, epochZero.steps()), coordinator.acked(zero), "epoch 0 acknowledged unread");
-        assertEquals(stepList(0, consumed), coordinator.acked(one));
+        assertEquals(stepList(0, epochOne.steps()), coordinator.acked(one),
+            "the consumed steps acknowledged unread, the others claimed as the consumer took them");
         assertEquals(epochOne.lastPiece(epochOne.steps() - 1) - epochOne.firstPiece(consumed) + 1,
             counter(CounterType.CHUNKS_DELIVERED), "only the pieces of the steps not consumed are read");
         assertEquals(1, worker.resumeToken().epoch());
         assertEquals(consumed, worker.resumeToken().step());
 
         held.get(0).release();
-        pump(() -> coordinator.acked(one).size() == consumed + 1);
-        assertEquals(consumed + 1, worker.resumeToken().step());
+        advance(TICK_NS);
+        assertEquals(consumed + 1, worker.resumeToken().step(), "the resume position follows the releases");
         held.subList(1, held.size()).forEach(Batch::release);
-        pump(() -> coordinator.acked(one).size() == epochOne.steps());
+        advance(TICK_NS);
         assertEquals(stepList(0, epochOne.steps()), coordinator.acked(one));
         assertEquals(2, worker.resumeToken().epoch(), "the rank's own streams are all consumed");
 
@@ -433,7 +444,6 @@ class WorkerAgentTest
         assertBatch(others.get(0), plan(0, PARTIAL).stream(0), 0, 0);
         assertBatch(others.get(1), plan(0, PARTIAL).stream(0), 0, 1);
         others.forEach(Batch::release);
-        pump(() -> coordinator.acked(takenOver).size() == 2);
         assertEquals(List.of(0, 1), coordinator.acked(takenOver));
         assertEquals(0, counter(CounterType.INVALID_MESSAGES));
         assertEquals(List.of(), errors);
@@ -441,23 +451,21 @@ class WorkerAgentTest
 
     /**
      * The worker heartbeats at the interval the coordinator gave it. A coordinator silent for one lease, to the
-     * nanosecond, is given up: the worker opens a new session, and once registered again acknowledges again every
-     * step its consumer released, also while it was not registered.
+     * nanosecond, is given up: the worker opens a new session. A claim whose answer was lost with the old session
+     * is sent again once registered again, and its batch goes to the consumer once confirmed; while not
+     * registered nothing is claimed, and nothing handed out.
      */
     @Test
-    void theWorkerHeartbeatsAndRegistersAgainAfterALeaseOfSilenceAcknowledgingAgainWhatWasReleased()
+    void theWorkerHeartbeatsAndRegistersAgainAfterALeaseOfSilenceClaimingAgainWhatWasNotAnswered()
     {
         startWorker(ENOUGH_BUFFERS, null);
         startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
         final RankStream own = plan(0, DROP_LAST).stream(RANK);
         final StreamId streamId = new StreamId(0, 0, RANK);
         coordinator.assign(JOB_ID, streamId, RANK, span(0, own.steps()));
-        final List<Batch<HostChunk>> held = take(own.steps());
-        for (int step = 0; step < 3; step++)
-        {
-            held.get(step).release();
-        }
-        pump(() -> coordinator.acked(streamId).size() == 3);
+        final List<Batch<HostChunk>> held = take(3);
+        held.forEach(Batch::release);
+        assertEquals(List.of(0, 1, 2), coordinator.acked(streamId));
 
         coordinator.heartbeats.clear();
         advance(LEASE_NS);
@@ -467,6 +475,9 @@ class WorkerAgentTest
             assertEquals(HEARTBEAT_NS, coordinator.heartbeats.get(i) - coordinator.heartbeats.get(i - 1));
         }
 
+        coordinator.holdAnswers = true;
+        assertNull(worker.feed().poll());
+        pump(() -> coordinator.acked(streamId).size() == 4);
         coordinator.heartbeat();
         settle();
         final long lastWordNs = nowNs;
@@ -481,17 +492,21 @@ class WorkerAgentTest
         assertEquals(hellos + 1, coordinator.hellos.size(), "the worker opens a new session");
         assertNotEquals(coordinator.hellos.get(hellos - 1), coordinator.hellos.get(hellos));
 
-        held.get(3).release();
         advance(2 * HEARTBEAT_NS);
-        assertEquals(3, coordinator.acked(streamId).size(), "no one to acknowledge to");
+        assertNull(worker.feed().poll(), "nothing handed out without the coordinator's answer");
+        assertEquals(List.of(0, 1, 2, 3), coordinator.acked(streamId), "no one to claim from");
         assertEquals(0, counter(CounterType.LEASE_EXPIRIES), "the coordinator did not end the worker's lease");
 
+        coordinator.held.clear();
+        coordinator.holdAnswers = false;
         coordinator.restart();
-        pump(() -> coordinator.registrations == 2 && coordinator.acked(streamId).size() == 3 + 4);
-        assertEquals(List.of(0, 1, 2, 0, 1, 2, 3), coordinator.acked(streamId));
-        held.subList(4, held.size()).forEach(Batch::release);
-        pump(() -> coordinator.acked(streamId).size() == 3 + own.steps());
-        assertEquals(stepList(4, own.steps()), coordinator.acked(streamId).subList(7, 3 + own.steps()));
+        pump(() -> coordinator.registrations == 2 && coordinator.acked(streamId).size() == 5);
+        assertEquals(List.of(0, 1, 2, 3, 3), coordinator.acked(streamId), "the unanswered claim sent again");
+        final List<Batch<HostChunk>> rest = take(own.steps() - 3);
+        assertBatch(rest.get(0), own, 0, 3);
+        rest.forEach(Batch::release);
+        assertEquals(stepList(4, own.steps()), coordinator.acked(streamId).subList(5, own.steps() + 1));
+        assertEquals(own.steps(), counter(CounterType.STEPS_DELIVERED));
         assertEquals(List.of(), errors);
     }
 
@@ -598,13 +613,14 @@ class WorkerAgentTest
 
     /**
      * A worker paused (SIGSTOP, a long GC) past its lease: while it was stopped the coordinator ended the lease and
-     * gave its steps to others. On waking it hands its consumer nothing more, although batches wait in its feed;
-     * it registers again, drops every batch built before, and delivers exactly the steps the coordinator assigns
-     * to the new registration: also those whose old batch was still in the feed, read and built anew. The batches
-     * its consumer took before the pause stay valid and are acknowledged when released; no buffer is lost.
+     * gave its steps to others. On waking it claims nothing while its lease may have ended, so it hands out nothing,
+     * although batches wait in its feed; it registers again and claims the batch its consumer wants: the
+     * coordinator confirms the steps it still holds and refuses those it gave to others, whose batches are dropped
+     * (their buffers go back), and the steps assigned to the new registration are delivered. The batches its
+     * consumer took before the pause were confirmed before they were taken.
      */
     @Test
-    void aWorkerPausedPastItsLeaseHandsOutNothingThenDeliversOnlyWhatTheNewRegistrationIsAssigned()
+    void aWorkerPausedPastItsLeaseHandsOutOnlyWhatTheCoordinatorConfirmsAndDropsWhatItRefuses()
     {
         startWorker(4, null);
         startJob(JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
@@ -612,16 +628,7 @@ class WorkerAgentTest
         final int steps = own.steps();
         final StreamId streamId = new StreamId(0, 0, RANK);
         coordinator.assign(JOB_ID, streamId, RANK, span(0, steps));
-        final List<Batch<HostChunk>> taken = new ArrayList<>();
-        pump(() ->
-        {
-            final Batch<HostChunk> batch = worker.feed().poll();
-            if (null != batch)
-            {
-                taken.add(batch);
-            }
-            return taken.size() == 2;
-        });
+        final List<Batch<HostChunk>> taken = take(2);
         pump(() ->
         {
             final long before = counter(CounterType.STEPS_DELIVERED);
@@ -630,13 +637,17 @@ class WorkerAgentTest
         });
         final int built = (int)counter(CounterType.STEPS_DELIVERED);
         assertTrue(built >= 4 && built < steps - 1, "batches wait in the feed: " + built + " of " + steps);
-        assertTrue(worker.fence().isOpen(), "the lease is held while the coordinator echoes the heartbeats");
+        assertTrue(worker.fence().isHeld(nowNs), "the lease is held while the coordinator echoes the heartbeats");
+        assertEquals(List.of(0, 1), coordinator.acked(streamId), "the batches taken were claimed, no other");
 
+        for (int step = 4; step < built; step++)
+        {
+            coordinator.refuse.add(step);
+        }
         coordinator.restart();
         nowNs += 2 * LEASE_NS;
-        assertFalse(worker.fence().isOpen());
+        assertFalse(worker.fence().isHeld(nowNs));
         assertNull(worker.feed().poll(), "the lease may have ended: nothing is handed out");
-
         pump(() -> coordinator.registrations == 2);
         coordinator.assign(JOB_ID, streamId, RANK, span(2, 2), span(built, 1));
         final List<Integer> after = new ArrayList<>();
@@ -653,13 +664,11 @@ class WorkerAgentTest
         });
         advance(3 * HEARTBEAT_NS);
         assertNull(worker.feed().poll(), "the steps given to others are not delivered");
-        assertEquals(List.of(2, 3, built), after.stream().sorted().toList(),
-            "each once; steps whose old batch waited in the feed come when it was dropped: " + after);
+        assertEquals(List.of(2, 3, built), after, "each once, in order; those refused dropped");
+        assertEquals(stepList(0, built + 1), coordinator.acked(streamId), "each claimed once, the refused ones too");
+        assertEquals(5, counter(CounterType.STEPS_DELIVERED), "a refused batch counts as delivered no more");
 
         taken.forEach(Batch::release);
-        pump(() -> coordinator.acked(streamId).size() == 5);
-        assertEquals(Set.of(0, 1, 2, 3, built), Set.copyOf(coordinator.acked(streamId)));
-
         coordinator.assign(JOB_ID, streamId, RANK, span(built + 1, steps - built - 1));
         final List<Integer> rest = new ArrayList<>();
         pump(() ->
@@ -865,14 +874,19 @@ class WorkerAgentTest
     }
 
     /**
-     * The consumer's side: wait for {@code count} batches, taking them as they come.
+     * The consumer's side: wait for {@code count} batches, taking them as they come, and asking the feed no more once
+     * they are taken: asking makes the worker claim the next one.
      */
     private List<Batch<HostChunk>> take(final int count)
     {
         final List<Batch<HostChunk>> batches = new ArrayList<>();
         pump(() ->
         {
-            drain(batches);
+            Batch<HostChunk> batch;
+            while (batches.size() < count && null != (batch = worker.feed().poll()))
+            {
+                batches.add(batch);
+            }
             return batches.size() >= count;
         });
         assertEquals(count, batches.size());
@@ -1048,6 +1062,9 @@ class WorkerAgentTest
         long nextHeartbeatNs;
         boolean mute;
         boolean ended;
+        boolean holdAnswers;
+        final Set<Integer> refuse = new HashSet<>();
+        final List<Runnable> held = new ArrayList<>();
 
         /**
          * @param token the job token it proves.
@@ -1273,12 +1290,47 @@ class WorkerAgentTest
             {
                 complaints.add("step ack of member " + decoder.memberId() + " job " + decoder.jobId());
             }
-            final List<Integer> steps = acks.computeIfAbsent(
-                new StreamId(decoder.epoch(), decoder.segment(), decoder.stream()), stream -> new ArrayList<>());
+            final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
+            final List<Integer> steps = acks.computeIfAbsent(stream, key -> new ArrayList<>());
+            final int[] confirmed = new int[decoder.steps().count()];
+            final int[] refused = new int[confirmed.length];
+            int confirmedCount = 0;
+            int refusedCount = 0;
+            decoder.sbeRewind();
             for (final StepAckDecoder.StepsDecoder step : decoder.steps())
             {
                 steps.add(step.step());
+                if (refuse.contains(step.step()))
+                {
+                    refused[refusedCount++] = step.step();
+                }
+                else
+                {
+                    confirmed[confirmedCount++] = step.step();
+                }
             }
+            final long jobId = decoder.jobId();
+            final int confirmedSteps = confirmedCount;
+            final int refusedSteps = refusedCount;
+            final Runnable answer = () -> publisher.stepAckAnswer(outbox, jobId, stream.epoch(), stream.segment(),
+                stream.rank(), confirmed, confirmedSteps, refused, refusedSteps);
+            if (holdAnswers)
+            {
+                held.add(answer);
+            }
+            else if (null != outbox && !ended)
+            {
+                answer.run();
+            }
+        }
+
+        /**
+         * Send the answers held back.
+         */
+        void answerHeld()
+        {
+            held.forEach(Runnable::run);
+            held.clear();
         }
 
         @Override

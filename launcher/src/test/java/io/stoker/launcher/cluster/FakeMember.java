@@ -12,6 +12,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.transport.AeronConnector;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
@@ -187,6 +188,11 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
                 steps.add(step);
             }
         }
+    }
+
+    @Override
+    public void onStepAckAnswer(final int sessionId, final StepAckAnswerDecoder decoder)
+    {
     }
 
     @Override

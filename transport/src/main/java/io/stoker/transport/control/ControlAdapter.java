@@ -13,6 +13,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.transport.session.MessageGate;
@@ -41,6 +42,7 @@ public final class ControlAdapter implements AutoCloseable
     private final JobStartedDecoder jobStarted = new JobStartedDecoder();
     private final AssignmentDecoder assignment = new AssignmentDecoder();
     private final StepAckDecoder stepAck = new StepAckDecoder();
+    private final StepAckAnswerDecoder stepAckAnswer = new StepAckAnswerDecoder();
     private final ChunkUnavailableDecoder chunkUnavailable = new ChunkUnavailableDecoder();
     private final EpochCompleteDecoder epochComplete = new EpochCompleteDecoder();
     private final JobCompleteDecoder jobComplete = new JobCompleteDecoder();
@@ -128,6 +130,8 @@ public final class ControlAdapter implements AutoCloseable
                 sessionId, assignment.wrap(buffer, body, AssignmentDecoder.BLOCK_LENGTH, version));
             case StepAckDecoder.TEMPLATE_ID ->
                 listener.onStepAck(sessionId, stepAck.wrap(buffer, body, StepAckDecoder.BLOCK_LENGTH, version));
+            case StepAckAnswerDecoder.TEMPLATE_ID -> listener.onStepAckAnswer(
+                sessionId, stepAckAnswer.wrap(buffer, body, StepAckAnswerDecoder.BLOCK_LENGTH, version));
             case ChunkUnavailableDecoder.TEMPLATE_ID -> listener.onChunkUnavailable(
                 sessionId, chunkUnavailable.wrap(buffer, body, ChunkUnavailableDecoder.BLOCK_LENGTH, version));
             case EpochCompleteDecoder.TEMPLATE_ID -> listener.onEpochComplete(

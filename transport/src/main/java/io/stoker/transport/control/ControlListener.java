@@ -11,6 +11,7 @@ import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.transport.session.SessionListener;
@@ -91,6 +92,11 @@ public interface ControlListener extends SessionListener
     }
 
     default void onStepAck(final int sessionId, final StepAckDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onStepAckAnswer(final int sessionId, final StepAckAnswerDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

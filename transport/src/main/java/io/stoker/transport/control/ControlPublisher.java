@@ -14,6 +14,7 @@ import io.stoker.codecs.ManifestPartEncoder;
 import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
+import io.stoker.codecs.StepAckAnswerEncoder;
 import io.stoker.codecs.StepAckEncoder;
 import io.stoker.codecs.WorkerFencedEncoder;
 import io.stoker.plan.JobSpec;
@@ -44,6 +45,7 @@ public final class ControlPublisher
     private final JobStartedEncoder jobStarted = new JobStartedEncoder();
     private final AssignmentEncoder assignment = new AssignmentEncoder();
     private final StepAckEncoder stepAck = new StepAckEncoder();
+    private final StepAckAnswerEncoder stepAckAnswer = new StepAckAnswerEncoder();
     private final ChunkUnavailableEncoder chunkUnavailable = new ChunkUnavailableEncoder();
     private final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder();
     private final JobCompleteEncoder jobComplete = new JobCompleteEncoder();
@@ -193,6 +195,40 @@ public final class ControlPublisher
             steps.next().step(stepIds[i]);
         }
         return offer(outbox, header.encodedLength() + stepAck.encodedLength());
+    }
+
+    /**
+     * Offer the answer to a worker's claims of a stream's steps: {@code confirmedCount} confirmed, then
+     * {@code refusedCount} refused. The stream is named by its epoch, segment and rank, so that the coordinator's
+     * duty cycle allocates nothing to answer.
+     */
+    public boolean stepAckAnswer(
+        final Outbox outbox,
+        final long jobId,
+        final int epoch,
+        final int segment,
+        final int stream,
+        final int[] confirmed,
+        final int confirmedCount,
+        final int[] refused,
+        final int refusedCount)
+    {
+        stepAckAnswer.wrapAndApplyHeader(buffer, 0, header)
+            .jobId(jobId)
+            .epoch(epoch)
+            .segment(segment)
+            .stream(stream);
+        final StepAckAnswerEncoder.ConfirmedEncoder confirmedSteps = stepAckAnswer.confirmedCount(confirmedCount);
+        for (int i = 0; i < confirmedCount; i++)
+        {
+            confirmedSteps.next().step(confirmed[i]);
+        }
+        final StepAckAnswerEncoder.RefusedEncoder refusedSteps = stepAckAnswer.refusedCount(refusedCount);
+        for (int i = 0; i < refusedCount; i++)
+        {
+            refusedSteps.next().step(refused[i]);
+        }
+        return offer(outbox, header.encodedLength() + stepAckAnswer.encodedLength());
     }
 
     /**

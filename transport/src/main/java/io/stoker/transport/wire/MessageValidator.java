@@ -25,6 +25,7 @@ import io.stoker.codecs.ReadRequestDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.codecs.WorkerFencedDecoder;
 import org.agrona.DirectBuffer;
@@ -409,6 +410,10 @@ public final class MessageValidator
                 .group("steps", AssignmentDecoder.StepsDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE),
             new MessageShape(StepAckDecoder.TEMPLATE_ID, "StepAck", StepAckDecoder.BLOCK_LENGTH, sealed)
                 .group("steps", StepAckDecoder.StepsDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE),
+            new MessageShape(
+                StepAckAnswerDecoder.TEMPLATE_ID, "StepAckAnswer", StepAckAnswerDecoder.BLOCK_LENGTH, sealed)
+                .group("confirmed", StepAckAnswerDecoder.ConfirmedDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE)
+                .group("refused", StepAckAnswerDecoder.RefusedDecoder.sbeBlockLength(), MAX_STEPS_PER_MESSAGE),
             new MessageShape(
                 EpochCompleteDecoder.TEMPLATE_ID, "EpochComplete", EpochCompleteDecoder.BLOCK_LENGTH, sealed)
                 .group("missing", EpochCompleteDecoder.MissingDecoder.sbeBlockLength(), MAX_MISSING_PER_MESSAGE),

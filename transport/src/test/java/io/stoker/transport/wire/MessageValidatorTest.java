@@ -82,7 +82,7 @@ class MessageValidatorTest
             assertEquals(ErrorCode.UNSUPPORTED_VERSION, validator.failureCode());
         }
 
-        for (final int template : new int[]{ 0, 22, 4000, 0xFFFF })
+        for (final int template : new int[]{ 0, 23, 4000, 0xFFFF })
         {
             SampleMessages.all().get(3).encode(buffer);
             buffer.putShort(2, (short)template, LE);

@@ -26,6 +26,7 @@ import io.stoker.codecs.ReadRequestEncoder;
 import io.stoker.codecs.RegionAdvertisementEncoder;
 import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.StepAckAnswerEncoder;
 import io.stoker.codecs.StepAckEncoder;
 import io.stoker.codecs.WorkerFencedEncoder;
 import org.agrona.DirectBuffer;
@@ -135,6 +136,14 @@ public final class SampleMessages
                     .memberId(3).jobId(1).epoch(0).segment(0).stream(1);
                 ack.stepsCount(2).next().step(5).next().step(6);
                 return length(ack);
+            }),
+            sample("StepAckAnswer", StepAckAnswerEncoder.TEMPLATE_ID, buffer ->
+            {
+                final StepAckAnswerEncoder answer = new StepAckAnswerEncoder().wrapAndApplyHeader(buffer, 0, header)
+                    .jobId(1).epoch(0).segment(0).stream(1);
+                answer.confirmedCount(2).next().step(5).next().step(6);
+                answer.refusedCount(1).next().step(7);
+                return length(answer);
             }),
             sample("EpochComplete", EpochCompleteEncoder.TEMPLATE_ID, buffer ->
             {

@@ -52,6 +52,14 @@ public final class BatchPublisher<C extends Chunk>
     }
 
     /**
+     * @return true when the consumer took every record published.
+     */
+    public boolean isDrained()
+    {
+        return ring.producerPosition() == ring.consumerPosition();
+    }
+
+    /**
      * @param batch    a batch taken from the worker's feed.
      * @param sequence its number in the channel, from 0.
      * @return false when the ring is full: keep the batch and offer it again.

@@ -20,9 +20,10 @@ public final class ChannelLayout
     /**
      * Version of this layout; a consumer refuses another. 2: the memory kind, CUDA device slots and their IPC
      * handles, a header length, and each sample's slot. 3: the worker's lease deadline and the revoked batches,
-     * which a consumer must honour.
+     * which a consumer had to honour. 4: neither: every batch in the ring is confirmed by the coordinator as this
+     * worker's before it is published, so a consumer takes whatever the ring holds.
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
 
     /** int64: {@link #MAGIC}. */
     public static final int MAGIC_OFFSET = 0;
@@ -74,17 +75,6 @@ public final class ChannelLayout
     public static final int SLOT_LENGTH_OFFSET = 124;
     /** int32: the header's length, where the batches ring starts: {@link #headerLength(int)}. */
     public static final int HEADER_LENGTH_OFFSET = 128;
-    /**
-     * int64: until when the worker certainly holds its lease, CLOCK_MONOTONIC nanoseconds (Java's
-     * {@code System.nanoTime()}, Python's {@code time.monotonic_ns()}); {@code Long.MIN_VALUE} while it does not. A
-     * consumer takes no batch from the ring at or after it.
-     */
-    public static final int LEASE_DEADLINE_OFFSET = 136;
-    /**
-     * int64: batches of a sequence below this are revoked: built before the worker registered anew, they may be
-     * another rank's now. A consumer that reads one takes it not and answers a drop record.
-     */
-    public static final int REVOKED_BELOW_OFFSET = 144;
     /** The resume token, ASCII ({@code stoker-resume-v2:...}). */
     public static final int TOKEN_OFFSET = 1024;
     /** Bytes the token may take. */
@@ -118,8 +108,6 @@ public final class ChannelLayout
     public static final int MSG_END = 2;
     /** Releases ring: a batch's sequence number. */
     public static final int MSG_RELEASE = 1;
-    /** Releases ring: the sequence number of a revoked batch the consumer did not take. */
-    public static final int MSG_DROP = 2;
 
     /** Batch record: int64 batch sequence number, from 0. */
     public static final int BATCH_SEQUENCE_OFFSET = 0;

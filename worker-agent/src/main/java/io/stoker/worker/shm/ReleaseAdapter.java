@@ -9,9 +9,8 @@ import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 
 /**
- * Decodes the consumer's release records and releases the batches they name: the worker acknowledges those steps.
- * A drop record gives a revoked batch back unread: its step is not acknowledged. Holds the batches published and not
- * yet released, by sequence number.
+ * Decodes the consumer's release records and releases the batches they name: their buffers go back to the worker.
+ * Holds the batches published and not yet released, by sequence number.
  *
  * @param <C> the chunks the worker delivers.
  */
@@ -55,7 +54,7 @@ public final class ReleaseAdapter<C extends Chunk> implements MessageHandler
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         applied++;
-        if ((ChannelLayout.MSG_RELEASE != msgTypeId && ChannelLayout.MSG_DROP != msgTypeId) || length < Long.BYTES)
+        if (ChannelLayout.MSG_RELEASE != msgTypeId || length < Long.BYTES)
         {
             invalid++;
             errorHandler.onError(new IllegalStateException(
@@ -71,14 +70,7 @@ public final class ReleaseAdapter<C extends Chunk> implements MessageHandler
                 "shared-memory channel: release of batch " + sequence + ", which is not outstanding"));
             return;
         }
-        if (ChannelLayout.MSG_DROP == msgTypeId)
-        {
-            batch.drop();
-        }
-        else
-        {
-            batch.release();
-        }
+        batch.release();
     }
 
     /**

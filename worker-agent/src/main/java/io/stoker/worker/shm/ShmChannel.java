@@ -29,7 +29,6 @@ import static io.stoker.worker.shm.ChannelLayout.SLOT_COUNT_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.SLOT_LENGTH_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.headerLength;
 import static io.stoker.worker.shm.ChannelLayout.ipcHandleOffset;
-import static io.stoker.worker.shm.ChannelLayout.LEASE_DEADLINE_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.LEASE_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.MAGIC;
 import static io.stoker.worker.shm.ChannelLayout.MAGIC_OFFSET;
@@ -39,7 +38,6 @@ import static io.stoker.worker.shm.ChannelLayout.RANK_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.RELEASES_APPLIED_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.RELEASES_CAPACITY;
 import static io.stoker.worker.shm.ChannelLayout.RELEASES_CAPACITY_OFFSET;
-import static io.stoker.worker.shm.ChannelLayout.REVOKED_BELOW_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.SEED_OFFSET;
 import static io.stoker.worker.shm.ChannelLayout.STATE_CLOSED;
 import static io.stoker.worker.shm.ChannelLayout.STATE_OFFSET;
@@ -126,7 +124,6 @@ public final class ShmChannel implements AutoCloseable
             shm.header.putInt(BATCHES_CAPACITY_OFFSET, batchesCapacity);
             shm.header.putInt(RELEASES_CAPACITY_OFFSET, RELEASES_CAPACITY);
             shm.header.putLong(PID_OFFSET, ProcessHandle.current().pid());
-            shm.header.putLong(LEASE_DEADLINE_OFFSET, Long.MIN_VALUE);
             return shm;
         }
         catch (final IOException ex)
@@ -193,24 +190,6 @@ public final class ShmChannel implements AutoCloseable
     public long consumerHeartbeat()
     {
         return header.getLongVolatile(CONSUMER_HEARTBEAT_OFFSET);
-    }
-
-    /**
-     * Publish until when the worker certainly holds its lease: after revoking what an earlier registration built.
-     *
-     * @param deadlineNs CLOCK_MONOTONIC nanoseconds, or {@code Long.MIN_VALUE} while the lease is not held.
-     */
-    public void leaseDeadline(final long deadlineNs)
-    {
-        header.putLongRelease(LEASE_DEADLINE_OFFSET, deadlineNs);
-    }
-
-    /**
-     * Revoke the batches published before this sequence that the consumer has not taken.
-     */
-    public void revokeBelow(final long sequence)
-    {
-        header.putLongRelease(REVOKED_BELOW_OFFSET, sequence);
     }
 
     /**

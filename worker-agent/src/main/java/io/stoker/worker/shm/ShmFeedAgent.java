@@ -6,7 +6,6 @@ import io.stoker.worker.Batch;
 import io.stoker.worker.BufferPool;
 import io.stoker.worker.Feed;
 import io.stoker.worker.Chunk;
-import io.stoker.worker.LeaseFence;
 import io.stoker.worker.ResumeToken;
 import io.stoker.worker.WorkerAgent;
 import io.stoker.worker.WorkerJob;
@@ -27,8 +26,9 @@ import static io.stoker.worker.shm.ChannelLayout.STATE_FINISHED;
 import static io.stoker.worker.shm.ChannelLayout.TOKEN_CAPACITY;
 
 /**
- * A worker's consumer that is a shared-memory channel: drains the worker's {@link Feed} into the channel's
- * {@code batches} ring (when the ring is full the batch waits here and the feed stalls, nothing is lost), turns the
+ * A worker's consumer that is a shared-memory channel: moves the worker's {@link Feed} into the channel's
+ * {@code batches} ring, one batch at a time once the consumer took the one before (a batch leaves the feed only
+ * once the coordinator confirmed it; when the ring cannot take it the batch waits here, nothing is lost), turns the
  * consumer's release records into {@link Batch#release()}, renews the worker's heartbeat and publishes the resume
  * token after releases. When the consumer's heartbeat stops for longer than the lease (or no consumer attaches in
  * time) it stops: it takes no more batches and releases none of those outstanding, so the coordinator gives those
@@ -55,8 +55,6 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
     private long createdMs;
     private long lastHeartbeatMs;
     private long tokenReleases = -1;
-    private int leaseGeneration;
-    private long leaseDeadlineNs = Long.MIN_VALUE;
     private volatile boolean ended;
     private volatile boolean consumerLost;
 
@@ -105,7 +103,6 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
             work++;
         }
         work += releases.poll();
-        final int generation = fence();
         if (isConsumerLost(nowMs))
         {
             consumerLost = true;
@@ -115,33 +112,8 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
                 releases.outstanding() + " batches unreleased"));
             return work + 1;
         }
-        work += publish(generation);
+        work += publish();
         return work;
-    }
-
-    /**
-     * Pass the worker's lease on to the consumer: when the worker registered anew, revoke what the ring holds of
-     * the earlier registration, then publish the deadline (in that order: a consumer that sees the new deadline
-     * sees the revocation).
-     *
-     * @return the registration this duty cycle publishes batches of.
-     */
-    private int fence()
-    {
-        final LeaseFence fence = worker.fence();
-        final int generation = fence.generation();
-        if (generation != leaseGeneration)
-        {
-            channel.revokeBelow(sequence);
-            leaseGeneration = generation;
-        }
-        final long deadlineNs = fence.deadlineNs();
-        if (deadlineNs != leaseDeadlineNs)
-        {
-            channel.leaseDeadline(deadlineNs);
-            leaseDeadlineNs = deadlineNs;
-        }
-        return generation;
     }
 
     private int open(final long nowMs)
@@ -173,25 +145,17 @@ public final class ShmFeedAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * Move batches of this registration from the feed into the ring; the revocation written before covers every
-     * one published so far, so a batch of another registration waits (a newer one) or is dropped (an older one).
+     * Move the next batch from the feed into the ring once the consumer took every batch published: asking the feed
+     * is what makes the worker claim the batch, and a batch reaches the feed's end only once the coordinator
+     * confirmed it, so the ring holds at most one confirmed batch the consumer has not taken (what a worker killed
+     * with its consumer can lose).
      */
-    private int publish(final int generation)
+    private int publish()
     {
         int work = 0;
         final Feed<Batch<C>> feed = worker.feed();
-        while (null != pending || null != (pending = feed.poll()))
+        while (null != pending || (publisher.isDrained() && null != (pending = feed.poll())))
         {
-            if (pending.leaseGeneration() != generation)
-            {
-                if (!feed.dropIfRevoked(pending))
-                {
-                    return work;
-                }
-                pending = null;
-                work++;
-                continue;
-            }
             if (!publisher.offer(pending, sequence))
             {
                 return work;
