@@ -87,6 +87,10 @@ public final class ChunkRecords implements RecordSink
         table.wrapFound(found, length);
     }
 
+    /**
+     * {@inheritDoc} Offsets here are in the chunk; {@link #fill} adds the chunk's offset in its shard to what it
+     * throws.
+     */
     @Override
     public void onRecords(final long offset, final int length, final long count)
     {
@@ -95,13 +99,12 @@ public final class ChunkRecords implements RecordSink
             final long start = offset + i * length;
             if (start != end)
             {
-                throw new DatasetException(file, chunkOffset + start, "chunk " + chunkId + ": a record starts here, " +
-                    "but the one before it ended at offset " + (chunkOffset + end));
+                throw new DatasetException(file, start, "a record starts here, but the one before it ended at " +
+                    "offset " + (chunkOffset + end));
             }
             if (found == expected)
             {
-                throw new DatasetException(file, chunkOffset + start, "chunk " + chunkId + ": more records than " +
-                    "the manifest's " + expected);
+                throw new DatasetException(file, start, "more records than the manifest's " + expected);
             }
             if (found == offsets.length)
             {
