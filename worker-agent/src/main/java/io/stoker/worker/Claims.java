@@ -2,8 +2,7 @@ package io.stoker.worker;
 
 import io.stoker.codecs.StepAckAnswerDecoder;
 
-import java.util.ArrayDeque;
-import java.util.Iterator;
+import java.util.ArrayList;
 
 /**
  * The hand-off's gate: a batch goes to the consumer only once the coordinator confirmed that its step is this
@@ -15,11 +14,12 @@ import java.util.Iterator;
  * a worker killed with its consumer loses at most that one.
  * <p>
  * {@link #admit} runs on the consumer's thread; everything else on the worker's agent thread, which keeps the
- * batches offered to the feed and not yet answered, in the order offered.
+ * batches offered to the feed and not yet answered, in the order offered (a list walked by index: the agent looks
+ * at it every duty cycle, without allocating).
  */
 final class Claims implements Feed.Gate<Batch<?>>
 {
-    private final ArrayDeque<Batch<?>> unanswered = new ArrayDeque<>();
+    private final ArrayList<Batch<?>> unanswered = new ArrayList<>();
 
     /**
      * The consumer's thread, at the head of the feed: a confirmed batch goes, a refused one is dropped (given back
@@ -60,8 +60,9 @@ final class Claims implements Feed.Gate<Batch<?>>
     int claimWanted(final Claimant claim)
     {
         int claimed = 0;
-        for (final Batch<?> batch : unanswered)
+        for (int i = 0, size = unanswered.size(); i < size; i++)
         {
+            final Batch<?> batch = unanswered.get(i);
             final int state = batch.claim();
             if (Batch.UNCLAIMED == state)
             {
@@ -103,8 +104,9 @@ final class Claims implements Feed.Gate<Batch<?>>
      */
     void onRegisteredAgain()
     {
-        for (final Batch<?> batch : unanswered)
+        for (int i = 0, size = unanswered.size(); i < size; i++)
         {
+            final Batch<?> batch = unanswered.get(i);
             if (Batch.CLAIMED == batch.claim())
             {
                 batch.claim(Batch.WANTED);
@@ -117,23 +119,23 @@ final class Claims implements Feed.Gate<Batch<?>>
      */
     void refuseAll()
     {
-        for (final Batch<?> batch : unanswered)
+        for (int i = 0, size = unanswered.size(); i < size; i++)
         {
-            batch.claim(Batch.REFUSED);
+            unanswered.get(i).claim(Batch.REFUSED);
         }
         unanswered.clear();
     }
 
     private void answer(final int epoch, final int segment, final int stream, final int step, final int state)
     {
-        for (final Iterator<Batch<?>> batches = unanswered.iterator(); batches.hasNext(); )
+        for (int i = 0, size = unanswered.size(); i < size; i++)
         {
-            final Batch<?> batch = batches.next();
+            final Batch<?> batch = unanswered.get(i);
             if (batch.step() == step && batch.stream() == stream && batch.epoch() == epoch &&
                 batch.segment() == segment && Batch.CLAIMED == batch.claim())
             {
                 batch.claim(state);
-                batches.remove();
+                unanswered.remove(i);
                 return;
             }
         }
