@@ -4,12 +4,7 @@ import com.ibm.disni.verbs.IbvCQ;
 import com.ibm.disni.verbs.IbvContext;
 import com.ibm.disni.verbs.IbvMr;
 import com.ibm.disni.verbs.IbvPd;
-import com.ibm.disni.verbs.IbvRecvWR;
-import com.ibm.disni.verbs.IbvSendWR;
-import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.RdmaCmId;
-import com.ibm.disni.verbs.SVCPostRecv;
-import com.ibm.disni.verbs.SVCPostSend;
 import com.ibm.disni.verbs.SVCRegMr;
 import io.stoker.transport.session.RdmaConnectProof;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -18,7 +13,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
-import java.util.LinkedList;
 import java.util.List;
 import java.util.Random;
 
@@ -287,47 +281,13 @@ final class RdmaConnection
 
     private void send(final int offset, final int length) throws IOException
     {
-        final IbvSendWR request = new IbvSendWR();
-        request.setWr_id((serial << 1) | SEND);
-        request.setOpcode(IbvSendWR.IBV_WR_SEND);
-        request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
-        request.setSg_list(segment(offset, length));
-        final SVCPostSend post = id.getQp().postSend(List.of(request), null);
-        try
-        {
-            post.execute();
-        }
-        finally
-        {
-            post.free();
-        }
+        HandshakePosts.send(id, (serial << 1) | SEND, handshakeRegistration, offset, length);
     }
 
     private void postReceive() throws IOException
     {
-        final IbvRecvWR request = new IbvRecvWR();
-        request.setWr_id((serial << 1) | RECEIVE);
-        request.setSg_list(segment(EXCHANGE_OFFSET, handshake.capacity() - EXCHANGE_OFFSET));
-        final SVCPostRecv post = id.getQp().postRecv(List.of(request), null);
-        try
-        {
-            post.execute();
-        }
-        finally
-        {
-            post.free();
-        }
-    }
-
-    private LinkedList<IbvSge> segment(final int offset, final int length)
-    {
-        final IbvSge segment = new IbvSge();
-        segment.setAddr(handshakeRegistration.getAddr() + offset);
-        segment.setLength(length);
-        segment.setLkey(handshakeRegistration.getLkey());
-        final LinkedList<IbvSge> segments = new LinkedList<>();
-        segments.add(segment);
-        return segments;
+        HandshakePosts.receive(id, (serial << 1) | RECEIVE, handshakeRegistration, EXCHANGE_OFFSET,
+            handshake.capacity() - EXCHANGE_OFFSET);
     }
 
     private static IbvMr register(final IbvPd protectionDomain, final ByteBuffer memory, final int access)

@@ -2,14 +2,12 @@ package io.stoker.transport.rdma;
 
 import com.ibm.disni.verbs.IbvCQ;
 import com.ibm.disni.verbs.IbvMr;
-import com.ibm.disni.verbs.IbvRecvWR;
 import com.ibm.disni.verbs.IbvSendWR;
 import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.RdmaCm;
 import com.ibm.disni.verbs.RdmaCmEvent;
 import com.ibm.disni.verbs.RdmaCmId;
 import com.ibm.disni.verbs.RdmaEventChannel;
-import com.ibm.disni.verbs.SVCPostRecv;
 import com.ibm.disni.verbs.SVCPostSend;
 import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.RdmaConnectProof;
@@ -451,50 +449,14 @@ final class RdmaQueuePair
 
     private void postReceive(final long kind, final int offset, final int length) throws IOException
     {
-        final IbvRecvWR request = new IbvRecvWR();
-        request.setWr_id(handshakeId(kind));
-        request.setSg_list(handshakeSegment(offset, length));
-        request.setNum_sge(1);
-        final SVCPostRecv post = id.getQp().postRecv(List.of(request), null);
-        try
-        {
-            post.execute();
-        }
-        finally
-        {
-            post.free();
-        }
+        HandshakePosts.receive(id, handshakeId(kind), handshakeRegistration, offset, length);
     }
 
     private void sendProof() throws IOException
     {
         RdmaConnectProof.write(registration.token(), endpoint, handshakeView, NONCE_OFFSET, registration.rank(),
             registration.registrationId(), handshakeView, 0);
-        final IbvSendWR request = new IbvSendWR();
-        request.setWr_id(handshakeId(SEND));
-        request.setOpcode(IbvSendWR.IBV_WR_SEND);
-        request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
-        request.setSg_list(handshakeSegment(0, RdmaConnectProof.LENGTH));
-        final SVCPostSend post = id.getQp().postSend(List.of(request), null);
-        try
-        {
-            post.execute();
-        }
-        finally
-        {
-            post.free();
-        }
-    }
-
-    private LinkedList<IbvSge> handshakeSegment(final int offset, final int length)
-    {
-        final IbvSge segment = new IbvSge();
-        segment.setAddr(handshakeRegistration.getAddr() + offset);
-        segment.setLength(length);
-        segment.setLkey(handshakeRegistration.getLkey());
-        final LinkedList<IbvSge> list = new LinkedList<>();
-        list.add(segment);
-        return list;
+        HandshakePosts.send(id, handshakeId(SEND), handshakeRegistration, 0, RdmaConnectProof.LENGTH);
     }
 
     private void createPosts() throws IOException

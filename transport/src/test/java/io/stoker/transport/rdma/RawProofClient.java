@@ -3,9 +3,6 @@ package io.stoker.transport.rdma;
 import com.ibm.disni.verbs.IbvCQ;
 import com.ibm.disni.verbs.IbvCompChannel;
 import com.ibm.disni.verbs.IbvMr;
-import com.ibm.disni.verbs.IbvRecvWR;
-import com.ibm.disni.verbs.IbvSendWR;
-import com.ibm.disni.verbs.IbvSge;
 import com.ibm.disni.verbs.IbvWC;
 import com.ibm.disni.verbs.RdmaCm;
 import com.ibm.disni.verbs.RdmaCmEvent;
@@ -20,8 +17,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.LinkedList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -90,8 +85,8 @@ final class RawProofClient implements AutoCloseable
             if (null == outcome)
             {
                 id.createQP(device.protectionDomain(), RdmaDevice.queuePairAttributes(queue, 1));
-                post(id, RECEIVE_NONCE, NONCE_OFFSET, RdmaConnectProof.NONCE_LENGTH, false);
-                post(id, RECEIVE_KEYS, KEYS_OFFSET, RdmaKeyTable.MAX_LENGTH, false);
+                HandshakePosts.receive(id, RECEIVE_NONCE, registration, NONCE_OFFSET, RdmaConnectProof.NONCE_LENGTH);
+                HandshakePosts.receive(id, RECEIVE_KEYS, registration, KEYS_OFFSET, RdmaKeyTable.MAX_LENGTH);
                 id.connect(RdmaDevice.connectionParameters());
                 outcome = awaitEvent(channel, RdmaCmEvent.EventType.RDMA_CM_EVENT_ESTABLISHED);
             }
@@ -113,7 +108,7 @@ final class RawProofClient implements AutoCloseable
                     view.putBytes(0, replay);
                 }
                 view.getBytes(0, lastProof);
-                post(id, SEND_PROOF, 0, RdmaConnectProof.LENGTH, true);
+                HandshakePosts.send(id, SEND_PROOF, registration, 0, RdmaConnectProof.LENGTH);
                 outcome = awaitKeys(poll, channel);
             }
             return outcome;
@@ -215,32 +210,5 @@ final class RawProofClient implements AutoCloseable
             Thread.onSpinWait();
         }
         return "no " + expected + " within " + TimeUnit.NANOSECONDS.toSeconds(TIMEOUT_NS) + " s";
-    }
-
-    private void post(final RdmaCmId id, final long workRequestId, final int offset, final int length,
-        final boolean send) throws IOException
-    {
-        final IbvSge segment = new IbvSge();
-        segment.setAddr(registration.getAddr() + offset);
-        segment.setLength(length);
-        segment.setLkey(registration.getLkey());
-        final LinkedList<IbvSge> segments = new LinkedList<>();
-        segments.add(segment);
-        if (send)
-        {
-            final IbvSendWR request = new IbvSendWR();
-            request.setWr_id(workRequestId);
-            request.setOpcode(IbvSendWR.IBV_WR_SEND);
-            request.setSend_flags(IbvSendWR.IBV_SEND_SIGNALED);
-            request.setSg_list(segments);
-            id.getQp().postSend(List.of(request), null).execute().free();
-        }
-        else
-        {
-            final IbvRecvWR request = new IbvRecvWR();
-            request.setWr_id(workRequestId);
-            request.setSg_list(segments);
-            id.getQp().postRecv(List.of(request), null).execute().free();
-        }
     }
 }
