@@ -70,6 +70,10 @@ import java.nio.file.Path;
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
+    /**
+     * The name data servers know this coordinator's job by (the default job, whose workers name none).
+     */
+    private static final String DEFAULT_JOB = "";
     private static final int JOURNAL_BUFFER_LENGTH = 1 << 23;
 
     private final CoordinatorContext ctx;
@@ -90,6 +94,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final DatasetRelay relay;
     private final JobScheduler scheduler;
     private final FenceLog fences = new FenceLog();
+    private final ServingWeights servingWeights = new ServingWeights();
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -371,10 +376,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final String refusal = scheduler.submit(member.memberId, correlationId, spec);
+        final int weight = decoder.weight();
+        final String refusal = ServingWeights.isValid(weight) ? scheduler.submit(member.memberId, correlationId, spec) :
+            "a job's weight is 1 to " + MessageLimits.MAX_JOB_WEIGHT + ", not " + weight;
         if (null != refusal)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
+        }
+        else
+        {
+            servingWeights.submitted(DEFAULT_JOB, weight);
         }
     }
 
@@ -572,6 +583,18 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      * cannot read over RDMA under its old keys (the data server deregisters them) nor over UDP (the data server
      * refuses its reads). Remembered ({@link FenceLog}), to tell data servers that register later.
      */
+    private void serveAtDataServers(final String jobName, final int weight)
+    {
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final Member server = sessions.get(i);
+            if (server.role == Role.DATA_SERVER)
+            {
+                publisher.jobServing(server.outbox, jobName, weight);
+            }
+        }
+    }
+
     private void fenceAtDataServers(final Member member)
     {
         if (member.role == Role.WORKER)
@@ -610,6 +633,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 {
                     publisher.workerFenced(member.outbox, fences.memberId(i), fences.rank(i), fences.registrationId(i));
                 }
+                servingWeights.forEachRunning(
+                    (jobName, weight) -> publisher.jobServing(member.outbox, jobName, weight));
             }
         }
 
@@ -675,6 +700,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void jobStarted(final int memberId, final Job job)
         {
             answers.flush();
+            final int weight = servingWeights.started(DEFAULT_JOB);
+            if (0 != weight)
+            {
+                serveAtDataServers(DEFAULT_JOB, weight);
+            }
             final Member member = sessions.member(memberId);
             if (null != member)
             {
@@ -712,6 +742,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void jobComplete(final int memberId, final long jobId, final JobOutcome outcome, final int epochs)
         {
             answers.flush();
+            if (servingWeights.ended(DEFAULT_JOB))
+            {
+                serveAtDataServers(DEFAULT_JOB, 0);
+            }
             final Member member = sessions.member(memberId);
             if (null != member)
             {

@@ -1215,7 +1215,7 @@ class CoordinatorAgentTest
         void submit(final JobSpec spec)
         {
             submitted = spec;
-            publisher.jobSubmit(session.outbox(), 1, spec);
+            publisher.jobSubmit(session.outbox(), 1, spec, JobClientAgent.DEFAULT_WEIGHT);
         }
 
         void ack(final long job, final StreamId stream, final Set<Integer> steps)

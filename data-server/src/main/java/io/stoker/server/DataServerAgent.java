@@ -4,6 +4,7 @@ import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -22,6 +23,7 @@ import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.SessionInitiator;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.JobNames;
 import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
@@ -199,6 +201,35 @@ public final class DataServerAgent implements Agent, ControlListener
         for (int i = 0, size = regionServers.size(); i < size; i++)
         {
             regionServers.get(i).fence(registrationId);
+        }
+    }
+
+    /**
+     * The coordinator says a job started with a weight, or ended (0): the region servers that send the bytes
+     * schedule the jobs' reads by it. A job name outside the name's alphabet, or a weight out of range, is refused.
+     */
+    @Override
+    public void onJobServing(final int sessionId, final JobServingDecoder decoder)
+    {
+        final int weight = decoder.weight();
+        final String jobName = decoder.jobName();
+        if (!session.isRegistered())
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
+        else if (weight < 0 || weight > MessageLimits.MAX_JOB_WEIGHT || !JobNames.isValid(jobName))
+        {
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), "job " +
+                Quote.of(jobName) + " of weight " + weight + ": a job name is at most " +
+                MessageLimits.MAX_JOB_NAME_LENGTH + " of A-Z a-z 0-9 . _ -, a weight 0 to " +
+                MessageLimits.MAX_JOB_WEIGHT);
+        }
+        else
+        {
+            for (int i = 0, size = regionServers.size(); i < size; i++)
+            {
+                regionServers.get(i).serveJob(jobName, weight);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.stoker.transport.udp;
 
+import io.stoker.transport.wire.MessageLimits;
 import org.agrona.collections.Object2ObjectHashMap;
 
 import java.util.ArrayList;
@@ -33,7 +34,7 @@ public final class ReadScheduler
     /**
      * The largest weight a job may have.
      */
-    public static final int MAX_WEIGHT = 1000;
+    public static final int MAX_WEIGHT = MessageLimits.MAX_JOB_WEIGHT;
 
     /**
      * Jobs this server keeps at once (with weights or connections): the coordinator is trusted, but bounded anyway.

@@ -13,6 +13,7 @@ import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
@@ -37,6 +38,7 @@ import static io.stoker.transport.wire.MessageLimits.MAX_CHANNEL_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_CONSUMED_RECORDS;
 import static io.stoker.transport.wire.MessageLimits.MAX_DATASET_ID_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_HOST_ID_LENGTH;
+import static io.stoker.transport.wire.MessageLimits.MAX_JOB_NAME_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_MANIFEST_PART_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_MISSING_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_PATH_LENGTH;
@@ -386,6 +388,8 @@ public final class MessageValidator
             new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed)
                 .enumField("reason", LeaseExpiredDecoder.reasonEncodingOffset(), 1, leaseEnds),
             new MessageShape(WorkerFencedDecoder.TEMPLATE_ID, "WorkerFenced", WorkerFencedDecoder.BLOCK_LENGTH, sealed),
+            new MessageShape(JobServingDecoder.TEMPLATE_ID, "JobServing", JobServingDecoder.BLOCK_LENGTH, sealed)
+                .string("jobName", MAX_JOB_NAME_LENGTH),
             new MessageShape(
                 RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH,
                 sealed)

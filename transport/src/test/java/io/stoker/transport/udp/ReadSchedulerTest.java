@@ -123,7 +123,7 @@ class ReadSchedulerTest
         assertEquals(0, b.sent);
         assertEquals(0, scheduler.serve(0, 100));
         scheduler.serve(10L * ReadScheduler.QUANTUM, 1000);
-        assertEquals(2 * FRAME, b.sent, "b's turn comes once a's ten quanta are sent: one quantum, the last frame past");
+        assertEquals(2 * FRAME, b.sent, "b's turn comes once a's ten quanta are sent: a quantum, the last frame past");
         assertEquals(12 * FRAME, a.sent, "a's turn ended after 11 frames; its next one took the budget's last frame");
     }
 
