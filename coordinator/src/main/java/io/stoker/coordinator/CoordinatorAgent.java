@@ -70,10 +70,6 @@ import java.nio.file.Path;
 public final class CoordinatorAgent implements Agent, ControlListener, SessionAcceptor.Listener, SessionDirectory
 {
     private static final int FRAGMENT_LIMIT = 32;
-    /**
-     * The name data servers know this coordinator's job by (the default job, whose workers name none).
-     */
-    private static final String DEFAULT_JOB = "";
     private static final int JOURNAL_BUFFER_LENGTH = 1 << 23;
 
     private final CoordinatorContext ctx;
@@ -385,7 +381,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         else
         {
-            servingWeights.submitted(DEFAULT_JOB, weight);
+            servingWeights.submitted(member.identity.jobName(), weight);
         }
     }
 
@@ -700,14 +696,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void jobStarted(final int memberId, final Job job)
         {
             answers.flush();
-            final int weight = servingWeights.started(DEFAULT_JOB);
-            if (0 != weight)
-            {
-                serveAtDataServers(DEFAULT_JOB, weight);
-            }
             final Member member = sessions.member(memberId);
             if (null != member)
             {
+                final int weight = servingWeights.started(member.identity.jobName());
+                if (0 != weight)
+                {
+                    serveAtDataServers(member.identity.jobName(), weight);
+                }
                 publisher.jobStarted(member.outbox, job.correlationId(), job.jobId,
                     null != job.manifest() ? job.manifest().chunkCount() : 0,
                     null != job.manifest() ? job.manifest().totalBytes() : 0, job.spec);
@@ -742,13 +738,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void jobComplete(final int memberId, final long jobId, final JobOutcome outcome, final int epochs)
         {
             answers.flush();
-            if (servingWeights.ended(DEFAULT_JOB))
-            {
-                serveAtDataServers(DEFAULT_JOB, 0);
-            }
             final Member member = sessions.member(memberId);
             if (null != member)
             {
+                if (servingWeights.ended(member.identity.jobName()))
+                {
+                    serveAtDataServers(member.identity.jobName(), 0);
+                }
                 publisher.jobComplete(member.outbox, jobId, outcome, epochs);
             }
         }

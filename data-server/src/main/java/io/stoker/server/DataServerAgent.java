@@ -23,7 +23,6 @@ import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.SessionInitiator;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
-import io.stoker.transport.wire.JobNames;
 import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
@@ -206,7 +205,7 @@ public final class DataServerAgent implements Agent, ControlListener
 
     /**
      * The coordinator says a job started with a weight, or ended (0): the region servers that send the bytes
-     * schedule the jobs' reads by it. A job name outside the name's alphabet, or a weight out of range, is refused.
+     * schedule the jobs' reads by it. A weight out of range is refused (the validator held the name to its alphabet).
      */
     @Override
     public void onJobServing(final int sessionId, final JobServingDecoder decoder)
@@ -217,12 +216,10 @@ public final class DataServerAgent implements Agent, ControlListener
         {
             onUnexpected(sessionId, decoder.sbeTemplateId());
         }
-        else if (weight < 0 || weight > MessageLimits.MAX_JOB_WEIGHT || !JobNames.isValid(jobName))
+        else if (weight < 0 || weight > MessageLimits.MAX_JOB_WEIGHT)
         {
             refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), "job " +
-                Quote.of(jobName) + " of weight " + weight + ": a job name is at most " +
-                MessageLimits.MAX_JOB_NAME_LENGTH + " of A-Z a-z 0-9 . _ -, a weight 0 to " +
-                MessageLimits.MAX_JOB_WEIGHT);
+                Quote.of(jobName) + " of weight " + weight + ": a weight is 0 to " + MessageLimits.MAX_JOB_WEIGHT);
         }
         else
         {

@@ -52,6 +52,12 @@ final class WorkerCommand implements Callable<Integer>
     @Option(names = "--rank", required = true, description = "This worker's rank, from 0.")
     int rank;
 
+    @Option(names = "--job", defaultValue = "", paramLabel = "NAME",
+        description = "The job this worker belongs to, one of several a coordinator runs at once: at most 64 of " +
+        "[A-Za-z0-9._-]; --job-token-file then holds that job's token (`stoker token --job NAME`). " +
+        "Default: the default job.")
+    String job;
+
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
         description = "UDP endpoint for the coordinator's messages and the data servers' read data.")
     String listen;
@@ -207,6 +213,7 @@ final class WorkerCommand implements Callable<Integer>
             .rank(rank)
             .hostId(node.hostId())
             .jobToken(node.token(owner))
+            .jobName(job)
             .buffers(buffers)
             .readsInFlight(readsInFlight)
             .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))

@@ -279,7 +279,7 @@ public final class UdpRegionServer
         {
             remove(existing);
         }
-        final String jobName = jobNameOf(session);
+        final String jobName = session.identity().jobName();
         final Connection connection = new Connection(session);
         connection.job = scheduler.join(jobName, connection);
         if (null == connection.job)
@@ -338,11 +338,6 @@ public final class UdpRegionServer
         {
             sessionPublisher.errorResponse(connection.outbox, 0, code, templateId, reason);
         }
-    }
-
-    private static String jobNameOf(final PendingSession session)
-    {
-        return "";
     }
 
     private void remove(final Connection connection)
