@@ -10,8 +10,9 @@ import java.util.List;
 
 /**
  * The bytes a data server served to each job, one counter per job in the media driver's counters file (type
- * {@link CounterType#BYTES_SERVED_TO_JOB}, labelled {@code "<owner>: bytes served to job <name>"}), where
- * {@code stoker stat} reads them. A job's counter is asked of the driver when the job appears at this server and
+ * {@link CounterType#BYTES_SERVED_TO_JOB}, labelled {@code "<owner> (job <name>): bytes served to job"}, the default
+ * job's as {@code default}), where {@code stoker stat} reads them and the metrics endpoint serves each job's as its
+ * own component. A job's counter is asked of the driver when the job appears at this server and
  * taken once the driver made it, without waiting on the duty cycle: bytes served meanwhile are kept and written
  * then. Removed when the job is forgotten.
  */
@@ -70,8 +71,8 @@ final class JobServedCounters implements ReadScheduler.Listener
     @Override
     public void onJobAdded(final ReadScheduler.Job job)
     {
-        final String label = owner + ": " + CounterType.BYTES_SERVED_TO_JOB.description() + " " +
-            (job.name().isEmpty() ? "(default)" : job.name());
+        final String label = owner + " (job " + (job.name().isEmpty() ? "default" : job.name()) + "): " +
+            CounterType.BYTES_SERVED_TO_JOB.description();
         final Entry entry = new Entry(aeron.asyncAddCounter(CounterType.BYTES_SERVED_TO_JOB.typeId(), label));
         byJob.put(job.name(), entry);
         pending.add(entry);

@@ -101,11 +101,64 @@ class FairServingTest
         run(1, 3);
     }
 
+    /**
+     * Workers of every job read, each proving its own job's token, which the server derives from the cluster token;
+     * a job's token does not read as another job: its Hello's proof does not verify and nothing is served to it.
+     */
+    @Test
+    void aJobsTokenReadsAsThatJobAndNotAsAnother() throws Exception
+    {
+        final UnsafeBuffer destination = new UnsafeBuffer(ByteBuffer.allocateDirect(4096));
+        final List<String> outcomes = new ArrayList<>();
+        final ReadCompletionHandler handler = new ReadCompletionHandler()
+        {
+            @Override
+            public void onReadComplete(final long readId)
+            {
+                outcomes.add(readId + " ok");
+            }
+
+            @Override
+            public void onReadFailed(final long readId, final String reason)
+            {
+                outcomes.add(readId + " failed: " + reason);
+            }
+        };
+        final JobToken teamA = CLUSTER_TOKEN.forJob("team-a");
+        try (DataReader asA = reader(new WorkerRegistration(0, teamA, "team-a"), destination);
+            DataReader asB = reader(new WorkerRegistration(0, teamA, "team-b"), destination))
+        {
+            assertTrue(asA.read(1, 0, 0, 100, destination, 0));
+            assertTrue(asB.read(2, 0, 0, 100, destination, 0));
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (outcomes.size() < 2)
+            {
+                assertTrue(System.nanoTime() < deadline, outcomes.toString());
+                server.doWork();
+                asA.poll(handler);
+                asB.poll(handler);
+            }
+        }
+        assertTrue(outcomes.contains("1 ok"), "positive control: team-a's token reads as team-a: " + outcomes);
+        assertTrue(outcomes.stream().anyMatch(o -> o.startsWith("2 failed") && o.contains("did not prove")),
+            outcomes.toString());
+        assertEquals(100, server.servedTo("team-a"));
+        assertEquals(-1, server.servedTo("team-b"), "nothing served to, nor kept of, a job no one proved");
+    }
+
+    private DataReader reader(final WorkerRegistration registration, final UnsafeBuffer destination)
+    {
+        registration.registered(99);
+        return new UdpTransport(connector.aeron(), endpoint(), registration, "worker-host", SystemNanoClock.INSTANCE, 8,
+            TimeUnit.SECONDS.toNanos(2), serverCounters.get(CounterType.INVALID_MESSAGES),
+            ex -> errors.add(ex.getMessage())).connect(advertisement, destination.byteBuffer());
+    }
+
     private void run(final int lightWeight, final int greedyWeight) throws Exception
     {
         server.serveJob("light", lightWeight);
         server.serveJob("greedy", greedyWeight);
-        final Job light = new Job("light", 1, 4, 64 * lightWeight);
+        final Job light = new Job("light", 1, 8, 64 * lightWeight);
         final Job greedy = new Job("greedy", 2, 32, 96 * greedyWeight);
         try
         {
