@@ -17,7 +17,7 @@ final class ServingWeights
      */
     static final int DEFAULT_WEIGHT = 1;
 
-    private final Object2IntHashMap<String> asked = new Object2IntHashMap<>(DEFAULT_WEIGHT);
+    private final Object2IntHashMap<String> asked = new Object2IntHashMap<>(0);
     private final Object2IntHashMap<String> announced = new Object2IntHashMap<>(0);
 
     /**
@@ -48,7 +48,8 @@ final class ServingWeights
         {
             return 0;
         }
-        final int weight = asked.getValue(jobName);
+        final int weightAsked = asked.getValue(jobName);
+        final int weight = 0 == weightAsked ? DEFAULT_WEIGHT : weightAsked;
         announced.put(jobName, weight);
         return weight;
     }

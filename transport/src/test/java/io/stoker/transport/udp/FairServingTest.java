@@ -12,6 +12,7 @@ import io.stoker.transport.status.StatusCounters;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -200,6 +201,9 @@ class FairServingTest
             assertEquals(List.of(), greedy.failures, "every read of the greedy job completes with its CRC32C");
             assertEquals(light.planned, light.completed);
             assertEquals(greedy.planned, greedy.completed);
+            assertEquals(server.servedTo("light"), counterValue("data server (job light): bytes served to job"),
+                "the light job's counter, as stoker stat reads it");
+            assertEquals(server.servedTo("greedy"), counterValue("data server (job greedy): bytes served to job"));
 
             final long lightBytes = lightAtEnd - lightAtStart;
             final long greedyBytes = greedyAtEnd - greedyAtStart;
@@ -218,6 +222,20 @@ class FairServingTest
             light.close();
             greedy.close();
         }
+    }
+
+    private long counterValue(final String label)
+    {
+        final long[] value = {-1};
+        final CountersReader counters = connector.aeron().countersReader();
+        counters.forEach((counterId, typeId, keyBuffer, counterLabel) ->
+        {
+            if (typeId == CounterType.BYTES_SERVED_TO_JOB.typeId() && counterLabel.equals(label))
+            {
+                value[0] = counters.getCounterValue(counterId);
+            }
+        });
+        return value[0];
     }
 
     private static String endpoint()
