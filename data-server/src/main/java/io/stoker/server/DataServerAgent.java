@@ -223,6 +223,9 @@ public final class DataServerAgent implements Agent, ControlListener
         }
         else
         {
+            ctx.logger().accept("data server " + session.memberId() + ": job " +
+                (jobName.isEmpty() ? "(default)" : jobName) +
+                (0 == weight ? " ended: forgetting it" : " served at weight " + weight));
             for (int i = 0, size = regionServers.size(); i < size; i++)
             {
                 regionServers.get(i).serveJob(jobName, weight);
