@@ -61,7 +61,7 @@ class FairServingTest
     @BeforeEach
     void start() throws IOException
     {
-        connector = AeronConnector.connect(new AeronConnector.Context().udpTermLength(4 * 1024 * 1024));
+        connector = AeronConnector.connect(new AeronConnector.Context().udpTermLength(8 * 1024 * 1024));
         final byte[] content = new byte[CHUNKS * CHUNK];
         new Random(42).nextBytes(content);
         for (int i = 0; i < CHUNKS; i++)
