@@ -50,7 +50,8 @@ public final class ReadScheduler
         /**
          * Send one frame of this connection's oldest waiting read.
          *
-         * @return the bytes sent, or 0 when nothing waits or its publication does not take a frame now.
+         * @return the bytes sent (more than 0 for any frame sent, header included), or 0 when nothing waits or its
+         * publication does not take a frame now.
          */
         int sendFrame();
     }
@@ -107,7 +108,8 @@ public final class ReadScheduler
         }
 
         /**
-         * @return bytes sent for it since it appeared at this server.
+         * @return bytes sent for it since it appeared at this server, as its flows reported them (the data server's
+         * frames with their headers; its per-job counter holds the payload).
          */
         public long served()
         {
