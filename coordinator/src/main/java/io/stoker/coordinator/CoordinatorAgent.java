@@ -46,6 +46,8 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The coordinator's duty cycle and its dispatch to the roles that do the work: {@link MemberSessions} (the
@@ -88,7 +90,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final AtomicCounter errors;
     private final MemberSessions sessions;
     private final DatasetRelay relay;
-    private final JobScheduler scheduler;
+    private final Jobs jobs;
+    private final List<StatusCounters> jobsCounters = new ArrayList<>();
     private final FenceLog fences = new FenceLog();
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -131,8 +134,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             return null != member ? member.outbox : null;
         });
-        scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(), ctx.checkpointInterval(), relay,
-            new SchedulerSends());
+        final JobIds jobIds = new JobIds();
+        jobs = new Jobs(jobName -> new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(),
+            ctx.checkpointInterval(), jobIds, relay, new SchedulerSends(jobName)));
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -184,7 +188,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
-        int work = scheduler.continueMoves();
+        int work = jobs.continueMoves();
         int fragments = 0;
         boolean drained = false;
         // a message is taken in only when every journal record it can give rise to fits; otherwise it waits in
@@ -200,7 +204,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             fragments += polled;
         }
         work += fragments + acceptor.doWork(nowNs) + serviceMembers(drained);
-        work += journal.poll(scheduler);
+        work += journal.poll(jobs);
         work += routes.doWork(nowNs);
         final byte[] changedRoutes = routes.changed();
         if (null != changedRoutes && null != checkpoints)
@@ -208,7 +212,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             journalAgent.members(changedRoutes);
         }
         work += checkpointWhenDue();
-        work += scheduler.tryStart(journal.checkpointsWritten());
+        work += jobs.tryStart(journal.checkpointsWritten());
         work += answers.flush();
         return work;
     }
@@ -217,6 +221,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         sessions.closeAll();
+        CloseHelper.closeAll(jobsCounters);
         CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
@@ -273,12 +278,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     {
         final HandshakeIdentity identity = session.identity();
         sessions.release(session.sessionId());
-        final String refusal = sessions.refusal(identity);
+        String refusal = sessions.refusal(identity);
+        if (null == refusal && identity.role() != Role.DATA_SERVER)
+        {
+            refusal = jobs.refusal(identity.jobName());
+        }
         if (null != refusal)
         {
             session.reject(ErrorCode.REGISTRATION_REFUSED, refusal);
-            error("refused a worker of rank " + identity.rank() + " from " + Quote.of(identity.hostId()) + ": " +
-                refusal);
+            error("refused a " + identity.role() + " of rank " + identity.rank() + " from " +
+                Quote.of(identity.hostId()) + ": " + refusal);
             return false;
         }
         sessions.admit(session.sessionId(), session.correlationId(), identity, session.outbox(), session.opener(),
@@ -371,7 +380,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final String refusal = scheduler.submit(member.memberId, correlationId, spec);
+        final String refusal = jobs.get(member.jobName).submit(member.memberId, correlationId, spec);
         if (null != refusal)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
@@ -398,7 +407,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             ackSteps[count++] = row.step();
         }
-        final String refusal = scheduler.acknowledge(member.memberId, member.rank, decoder.jobId(),
+        final String refusal = jobs.get(member.jobName).acknowledge(member.memberId, member.rank, decoder.jobId(),
             new StreamId(decoder.epoch(), decoder.segment(), decoder.stream()), ackSteps, count);
         if (null != refusal)
         {
@@ -415,8 +424,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return;
         }
         final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
-        final String refusal = scheduler.chunkUnavailable(member.memberId, member.rank, member.describe(),
-            decoder.jobId(), stream, decoder.step(), decoder.chunkId(), decoder.reason());
+        final String refusal = jobs.get(member.jobName).chunkUnavailable(member.memberId, member.rank,
+            member.describe(), decoder.jobId(), stream, decoder.step(), decoder.chunkId(), decoder.reason());
         if (null != refusal)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
@@ -443,35 +452,39 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Hand the journal agent a checkpoint of the job when one is due (at an epoch's end, a job's start, every
-     * {@link CoordinatorContext#checkpointInterval()} acknowledgements, and before a new job starts) and the
-     * journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the journal
-     * up to its position.
+     * Hand the journal agent a checkpoint of the jobs when one of them is due (at an epoch's end, a job's start,
+     * every {@link CoordinatorContext#checkpointInterval()} acknowledgements of a job, and before a new job starts)
+     * and the journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the
+     * journal up to its position, for every job.
      */
     private int checkpointWhenDue()
     {
-        if (!scheduler.isCheckpointDue() || !journal.isQuiet())
+        if (!jobs.isCheckpointDue() || !journal.isQuiet())
         {
             return 0;
         }
-        scheduler.checkpointAsked(journal.checkpoint(scheduler.job()));
+        jobs.checkpointAsked(journal.checkpoint(jobs.checkpointed()));
         return 1;
     }
 
     /**
-     * Take the checkpoint's job, also a finished one (a client that attaches late is answered with its outcome),
+     * Take the checkpoint's jobs, also finished ones (a client that attaches late is answered with its outcome),
      * and replay the journal's records after the checkpoint's position.
      */
     private void restore(final CheckpointStore.Checkpoint checkpoint, final JournalFile recovered)
     {
-        scheduler.restore(checkpoint, checkpoints.manifest());
-        recovered.replay(checkpoint.journalPosition(), scheduler);
-        scheduler.replayed();
-        final Job job = scheduler.job();
-        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
-            (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
-            "after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() + " with " +
-            job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+        jobs.restore(checkpoint, checkpoints::manifest);
+        recovered.replay(checkpoint.journalPosition(), jobs);
+        jobs.replayed();
+        for (final CheckpointStore.JobCheckpoint restored : checkpoint.jobs())
+        {
+            final Job job = jobs.get(restored.jobName()).job();
+            ctx.logger().accept("coordinator: resumed job " + job.jobId +
+                (restored.jobName().isEmpty() ? "" : " (" + restored.jobName() + ")") + " from " + checkpoints.file() +
+                " and " + (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH +
+                " journal record(s) after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() +
+                " with " + job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+        }
     }
 
     /**
@@ -595,14 +608,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             membersCounter.setOrdered(sessions.size());
             routes.admitted(member.sessionId, member.registerCorrelationId, member.identity.responseChannel(),
-                member.identity.responseStreamId());
+                member.identity.responseStreamId(), member.jobName);
             publisher.registered(
                 member.outbox, member.registerCorrelationId, member.memberId,
                 ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
             if (member.role == Role.WORKER)
             {
                 relay.welcome(member);
-                scheduler.onWorkerJoined(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerJoined(member.rank, member.memberId);
             }
             else if (member.role == Role.DATA_SERVER)
             {
@@ -635,14 +648,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final Member other = sessions.get(i);
-                if (other.role == Role.WORKER)
+                if (other.role == Role.WORKER && other.jobName.equals(member.jobName))
                 {
                     publisher.leaseExpired(other.outbox, member.memberId, LeaseEnd.EXPIRED);
                 }
             }
             if (member.role == Role.WORKER)
             {
-                scheduler.onWorkerLost(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerLost(member.rank, member.memberId);
             }
         }
 
@@ -654,7 +667,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             relay.onRemoved(member);
             if (member.role == Role.WORKER)
             {
-                scheduler.onWorkerLeft(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerLeft(member.rank, member.memberId);
             }
             membersCounter.setOrdered(sessions.size());
         }
@@ -671,6 +684,23 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private final class SchedulerSends implements SchedulerOutput
     {
+        private final StatusCounters jobCounters;
+
+        /**
+         * @param jobName the job whose scheduler it serves: a named job's figures are counted in its own counters
+         *                too, labelled with its name ({@code coordinator job NAME: steps acknowledged}).
+         */
+        SchedulerSends(final String jobName)
+        {
+            jobCounters = jobName.isEmpty() ? null : new StatusCounters(ctx.aeron(), "coordinator job " + jobName,
+                CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
+                CounterType.EPOCHS_COMPLETED);
+            if (null != jobCounters)
+            {
+                jobsCounters.add(jobCounters);
+            }
+        }
+
         @Override
         public void jobStarted(final int memberId, final Job job)
         {
@@ -737,6 +767,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void count(final CounterType type, final long delta)
         {
             counters.get(type).getAndAddOrdered(delta);
+            if (null != jobCounters)
+            {
+                jobCounters.get(type).getAndAddOrdered(delta);
+            }
         }
 
         @Override

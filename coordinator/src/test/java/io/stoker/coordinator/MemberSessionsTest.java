@@ -60,7 +60,7 @@ class MemberSessionsTest
         sessions.doWork(clock.nanoTime() + LEASE_NS, true);
         assertEquals(2, ended().size());
         assertNull(sessions.sender(1, worker.memberId, clock.nanoTime()), "a member whose lease ended is refused");
-        assertNull(sessions.worker(0), "and no longer holds its rank");
+        assertNull(sessions.worker("", 0), "and no longer holds its rank");
         assertThrows(IllegalStateException.class, () -> worker.renewLease(clock.nanoTime() + LEASE_NS),
             "a lease that ended is not renewed");
     }
@@ -90,14 +90,14 @@ class MemberSessionsTest
         assertNotNull(sessions.refusal(identity(3, 5)), "the same incarnation on another session is refused");
         assertNotNull(sessions.refusal(identity(3, 4)), "an older one is refused");
         assertEquals(List.of(), ended(), "and the holder keeps its rank");
-        assertSame(first, sessions.worker(3));
+        assertSame(first, sessions.worker("", 3));
 
         final Member newer = admit(2, 3, 6);
         assertEquals(List.of("ended " + first.memberId + " SUPERSEDED", "removed " + first.memberId,
             "admitted " + newer.memberId), told.stream().filter(line -> !line.startsWith("heartbeat") &&
             !line.equals("admitted " + first.memberId)).toList(),
             "the holder's lease ends, while it may still be told, before the newer one is admitted");
-        assertSame(newer, sessions.worker(3));
+        assertSame(newer, sessions.worker("", 3));
         assertNull(sessions.sender(1, first.memberId, clock.nanoTime()), "what the older one sends is refused");
         assertNotNull(sessions.refusal(identity(3, 5)), "it cannot take its rank back");
 
