@@ -286,8 +286,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         if (null != refusal)
         {
             session.reject(ErrorCode.REGISTRATION_REFUSED, refusal);
-            error("refused a " + identity.role() + " of rank " + identity.rank() + " from " +
-                Quote.of(identity.hostId()) + ": " + refusal);
+            error("refused " + (identity.role() == Role.WORKER ? "a worker of rank " + identity.rank() :
+                "a " + identity.role()) + " from " + Quote.of(identity.hostId()) + ": " + refusal);
             return false;
         }
         sessions.admit(session.sessionId(), session.correlationId(), identity, session.outbox(), session.opener(),
