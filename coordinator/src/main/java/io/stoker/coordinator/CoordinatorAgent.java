@@ -91,7 +91,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final MemberSessions sessions;
     private final DatasetRelay relay;
     private final Jobs jobs;
-    private final List<StatusCounters> jobsCounters = new ArrayList<>();
+    private final List<SchedulerSends> jobSends = new ArrayList<>();
     private final FenceLog fences = new FenceLog();
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -115,7 +115,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final JournalFile recovered = null != journalFile ? JournalFile.recover(journalFile, ctx.logger()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
-            CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
+            CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.SAMPLES_DELIVERED,
+            CounterType.MEMBERS,
             CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING,
             CounterType.ERRORS, CounterType.AGENT_ERRORS);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
@@ -135,8 +136,15 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return null != member ? member.outbox : null;
         });
         final JobIds jobIds = new JobIds();
-        jobs = new Jobs(jobName -> new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(),
-            ctx.checkpointInterval(), jobIds, relay, new SchedulerSends(jobName)));
+        jobs = new Jobs(jobName ->
+        {
+            final SchedulerSends sends = new SchedulerSends(jobName);
+            final JobScheduler scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(),
+                ctx.checkpointInterval(), jobIds, relay, sends);
+            sends.scheduler = scheduler;
+            jobSends.add(sends);
+            return scheduler;
+        });
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -213,6 +221,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         work += checkpointWhenDue();
         work += jobs.tryStart(journal.checkpointsWritten());
+        for (int i = 0, size = jobSends.size(); i < size; i++)
+        {
+            jobSends.get(i).showState();
+        }
         work += answers.flush();
         return work;
     }
@@ -221,7 +233,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         sessions.closeAll();
-        CloseHelper.closeAll(jobsCounters);
+        for (int i = 0, size = jobSends.size(); i < size; i++)
+        {
+            CloseHelper.close(jobSends.get(i).jobCounters);
+        }
         CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
@@ -685,19 +700,30 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final class SchedulerSends implements SchedulerOutput
     {
         private final StatusCounters jobCounters;
+        private JobScheduler scheduler;
 
         /**
          * @param jobName the job whose scheduler it serves: a named job's figures are counted in its own counters
-         *                too, labelled with its name ({@code coordinator job NAME: steps acknowledged}).
+         *                too, labelled with its name ({@code coordinator job NAME: steps acknowledged}), with its
+         *                state.
          */
         SchedulerSends(final String jobName)
         {
             jobCounters = jobName.isEmpty() ? null : new StatusCounters(ctx.aeron(), "coordinator job " + jobName,
-                CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
-                CounterType.EPOCHS_COMPLETED);
+                CounterType.STEPS_ACKNOWLEDGED, CounterType.SAMPLES_DELIVERED, CounterType.CHUNKS_UNAVAILABLE,
+                CounterType.STEPS_REASSIGNED, CounterType.EPOCHS_COMPLETED, CounterType.JOB_STATE);
+        }
+
+        /**
+         * Show the job's state in its counter: 0 waiting to start (or none submitted yet), 1 running, 2 finished.
+         */
+        void showState()
+        {
             if (null != jobCounters)
             {
-                jobsCounters.add(jobCounters);
+                final Job job = scheduler.job();
+                jobCounters.get(CounterType.JOB_STATE).setOrdered(
+                    null == job || !job.isStarted() ? 0 : job.isFinished() ? 2 : 1);
             }
         }
 

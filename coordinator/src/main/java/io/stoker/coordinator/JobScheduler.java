@@ -631,6 +631,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             final Job.EpochResult result = job.completeOldestEpoch();
             output.count(CounterType.EPOCHS_COMPLETED, 1);
+            output.count(CounterType.SAMPLES_DELIVERED, result.deliveredSamples());
             for (final int memberId : audience())
             {
                 output.epochComplete(memberId, job.jobId, result);

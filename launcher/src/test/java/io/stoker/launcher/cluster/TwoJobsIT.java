@@ -2,6 +2,8 @@ package io.stoker.launcher.cluster;
 
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
+import io.stoker.plan.Piece;
+import io.stoker.transport.status.CounterType;
 import io.stoker.worker.WorkerJob;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +63,8 @@ class TwoJobsIT
             assertEquals(0, submitB.awaitExit(ClusterRun.RUN), submitB.log());
             assertTrue(submitA.process.isAlive(), "job A cannot end while its rank 1 is frozen: job B did not " +
                 "wait for it\n" + submitA.log());
+            assertEquals(List.of(1L, 2L), List.of(state(run, "team-a"), state(run, "team-b")),
+                "stoker stat's figures: job A running, job B finished");
             workersA.get(1).signal("CONT");
             assertEquals(0, submitA.awaitExit(ClusterRun.RUN), submitA.log());
             for (final StokerProcesses.Node worker : List.of(workersA.get(0), workersA.get(1), workersB.get(0),
@@ -78,12 +82,31 @@ class TwoJobsIT
             assertEquals(run.plannedSteps(specB), run.coordinatorCounters()
                 .value("coordinator job team-b: steps acknowledged"));
             assertEquals(specA.epochs(), run.coordinatorCounters().value("coordinator job team-a: epochs completed"));
+            assertEquals(manifest.totalRecords() - dropped(run, specB),
+                run.coordinatorCounters().value("coordinator job team-b: samples delivered"));
+            assertEquals(List.of(2L, 2L), List.of(state(run, "team-a"), state(run, "team-b")));
 
             intruder.awaitLog("did not prove the job token", ClusterRun.START);
             assertTrue(intruder.process.isAlive(), "never admitted, it never heard job A end:\n" + intruder.log());
             assertFalse(workersA.get(0).log().contains("superseded"), "the intruder, a later incarnation of rank 0 " +
                 "of job A, would have taken the rank over had it been admitted:\n" + workersA.get(0).log());
         }
+    }
+
+    private static long state(final ClusterRun run, final String job)
+    {
+        return run.coordinatorCounters().value("coordinator job " + job + ": " + CounterType.JOB_STATE.description());
+    }
+
+    private static long dropped(final ClusterRun run, final JobSpec spec)
+    {
+        long dropped = 0;
+        for (int epoch = 0; epoch < spec.epochs(); epoch++)
+        {
+            dropped += spec.segment(WorkerJob.spaceOf(run.manifest), epoch).dropped().stream()
+                .mapToLong(Piece::count).sum();
+        }
+        return dropped;
     }
 
     /**
