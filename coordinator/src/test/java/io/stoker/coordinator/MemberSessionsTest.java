@@ -106,6 +106,27 @@ class MemberSessionsTest
             "the same incarnation registering again on its own session is admitted: its session is released first");
     }
 
+    /**
+     * Ranks are per job: job A's rank 0 and job B's rank 0 are two live workers, and a second worker of A's rank 0 is
+     * refused as before. A data server serves every job: one naming a job is refused, one naming none admitted.
+     */
+    @Test
+    void eachJobHasItsOwnRanksAndADataServerMayNameNoJob()
+    {
+        final Member a = sessions.admit(1, 1, identity(0, 5).forJob("job-a"), null, null, clock.nanoTime());
+        assertNull(sessions.refusal(identity(0, 5).forJob("job-b")), "job B's rank 0 is free");
+        final Member b = sessions.admit(2, 2, identity(0, 5).forJob("job-b"), null, null, clock.nanoTime());
+        assertNotNull(sessions.refusal(identity(0, 5).forJob("job-a")), "job A's rank 0 is held");
+        assertNull(sessions.refusal(identity(0, 5)), "the default job's rank 0 is free");
+        assertSame(a, sessions.worker("job-a", 0));
+        assertSame(b, sessions.worker("job-b", 0));
+        assertNull(sessions.worker("", 0));
+
+        final HandshakeIdentity server = new HandshakeIdentity(Role.DATA_SERVER, -1, (byte)0, 1, "host", "aeron:ipc");
+        assertNotNull(sessions.refusal(server.forJob("job-a")));
+        assertNull(sessions.refusal(server), "the positive control: a data server naming no job");
+    }
+
     private Member admit(final int sessionId, final int rank, final long incarnation)
     {
         sessions.release(sessionId);
