@@ -52,13 +52,15 @@ import java.util.List;
 /**
  * The coordinator's duty cycle and its dispatch to the roles that do the work: {@link MemberSessions} (the
  * member table and leases, both ways: members heartbeat, and so does the coordinator, so members notice a
- * restart), {@link DatasetRelay} (what data servers advertise, passed on to workers), {@link JobScheduler} (the
- * job, its epoch plans, progress counted from acknowledgements, reassignment of a dead worker's steps), the
- * journal ({@link JournalAgent}) and the restart notices ({@link MemberRoutes}). This agent decodes, checks who
- * sent what, calls the role, and sends what the roles decide through its publishers.
+ * restart), {@link DatasetRelay} (what data servers advertise, passed on to workers), {@link Jobs} (a
+ * {@link JobScheduler} per job the coordinator runs: the job, its epoch plans, progress counted from
+ * acknowledgements, reassignment of a dead worker's steps), the journal ({@link JournalAgent}) and the restart
+ * notices ({@link MemberRoutes}). This agent decodes, checks who sent what, calls the role (a worker's or a client's
+ * message goes to its session's job only), and sends what the roles decide through its publishers.
  * <p>
- * Members open their sessions through a {@link SessionAcceptor} (both sides prove the job token, then
- * every message is sealed); only an admitted member's session may send anything but a handshake, and
+ * Members open their sessions through a {@link SessionAcceptor} (both sides prove the token of the job the member
+ * names, derived from the cluster token this side holds, then every message is sealed); only an admitted member's
+ * session may send anything but a handshake, and
  * only what its role may: data servers advertise, clients submit and watch, and a worker acknowledges
  * only the chunks it holds. Everything leaves through one sealed outbox per member, so nothing here
  * waits on a peer.
