@@ -41,6 +41,7 @@ import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
@@ -58,6 +59,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -112,6 +114,7 @@ class CoordinatorAgentTest
     private TestMember server;
     private TestMember client;
     private TestMember[] workers;
+    private JobToken clusterToken;
 
     static List<BatchSpec> feeds()
     {
@@ -480,11 +483,13 @@ class CoordinatorAgentTest
      * steps (its scheduler does not know that job), while the same acknowledgements from the job's own workers, in
      * the same run, count. Killed and restarted over its checkpoint, the coordinator resumes both jobs, each rank is
      * assigned exactly what it had not acknowledged, and both complete with every sample once; each named job's
-     * figures are counted under its name too.
+     * figures are counted under its name too. Every member holds only its job's token (the data server the cluster
+     * token): the restarted coordinator's notices prove each member's job's token, so all register again at once.
      */
     @Test
     void twoJobsRunAtOnceOnTheirOwnRanksAcrossARestartAndAWorkerOfOneCannotAcknowledgeTheOthersSteps()
     {
+        clusterToken = new JobToken("the cluster token of the two jobs' test".getBytes(StandardCharsets.UTF_8));
         final Path checkpoints = temp.resolve("checkpoints");
         final Supplier<CoordinatorContext> context = () -> context().checkpointDirectory(checkpoints)
             .checkpointInterval(1);
@@ -517,11 +522,15 @@ class CoordinatorAgentTest
 
         close(coordinator);
         members.forEach(TestMember::forget);
+        final long restartNs = nowNs;
         coordinator = new CoordinatorAgent(context.get());
         final Segment planA = Segment.first(space, SEED, 0, 2, PARTIAL);
         final Segment planB = Segment.first(space, SEED + 1, 0, 1, PARTIAL);
         pump(() -> Arrays.stream(a).allMatch(worker -> !worker.assigned(jobA, 0, 0, worker.rank).isEmpty()) &&
             !b.assigned(jobB, 0, 0, 0).isEmpty());
+        assertTrue(nowNs - restartNs < LEASE_NS / 2, "every member took its job's restart notice and registered " +
+            "again at once, not a lease later: after " + (nowNs - restartNs) + " ns of a " + LEASE_NS + " ns lease");
+        assertTrue(members.stream().allMatch(member -> member.session.registrations() == 2));
         for (final TestMember worker : a)
         {
             final TreeSet<Integer> expected = steps(planA.stream(worker.rank));
@@ -992,6 +1001,7 @@ class CoordinatorAgentTest
         return new CoordinatorContext()
             .aeron(connector.aeron())
             .nanoClock(() -> nowNs)
+            .jobToken(clusterToken)
             .leaseTimeoutNs(LEASE_NS)
             .heartbeatIntervalNs(LEASE_NS / 10)
             .errorHandler(ex -> errors.add(ex.getMessage()))
@@ -1245,7 +1255,8 @@ class CoordinatorAgentTest
                 ex -> {}, SystemNanoClock.INSTANCE);
             session = new MemberSession(connector.aeron(), publisher, channel, new HandshakeIdentity(role, rank,
                 (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel,
-                incarnation).forJob(jobName), null, refusals);
+                incarnation).forJob(jobName), null == clusterToken ? null : clusterToken.forJob(jobName),
+                refusals);
             adapter = new ControlAdapter(
                 session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
         }
