@@ -37,7 +37,8 @@ public enum CounterType
     SAMPLES_DELIVERED(29, "samples delivered"),
     WORKERS_FENCED(40, "worker registrations fenced"),
     READS_FENCED(41, "reads refused (lease ended)"),
-    BYTES_SERVED_TO_JOB(42, "bytes served to job");
+    BYTES_SERVED_TO_JOB(42, "bytes served to job"),
+    JOB_STATE(50, "job state (0 waiting to start, 1 running, 2 finished)");
 
     /**
      * Type ids of Stoker's counters start here, clear of Aeron's own, its archive's and its cluster's.
@@ -90,7 +91,7 @@ public enum CounterType
      */
     public boolean isLevel()
     {
-        return this == READS_IN_FLIGHT || this == MEMBERS || this == SESSIONS_PENDING;
+        return this == READS_IN_FLIGHT || this == MEMBERS || this == SESSIONS_PENDING || this == JOB_STATE;
     }
 
     /**
