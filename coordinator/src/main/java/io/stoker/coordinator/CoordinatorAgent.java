@@ -95,6 +95,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final Jobs jobs;
     private final List<SchedulerSends> jobSends = new ArrayList<>();
     private final FenceLog fences = new FenceLog();
+    private final ServingWeights servingWeights = new ServingWeights();
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -397,10 +398,17 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final String refusal = jobs.get(member.jobName).submit(member.memberId, correlationId, spec);
+        final int weight = decoder.weight();
+        final String refusal = ServingWeights.isValid(weight) ?
+            jobs.get(member.jobName).submit(member.memberId, correlationId, spec) :
+            "a job's weight is 1 to " + MessageLimits.MAX_JOB_WEIGHT + ", not " + weight;
         if (null != refusal)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
+        }
+        else
+        {
+            servingWeights.submitted(member.jobName, weight);
         }
     }
 
@@ -602,6 +610,18 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      * cannot read over RDMA under its old keys (the data server deregisters them) nor over UDP (the data server
      * refuses its reads). Remembered ({@link FenceLog}), to tell data servers that register later.
      */
+    private void serveAtDataServers(final String jobName, final int weight)
+    {
+        for (int i = 0, size = sessions.size(); i < size; i++)
+        {
+            final Member server = sessions.get(i);
+            if (server.role == Role.DATA_SERVER)
+            {
+                publisher.jobServing(server.outbox, jobName, weight);
+            }
+        }
+    }
+
     private void fenceAtDataServers(final Member member)
     {
         if (member.role == Role.WORKER)
@@ -640,6 +660,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 {
                     publisher.workerFenced(member.outbox, fences.memberId(i), fences.rank(i), fences.registrationId(i));
                 }
+                servingWeights.forEachRunning(
+                    (jobName, weight) -> publisher.jobServing(member.outbox, jobName, weight));
             }
         }
 
@@ -736,6 +758,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             if (null != member)
             {
+                final int weight = servingWeights.started(member.jobName);
+                if (0 != weight)
+                {
+                    serveAtDataServers(member.jobName, weight);
+                }
                 publisher.jobStarted(member.outbox, job.correlationId(), job.jobId,
                     null != job.manifest() ? job.manifest().chunkCount() : 0,
                     null != job.manifest() ? job.manifest().totalBytes() : 0, job.spec);
@@ -773,6 +800,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             if (null != member)
             {
+                if (servingWeights.ended(member.jobName))
+                {
+                    serveAtDataServers(member.jobName, 0);
+                }
                 publisher.jobComplete(member.outbox, jobId, outcome, epochs);
             }
         }

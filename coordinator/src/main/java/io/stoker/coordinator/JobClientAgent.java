@@ -22,6 +22,7 @@ import io.stoker.transport.session.HandshakeIdentity;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.status.StatusCounters;
+import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
@@ -40,6 +41,16 @@ import java.util.List;
  */
 public final class JobClientAgent implements Agent, ControlListener
 {
+    /**
+     * A job's weight unless set.
+     */
+    public static final int DEFAULT_WEIGHT = 1;
+
+    /**
+     * The largest weight a job may have.
+     */
+    public static final int MAX_WEIGHT = MessageLimits.MAX_JOB_WEIGHT;
+
     private static final int FRAGMENT_LIMIT = 16;
 
     private final Aeron aeron;
@@ -50,6 +61,7 @@ public final class JobClientAgent implements Agent, ControlListener
     private final Refusals refusals;
     private final NanoClock clock = SystemNanoClock.INSTANCE;
     private final JobSpec request;
+    private int weight = DEFAULT_WEIGHT;
     private final List<EpochResult> epochs = Collections.synchronizedList(new ArrayList<>());
     private long submitCorrelationId = Aeron.NULL_VALUE;
     private volatile long jobId = Aeron.NULL_VALUE;
@@ -88,6 +100,24 @@ public final class JobClientAgent implements Agent, ControlListener
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }
 
+    /**
+     * Set the job's weight: its share of the data servers' bandwidth relative to other jobs reading there. Before
+     * the agent runs.
+     *
+     * @param weight 1 to {@link #MAX_WEIGHT}; {@link #DEFAULT_WEIGHT} unless set.
+     * @return this.
+     * @throws IllegalArgumentException when out of range.
+     */
+    public JobClientAgent weight(final int weight)
+    {
+        if (weight < 1 || weight > MAX_WEIGHT)
+        {
+            throw new IllegalArgumentException("a job's weight is 1 to " + MAX_WEIGHT + ", not " + weight);
+        }
+        this.weight = weight;
+        return this;
+    }
+
     @Override
     public String roleName()
     {
@@ -103,7 +133,7 @@ public final class JobClientAgent implements Agent, ControlListener
         if (session.isRegistered() && Aeron.NULL_VALUE == submitCorrelationId)
         {
             submitCorrelationId = aeron.nextCorrelationId();
-            publisher.jobSubmit(session.outbox(), submitCorrelationId, request);
+            publisher.jobSubmit(session.outbox(), submitCorrelationId, request, weight);
             work++;
         }
         return work;

@@ -15,6 +15,7 @@ import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.WorkerFencedDecoder;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
@@ -902,6 +903,36 @@ class CoordinatorAgentTest
     }
 
     /**
+     * Data servers are told the job's weight as submitted when it starts, one that registers while it runs is told
+     * too, and each is told to forget it (weight 0) when it ends; a submission with a weight out of range is refused.
+     */
+    @Test
+    void dataServersAreToldTheJobsWeightWhenItStartsAndToForgetItWhenItEnds()
+    {
+        server = member(Role.DATA_SERVER, -1);
+        client = member(Role.CLIENT, -1);
+        workers = new TestMember[] {member(Role.WORKER, 0)};
+        pump(() -> members.stream().allMatch(member -> member.session.isRegistered()));
+        server.advertise(IntStream.range(0, manifest.shardCount()).toArray());
+        final JobSpec spec = JobSpec.of(manifest.datasetId(), 1, 1, SEED, DROP_LAST);
+        refused(client, ErrorCode.JOB_REJECTED, () -> client.submit(spec, JobClientAgent.MAX_WEIGHT + 1));
+        assertEquals(List.of(), server.serving, "nothing started");
+
+        client.submit(spec, 3);
+        pump(() -> client.jobId > 0 && !server.serving.isEmpty());
+        assertEquals(List.of("'' 3"), server.serving, "the default job, of weight 3");
+        final TestMember late = member(Role.DATA_SERVER, -1);
+        pump(() -> late.session.isRegistered() && !late.serving.isEmpty());
+        assertEquals(List.of("'' 3"), late.serving, "a data server registering while the job runs");
+
+        final long jobId = client.jobId;
+        workers[0].ack(jobId, new StreamId(0, 0, 0), workers[0].assigned(jobId, 0, 0, 0));
+        pump(() -> null != client.outcome && server.serving.size() == 2 && late.serving.size() == 2);
+        assertEquals(List.of("'' 3", "'' 0"), server.serving);
+        assertEquals(List.of("'' 3", "'' 0"), late.serving);
+    }
+
+    /**
      * A data server that registers after a worker's lease ended (as one restarted after the fence, which forgot it,
      * does) is told that registration is fenced on registering; the data server registered before the fence was
      * told once, at the fence, and is not told again. No live worker's registration is named to either.
@@ -1238,6 +1269,7 @@ class CoordinatorAgentTest
         long manifestBytes;
         int[] shards;
         JobSpec submitted;
+        final List<String> serving = new ArrayList<>();
         long jobId = -1;
         int jobStarts;
         JobSpec spec;
@@ -1317,8 +1349,13 @@ class CoordinatorAgentTest
 
         void submit(final JobSpec spec)
         {
+            submit(spec, JobClientAgent.DEFAULT_WEIGHT);
+        }
+
+        void submit(final JobSpec spec, final int weight)
+        {
             submitted = spec;
-            publisher.jobSubmit(session.outbox(), 1, spec);
+            publisher.jobSubmit(session.outbox(), 1, spec, weight);
         }
 
         void ack(final long job, final StreamId stream, final Set<Integer> steps)
@@ -1381,6 +1418,13 @@ class CoordinatorAgentTest
         public void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
         {
             fenced.add(decoder.registrationId());
+        }
+
+        @Override
+        public void onJobServing(final int sessionId, final JobServingDecoder decoder)
+        {
+            final int weight = decoder.weight();
+            serving.add("'" + decoder.jobName() + "' " + weight);
         }
 
         @Override

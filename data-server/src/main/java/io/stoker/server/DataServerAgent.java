@@ -4,6 +4,7 @@ import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -199,6 +200,36 @@ public final class DataServerAgent implements Agent, ControlListener
         for (int i = 0, size = regionServers.size(); i < size; i++)
         {
             regionServers.get(i).fence(registrationId);
+        }
+    }
+
+    /**
+     * The coordinator says a job started with a weight, or ended (0): the region servers that send the bytes
+     * schedule the jobs' reads by it. A weight out of range is refused (the validator held the name to its alphabet).
+     */
+    @Override
+    public void onJobServing(final int sessionId, final JobServingDecoder decoder)
+    {
+        final int weight = decoder.weight();
+        final String jobName = decoder.jobName();
+        if (!session.isRegistered())
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+        }
+        else if (weight < 0 || weight > MessageLimits.MAX_JOB_WEIGHT)
+        {
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), "job " +
+                Quote.of(jobName) + " of weight " + weight + ": a weight is 0 to " + MessageLimits.MAX_JOB_WEIGHT);
+        }
+        else
+        {
+            ctx.logger().accept("data server " + session.memberId() + ": job " +
+                (jobName.isEmpty() ? "(default)" : jobName) +
+                (0 == weight ? " ended: forgetting it" : " served at weight " + weight));
+            for (int i = 0, size = regionServers.size(); i < size; i++)
+            {
+                regionServers.get(i).serveJob(jobName, weight);
+            }
         }
     }
 

@@ -63,6 +63,12 @@ final class SubmitCommand implements Callable<Integer>
         "come from the token.")
     String resumeFrom;
 
+    @Option(names = "--weight", defaultValue = "1", paramLabel = "N",
+        description = "The job's share of the data servers' bandwidth relative to other jobs reading from them, " +
+            "1 to 1000: two jobs of weights 1 and 3 get a quarter and three quarters of a server both read as fast " +
+            "as they can (udp reads). Default: ${DEFAULT-VALUE}.")
+    int weight;
+
     @Option(names = "--timeout", defaultValue = "3600", paramLabel = "SECONDS",
         description = "Give up after this many seconds. Default: ${DEFAULT-VALUE}.")
     long timeoutSeconds;
@@ -80,6 +86,11 @@ final class SubmitCommand implements Callable<Integer>
     {
         Endpoints.check("--coordinator", coordinator);
         Endpoints.check("--listen", listen);
+        if (weight < 1 || weight > JobClientAgent.MAX_WEIGHT)
+        {
+            throw new IllegalArgumentException(
+                "--weight must be 1 to " + JobClientAgent.MAX_WEIGHT + ", was " + weight);
+        }
         // Closed last, see CoordinatorCommand: the JVM halts as soon as the barrier is closed.
         try (ShutdownSignalBarrier ignoredBarrier = new ShutdownSignalBarrier(() -> interrupted = true);
             AeronConnector connector = node.connectInvoked("client");
@@ -88,7 +99,8 @@ final class SubmitCommand implements Callable<Integer>
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobSpec spec = spec();
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
-                ControlProtocol.udpChannel(listen), node.token("stoker submit"), job, spec, errorHandler);
+                ControlProtocol.udpChannel(listen), node.token("stoker submit"), job, spec, errorHandler)
+                .weight(weight);
             try (AgentRunner ignored = Runners.start(connector, client, errorHandler,
                 client.counters().get(CounterType.AGENT_ERRORS)))
             {

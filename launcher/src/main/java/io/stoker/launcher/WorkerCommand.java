@@ -220,18 +220,9 @@ final class WorkerCommand implements Callable<Integer>
             .transport(null != transport ? TransportKind.fromLabel(transport) : null)
             .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
             .driver(node.driver("worker-" + rank))
-            .transports(job.isEmpty() ? rdmaTransport(node.rdma(owner)) : withoutRdma(owner))
+            .transports(rdmaTransport(node.rdma(owner)))
             .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
             .logger(line -> System.out.println("stoker " + line));
-    }
-
-    /**
-     * A worker of a named job does not read over RDMA: its connect proof is checked under the cluster token, which a
-     * job's worker does not hold (the proof names no job); it reads locally or over UDP, whose handshake names it.
-     */
-    private Consumer<WorkerContext<?>> withoutRdma(final String owner)
-    {
-        return ctx -> System.out.println(owner + ": a worker of job " + job + " reads locally or over udp, not rdma");
     }
 
     private static Consumer<WorkerContext<?>> rdmaTransport(final RdmaCapability rdma)

@@ -78,6 +78,16 @@ class MetricsIT
             final long served = run.serverCounters(0).value("data server: bytes served");
             assertTrue(served >= manifest.totalBytes() * EPOCHS, "the server served every epoch: " + served);
             assertEquals(served, server.get("stoker_bytes_served_total data server"), server.toString());
+            assertEquals(served, run.serverCounters(0).value("data server (job default): bytes served to job"),
+                "the one job, the default, was served every byte, as stat reads it");
+            assertEquals(served, server.get("stoker_bytes_served_to_job_total data server (job default)"),
+                server.toString());
+            final String serverLog = run.servers.get(0)
+                .awaitLog("job (default) ended: forgetting it", ClusterRun.START).log();
+            assertTrue(serverLog.contains("job (default) served at weight 1") &&
+                serverLog.indexOf("job (default) ended: forgetting it") >
+                serverLog.indexOf("job (default) served at weight 1"),
+                "the coordinator told the data server the job's weight at its start and its end: " + serverLog);
         }
     }
 

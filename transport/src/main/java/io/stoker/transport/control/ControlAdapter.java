@@ -7,6 +7,7 @@ import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
@@ -39,6 +40,7 @@ public final class ControlAdapter implements AutoCloseable
     private final WorkerFencedDecoder workerFenced = new WorkerFencedDecoder();
     private final RegionAdvertisementDecoder regionAdvertisement = new RegionAdvertisementDecoder();
     private final JobSubmitDecoder jobSubmit = new JobSubmitDecoder();
+    private final JobServingDecoder jobServing = new JobServingDecoder();
     private final JobStartedDecoder jobStarted = new JobStartedDecoder();
     private final AssignmentDecoder assignment = new AssignmentDecoder();
     private final StepAckDecoder stepAck = new StepAckDecoder();
@@ -119,6 +121,8 @@ public final class ControlAdapter implements AutoCloseable
                 sessionId, leaseExpired.wrap(buffer, body, LeaseExpiredDecoder.BLOCK_LENGTH, version));
             case WorkerFencedDecoder.TEMPLATE_ID -> listener.onWorkerFenced(
                 sessionId, workerFenced.wrap(buffer, body, WorkerFencedDecoder.BLOCK_LENGTH, version));
+            case JobServingDecoder.TEMPLATE_ID -> listener.onJobServing(
+                sessionId, jobServing.wrap(buffer, body, JobServingDecoder.BLOCK_LENGTH, version));
             case RegionAdvertisementDecoder.TEMPLATE_ID -> listener.onRegionAdvertisement(sessionId,
                 regionAdvertisement.wrap(buffer, body, RegionAdvertisementDecoder.BLOCK_LENGTH, version),
                 buffer, offset, length);

@@ -6,6 +6,7 @@ import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
@@ -46,6 +47,15 @@ public interface ControlListener extends SessionListener
      * The coordinator says a worker's lease ended: a data server revokes what that registration could read with.
      */
     default void onWorkerFenced(final int sessionId, final WorkerFencedDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    /**
+     * The coordinator says a job started with a weight, or ended (weight 0): a data server schedules the jobs'
+     * reads by their weights.
+     */
+    default void onJobServing(final int sessionId, final JobServingDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

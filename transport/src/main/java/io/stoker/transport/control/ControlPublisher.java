@@ -3,6 +3,7 @@ package io.stoker.transport.control;
 import io.stoker.codecs.AssignmentEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
+import io.stoker.codecs.JobServingEncoder;
 import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.HeartbeatEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
@@ -42,6 +43,7 @@ public final class ControlPublisher
     private final LeaseExpiredEncoder leaseExpired = new LeaseExpiredEncoder();
     private final WorkerFencedEncoder workerFenced = new WorkerFencedEncoder();
     private final JobSubmitEncoder jobSubmit = new JobSubmitEncoder();
+    private final JobServingEncoder jobServing = new JobServingEncoder();
     private final JobStartedEncoder jobStarted = new JobStartedEncoder();
     private final AssignmentEncoder assignment = new AssignmentEncoder();
     private final StepAckEncoder stepAck = new StepAckEncoder();
@@ -115,11 +117,22 @@ public final class ControlPublisher
     }
 
     /**
-     * Submit a job, or resume one.
+     * Tell a data server a job started with a weight, or ended (weight 0).
      */
-    public boolean jobSubmit(final Outbox outbox, final long correlationId, final JobSpec spec)
+    public boolean jobServing(final Outbox outbox, final String jobName, final int weight)
     {
-        jobSubmit.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId);
+        jobServing.wrapAndApplyHeader(buffer, 0, header).weight(weight).jobName(jobName);
+        return offer(outbox, header.encodedLength() + jobServing.encodedLength());
+    }
+
+    /**
+     * Submit a job, or resume one.
+     *
+     * @param weight the job's share of the data servers' bandwidth, relative to other jobs': 1 to 1000.
+     */
+    public boolean jobSubmit(final Outbox outbox, final long correlationId, final JobSpec spec, final int weight)
+    {
+        jobSubmit.wrapAndApplyHeader(buffer, 0, header).correlationId(correlationId).weight(weight);
         JobSpecCodec.encode(jobSubmit, spec);
         return offer(outbox, header.encodedLength() + jobSubmit.encodedLength());
     }

@@ -35,6 +35,18 @@ public interface RegionServer extends AutoCloseable
     void fence(long registrationId);
 
     /**
+     * The coordinator told how much of this server's bandwidth a job gets, relative to the other jobs reading here,
+     * when the job started, and 0 when it ended. A transport whose server sends the bytes (the {@code udp} one)
+     * schedules the jobs' reads by it; one whose reads the server's CPU never sees (the {@code rdma} one) cannot.
+     *
+     * @param jobName the job.
+     * @param weight  1 to 1000, or 0: forget the job once its connections are gone.
+     */
+    default void serveJob(final String jobName, final int weight)
+    {
+    }
+
+    /**
      * Serve, from the data server's duty cycle.
      *
      * @return work done.

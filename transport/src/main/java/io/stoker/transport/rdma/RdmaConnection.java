@@ -99,7 +99,7 @@ final class RdmaConnection
     {
         IbvPd protectionDomain = null;
         final ByteBuffer handshake = ByteBuffer.allocateDirect(
-            EXCHANGE_OFFSET + Math.max(RdmaConnectProof.LENGTH, RdmaKeyTable.length(regions)));
+            EXCHANGE_OFFSET + Math.max(RdmaConnectProof.MAX_LENGTH, RdmaKeyTable.length(regions)));
         final byte[] nonce = new byte[RdmaConnectProof.NONCE_LENGTH];
         random.nextBytes(nonce);
         handshake.put(0, nonce);

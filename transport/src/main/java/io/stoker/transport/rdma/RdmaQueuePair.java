@@ -50,7 +50,7 @@ final class RdmaQueuePair
     private static final long RECEIVE_KEYS = 0;
     private static final long SEND = 1;
     private static final long RECEIVE_NONCE = 2;
-    private static final int NONCE_OFFSET = RdmaConnectProof.LENGTH;
+    private static final int NONCE_OFFSET = RdmaConnectProof.MAX_LENGTH;
     private static final int KEYS_OFFSET = NONCE_OFFSET + RdmaConnectProof.NONCE_LENGTH;
     private static final long RECONNECT_DELAY_NS = TimeUnit.MILLISECONDS.toNanos(200);
     private static final RdmaCmEvent.EventType[] EVENT_TYPES = RdmaCmEvent.EventType.values();
@@ -454,9 +454,9 @@ final class RdmaQueuePair
 
     private void sendProof() throws IOException
     {
-        RdmaConnectProof.write(registration.token(), endpoint, handshakeView, NONCE_OFFSET, registration.rank(),
-            registration.registrationId(), handshakeView, 0);
-        HandshakePosts.send(id, handshakeId(SEND), handshakeRegistration, 0, RdmaConnectProof.LENGTH);
+        final int length = RdmaConnectProof.write(registration.token(), registration.jobName(), endpoint, handshakeView,
+            NONCE_OFFSET, registration.rank(), registration.registrationId(), handshakeView, 0);
+        HandshakePosts.send(id, handshakeId(SEND), handshakeRegistration, 0, length);
     }
 
     private void createPosts() throws IOException

@@ -37,6 +37,7 @@ public enum CounterType
     SAMPLES_DELIVERED(29, "samples delivered"),
     WORKERS_FENCED(40, "worker registrations fenced"),
     READS_FENCED(41, "reads refused (lease ended)"),
+    BYTES_SERVED_TO_JOB(42, "bytes served to job"),
     JOB_STATE(50, "job state (0 waiting to start, 1 running, 2 finished)");
 
     /**

@@ -33,6 +33,14 @@ public final class StatusCounters implements AutoCloseable
     }
 
     /**
+     * @return who the counters belong to, the first part of each label.
+     */
+    public String owner()
+    {
+        return owner;
+    }
+
+    /**
      * @param type a counter type allocated by this instance.
      * @return the counter.
      * @throws IllegalArgumentException if this component does not keep that counter.

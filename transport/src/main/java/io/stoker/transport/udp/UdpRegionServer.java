@@ -35,6 +35,7 @@ import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.status.CountersReader;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.nio.ByteOrder;
@@ -50,7 +51,11 @@ import java.util.List;
  * the mapped shard file: one copy from page cache to network buffer.
  * <p>
  * Reads of a connection are served oldest first, as long as the publication takes the frames; when it
- * pushes back the connection waits for the next duty cycle, and connections take turns each cycle.
+ * pushes back the connection waits for the next duty cycle. Which connection sends next is the
+ * {@link ReadScheduler}'s choice: deficit round robin over the jobs the connections belong to (the job the worker
+ * named in its Hello), weighted by what the coordinator said of each job ({@link #serveJob}), and round robin over a
+ * job's connections. So that the order in which frames reach the link is the scheduler's, the server sends only while
+ * the bytes its publications hold for the link ({@link SenderBacklog}) stay under {@link #LINK_WINDOW}.
  * Each connection accepts a bounded number of reads at once and refuses the rest with an error; a read
  * outside an exported region (its offset and length checked without overflow) is refused too. Each read names the
  * worker's registration with the coordinator; once the coordinator said that registration's lease ended
@@ -73,7 +78,13 @@ public final class UdpRegionServer
     private static final int FRAGMENT_LIMIT = 64;
     private static final int FRAME_OVERHEAD = MessageHeaderEncoder.ENCODED_LENGTH + ReadDataEncoder.BLOCK_LENGTH +
         ReadDataEncoder.bytesHeaderLength();
-    private static final int FRAMES_PER_CONNECTION_PER_CYCLE = 256;
+    private static final int FRAMES_PER_CYCLE = 256;
+
+    /**
+     * Bytes the server's publications may hold for the link at once, over all connections: enough to keep a fast
+     * link busy between duty cycles, small enough that the jobs' shares are decided here.
+     */
+    public static final int LINK_WINDOW = 2 * 1024 * 1024;
 
     private final String channel;
     private final NanoClock clock;
@@ -93,6 +104,9 @@ public final class UdpRegionServer
     private final BufferClaim claim = new BufferClaim();
     private final MessageHeaderEncoder header = new MessageHeaderEncoder();
     private final ReadDataEncoder readData = new ReadDataEncoder();
+    private final CountersReader driverCounters;
+    private final JobServedCounters jobCounters;
+    private final ReadScheduler scheduler;
     private long nowNs;
 
     /**
@@ -123,6 +137,9 @@ public final class UdpRegionServer
         this.bytesServed = counters.get(CounterType.BYTES_SERVED);
         this.readsServed = counters.get(CounterType.READ_REQUESTS_SERVED);
         this.readsFenced = counters.get(CounterType.READS_FENCED);
+        this.driverCounters = aeron.countersReader();
+        this.jobCounters = new JobServedCounters(aeron, counters.owner());
+        this.scheduler = new ReadScheduler(jobCounters);
         this.refusals = new Refusals("udp data server", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock)
             .answerWith(this::answer);
         this.acceptor = new SessionAcceptor(aeron, channel, Authenticator.of(token, Service.DATA_SERVER), refusals,
@@ -168,11 +185,32 @@ public final class UdpRegionServer
     }
 
     @Override
+    public void serveJob(final String jobName, final int weight)
+    {
+        if (!scheduler.weight(jobName, weight))
+        {
+            refusals.report("job " + Quote.of(jobName) + "'s weight " + weight + " not taken: out of range, or " +
+                ReadScheduler.MAX_JOBS + " jobs kept already");
+        }
+    }
+
+    /**
+     * @param jobName a job.
+     * @return bytes this server sent for it in read data frames, or -1 when it keeps nothing of the job.
+     */
+    public long servedTo(final String jobName)
+    {
+        final JobServedCounters.Entry entry = jobCounters.of(jobName);
+        return null == entry ? -1 : entry.served();
+    }
+
+    @Override
     public int doWork()
     {
         nowNs = clock.nanoTime();
         int work = adapter.poll(FRAGMENT_LIMIT);
         work += acceptor.doWork(nowNs);
+        long backlog = 0;
         for (int i = connections.size() - 1; i >= 0; i--)
         {
             final Connection connection = connections.get(i);
@@ -181,8 +219,13 @@ public final class UdpRegionServer
             {
                 remove(connection);
             }
+            else
+            {
+                backlog += connection.backlog.bytes();
+            }
         }
-        return work;
+        work += scheduler.serve(LINK_WINDOW - backlog, FRAMES_PER_CYCLE);
+        return work + jobCounters.poll();
     }
 
     @Override
@@ -192,6 +235,7 @@ public final class UdpRegionServer
         connections.clear();
         connectionsBySession.clear();
         regions.values().forEach(MappedRegion::close);
+        jobCounters.close();
         CloseHelper.closeAll(acceptor, adapter);
     }
 
@@ -235,7 +279,15 @@ public final class UdpRegionServer
         {
             remove(existing);
         }
+        final String jobName = session.identity().jobName();
         final Connection connection = new Connection(session);
+        connection.job = scheduler.join(jobName, connection);
+        if (null == connection.job)
+        {
+            session.reject(ErrorCode.BUSY, "this data server serves " + ReadScheduler.MAX_JOBS + " jobs already");
+            return false;
+        }
+        connection.served = jobCounters.of(jobName);
         connectionsBySession.put(connection.sessionId, connection);
         connections.add(connection);
         publisher.dataConnected(connection.outbox, connection.correlationId);
@@ -290,6 +342,7 @@ public final class UdpRegionServer
 
     private void remove(final Connection connection)
     {
+        scheduler.leave(connection.job, connection);
         connections.remove(connection);
         if (connectionsBySession.get(connection.sessionId) == connection)
         {
@@ -301,7 +354,7 @@ public final class UdpRegionServer
     /**
      * One worker's connection: its sealed reply outbox, its opener, and its reads in progress, in a ring.
      */
-    private final class Connection implements AutoCloseable
+    private final class Connection implements ReadScheduler.Flow, AutoCloseable
     {
         final int sessionId;
         final long correlationId;
@@ -315,6 +368,9 @@ public final class UdpRegionServer
         final int[] sent = new int[MAX_READS_PER_CONNECTION];
         final long[] registrationIds = new long[MAX_READS_PER_CONNECTION];
         final int rank;
+        final SenderBacklog backlog;
+        ReadScheduler.Job job;
+        JobServedCounters.Entry served;
         int head;
         int count;
         long lastConnectedNs = nowNs;
@@ -327,6 +383,7 @@ public final class UdpRegionServer
             this.publication = outbox.publication();
             this.opener = session.opener();
             this.rank = session.identity().rank();
+            this.backlog = new SenderBacklog(publication, driverCounters);
         }
 
         boolean isDead()
@@ -401,28 +458,31 @@ public final class UdpRegionServer
                 return 0;
             }
             lastConnectedNs = nowNs;
-            final int work = outbox.drain();
-            return outbox.hasPending() ? work : work + sendFrames();
+            return outbox.drain();
         }
 
         /**
-         * Send frames of the oldest read first (the worker delivers in order, so the oldest read is the
-         * one its consumer waits for) until the publication pushes back or the cycle's share is used. A
-         * read the file cannot be copied from fails with an error, its claim aborted.
+         * Send a frame of the oldest read (the worker delivers in order, so the oldest read is the one its consumer
+         * waits for), when the publication takes it and no error answer waits before it. A read the file cannot be
+         * copied from fails with an error, its claim aborted, and the next read's frame is tried.
          */
-        private int sendFrames()
+        @Override
+        public int sendFrame()
         {
+            if (!publication.isConnected() || outbox.hasPending())
+            {
+                return 0;
+            }
             final int maxFrame = Math.min(publication.maxPayloadLength() - FRAME_OVERHEAD,
                 MessageLimits.MAX_READ_DATA_LENGTH);
-            int frames = 0;
-            while (count > 0 && frames < FRAMES_PER_CONNECTION_PER_CYCLE)
+            while (count > 0)
             {
                 final int index = head;
                 final int readOffset = sent[index];
                 final int frameLength = Math.min(maxFrame, lengths[index] - readOffset);
                 if (publication.tryClaim(FRAME_OVERHEAD + frameLength, claim) < 0)
                 {
-                    break;
+                    return 0;
                 }
 
                 try
@@ -449,7 +509,7 @@ public final class UdpRegionServer
                     continue;
                 }
                 bytesServed.getAndAddOrdered(frameLength);
-                frames++;
+                served.add(frameLength);
 
                 sent[index] = readOffset + frameLength;
                 if (sent[index] == lengths[index])
@@ -457,8 +517,9 @@ public final class UdpRegionServer
                     readsServed.incrementOrdered();
                     completeHead();
                 }
+                return FRAME_OVERHEAD + frameLength;
             }
-            return frames;
+            return 0;
         }
 
         private void completeHead()

@@ -47,6 +47,11 @@ public final class MessageLimits
     public static final int MAX_DATASET_ID_LENGTH = 64;
 
     /**
+     * The largest weight of a job (its share of the data servers' bandwidth, relative to other jobs'); the least is 1.
+     */
+    public static final int MAX_JOB_WEIGHT = 1000;
+
+    /**
      * Longest shard path in an advertisement.
      */
     public static final int MAX_PATH_LENGTH = 4096;

@@ -13,6 +13,7 @@ import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
+import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
@@ -399,6 +400,8 @@ public final class MessageValidator
             new MessageShape(LeaseExpiredDecoder.TEMPLATE_ID, "LeaseExpired", LeaseExpiredDecoder.BLOCK_LENGTH, sealed)
                 .enumField("reason", LeaseExpiredDecoder.reasonEncodingOffset(), 1, leaseEnds),
             new MessageShape(WorkerFencedDecoder.TEMPLATE_ID, "WorkerFenced", WorkerFencedDecoder.BLOCK_LENGTH, sealed),
+            new MessageShape(JobServingDecoder.TEMPLATE_ID, "JobServing", JobServingDecoder.BLOCK_LENGTH, sealed)
+                .name("jobName", JobNames.MAX_LENGTH),
             new MessageShape(
                 RegionAdvertisementDecoder.TEMPLATE_ID, "RegionAdvertisement", RegionAdvertisementDecoder.BLOCK_LENGTH,
                 sealed)

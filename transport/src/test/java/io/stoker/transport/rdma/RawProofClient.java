@@ -11,6 +11,7 @@ import com.ibm.disni.verbs.RdmaEventChannel;
 import com.ibm.disni.verbs.SVCPollCq;
 import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.RdmaConnectProof;
+import io.stoker.transport.wire.JobNames;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -28,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class RawProofClient implements AutoCloseable
 {
-    private static final int NONCE_OFFSET = RdmaConnectProof.LENGTH;
+    private static final int NONCE_OFFSET = RdmaConnectProof.MAX_LENGTH;
+    private static final int PROOF_LENGTH = RdmaConnectProof.length(JobNames.DEFAULT);
     private static final int KEYS_OFFSET = NONCE_OFFSET + RdmaConnectProof.NONCE_LENGTH;
     private static final long RECEIVE_NONCE = 1;
     private static final long RECEIVE_KEYS = 2;
@@ -41,7 +43,7 @@ final class RawProofClient implements AutoCloseable
     private final UnsafeBuffer view = new UnsafeBuffer(memory);
     private final IbvMr registration;
     private final IbvWC[] completions = { new IbvWC() };
-    private final byte[] lastProof = new byte[RdmaConnectProof.LENGTH];
+    private final byte[] lastProof = new byte[PROOF_LENGTH];
 
     RawProofClient(final String address, final RdmaRegionServer server) throws IOException
     {
@@ -101,14 +103,15 @@ final class RawProofClient implements AutoCloseable
             {
                 if (null == replay)
                 {
-                    RdmaConnectProof.write(token, server.endpoint(), view, NONCE_OFFSET, rank, registrationId, view, 0);
+                    RdmaConnectProof.write(token, JobNames.DEFAULT, server.endpoint(), view, NONCE_OFFSET, rank,
+                        registrationId, view, 0);
                 }
                 else
                 {
                     view.putBytes(0, replay);
                 }
                 view.getBytes(0, lastProof);
-                HandshakePosts.send(id, SEND_PROOF, registration, 0, RdmaConnectProof.LENGTH);
+                HandshakePosts.send(id, SEND_PROOF, registration, 0, PROOF_LENGTH);
                 outcome = awaitKeys(poll, channel);
             }
             return outcome;

@@ -12,6 +12,7 @@ import io.stoker.codecs.HeartbeatEncoder;
 import io.stoker.codecs.HelloEncoder;
 import io.stoker.codecs.JobCompleteEncoder;
 import io.stoker.codecs.JobOutcome;
+import io.stoker.codecs.JobServingEncoder;
 import io.stoker.codecs.JobStartedEncoder;
 import io.stoker.codecs.JobSubmitEncoder;
 import io.stoker.codecs.LeaseEnd;
@@ -91,6 +92,8 @@ public final class SampleMessages
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3).reason(LeaseEnd.SUPERSEDED))),
             sample("WorkerFenced", WorkerFencedEncoder.TEMPLATE_ID, buffer -> length(new WorkerFencedEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).memberId(3).rank(1).registrationId(0x1234_5678_9abc_def0L))),
+            sample("JobServing", JobServingEncoder.TEMPLATE_ID, buffer -> length(new JobServingEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).weight(3).jobName("team-b.resnet_50"))),
             sample("RegionAdvertisement", RegionAdvertisementEncoder.TEMPLATE_ID, buffer ->
             {
                 final RegionAdvertisementEncoder advertisement = new RegionAdvertisementEncoder()
