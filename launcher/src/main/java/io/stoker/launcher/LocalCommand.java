@@ -300,7 +300,7 @@ final class LocalCommand implements Callable<Integer>
         System.out.print(summary.text());
         if (null != report)
         {
-            RunReport.write(report, directory, summary, logs);
+            RunReport.write(report, directory, manifest, summary, logs);
             System.out.println("report: " + report.toAbsolutePath());
         }
         return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?

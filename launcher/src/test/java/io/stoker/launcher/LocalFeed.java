@@ -1,5 +1,6 @@
 package io.stoker.launcher;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
@@ -320,6 +321,7 @@ final class LocalFeed
         }
         final RecordTable table = new RecordTable();
         final ChunkRecords chunkRecords = new ChunkRecords();
+        final ChunkDescriptors descriptors = ChunkDescriptors.of(manifest);
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -328,7 +330,7 @@ final class LocalFeed
             {
                 chunkBytes[chunkId] = readChunk(chunkId);
             }
-            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(chunkBytes[chunkId]), table);
+            chunkRecords.fill(descriptors, chunkId, ByteBuffer.wrap(chunkBytes[chunkId]), table);
             crc.update(chunkBytes[chunkId], table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();

@@ -3,6 +3,7 @@ package io.stoker.launcher.cluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.RecordTable;
 import io.stoker.plan.BatchSpec;
@@ -414,6 +415,7 @@ final class ClusterRun
     {
         final RecordTable table = new RecordTable();
         final ChunkRecords chunkRecords = new ChunkRecords();
+        final ChunkDescriptors descriptors = ChunkDescriptors.of(manifest);
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -429,7 +431,7 @@ final class ClusterRun
                 }
                 chunkBytes.put(chunkId, bytes);
             }
-            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(bytes), table);
+            chunkRecords.fill(descriptors, chunkId, ByteBuffer.wrap(bytes), table);
             crc.update(bytes, table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();
