@@ -95,6 +95,8 @@ final class ReadPipeline
     private final Crc32c crc32c = new Crc32c();
     private final ChunkRecords chunkRecords = new ChunkRecords();
     private final RecordTable[] records;
+    private final int[] readyLength;
+    private final int[] readyCrc;
     private final ReadCompletionHandler completions = new Completions();
     private final AtomicCounter[] bytesRead = new AtomicCounter[TransportKind.values().length];
     private final AtomicCounter[] chunksRead = new AtomicCounter[TransportKind.values().length];
@@ -181,6 +183,8 @@ final class ReadPipeline
         reader = new DataReader[buffers];
         failure = new String[buffers];
         records = new RecordTable[buffers];
+        readyLength = new int[buffers];
+        readyCrc = new int[buffers];
         for (int i = 0; i < buffers; i++)
         {
             records[i] = new RecordTable();
@@ -194,6 +198,22 @@ final class ReadPipeline
     RecordTable records(final int buffer)
     {
         return records[buffer];
+    }
+
+    /**
+     * @return the length of the chunk in a pool buffer, once it was handed on.
+     */
+    int length(final int buffer)
+    {
+        return readyLength[buffer];
+    }
+
+    /**
+     * @return the CRC32C of the chunk in a pool buffer, which matched its descriptor's, once it was handed on.
+     */
+    int crc(final int buffer)
+    {
+        return readyCrc[buffer];
     }
 
     /**
@@ -468,6 +488,12 @@ final class ReadPipeline
                 return;
             }
             final int chunkId = chunk[slot];
+            if (!descriptors.isKnown(chunkId))
+            {
+                attempts[slot] = maxAttempts - 1;
+                retry(slot, "chunk " + chunkId + "'s descriptor was forgotten during its read: its epoch closed");
+                return;
+            }
             final int length = descriptors.length(chunkId);
             final TransportKind kind = reader[slot].kind();
             bytesRead[kind.ordinal()].getAndAddOrdered(length);
@@ -478,6 +504,8 @@ final class ReadPipeline
                 try
                 {
                     chunkRecords.fill(descriptors, chunkId, pool.byteBuffer(slot), records[slot]);
+                    readyLength[slot] = length;
+                    readyCrc[slot] = crc;
                     state[slot] = READY;
                 }
                 catch (final DatasetException ex)

@@ -715,8 +715,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public boolean onChunkRead(final int buffer, final long tag, final int epoch, final int chunkId)
         {
-            final int length = descriptors.length(chunkId);
-            if (!sink.offer(buffer, epoch, chunkId, length, descriptors.crc(chunkId), pipeline.records(buffer)))
+            final int length = pipeline.length(buffer);
+            if (!sink.offer(buffer, epoch, chunkId, length, pipeline.crc(buffer), pipeline.records(buffer)))
             {
                 return false;
             }
@@ -918,7 +918,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
         {
-            if (decoder.jobId() != jobId || decoder.epoch() < 0)
+            if (null == job || decoder.jobId() != jobId || decoder.epoch() < 0)
             {
                 onUnexpected(sessionId, decoder.sbeTemplateId());
                 return;
