@@ -4,6 +4,7 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
@@ -255,7 +256,7 @@ final class LocalCommand implements Callable<Integer>
         {
             settings.shm(shmRoot, new ShmFeedAgent.Settings().leaseMs(sinkOptions.consumerLeaseMs));
         }
-        BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
+        BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), DatasetLayout.of(manifest)),
             manifest.maxChunkLength(), sinkOptions.isGpu());
         final DeliveryLog[] logs = new DeliveryLog[workers];
         for (int rank = 0; rank < workers; rank++)

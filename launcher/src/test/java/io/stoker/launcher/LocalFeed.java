@@ -4,6 +4,7 @@ import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
@@ -132,7 +133,7 @@ final class LocalFeed
 
     Segment segment(final int epoch)
     {
-        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
+        return spec.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
     }
 
     /**

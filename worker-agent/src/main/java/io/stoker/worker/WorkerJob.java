@@ -1,7 +1,6 @@
 package io.stoker.worker;
 
 import io.stoker.dataset.DatasetLayout;
-import io.stoker.dataset.Manifest;
 import io.stoker.plan.EpochHistory;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.RankStream;
@@ -45,10 +44,9 @@ public record WorkerJob(long jobId, JobSpec spec, DatasetLayout layout, SampleSp
     /**
      * @return the most buffers any rank's pool of the job needs: see {@link #poolBuffers(int)}.
      */
-    public static int poolBuffers(final int readAhead, final JobSpec spec, final Manifest manifest)
+    public static int poolBuffers(final int readAhead, final JobSpec spec, final DatasetLayout layout)
     {
-        final SampleSpace space = spaceOf(manifest);
-        final DatasetLayout layout = DatasetLayout.of(manifest);
+        final SampleSpace space = spaceOf(layout);
         int most = 0;
         for (int rank = 0; rank < spec.worldSize(); rank++)
         {
@@ -63,19 +61,6 @@ public record WorkerJob(long jobId, JobSpec spec, DatasetLayout layout, SampleSp
     public static SampleSpace spaceOf(final DatasetLayout layout)
     {
         return new SampleSpace(layout.recordCounts());
-    }
-
-    /**
-     * @return the dataset's samples as plans see them: records of each chunk.
-     */
-    public static SampleSpace spaceOf(final Manifest manifest)
-    {
-        final int[] counts = new int[manifest.chunkCount()];
-        for (int chunkId = 0; chunkId < counts.length; chunkId++)
-        {
-            counts[chunkId] = manifest.chunkRecordCount(chunkId);
-        }
-        return new SampleSpace(counts);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.stoker.launcher.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
@@ -276,7 +277,7 @@ final class ClusterRun
         int steps = 0;
         for (int epoch = 0; epoch < epochs; epoch++)
         {
-            final Segment segment = planned.segment(WorkerJob.spaceOf(manifest), epoch);
+            final Segment segment = planned.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
             for (int stream = 0; stream < segment.worldSize(); stream++)
             {
                 steps += segment.stream(stream).steps();
@@ -314,7 +315,7 @@ final class ClusterRun
 
     Segment segment(final int epoch)
     {
-        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
+        return spec.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
     }
 
     /**
