@@ -289,7 +289,7 @@ final class ScaleSimulation
                     .logger(ScaleSimulation::discard)));
             }
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.IPC_CHANNEL,
-                ControlProtocol.IPC_CHANNEL, token, spec, errorHandler);
+                ControlProtocol.IPC_CHANNEL, token, "", spec, errorHandler);
             members.add(client);
 
             final long before = usedHeap();

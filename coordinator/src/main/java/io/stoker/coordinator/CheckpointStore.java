@@ -6,6 +6,7 @@ import io.stoker.plan.BatchSpec;
 import io.stoker.plan.DropPolicy;
 import io.stoker.plan.EpochHistory;
 import io.stoker.plan.JobSpec;
+import io.stoker.transport.wire.JobNames;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -14,6 +15,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,12 +24,17 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * The journal's compaction: a job's progress up to a journal position. What was submitted (its spec,
+ * The journal's compaction: the progress of every job the coordinator runs up to a journal position, each job by its
+ * name. What was submitted (its spec,
  * resumes included), per open epoch each stream's released steps, the steps handed to another rank than
  * their stream's and the chunks that could not be read, and the completed epochs' results (a finished job
  * is kept, to answer a client that attaches late); a restarted coordinator reads it and replays the
@@ -38,13 +45,12 @@ import java.util.TreeMap;
 final class CheckpointStore
 {
     static final String FILE_NAME = "coordinator.checkpoint";
-    static final String MANIFEST_FILE_NAME = "dataset.manifest";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 5;
+    private static final int VERSION = 6;
 
     private final Path directory;
     private final Path file;
-    private String manifestWritten;
+    private final Set<String> manifestsWritten = new HashSet<>();
 
     CheckpointStore(final Path directory)
     {
@@ -58,12 +64,14 @@ final class CheckpointStore
     }
 
     /**
-     * Encode a job's progress, on the coordinator's thread (no I/O): the {@link JournalAgent} writes it.
+     * Encode the progress of the coordinator's jobs, on the coordinator's thread (no I/O): the {@link JournalAgent}
+     * writes it.
      *
+     * @param jobs            the jobs by name, each bound to its manifest.
      * @param journalPosition where the journal continues after what the encoded progress counts.
      * @return the checkpoint's bytes, its CRC32C included.
      */
-    static byte[] encode(final Job job, final long journalPosition)
+    static byte[] encode(final SortedMap<String, Job> jobs, final long journalPosition)
     {
         try
         {
@@ -72,47 +80,11 @@ final class CheckpointStore
             out.writeInt(MAGIC);
             out.writeInt(VERSION);
             out.writeLong(journalPosition);
-            out.writeLong(job.jobId);
-            writeSpec(out, job.spec);
-            out.writeInt(job.nextEpochToPlan());
-            out.writeInt(job.epochsCompleted());
-            out.writeInt(job.chunksUnavailable());
-            final EpochProgress[] open = job.openEpochsInOrder();
-            out.writeInt(open.length);
-            for (final EpochProgress progress : open)
+            out.writeInt(jobs.size());
+            for (final Map.Entry<String, Job> named : jobs.entrySet())
             {
-                out.writeInt(progress.epoch());
-                final BitSet[] released = progress.releasedSets();
-                out.writeInt(released.length);
-                for (final BitSet steps : released)
-                {
-                    writeBits(out, steps);
-                }
-                final int[][] moves = progress.moves();
-                out.writeInt(moves.length);
-                for (final int[] move : moves)
-                {
-                    out.writeInt(move[0]);
-                    out.writeInt(move[1]);
-                    out.writeInt(move[2]);
-                }
-                writeBits(out, bits(progress.missingChunks()));
-            }
-            out.writeInt(job.results().size());
-            for (final Job.EpochResult result : job.results())
-            {
-                out.writeInt(result.epoch());
-                out.writeLong(result.deliveredSamples());
-                out.writeLong(result.droppedSamples());
-                out.writeInt(result.steps());
-                writeInts(out, result.missing());
-                out.writeInt(result.moves().length);
-                for (final int[] move : result.moves())
-                {
-                    out.writeInt(move[0]);
-                    out.writeInt(move[1]);
-                    out.writeInt(move[2]);
-                }
+                out.writeUTF(named.getKey());
+                writeJob(out, named.getValue());
             }
             out.flush();
             final byte[] body = bytes.toByteArray();
@@ -124,23 +96,71 @@ final class CheckpointStore
         }
     }
 
+    private static void writeJob(final DataOutputStream out, final Job job) throws IOException
+    {
+        out.writeLong(job.jobId);
+        writeSpec(out, job.spec);
+        out.writeInt(job.nextEpochToPlan());
+        out.writeInt(job.epochsCompleted());
+        out.writeInt(job.chunksUnavailable());
+        final EpochProgress[] open = job.openEpochsInOrder();
+        out.writeInt(open.length);
+        for (final EpochProgress progress : open)
+        {
+            out.writeInt(progress.epoch());
+            final BitSet[] released = progress.releasedSets();
+            out.writeInt(released.length);
+            for (final BitSet steps : released)
+            {
+                writeBits(out, steps);
+            }
+            final int[][] moves = progress.moves();
+            out.writeInt(moves.length);
+            for (final int[] move : moves)
+            {
+                out.writeInt(move[0]);
+                out.writeInt(move[1]);
+                out.writeInt(move[2]);
+            }
+            writeBits(out, bits(progress.missingChunks()));
+        }
+        out.writeInt(job.results().size());
+        for (final Job.EpochResult result : job.results())
+        {
+            out.writeInt(result.epoch());
+            out.writeLong(result.deliveredSamples());
+            out.writeLong(result.droppedSamples());
+            out.writeInt(result.steps());
+            writeInts(out, result.missing());
+            out.writeInt(result.moves().length);
+            for (final int[] move : result.moves())
+            {
+                out.writeInt(move[0]);
+                out.writeInt(move[1]);
+                out.writeInt(move[2]);
+            }
+        }
+    }
+
     /**
-     * Write a checkpoint, from the {@link JournalAgent}'s thread: the dataset's manifest first when it is not there
-     * yet, then the checkpoint to a temporary file, fsynced, renamed over the previous one, and the directory
-     * fsynced so that the rename itself survives a crash.
+     * Write a checkpoint, from the {@link JournalAgent}'s thread: the jobs' datasets' manifests first when they are
+     * not there yet (one file per dataset), then the checkpoint to a temporary file, fsynced, renamed over the
+     * previous one, and the directory fsynced so that the rename itself survives a crash.
      *
-     * @param bytes    from {@link #encode}.
-     * @param manifest the job's dataset.
+     * @param bytes     from {@link #encode}.
+     * @param manifests the jobs' datasets.
      */
-    void write(final byte[] bytes, final Manifest manifest)
+    void write(final byte[] bytes, final List<Manifest> manifests)
     {
         try
         {
             Files.createDirectories(directory);
-            if (!manifest.datasetId().equals(manifestWritten))
+            for (final Manifest manifest : manifests)
             {
-                manifest.write(directory.resolve(MANIFEST_FILE_NAME));
-                manifestWritten = manifest.datasetId();
+                if (manifestsWritten.add(manifest.datasetId()))
+                {
+                    manifest.write(manifestFile(manifest.datasetId()));
+                }
             }
             final Path temp = directory.resolve(FILE_NAME + ".tmp");
             try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
@@ -210,11 +230,21 @@ final class CheckpointStore
     }
 
     /**
-     * @return the manifest of the checkpointed job's dataset.
+     * @param datasetId a checkpointed job's dataset.
+     * @return its manifest.
      */
-    Manifest manifest()
+    Manifest manifest(final String datasetId)
     {
-        return Manifest.read(directory.resolve(MANIFEST_FILE_NAME));
+        return Manifest.read(manifestFile(datasetId));
+    }
+
+    /**
+     * @return where a dataset's manifest is kept: {@code dataset-<hex of its id>.manifest}, whatever the id holds.
+     */
+    private Path manifestFile(final String datasetId)
+    {
+        return directory.resolve("dataset-" + HexFormat.of().formatHex(datasetId.getBytes(StandardCharsets.UTF_8)) +
+            ".manifest");
     }
 
     /**
@@ -258,40 +288,10 @@ final class CheckpointStore
                 throw new IOException("not a Stoker coordinator checkpoint of version " + VERSION +
                     " (written by another version: remove it to start afresh)");
             }
-            final long journalPosition = in.readLong();
-            final Checkpoint checkpoint = new Checkpoint(journalPosition, in.readLong(), readSpec(in), in.readInt(),
-                in.readInt(), in.readInt(), new TreeMap<>(), new ArrayList<>());
-            final int open = in.readInt();
-            for (int i = 0; i < open; i++)
+            final Checkpoint checkpoint = new Checkpoint(in.readLong(), new ArrayList<>());
+            for (int i = 0, jobs = count(in, body.length); i < jobs; i++)
             {
-                final int epoch = in.readInt();
-                final BitSet[] released = new BitSet[count(in, body.length)];
-                for (int s = 0; s < released.length; s++)
-                {
-                    released[s] = readBits(in, body.length);
-                }
-                final int[][] moves = new int[count(in, body.length)][];
-                for (int m = 0; m < moves.length; m++)
-                {
-                    moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
-                }
-                checkpoint.openEpochs().put(epoch, new OpenEpoch(released, moves, readBits(in, body.length)));
-            }
-            final int results = count(in, body.length);
-            for (int i = 0; i < results; i++)
-            {
-                final int epoch = in.readInt();
-                final long deliveredSamples = in.readLong();
-                final long droppedSamples = in.readLong();
-                final int steps = in.readInt();
-                final int[] missing = readInts(in, body.length);
-                final int[][] moves = new int[count(in, body.length)][];
-                for (int m = 0; m < moves.length; m++)
-                {
-                    moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
-                }
-                checkpoint.results().add(
-                    new Job.EpochResult(epoch, deliveredSamples, droppedSamples, steps, missing, moves));
+                checkpoint.jobs().add(readJob(in, body.length));
             }
             return checkpoint;
         }
@@ -301,6 +301,46 @@ final class CheckpointStore
             throw new UncheckedIOException(file + ": cannot read the checkpoint at offset " + offset + ": " +
                 ex.getMessage(), ex instanceof IOException io ? io : new IOException(ex));
         }
+    }
+
+    private static JobCheckpoint readJob(final DataInputStream in, final int bound) throws IOException
+    {
+        final String name = JobNames.check(in.readUTF());
+        final JobCheckpoint checkpoint = new JobCheckpoint(name, in.readLong(), readSpec(in), in.readInt(),
+            in.readInt(), in.readInt(), new TreeMap<>(), new ArrayList<>());
+        final int open = in.readInt();
+        for (int i = 0; i < open; i++)
+        {
+            final int epoch = in.readInt();
+            final BitSet[] released = new BitSet[count(in, bound)];
+            for (int s = 0; s < released.length; s++)
+            {
+                released[s] = readBits(in, bound);
+            }
+            final int[][] moves = new int[count(in, bound)][];
+            for (int m = 0; m < moves.length; m++)
+            {
+                moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
+            }
+            checkpoint.openEpochs().put(epoch, new OpenEpoch(released, moves, readBits(in, bound)));
+        }
+        final int results = count(in, bound);
+        for (int i = 0; i < results; i++)
+        {
+            final int epoch = in.readInt();
+            final long deliveredSamples = in.readLong();
+            final long droppedSamples = in.readLong();
+            final int steps = in.readInt();
+            final int[] missing = readInts(in, bound);
+            final int[][] moves = new int[count(in, bound)][];
+            for (int m = 0; m < moves.length; m++)
+            {
+                moves[m] = new int[]{ in.readInt(), in.readInt(), in.readInt() };
+            }
+            checkpoint.results().add(
+                new Job.EpochResult(epoch, deliveredSamples, droppedSamples, steps, missing, moves));
+        }
+        return checkpoint;
     }
 
     private static void writeSpec(final DataOutputStream out, final JobSpec spec) throws IOException
@@ -433,14 +473,24 @@ final class CheckpointStore
     }
 
     /**
-     * A job's persisted progress.
+     * The persisted progress of the coordinator's jobs.
      *
      * @param journalPosition where the journal's records after this checkpoint start.
+     * @param jobs            each job's, by name.
+     */
+    record Checkpoint(long journalPosition, List<JobCheckpoint> jobs)
+    {
+    }
+
+    /**
+     * A job's persisted progress.
+     *
+     * @param jobName         the job's name, "" for the default job.
      * @param openEpochs      the open epochs by number.
      * @param results         the completed epochs, for a client that attaches late.
      */
-    record Checkpoint(
-        long journalPosition,
+    record JobCheckpoint(
+        String jobName,
         long jobId,
         JobSpec spec,
         int nextEpochToPlan,

@@ -48,17 +48,21 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The coordinator's duty cycle and its dispatch to the roles that do the work: {@link MemberSessions} (the
  * member table and leases, both ways: members heartbeat, and so does the coordinator, so members notice a
- * restart), {@link DatasetRelay} (what data servers advertise, passed on to workers), {@link JobScheduler} (the
- * job, its epoch plans, progress counted from acknowledgements, reassignment of a dead worker's steps), the
- * journal ({@link JournalAgent}) and the restart notices ({@link MemberRoutes}). This agent decodes, checks who
- * sent what, calls the role, and sends what the roles decide through its publishers.
+ * restart), {@link DatasetRelay} (what data servers advertise, passed on to workers), {@link Jobs} (a
+ * {@link JobScheduler} per job the coordinator runs: the job, its epoch plans, progress counted from
+ * acknowledgements, reassignment of a dead worker's steps), the journal ({@link JournalAgent}) and the restart
+ * notices ({@link MemberRoutes}). This agent decodes, checks who sent what, calls the role (a worker's or a client's
+ * message goes to its session's job only), and sends what the roles decide through its publishers.
  * <p>
- * Members open their sessions through a {@link SessionAcceptor} (both sides prove the job token, then
- * every message is sealed); only an admitted member's session may send anything but a handshake, and
+ * Members open their sessions through a {@link SessionAcceptor} (both sides prove the token of the job the member
+ * names, derived from the cluster token this side holds, then every message is sealed); only an admitted member's
+ * session may send anything but a handshake, and
  * only what its role may: data servers advertise, clients submit and watch, and a worker acknowledges
  * only the chunks it holds. Everything leaves through one sealed outbox per member, so nothing here
  * waits on a peer.
@@ -90,7 +94,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final AtomicCounter errors;
     private final MemberSessions sessions;
     private final DatasetRelay relay;
-    private final JobScheduler scheduler;
+    private final Jobs jobs;
+    private final List<SchedulerSends> jobSends = new ArrayList<>();
     private final FenceLog fences = new FenceLog();
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
@@ -117,7 +122,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         final JournalFile recovered = null != journalFile ? JournalFile.recover(journalFile, ctx.logger()) : null;
         counters = new StatusCounters(aeron, "coordinator",
             CounterType.STEPS_ACKNOWLEDGED, CounterType.CHUNKS_UNAVAILABLE, CounterType.STEPS_REASSIGNED,
-            CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.MEMBERS,
+            CounterType.LEASE_EXPIRIES, CounterType.EPOCHS_COMPLETED, CounterType.SAMPLES_DELIVERED,
+            CounterType.MEMBERS,
             CounterType.INVALID_MESSAGES, CounterType.SESSIONS_REFUSED, CounterType.SESSIONS_PENDING,
             CounterType.ERRORS, CounterType.AGENT_ERRORS);
         leaseExpiries = counters.get(CounterType.LEASE_EXPIRIES);
@@ -136,8 +142,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             return null != member ? member.outbox : null;
         });
-        scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(), ctx.checkpointInterval(), relay,
-            new SchedulerSends());
+        final JobIds jobIds = new JobIds();
+        jobs = new Jobs(jobName ->
+        {
+            final SchedulerSends sends = new SchedulerSends(jobName);
+            final JobScheduler scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(),
+                ctx.checkpointInterval(), jobIds, relay, sends);
+            sends.scheduler = scheduler;
+            jobSends.add(sends);
+            return scheduler;
+        });
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -189,7 +203,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public int doWork()
     {
         nowNs = ctx.nanoClock().nanoTime();
-        int work = scheduler.continueMoves();
+        int work = jobs.continueMoves();
         int fragments = 0;
         boolean drained = false;
         // a message is taken in only when every journal record it can give rise to fits; otherwise it waits in
@@ -205,7 +219,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             fragments += polled;
         }
         work += fragments + acceptor.doWork(nowNs) + serviceMembers(drained);
-        work += journal.poll(scheduler);
+        work += journal.poll(jobs);
         work += routes.doWork(nowNs);
         final byte[] changedRoutes = routes.changed();
         if (null != changedRoutes && null != checkpoints)
@@ -213,7 +227,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             journalAgent.members(changedRoutes);
         }
         work += checkpointWhenDue();
-        work += scheduler.tryStart(journal.checkpointsWritten());
+        work += jobs.tryStart(journal.checkpointsWritten());
+        for (int i = 0, size = jobSends.size(); i < size; i++)
+        {
+            jobSends.get(i).showState();
+        }
         work += answers.flush();
         return work;
     }
@@ -222,6 +240,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     public void onClose()
     {
         sessions.closeAll();
+        for (int i = 0, size = jobSends.size(); i < size; i++)
+        {
+            CloseHelper.close(jobSends.get(i).jobCounters);
+        }
         CloseHelper.closeAll(routes, acceptor, adapter, counters);
     }
 
@@ -278,12 +300,16 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     {
         final HandshakeIdentity identity = session.identity();
         sessions.release(session.sessionId());
-        final String refusal = sessions.refusal(identity);
+        String refusal = sessions.refusal(identity);
+        if (null == refusal && identity.role() != Role.DATA_SERVER)
+        {
+            refusal = jobs.refusal(identity.jobName());
+        }
         if (null != refusal)
         {
             session.reject(ErrorCode.REGISTRATION_REFUSED, refusal);
-            error("refused a worker of rank " + identity.rank() + " from " + Quote.of(identity.hostId()) + ": " +
-                refusal);
+            error("refused " + (identity.role() == Role.WORKER ? "a worker of rank " + identity.rank() :
+                "a " + identity.role()) + " from " + Quote.of(identity.hostId()) + ": " + refusal);
             return false;
         }
         sessions.admit(session.sessionId(), session.correlationId(), identity, session.outbox(), session.opener(),
@@ -376,7 +402,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             return;
         }
-        final String refusal = scheduler.submit(member.memberId, correlationId, spec);
+        final String refusal = jobs.get(member.jobName).submit(member.memberId, correlationId, spec);
         if (null != refusal)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
@@ -403,7 +429,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             ackSteps[count++] = row.step();
         }
-        final String refusal = scheduler.acknowledge(member.memberId, member.rank, decoder.jobId(),
+        final String refusal = jobs.get(member.jobName).acknowledge(member.memberId, member.rank, decoder.jobId(),
             new StreamId(decoder.epoch(), decoder.segment(), decoder.stream()), ackSteps, count);
         if (null != refusal)
         {
@@ -420,8 +446,8 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return;
         }
         final StreamId stream = new StreamId(decoder.epoch(), decoder.segment(), decoder.stream());
-        final String refusal = scheduler.chunkUnavailable(member.memberId, member.rank, member.describe(),
-            decoder.jobId(), stream, decoder.step(), decoder.chunkId(), decoder.reason());
+        final String refusal = jobs.get(member.jobName).chunkUnavailable(member.memberId, member.rank,
+            member.describe(), decoder.jobId(), stream, decoder.step(), decoder.chunkId(), decoder.reason());
         if (null != refusal)
         {
             refusals.refuse(sessionId, ErrorCode.NOT_AUTHORIZED, decoder.sbeTemplateId(), refusal);
@@ -448,35 +474,39 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     }
 
     /**
-     * Hand the journal agent a checkpoint of the job when one is due (at an epoch's end, a job's start, every
-     * {@link CoordinatorContext#checkpointInterval()} acknowledgements, and before a new job starts) and the
-     * journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the journal
-     * up to its position.
+     * Hand the journal agent a checkpoint of the jobs when one of them is due (at an epoch's end, a job's start,
+     * every {@link CoordinatorContext#checkpointInterval()} acknowledgements of a job, and before a new job starts)
+     * and the journal is quiet: every record offered is durable and counted, so the checkpoint holds exactly the
+     * journal up to its position, for every job.
      */
     private int checkpointWhenDue()
     {
-        if (!scheduler.isCheckpointDue() || !journal.isQuiet())
+        if (!jobs.isCheckpointDue() || !journal.isQuiet())
         {
             return 0;
         }
-        scheduler.checkpointAsked(journal.checkpoint(scheduler.job()));
+        jobs.checkpointAsked(journal.checkpoint(jobs.checkpointed()));
         return 1;
     }
 
     /**
-     * Take the checkpoint's job, also a finished one (a client that attaches late is answered with its outcome),
+     * Take the checkpoint's jobs, also finished ones (a client that attaches late is answered with its outcome),
      * and replay the journal's records after the checkpoint's position.
      */
     private void restore(final CheckpointStore.Checkpoint checkpoint, final JournalFile recovered)
     {
-        scheduler.restore(checkpoint, checkpoints.manifest());
-        recovered.replay(checkpoint.journalPosition(), scheduler);
-        scheduler.replayed();
-        final Job job = scheduler.job();
-        ctx.logger().accept("coordinator: resumed job " + job.jobId + " from " + checkpoints.file() + " and " +
-            (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH + " journal record(s) " +
-            "after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() + " with " +
-            job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+        jobs.restore(checkpoint, checkpoints::manifest);
+        recovered.replay(checkpoint.journalPosition(), jobs);
+        jobs.replayed();
+        for (final CheckpointStore.JobCheckpoint restored : checkpoint.jobs())
+        {
+            final Job job = jobs.get(restored.jobName()).job();
+            ctx.logger().accept("coordinator: resumed job " + job.jobId +
+                (restored.jobName().isEmpty() ? "" : " (" + restored.jobName() + ")") + " from " + checkpoints.file() +
+                " and " + (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH +
+                " journal record(s) after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() +
+                " with " + job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+        }
     }
 
     /**
@@ -616,14 +646,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         {
             membersCounter.setOrdered(sessions.size());
             routes.admitted(member.sessionId, member.registerCorrelationId, member.identity.responseChannel(),
-                member.identity.responseStreamId());
+                member.identity.responseStreamId(), member.jobName);
             publisher.registered(
                 member.outbox, member.registerCorrelationId, member.memberId,
                 ctx.leaseTimeoutNs(), ctx.heartbeatIntervalNs());
             if (member.role == Role.WORKER)
             {
                 relay.welcome(member);
-                scheduler.onWorkerJoined(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerJoined(member.rank, member.memberId);
             }
             else if (member.role == Role.DATA_SERVER)
             {
@@ -656,14 +686,14 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             for (int i = 0, size = sessions.size(); i < size; i++)
             {
                 final Member other = sessions.get(i);
-                if (other.role == Role.WORKER)
+                if (other.role == Role.WORKER && other.jobName.equals(member.jobName))
                 {
                     publisher.leaseExpired(other.outbox, member.memberId, LeaseEnd.EXPIRED);
                 }
             }
             if (member.role == Role.WORKER)
             {
-                scheduler.onWorkerLost(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerLost(member.rank, member.memberId);
             }
         }
 
@@ -675,7 +705,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             relay.onRemoved(member);
             if (member.role == Role.WORKER)
             {
-                scheduler.onWorkerLeft(member.rank, member.memberId);
+                jobs.get(member.jobName).onWorkerLeft(member.rank, member.memberId);
             }
             membersCounter.setOrdered(sessions.size());
         }
@@ -692,6 +722,34 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private final class SchedulerSends implements SchedulerOutput
     {
+        private final StatusCounters jobCounters;
+        private JobScheduler scheduler;
+
+        /**
+         * @param jobName the job whose scheduler it serves: a named job's figures are counted in its own counters
+         *                too, labelled with its name ({@code coordinator job NAME: steps acknowledged}), with its
+         *                state.
+         */
+        SchedulerSends(final String jobName)
+        {
+            jobCounters = jobName.isEmpty() ? null : new StatusCounters(ctx.aeron(), "coordinator job " + jobName,
+                CounterType.STEPS_ACKNOWLEDGED, CounterType.SAMPLES_DELIVERED, CounterType.CHUNKS_UNAVAILABLE,
+                CounterType.STEPS_REASSIGNED, CounterType.EPOCHS_COMPLETED, CounterType.JOB_STATE);
+        }
+
+        /**
+         * Show the job's state in its counter: 0 waiting to start (or none submitted yet), 1 running, 2 finished.
+         */
+        void showState()
+        {
+            if (null != jobCounters)
+            {
+                final Job job = scheduler.job();
+                jobCounters.get(CounterType.JOB_STATE).setOrdered(
+                    null == job || !job.isStarted() ? 0 : job.isFinished() ? 2 : 1);
+            }
+        }
+
         @Override
         public void jobStarted(final int memberId, final Job job)
         {
@@ -769,6 +827,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         public void count(final CounterType type, final long delta)
         {
             counters.get(type).getAndAddOrdered(delta);
+            if (null != jobCounters)
+            {
+                jobCounters.get(type).getAndAddOrdered(delta);
+            }
         }
 
         @Override

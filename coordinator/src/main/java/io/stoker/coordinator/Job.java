@@ -56,7 +56,7 @@ final class Job
      * The job a checkpoint holds, also a finished one, with its open epochs as they were: resumed, so that the
      * acknowledgements its workers send before it starts again count.
      */
-    static Job restored(final CheckpointStore.Checkpoint checkpoint, final Manifest manifest)
+    static Job restored(final CheckpointStore.JobCheckpoint checkpoint, final Manifest manifest)
     {
         final Job job = new Job(checkpoint.jobId(), checkpoint.spec());
         job.bind(manifest);

@@ -63,6 +63,8 @@ public final class JobClientAgent implements Agent, ControlListener
      * @param coordinatorChannel where the coordinator listens.
      * @param responseChannel    where this client listens: {@code aeron:ipc} on the coordinator's host.
      * @param token              the job token, or null when the coordinator asks for none.
+     * @param jobName            the job's name ({@link io.stoker.transport.wire.JobNames}): the job this client's
+     *                           session belongs to, which it submits; "" for the default job.
      * @param request            the job.
      * @param errorHandler       told of messages refused, at a bounded rate.
      */
@@ -71,6 +73,7 @@ public final class JobClientAgent implements Agent, ControlListener
         final String coordinatorChannel,
         final String responseChannel,
         final JobToken token,
+        final String jobName,
         final JobSpec request,
         final ErrorHandler errorHandler)
     {
@@ -79,8 +82,8 @@ public final class JobClientAgent implements Agent, ControlListener
         counters = new StatusCounters(aeron, "client", CounterType.INVALID_MESSAGES, CounterType.AGENT_ERRORS);
         refusals = new Refusals("client", counters.get(CounterType.INVALID_MESSAGES), errorHandler, clock);
         session = new MemberSession(aeron, publisher, coordinatorChannel, new HandshakeIdentity(Role.CLIENT, -1,
-            (byte)0, ControlProtocol.responseStreamId(aeron, responseChannel), "client", responseChannel), token,
-            refusals);
+            (byte)0, ControlProtocol.responseStreamId(aeron, responseChannel), "client", responseChannel)
+            .forJob(jobName), token, refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
     }

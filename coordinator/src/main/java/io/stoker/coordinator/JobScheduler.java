@@ -17,9 +17,10 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The job's brain: the job submitted, its epoch plans, which live rank holds which step, acknowledgements
- * counted once the journal made them durable, epochs completed in order, a dead rank's steps handed to the live
- * ones, a resume over another world size, and a restore from a checkpoint and the journal after it.
+ * A job's brain (one per job the coordinator runs, see {@link Jobs}): the job submitted, its epoch plans, which
+ * live rank holds which step, acknowledgements counted once the journal made them durable, epochs completed in
+ * order, a dead rank's steps handed to the live ones, a resume over another world size, and a restore from a
+ * checkpoint and the journal after it.
  * <p>
  * A deterministic state machine: it reads no clock and draws no randomness (a plan is a function of the job's
  * spec and seed), does no I/O and sends nothing itself; everything it decides leaves through its
@@ -51,10 +52,10 @@ final class JobScheduler implements JournalRecord.Handler
     private final int checkpointInterval;
     private final Datasets datasets;
     private final SchedulerOutput output;
+    private final JobIds jobIds;
     private final Int2IntHashMap workers = new Int2IntHashMap(NO_WORKER);
     private final BitSet movesWaiting = new BitSet();
     private int[] liveRanks = new int[0];
-    private long nextJobId = 1;
     private int acknowledgementsSinceCheckpoint;
     private boolean checkpointDue;
     private Job job;
@@ -63,14 +64,17 @@ final class JobScheduler implements JournalRecord.Handler
      * @param maxWorldSize       the most ranks a job may have.
      * @param epochLookahead     epochs planned beyond the oldest open one.
      * @param checkpointInterval acknowledgements after which a checkpoint is due.
+     * @param jobIds             the coordinator's job ids, shared by the schedulers of all its jobs.
      */
     JobScheduler(
         final int maxWorldSize,
         final int epochLookahead,
         final int checkpointInterval,
+        final JobIds jobIds,
         final Datasets datasets,
         final SchedulerOutput output)
     {
+        this.jobIds = jobIds;
         this.maxWorldSize = maxWorldSize;
         this.epochLookahead = epochLookahead;
         this.checkpointInterval = checkpointInterval;
@@ -206,7 +210,7 @@ final class JobScheduler implements JournalRecord.Handler
             return "job " + job.jobId + " is still running";
         }
 
-        job = new Job(nextJobId++, spec);
+        job = new Job(jobIds.next(), spec);
         job.follow(clientMemberId, correlationId);
         if (null == datasets.manifest(spec.datasetId()))
         {
@@ -476,10 +480,10 @@ final class JobScheduler implements JournalRecord.Handler
      * Take a checkpoint's job, also a finished one (a client that attaches late is answered with its outcome); the
      * journal's records after it are replayed next, through {@link #onRecord}, then {@link #replayed()}.
      */
-    void restore(final CheckpointStore.Checkpoint checkpoint, final Manifest manifest)
+    void restore(final CheckpointStore.JobCheckpoint checkpoint, final Manifest manifest)
     {
         job = Job.restored(checkpoint, manifest);
-        nextJobId = job.jobId + 1;
+        jobIds.restored(job.jobId);
     }
 
     /**
@@ -579,10 +583,10 @@ final class JobScheduler implements JournalRecord.Handler
         final JobSpec spec = job.spec;
         final JobSpec resumed = new JobSpec(spec.datasetId(), worldSize, spec.epochs(), spec.seed(), spec.batchSpec(),
             job.epochsCompleted(), histories);
-        output.log("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " + nextJobId +
+        output.log("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " + jobIds.peek() +
             " at epoch " + job.epochsCompleted());
         final Manifest manifest = job.manifest();
-        job = new Job(nextJobId++, resumed);
+        job = new Job(jobIds.next(), resumed);
         job.bind(manifest);
     }
 
@@ -627,6 +631,7 @@ final class JobScheduler implements JournalRecord.Handler
         {
             final Job.EpochResult result = job.completeOldestEpoch();
             output.count(CounterType.EPOCHS_COMPLETED, 1);
+            output.count(CounterType.SAMPLES_DELIVERED, result.deliveredSamples());
             for (final int memberId : audience())
             {
                 output.epochComplete(memberId, job.jobId, result);

@@ -67,9 +67,9 @@ public final class JournalAgent implements Agent
      *
      * @param sequence which checkpoint it is: {@link #checkpointsWritten()} reaches it once written.
      * @param bytes    from {@link CheckpointStore#encode}.
-     * @param manifest the job's dataset, written beside the first checkpoint of it.
+     * @param manifests the jobs' datasets, each written beside the first checkpoint of it.
      */
-    record Snapshot(long sequence, byte[] bytes, Manifest manifest)
+    record Snapshot(long sequence, byte[] bytes, List<Manifest> manifests)
     {
     }
 
@@ -155,7 +155,7 @@ public final class JournalAgent implements Agent
             {
                 if (null != checkpoints)
                 {
-                    checkpoints.write(snapshot.bytes(), snapshot.manifest());
+                    checkpoints.write(snapshot.bytes(), snapshot.manifests());
                 }
                 checkpointsWritten = snapshot.sequence();
                 work++;

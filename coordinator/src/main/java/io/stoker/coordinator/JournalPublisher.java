@@ -1,11 +1,16 @@
 package io.stoker.coordinator;
 
+import io.stoker.dataset.Manifest;
 import io.stoker.transport.control.StreamId;
 import org.agrona.BitUtil;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RecordDescriptor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SortedMap;
 
 /**
  * The coordinator's side of the journal: offers records to the {@link JournalAgent} through a ring buffer,
@@ -110,14 +115,20 @@ final class JournalPublisher
     }
 
     /**
-     * Ask the journal agent to write a checkpoint of a job at {@link #position()}, which must be quiet.
+     * Ask the journal agent to write a checkpoint of the jobs at {@link #position()}, which must be quiet.
      *
+     * @param jobs the jobs by name, each bound to its manifest.
      * @return the checkpoint's sequence: written once {@link #checkpointsWritten()} reaches it.
      */
-    long checkpoint(final Job job)
+    long checkpoint(final SortedMap<String, Job> jobs)
     {
+        final List<Manifest> manifests = new ArrayList<>();
+        for (final Job job : jobs.values())
+        {
+            manifests.add(job.manifest());
+        }
         agent.checkpoint(new JournalAgent.Snapshot(
-            ++checkpointSequence, CheckpointStore.encode(job, offeredPosition), job.manifest()));
+            ++checkpointSequence, CheckpointStore.encode(jobs, offeredPosition), manifests));
         return checkpointSequence;
     }
 

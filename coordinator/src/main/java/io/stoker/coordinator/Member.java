@@ -22,6 +22,7 @@ final class Member implements AutoCloseable
     final int rank;
     final long incarnation;
     final String hostId;
+    final String jobName;
     final int sessionId;
     final long registerCorrelationId;
     final Outbox outbox;
@@ -50,6 +51,7 @@ final class Member implements AutoCloseable
         this.rank = identity.role() == Role.WORKER ? identity.rank() : -1;
         this.incarnation = identity.incarnation();
         this.hostId = identity.hostId();
+        this.jobName = identity.jobName();
         this.sessionId = sessionId;
         this.registerCorrelationId = registerCorrelationId;
         this.outbox = outbox;
@@ -128,10 +130,15 @@ final class Member implements AutoCloseable
     {
         return switch (role)
         {
-            case WORKER -> "worker rank " + rank + " (member " + memberId + ")";
+            case WORKER -> "worker rank " + rank + " (member " + memberId + ")" + ofJob();
             case DATA_SERVER -> "data server " + memberId + " on " + Quote.of(hostId);
-            default -> "client " + memberId;
+            default -> "client " + memberId + ofJob();
         };
+    }
+
+    private String ofJob()
+    {
+        return jobName.isEmpty() ? "" : " of job " + jobName;
     }
 
     @Override

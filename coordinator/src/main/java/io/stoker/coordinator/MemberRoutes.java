@@ -7,6 +7,7 @@ import io.stoker.transport.session.JobToken;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.session.RestartNotice;
 import io.stoker.transport.session.SessionPublisher;
+import io.stoker.transport.wire.JobNames;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Int2ObjectHashMap;
 
@@ -47,6 +48,7 @@ final class MemberRoutes implements AutoCloseable
         final long correlationId;
         final String channel;
         final int streamId;
+        final String jobName;
         final boolean previous;
         long registrationId = Aeron.NULL_VALUE;
         Outbox outbox;
@@ -54,12 +56,13 @@ final class MemberRoutes implements AutoCloseable
         int refusedTemplateId;
 
         Route(final int sessionId, final long correlationId, final String channel, final int streamId,
-            final boolean previous)
+            final String jobName, final boolean previous)
         {
             this.sessionId = sessionId;
             this.correlationId = correlationId;
             this.channel = channel;
             this.streamId = streamId;
+            this.jobName = jobName;
             this.previous = previous;
         }
     }
@@ -80,7 +83,8 @@ final class MemberRoutes implements AutoCloseable
             {
                 for (int i = 0, count = in.readInt(); i < count; i++)
                 {
-                    final Route route = new Route(in.readInt(), in.readLong(), in.readUTF(), in.readInt(), true);
+                    final Route route = new Route(
+                        in.readInt(), in.readLong(), in.readUTF(), in.readInt(), JobNames.check(in.readUTF()), true);
                     bySession.put(route.sessionId, route);
                 }
             }
@@ -92,9 +96,11 @@ final class MemberRoutes implements AutoCloseable
     }
 
     /**
-     * A member was admitted: remember where it listens; what the previous incarnation knew of it is done with.
+     * A member was admitted: remember where it listens and its job (whose token proves a restart notice to it);
+     * what the previous incarnation knew of it is done with.
      */
-    void admitted(final int sessionId, final long correlationId, final String channel, final int streamId)
+    void admitted(
+        final int sessionId, final long correlationId, final String channel, final int streamId, final String jobName)
     {
         bySession.values().removeIf(route ->
         {
@@ -105,7 +111,7 @@ final class MemberRoutes implements AutoCloseable
             }
             return same;
         });
-        bySession.put(sessionId, new Route(sessionId, correlationId, channel, streamId, false));
+        bySession.put(sessionId, new Route(sessionId, correlationId, channel, streamId, jobName, false));
         dirty = true;
     }
 
@@ -218,6 +224,7 @@ final class MemberRoutes implements AutoCloseable
                 out.writeLong(route.correlationId);
                 out.writeUTF(route.channel);
                 out.writeInt(route.streamId);
+                out.writeUTF(route.jobName);
             }
             out.flush();
             return bytes.toByteArray();
@@ -236,7 +243,8 @@ final class MemberRoutes implements AutoCloseable
 
     private void notify(final Route route)
     {
-        publisher.errorResponse(route.outbox, RestartNotice.proof(token, route.correlationId, route.sessionId),
+        final JobToken jobToken = null != token ? token.forJob(route.jobName) : null;
+        publisher.errorResponse(route.outbox, RestartNotice.proof(jobToken, route.correlationId, route.sessionId),
             ErrorCode.UNKNOWN_SESSION, route.refusedTemplateId, "the coordinator restarted and does not know this " +
             "session: register again");
     }

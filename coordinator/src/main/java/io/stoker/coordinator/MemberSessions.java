@@ -8,10 +8,12 @@ import io.stoker.transport.session.Outbox;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The member table and its leases: who is admitted (one worker per rank, a newer incarnation taking a rank
+ * The member table and its leases: who is admitted (one worker per rank of a job, a newer incarnation taking a rank
  * over from its holder), lease renewal by every message a member sends, the heartbeats it is due with the
  * echo of its latest timestamp, and lease expiry, decided here and only here against the time passed in.
  * It sends nothing: it tells its {@link Listener} what happened, which sends and counts.
@@ -51,7 +53,7 @@ final class MemberSessions
     private final List<Member> members = new ArrayList<>();
     private final Int2ObjectHashMap<Member> membersBySession = new Int2ObjectHashMap<>();
     private final Int2ObjectHashMap<Member> membersById = new Int2ObjectHashMap<>();
-    private final Int2ObjectHashMap<Member> workersByRank = new Int2ObjectHashMap<>();
+    private final Map<String, Int2ObjectHashMap<Member>> workersByJob = new HashMap<>();
     private final List<Member> expired = new ArrayList<>();
     private int nextMemberId = 1;
 
@@ -110,16 +112,22 @@ final class MemberSessions
     }
 
     /**
-     * @return null when a member of this identity may be admitted now, else why not: a worker whose rank a live
-     * worker of the same or a newer incarnation holds.
+     * @return null when a member of this identity may be admitted now, else why not: a worker whose rank of its job a
+     * live worker of the same or a newer incarnation holds; a data server naming a job (data servers serve every job,
+     * and register with the cluster token and no job name).
      */
     String refusal(final HandshakeIdentity identity)
     {
+        if (identity.role() == Role.DATA_SERVER && !identity.jobName().isEmpty())
+        {
+            return "a data server serves every job: it registers with the cluster token and names no job, not " +
+                identity.jobName();
+        }
         if (identity.role() != Role.WORKER)
         {
             return null;
         }
-        final Member holder = workersByRank.get(identity.rank());
+        final Member holder = worker(identity.jobName(), identity.rank());
         if (null != holder && identity.incarnation() <= holder.incarnation)
         {
             return "rank " + identity.rank() + " is held by a live worker (member " + holder.memberId + ")" +
@@ -149,7 +157,7 @@ final class MemberSessions
         }
         if (identity.role() == Role.WORKER)
         {
-            final Member holder = workersByRank.get(identity.rank());
+            final Member holder = worker(identity.jobName(), identity.rank());
             if (null != holder)
             {
                 end(holder, LeaseEnd.SUPERSEDED);
@@ -162,7 +170,7 @@ final class MemberSessions
         membersById.put(member.memberId, member);
         if (member.role == Role.WORKER)
         {
-            workersByRank.put(member.rank, member);
+            workersByJob.computeIfAbsent(member.jobName, name -> new Int2ObjectHashMap<>()).put(member.rank, member);
         }
         listener.onAdmitted(member);
         return member;
@@ -194,11 +202,12 @@ final class MemberSessions
     }
 
     /**
-     * @return the live worker holding a rank, or null.
+     * @return the live worker holding a rank of a job, or null.
      */
-    Member worker(final int rank)
+    Member worker(final String jobName, final int rank)
     {
-        return workersByRank.get(rank);
+        final Int2ObjectHashMap<Member> workers = workersByJob.get(jobName);
+        return null != workers ? workers.get(rank) : null;
     }
 
     /**
@@ -258,9 +267,9 @@ final class MemberSessions
         {
             membersBySession.remove(member.sessionId);
         }
-        if (member.role == Role.WORKER && workersByRank.get(member.rank) == member)
+        if (member.role == Role.WORKER && worker(member.jobName, member.rank) == member)
         {
-            workersByRank.remove(member.rank);
+            workersByJob.get(member.jobName).remove(member.rank);
         }
     }
 }

@@ -89,11 +89,15 @@ class CheckpointStoreTest
             new int[][]{ { 1, 3, 0 } })),
             resumed, continued);
 
-        new CheckpointStore(temp.resolve("checkpoints")).write(CheckpointStore.encode(job, 4040), job.manifest());
+        new CheckpointStore(temp.resolve("checkpoints")).write(
+            CheckpointStore.encode(new TreeMap<>(Map.of("", job)), 4040), List.of(job.manifest()));
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
-        final CheckpointStore.Checkpoint checkpoint = store.read();
+        final CheckpointStore.Checkpoint all = store.read();
+        assertEquals(4040, all.journalPosition(), "where the journal's records after it start");
+        assertEquals(1, all.jobs().size());
+        final CheckpointStore.JobCheckpoint checkpoint = all.jobs().get(0);
+        assertEquals("", checkpoint.jobName());
 
-        assertEquals(4040, checkpoint.journalPosition(), "where the journal's records after it start");
         assertEquals(7, checkpoint.jobId());
         assertEquals(1, checkpoint.results().size(), "a completed epoch's result, for a client attaching late");
         final Job.EpochResult result = checkpoint.results().get(0);
@@ -106,7 +110,7 @@ class CheckpointStoreTest
         assertEquals(3, checkpoint.nextEpochToPlan());
         assertEquals(1, checkpoint.epochsCompleted());
         assertEquals(2, checkpoint.chunksUnavailable());
-        assertEquals(manifest, store.manifest());
+        assertEquals(manifest, store.manifest(manifest.datasetId()));
         assertEquals(2, checkpoint.openEpochs().size());
         for (final EpochProgress written : new EpochProgress[]{ resumed, continued })
         {
@@ -118,6 +122,31 @@ class CheckpointStoreTest
         assertEquals(1, resumed.segment().index(), "the resumed epoch is planned over its second segment");
         assertTrue(continued.isReleased(0, 1), "steps consumed before the resume count as released");
         assertFalse(continued.isReleased(0, 2));
+    }
+
+    /**
+     * A coordinator running several jobs checkpoints them all at one journal position, each by its name, and a
+     * restarted one gets each back under its name, with its own id, spec and progress.
+     */
+    @Test
+    void keepsEveryJobByItsName()
+    {
+        final JobSpec specA = new JobSpec(manifest.datasetId(), 2, 3, 5, BATCHES, 0, Map.of());
+        final JobSpec specB = new JobSpec(manifest.datasetId(), 3, 1, 9, BATCHES, 0, Map.of());
+        final Job a = job(4, specA, 1, 0, 0, List.of());
+        final Job b = job(5, specB, 1, 0, 1, List.of());
+        final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
+        store.write(CheckpointStore.encode(new TreeMap<>(Map.of("team-a", a, "team-b", b)), 77),
+            List.of(a.manifest(), b.manifest()));
+
+        final CheckpointStore.Checkpoint read = new CheckpointStore(temp.resolve("checkpoints")).read();
+        assertEquals(77, read.journalPosition());
+        assertEquals(List.of("team-a", "team-b"), read.jobs().stream().map(CheckpointStore.JobCheckpoint::jobName)
+            .toList());
+        assertEquals(List.of(4L, 5L), read.jobs().stream().map(CheckpointStore.JobCheckpoint::jobId).toList());
+        assertEquals(List.of(specA, specB), read.jobs().stream().map(CheckpointStore.JobCheckpoint::spec).toList());
+        assertEquals(1, read.jobs().get(1).chunksUnavailable());
+        assertEquals(manifest, store.manifest(manifest.datasetId()));
     }
 
     @Test
@@ -167,7 +196,7 @@ class CheckpointStoreTest
         ByteBuffer.wrap(older).putInt(Integer.BYTES, 4);
         Files.write(store.file(), sealed(older));
         final String message = assertRefused(store, "version 4");
-        assertTrue(message.contains("version 5"), message);
+        assertTrue(message.contains("version 6"), message);
     }
 
     private byte[] writtenCheckpoint() throws IOException
@@ -182,9 +211,9 @@ class CheckpointStoreTest
         progress.markMissing(1);
         final Job job = job(3, spec, 1, 0, 0, List.of(), progress);
         final CheckpointStore store = new CheckpointStore(temp.resolve("checkpoints"));
-        store.write(CheckpointStore.encode(job, 0), job.manifest());
+        store.write(CheckpointStore.encode(new TreeMap<>(Map.of("", job)), 0), List.of(job.manifest()));
         final byte[] whole = Files.readAllBytes(store.file());
-        assertEquals(spec, store.read().spec(), "the intact file reads back");
+        assertEquals(spec, store.read().jobs().get(0).spec(), "the intact file reads back");
         return whole;
     }
 
@@ -208,7 +237,7 @@ class CheckpointStoreTest
             openEpochs.put(progress.epoch(),
                 new CheckpointStore.OpenEpoch(progress.releasedSets(), progress.moves(), missing));
         }
-        return Job.restored(new CheckpointStore.Checkpoint(0, jobId, spec, nextEpochToPlan, epochsCompleted,
+        return Job.restored(new CheckpointStore.JobCheckpoint("", jobId, spec, nextEpochToPlan, epochsCompleted,
             chunksUnavailable, openEpochs, new ArrayList<>(results)), manifest);
     }
 

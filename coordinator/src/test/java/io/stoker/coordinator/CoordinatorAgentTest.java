@@ -44,6 +44,7 @@ import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
 import io.stoker.transport.session.HandshakeIdentity;
+import io.stoker.transport.session.JobToken;
 import io.stoker.transport.status.CounterType;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
@@ -61,6 +62,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -115,6 +117,7 @@ class CoordinatorAgentTest
     private TestMember server;
     private TestMember client;
     private TestMember[] workers;
+    private JobToken clusterToken;
 
     static List<BatchSpec> feeds()
     {
@@ -520,6 +523,99 @@ class CoordinatorAgentTest
         pump(() -> null != client.outcome);
         assertCompletion(client.completions.get(0), jobId, 0, plan, new int[0]);
         assertEquals(JobOutcome.COMPLETE, client.outcome);
+    }
+
+    /**
+     * Two jobs on one coordinator and its data server, each with its own ranks (both have a rank 0), seed and world
+     * size: the second, submitted while the first runs, starts at once. A worker of one cannot acknowledge the other's
+     * steps (its scheduler does not know that job), while the same acknowledgements from the job's own workers, in
+     * the same run, count. Killed and restarted over its checkpoint, the coordinator resumes both jobs, each rank is
+     * assigned exactly what it had not acknowledged, and both complete with every sample once; each named job's
+     * figures are counted under its name too. Every member holds only its job's token (the data server the cluster
+     * token): the restarted coordinator's notices prove each member's job's token, so all register again at once.
+     */
+    @Test
+    void twoJobsRunAtOnceOnTheirOwnRanksAcrossARestartAndAWorkerOfOneCannotAcknowledgeTheOthersSteps()
+    {
+        clusterToken = new JobToken("the cluster token of the two jobs' test".getBytes(StandardCharsets.UTF_8));
+        final Path checkpoints = temp.resolve("checkpoints");
+        final Supplier<CoordinatorContext> context = () -> context().checkpointDirectory(checkpoints)
+            .checkpointInterval(1);
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context.get());
+        server = member(Role.DATA_SERVER, -1);
+        final TestMember clientA = member(Role.CLIENT, -1, 0, "team-a");
+        final TestMember clientB = member(Role.CLIENT, -1, 0, "team-b");
+        final TestMember[] a = { member(Role.WORKER, 0, 0, "team-a"), member(Role.WORKER, 1, 0, "team-a") };
+        final TestMember b = member(Role.WORKER, 0, 0, "team-b");
+        pump(() -> members.stream().allMatch(member -> member.session.isRegistered()));
+        server.advertise(IntStream.range(0, manifest.shardCount()).toArray());
+        clientA.submit(JobSpec.of(manifest.datasetId(), 2, 1, SEED, PARTIAL));
+        pump(() -> clientA.jobId > 0 && Arrays.stream(a).allMatch(worker ->
+            !worker.assigned(clientA.jobId, 0, 0, worker.rank).isEmpty()));
+        clientB.submit(JobSpec.of(manifest.datasetId(), 1, 1, SEED + 1, PARTIAL));
+        pump(() -> clientB.jobId > 0 && !b.assigned(clientB.jobId, 0, 0, 0).isEmpty());
+        final long jobA = clientA.jobId;
+        final long jobB = clientB.jobId;
+        assertNotEquals(jobA, jobB, "job ids are unique on the coordinator");
+        assertEquals(List.of(jobA, jobA, jobB), List.of(a[0].jobId, a[1].jobId, b.jobId));
+        assertTrue(b.assignedIn(jobA).isEmpty() && a[0].assignedIn(jobB).isEmpty(), "each hears only of its job");
+
+        final StreamId streamZero = new StreamId(0, 0, 0);
+        refused(b, ErrorCode.NOT_AUTHORIZED, () -> b.ack(jobA, streamZero, 0));
+        refused(a[0], ErrorCode.NOT_AUTHORIZED, () -> a[0].ack(jobB, streamZero, 0));
+        a[0].ack(jobA, streamZero, 0);
+        b.ack(jobB, streamZero, 0);
+        pump(() -> counter(CounterType.STEPS_ACKNOWLEDGED) == 2);
+
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        final long restartNs = nowNs;
+        coordinator = new CoordinatorAgent(context.get());
+        final Segment planA = Segment.first(space, SEED, 0, 2, PARTIAL);
+        final Segment planB = Segment.first(space, SEED + 1, 0, 1, PARTIAL);
+        pump(() -> Arrays.stream(a).allMatch(worker -> !worker.assigned(jobA, 0, 0, worker.rank).isEmpty()) &&
+            !b.assigned(jobB, 0, 0, 0).isEmpty());
+        assertTrue(nowNs - restartNs < LEASE_NS / 2, "every member took its job's restart notice and registered " +
+            "again at once, not a lease later: after " + (nowNs - restartNs) + " ns of a " + LEASE_NS + " ns lease");
+        assertTrue(members.stream().allMatch(member -> member.session.registrations() == 2));
+        for (final TestMember worker : a)
+        {
+            final TreeSet<Integer> expected = steps(planA.stream(worker.rank));
+            if (0 == worker.rank)
+            {
+                expected.remove(0);
+            }
+            assertEquals(expected, worker.assigned(jobA, 0, 0, worker.rank), "job A, rank " + worker.rank);
+            worker.ack(jobA, new StreamId(0, 0, worker.rank), expected);
+        }
+        final TreeSet<Integer> expectedB = steps(planB.stream(0));
+        expectedB.remove(0);
+        assertEquals(expectedB, b.assigned(jobB, 0, 0, 0), "job B");
+        b.ack(jobB, streamZero, expectedB);
+        pump(() -> null != clientA.outcome && null != clientB.outcome);
+
+        assertEquals(List.of(jobA, jobB), List.of(clientA.jobId, clientB.jobId), "each client attaches to its job");
+        assertCompletion(clientA.completions.get(0), jobA, 0, planA, new int[0]);
+        assertCompletion(clientB.completions.get(0), jobB, 0, planB, new int[0]);
+        assertEquals(List.of(JobOutcome.COMPLETE, JobOutcome.COMPLETE), List.of(clientA.outcome, clientB.outcome));
+        assertEquals(planB.steps() - 1, jobCounter("team-b", CounterType.STEPS_ACKNOWLEDGED),
+            "the restarted coordinator's count of job B: every step but the one counted before the restart");
+        assertEquals(1, jobCounter("team-a", CounterType.EPOCHS_COMPLETED));
+    }
+
+    private long jobCounter(final String jobName, final CounterType type)
+    {
+        final String label = "coordinator job " + jobName + ": " + type.description();
+        final long[] value = { -1 };
+        connector.aeron().countersReader().forEach((id, typeId, key, counterLabel) ->
+        {
+            if (counterLabel.equals(label))
+            {
+                value[0] = connector.aeron().countersReader().getCounterValue(id);
+            }
+        });
+        return value[0];
     }
 
     /**
@@ -953,6 +1049,7 @@ class CoordinatorAgentTest
         return new CoordinatorContext()
             .aeron(connector.aeron())
             .nanoClock(() -> nowNs)
+            .jobToken(clusterToken)
             .leaseTimeoutNs(LEASE_NS)
             .heartbeatIntervalNs(LEASE_NS / 10)
             .errorHandler(ex -> errors.add(ex.getMessage()))
@@ -986,7 +1083,12 @@ class CoordinatorAgentTest
 
     private TestMember member(final Role role, final int rank, final long incarnation)
     {
-        final TestMember member = new TestMember(role, rank, incarnation);
+        return member(role, rank, incarnation, "");
+    }
+
+    private TestMember member(final Role role, final int rank, final long incarnation, final String jobName)
+    {
+        final TestMember member = new TestMember(role, rank, incarnation, jobName);
         members.add(member);
         return member;
     }
@@ -1196,7 +1298,7 @@ class CoordinatorAgentTest
         JobOutcome outcome;
         boolean silent;
 
-        TestMember(final Role role, final int rank, final long incarnation)
+        TestMember(final Role role, final int rank, final long incarnation, final String jobName)
         {
             this.role = role;
             this.rank = rank;
@@ -1207,7 +1309,8 @@ class CoordinatorAgentTest
                 ex -> {}, SystemNanoClock.INSTANCE);
             session = new MemberSession(connector.aeron(), publisher, channel, new HandshakeIdentity(role, rank,
                 (byte)0, ControlProtocol.responseStreamId(connector.aeron(), channel), "test-host", channel,
-                incarnation), null, refusals);
+                incarnation).forJob(jobName), null == clusterToken ? null : clusterToken.forJob(jobName),
+                refusals);
             adapter = new ControlAdapter(
                 session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, this);
         }

@@ -51,7 +51,7 @@ class JobSchedulerTest
 
     private final CachedNanoClock clock = new CachedNanoClock();
     private final RecordingOutput output = new RecordingOutput();
-    private final JobScheduler scheduler = new JobScheduler(16, 1, 64, new AllServed(), output);
+    private final JobScheduler scheduler = new JobScheduler(16, 1, 64, new JobIds(), new AllServed(), output);
     private final MemberSessions sessions = new MemberSessions(LEASE_NS, LEASE_NS / 4, new Wiring());
     private final Member[] workers = new Member[WORLD_SIZE];
     private final JobSpec spec = JobSpec.of(MANIFEST.datasetId(), WORLD_SIZE, 2, SEED, DROP_LAST);

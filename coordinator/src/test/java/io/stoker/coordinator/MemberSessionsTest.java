@@ -60,7 +60,7 @@ class MemberSessionsTest
         sessions.doWork(clock.nanoTime() + LEASE_NS, true);
         assertEquals(2, ended().size());
         assertNull(sessions.sender(1, worker.memberId, clock.nanoTime()), "a member whose lease ended is refused");
-        assertNull(sessions.worker(0), "and no longer holds its rank");
+        assertNull(sessions.worker("", 0), "and no longer holds its rank");
         assertThrows(IllegalStateException.class, () -> worker.renewLease(clock.nanoTime() + LEASE_NS),
             "a lease that ended is not renewed");
     }
@@ -90,20 +90,41 @@ class MemberSessionsTest
         assertNotNull(sessions.refusal(identity(3, 5)), "the same incarnation on another session is refused");
         assertNotNull(sessions.refusal(identity(3, 4)), "an older one is refused");
         assertEquals(List.of(), ended(), "and the holder keeps its rank");
-        assertSame(first, sessions.worker(3));
+        assertSame(first, sessions.worker("", 3));
 
         final Member newer = admit(2, 3, 6);
         assertEquals(List.of("ended " + first.memberId + " SUPERSEDED", "removed " + first.memberId,
             "admitted " + newer.memberId), told.stream().filter(line -> !line.startsWith("heartbeat") &&
             !line.equals("admitted " + first.memberId)).toList(),
             "the holder's lease ends, while it may still be told, before the newer one is admitted");
-        assertSame(newer, sessions.worker(3));
+        assertSame(newer, sessions.worker("", 3));
         assertNull(sessions.sender(1, first.memberId, clock.nanoTime()), "what the older one sends is refused");
         assertNotNull(sessions.refusal(identity(3, 5)), "it cannot take its rank back");
 
         sessions.release(2);
         assertNull(sessions.refusal(identity(3, 6)),
             "the same incarnation registering again on its own session is admitted: its session is released first");
+    }
+
+    /**
+     * Ranks are per job: job A's rank 0 and job B's rank 0 are two live workers, and a second worker of A's rank 0 is
+     * refused as before. A data server serves every job: one naming a job is refused, one naming none admitted.
+     */
+    @Test
+    void eachJobHasItsOwnRanksAndADataServerMayNameNoJob()
+    {
+        final Member a = sessions.admit(1, 1, identity(0, 5).forJob("job-a"), null, null, clock.nanoTime());
+        assertNull(sessions.refusal(identity(0, 5).forJob("job-b")), "job B's rank 0 is free");
+        final Member b = sessions.admit(2, 2, identity(0, 5).forJob("job-b"), null, null, clock.nanoTime());
+        assertNotNull(sessions.refusal(identity(0, 5).forJob("job-a")), "job A's rank 0 is held");
+        assertNull(sessions.refusal(identity(0, 5)), "the default job's rank 0 is free");
+        assertSame(a, sessions.worker("job-a", 0));
+        assertSame(b, sessions.worker("job-b", 0));
+        assertNull(sessions.worker("", 0));
+
+        final HandshakeIdentity server = new HandshakeIdentity(Role.DATA_SERVER, -1, (byte)0, 1, "host", "aeron:ipc");
+        assertNotNull(sessions.refusal(server.forJob("job-a")));
+        assertNull(sessions.refusal(server), "the positive control: a data server naming no job");
     }
 
     private Member admit(final int sessionId, final int rank, final long incarnation)

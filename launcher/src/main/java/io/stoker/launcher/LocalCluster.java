@@ -98,7 +98,7 @@ public final class LocalCluster implements AutoCloseable
                 .errorHandler(errorHandler)
                 .logger(settings.verboseLogger)));
             client = new JobClientAgent(
-                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
+                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null, "",
                 settings.spec(), errorHandler);
             // No checkpoint directory, so the journal agent only counts what it takes: it may share the thread.
             agents.add(new CompositeAgent(coordinator, coordinator.journalAgent(), dataServer, client));

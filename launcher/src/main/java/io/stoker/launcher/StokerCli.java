@@ -17,7 +17,7 @@ import java.io.UncheckedIOException;
         "in a seeded order.",
     subcommands = {
         LocalCommand.class, DatasetCommand.class, CoordinatorCommand.class, ServeCommand.class, WorkerCommand.class,
-        SubmitCommand.class, StatCommand.class, CommandLine.HelpCommand.class })
+        SubmitCommand.class, StatCommand.class, TokenCommand.class, CommandLine.HelpCommand.class })
 public final class StokerCli implements Runnable
 {
     /**

@@ -39,6 +39,11 @@ final class SubmitCommand implements Callable<Integer>
         description = "The dataset, as `stoker dataset index` and `stoker serve` print it; a resume token names it.")
     String datasetId;
 
+    @Option(names = "--job", defaultValue = "", paramLabel = "NAME",
+        description = "The job to submit, one of several a coordinator runs at once: at most 64 of [A-Za-z0-9._-]; " +
+        "--job-token-file then holds that job's token (`stoker token --job NAME`). Default: the default job.")
+    String job;
+
     @Option(names = "--world-size", required = true, description = "Number of worker ranks.")
     int worldSize;
 
@@ -83,7 +88,7 @@ final class SubmitCommand implements Callable<Integer>
             final ErrorHandler errorHandler = ex -> System.err.println("stoker submit: " + ex.getMessage());
             final JobSpec spec = spec();
             final JobClientAgent client = new JobClientAgent(connector.aeron(), ControlProtocol.udpChannel(coordinator),
-                ControlProtocol.udpChannel(listen), node.token("stoker submit"), spec, errorHandler);
+                ControlProtocol.udpChannel(listen), node.token("stoker submit"), job, spec, errorHandler);
             try (AgentRunner ignored = Runners.start(connector, client, errorHandler,
                 client.counters().get(CounterType.AGENT_ERRORS)))
             {

@@ -52,6 +52,12 @@ final class WorkerCommand implements Callable<Integer>
     @Option(names = "--rank", required = true, description = "This worker's rank, from 0.")
     int rank;
 
+    @Option(names = "--job", defaultValue = "", paramLabel = "NAME",
+        description = "The job this worker belongs to, one of several a coordinator runs at once: at most 64 of " +
+        "[A-Za-z0-9._-]; --job-token-file then holds that job's token (`stoker token --job NAME`). " +
+        "Default: the default job.")
+    String job;
+
     @Option(names = "--listen", required = true, paramLabel = "HOST:PORT",
         description = "UDP endpoint for the coordinator's messages and the data servers' read data.")
     String listen;
@@ -207,15 +213,25 @@ final class WorkerCommand implements Callable<Integer>
             .rank(rank)
             .hostId(node.hostId())
             .jobToken(node.token(owner))
+            .jobName(job)
             .buffers(buffers)
             .readsInFlight(readsInFlight)
             .readTimeoutNs(TimeUnit.MILLISECONDS.toNanos(readTimeoutMs))
             .transport(null != transport ? TransportKind.fromLabel(transport) : null)
             .resumeFrom(null != resumeFrom ? ResumeToken.parse(resumeFrom) : null)
             .driver(node.driver("worker-" + rank))
-            .transports(rdmaTransport(node.rdma(owner)))
+            .transports(job.isEmpty() ? rdmaTransport(node.rdma(owner)) : withoutRdma(owner))
             .errorHandler(ex -> System.err.println(owner + ": " + ex.getMessage()))
             .logger(line -> System.out.println("stoker " + line));
+    }
+
+    /**
+     * A worker of a named job does not read over RDMA: its connect proof is checked under the cluster token, which a
+     * job's worker does not hold (the proof names no job); it reads locally or over UDP, whose handshake names it.
+     */
+    private Consumer<WorkerContext<?>> withoutRdma(final String owner)
+    {
+        return ctx -> System.out.println(owner + ": a worker of job " + job + " reads locally or over udp, not rdma");
     }
 
     private static Consumer<WorkerContext<?>> rdmaTransport(final RdmaCapability rdma)

@@ -80,6 +80,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
                 .rank(options.rank)
                 .hostId(options.hostId)
                 .jobToken(options.jobToken)
+                .jobName(options.jobName)
                 .coordinatorChannel(ControlProtocol.udpChannel(options.coordinator))
                 .responseChannel(ControlProtocol.udpChannel(options.listen))
                 .bufferCount(options.buffers)
@@ -152,6 +153,7 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         String listen;
         int rank = -1;
         JobToken jobToken;
+        String jobName = "";
         String hostId;
         int buffers = WorkerContext.DEFAULT_BUFFER_COUNT;
         int readsInFlight = WorkerContext.DEFAULT_READS_IN_FLIGHT;
@@ -197,6 +199,16 @@ public final class EmbeddedWorker<C extends Chunk> implements AutoCloseable
         public Options jobToken(final JobToken token)
         {
             this.jobToken = token;
+            return this;
+        }
+
+        /**
+         * @param name the job this worker belongs to, "" for the default job; {@link #jobToken} is that job's token.
+         * @return this.
+         */
+        public Options jobName(final String name)
+        {
+            this.jobName = name;
             return this;
         }
 

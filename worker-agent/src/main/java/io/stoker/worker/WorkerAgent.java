@@ -174,7 +174,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
 
         session = new MemberSession(ctx.aeron(), publisher, ctx.coordinatorChannel(), new HandshakeIdentity(
             Role.WORKER, ctx.rank(), transportSet, ctx.responseStreamId(), ctx.hostId(), ctx.responseChannel(),
-            ctx.incarnation()),
+            ctx.incarnation(), ctx.jobName()),
             ctx.jobToken(), refusals);
         adapter = new ControlAdapter(
             session.subscription(), session, refusals, ErrorResponseDecoder.TEMPLATE_ID, new ControlMessages());

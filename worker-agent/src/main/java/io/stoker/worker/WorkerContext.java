@@ -6,6 +6,7 @@ import io.stoker.transport.HostIds;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.data.WorkerRegistration;
 import io.stoker.transport.session.JobToken;
+import io.stoker.transport.wire.JobNames;
 import io.stoker.transport.status.StatusCounters;
 import io.stoker.transport.data.DataTransport;
 import io.stoker.transport.data.LocalTransport;
@@ -75,6 +76,7 @@ public final class WorkerContext<C extends Chunk>
     private NanoClock nanoClock = SystemNanoClock.INSTANCE;
     private ErrorHandler errorHandler = Throwable::printStackTrace;
     private JobToken jobToken;
+    private String jobName = JobNames.DEFAULT;
     private WorkerRegistration registration;
     private ResumeToken resumeFrom;
     private BatchSpec expectedBatches;
@@ -134,7 +136,12 @@ public final class WorkerContext<C extends Chunk>
         {
             incarnation = newIncarnation(System.currentTimeMillis());
         }
-        registration = new WorkerRegistration(rank, jobToken);
+        final String jobNameRefusal = JobNames.refusal(jobName);
+        if (null != jobNameRefusal)
+        {
+            throw new IllegalStateException(jobNameRefusal);
+        }
+        registration = new WorkerRegistration(rank, jobToken, jobName);
         return this;
     }
 
@@ -382,6 +389,25 @@ public final class WorkerContext<C extends Chunk>
     public WorkerContext<C> logger(final Consumer<String> logger)
     {
         this.logger = logger;
+        return this;
+    }
+
+    /**
+     * @return the job this worker belongs to, "" for the default job.
+     */
+    public String jobName()
+    {
+        return jobName;
+    }
+
+    /**
+     * @param name the job this worker belongs to ({@link JobNames}): its Hellos name it, and the coordinator and the
+     *             data servers check its proofs under that job's token, which {@link #jobToken(JobToken)} must be.
+     * @return this for a fluent API.
+     */
+    public WorkerContext<C> jobName(final String name)
+    {
+        this.jobName = name;
         return this;
     }
 

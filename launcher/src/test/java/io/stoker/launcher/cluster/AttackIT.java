@@ -284,7 +284,7 @@ class AttackIT
         final HelloEncoder hello = new HelloEncoder().wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder())
             .correlationId(4242).role(Role.WORKER).rank(7).responseStreamId(listenStream).putNonce(new byte[32], 0, 32);
         hello.transports().clear();
-        hello.hostId("relay").responseChannel(ControlProtocol.udpChannel(listen));
+        hello.hostId("relay").responseChannel(ControlProtocol.udpChannel(listen)).jobName("");
         final ExclusivePublication publication = intruder.connected(endpoint, streamId);
         Intruder.offer(publication, buffer, MessageHeaderEncoder.ENCODED_LENGTH + hello.encodedLength());
         final List<byte[]> frames = new ArrayList<>();

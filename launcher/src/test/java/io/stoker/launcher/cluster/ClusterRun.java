@@ -273,9 +273,16 @@ final class ClusterRun
      */
     int plannedSteps(final int epochs)
     {
-        final JobSpec planned = JobSpec.of(manifest.datasetId(), workers.size(), epochs, SEED, BATCHES);
+        return plannedSteps(JobSpec.of(manifest.datasetId(), workers.size(), epochs, SEED, BATCHES));
+    }
+
+    /**
+     * @return the steps of every stream of every epoch of a job: the acknowledgements of its whole run.
+     */
+    int plannedSteps(final JobSpec planned)
+    {
         int steps = 0;
-        for (int epoch = 0; epoch < epochs; epoch++)
+        for (int epoch = 0; epoch < planned.epochs(); epoch++)
         {
             final Segment segment = planned.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
             for (int stream = 0; stream < segment.worldSize(); stream++)
@@ -360,42 +367,82 @@ final class ClusterRun
                 {
                     continue;
                 }
-                final JsonNode report = new ObjectMapper().readTree(report(rank).toFile());
-                for (final JsonNode epochNode : report.get("epochs"))
-                {
-                    if (epochNode.get("epoch").asInt() != epoch)
-                    {
-                        continue;
-                    }
-                    for (final JsonNode step : epochNode.get("ranks").get(0).get("steps"))
-                    {
-                        final int stream = step.get("stream").asInt();
-                        final int index = step.get("step").asInt();
-                        final String where = "step " + index + " of stream " + stream + " in epoch " + epoch +
-                            " delivered by rank " + rank;
-                        final int[] samples = new int[step.get("samples").size()];
-                        for (int i = 0; i < samples.length; i++)
-                        {
-                            samples[i] = step.get("samples").get(i).asInt();
-                        }
-                        assertArrayEquals(plannedSamples(segment.stream(stream), index), samples, where);
-                        assertEquals(Integer.toUnsignedLong(fileCrc(samples)), step.get("crc32c").asLong(), where);
-                        delivered.add(stream + "/" + index);
-                    }
-                }
+                delivered.addAll(reported(report(rank), epoch, segment));
             }
-            final Set<String> unique = new HashSet<>(delivered);
-            assertEquals(delivered.size(), unique.size(), "a step delivered twice in epoch " + epoch);
-            final Set<String> planned = new HashSet<>();
-            for (int stream = 0; stream < segment.worldSize(); stream++)
-            {
-                for (int step = 0; step < segment.stream(stream).steps(); step++)
-                {
-                    planned.add(stream + "/" + step);
-                }
-            }
-            assertEquals(planned, unique, "steps delivered in epoch " + epoch);
+            assertEveryStepOnce(segment, epoch, delivered);
         }
+    }
+
+    /**
+     * Each epoch of a job none of whose workers was killed (one of several on the coordinator): the steps its
+     * workers report are every step of every stream of the plan exactly once, each holding the samples the plan puts
+     * in it with the CRC32C computed here from the shard files, and every rank delivered the same number of steps.
+     *
+     * @param job     the job as submitted.
+     * @param reports its workers' reports, by rank.
+     */
+    void assertReportsExactlyOnce(final JobSpec job, final List<Path> reports) throws IOException
+    {
+        for (int epoch = 0; epoch < job.epochs(); epoch++)
+        {
+            final Segment segment = job.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
+            final List<String> delivered = new ArrayList<>();
+            for (int rank = 0; rank < reports.size(); rank++)
+            {
+                final List<String> ofRank = reported(reports.get(rank), epoch, segment);
+                assertEquals(segment.steps(), ofRank.size(), "steps of rank " + rank + " in epoch " + epoch);
+                delivered.addAll(ofRank);
+            }
+            assertEveryStepOnce(segment, epoch, delivered);
+        }
+    }
+
+    private static void assertEveryStepOnce(final Segment segment, final int epoch, final List<String> delivered)
+    {
+        final Set<String> unique = new HashSet<>(delivered);
+        assertEquals(delivered.size(), unique.size(), "a step delivered twice in epoch " + epoch);
+        final Set<String> planned = new HashSet<>();
+        for (int stream = 0; stream < segment.worldSize(); stream++)
+        {
+            for (int step = 0; step < segment.stream(stream).steps(); step++)
+            {
+                planned.add(stream + "/" + step);
+            }
+        }
+        assertEquals(planned, unique, "steps delivered in epoch " + epoch);
+    }
+
+    /**
+     * @return the steps ({@code stream/step}) a worker's report says it delivered in an epoch, each checked to hold
+     * the samples the plan puts in it, with the CRC32C computed here from the shard files.
+     */
+    private List<String> reported(final Path reportFile, final int epoch, final Segment segment) throws IOException
+    {
+        final List<String> delivered = new ArrayList<>();
+        final JsonNode report = new ObjectMapper().readTree(reportFile.toFile());
+        for (final JsonNode epochNode : report.get("epochs"))
+        {
+            if (epochNode.get("epoch").asInt() != epoch)
+            {
+                continue;
+            }
+            for (final JsonNode step : epochNode.get("ranks").get(0).get("steps"))
+            {
+                final int stream = step.get("stream").asInt();
+                final int index = step.get("step").asInt();
+                final String where = "step " + index + " of stream " + stream + " in epoch " + epoch +
+                    " reported in " + reportFile.getFileName();
+                final int[] samples = new int[step.get("samples").size()];
+                for (int i = 0; i < samples.length; i++)
+                {
+                    samples[i] = step.get("samples").get(i).asInt();
+                }
+                assertArrayEquals(plannedSamples(segment.stream(stream), index), samples, where);
+                assertEquals(Integer.toUnsignedLong(fileCrc(samples)), step.get("crc32c").asLong(), where);
+                delivered.add(stream + "/" + index);
+            }
+        }
+        return delivered;
     }
 
     static int[] plannedSamples(final RankStream stream, final int step)

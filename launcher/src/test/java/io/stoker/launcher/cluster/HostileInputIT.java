@@ -199,7 +199,8 @@ class HostileInputIT
                 hello.wrapAndApplyHeader(buffer, 0, header).correlationId(random.nextLong()).role(Role.WORKER)
                     .rank(session).responseStreamId(ControlProtocol.MEMBER_STREAM_ID).putNonce(new byte[32], 0, 32);
                 hello.transports().clear();
-                hello.hostId("flood").responseChannel(ControlProtocol.udpChannel(StokerProcesses.endpoint()));
+                hello.hostId("flood").responseChannel(ControlProtocol.udpChannel(StokerProcesses.endpoint()))
+                    .jobName("");
                 Intruder.offer(publication, buffer, MessageHeaderEncoder.ENCODED_LENGTH + hello.encodedLength());
             }
             publication.close();

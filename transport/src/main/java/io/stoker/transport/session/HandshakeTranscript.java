@@ -6,9 +6,9 @@ import java.nio.ByteOrder;
 
 /**
  * The bytes both ends of a handshake bind their proofs and keys to: the service, what the initiator
- * claimed, the attempt's correlation id, both sides' Aeron session ids and both nonces. A proof made
- * for another service, another claim, another session or another nonce does not verify here, so a
- * proof can be neither replayed nor relayed.
+ * claimed (its job's name among it), the attempt's correlation id, both sides' Aeron session ids and both
+ * nonces. A proof made for another service, another claim, another session or another nonce does not verify
+ * here, so a proof can be neither replayed nor relayed.
  */
 final class HandshakeTranscript
 {
@@ -46,6 +46,7 @@ final class HandshakeTranscript
         at += buffer.putStringAscii(at, identity.responseChannel(), ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(at, identity.incarnation(), ByteOrder.LITTLE_ENDIAN);
         at += Long.BYTES;
+        at += buffer.putStringAscii(at, identity.jobName(), ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(at, correlationId, ByteOrder.LITTLE_ENDIAN);
         at += Long.BYTES;
         buffer.putInt(at, initiatorSessionId, ByteOrder.LITTLE_ENDIAN);

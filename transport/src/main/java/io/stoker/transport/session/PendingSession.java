@@ -62,6 +62,7 @@ public final class PendingSession implements AutoCloseable
         final HelloDecoder hello,
         final String hostId,
         final String responseChannel,
+        final String jobName,
         final long registrationId,
         final long deadlineNs)
     {
@@ -70,7 +71,7 @@ public final class PendingSession implements AutoCloseable
         this.sessionId = sessionId;
         this.correlationId = hello.correlationId();
         this.identity = new HandshakeIdentity(hello.role(), hello.rank(), (byte)hello.transports().getRaw(),
-            hello.responseStreamId(), hostId, responseChannel, hello.incarnation());
+            hello.responseStreamId(), hostId, responseChannel, hello.incarnation(), jobName);
         hello.getNonce(initiatorNonce, 0, initiatorNonce.length);
         this.registrationId = registrationId;
         this.deadlineNs = deadlineNs;

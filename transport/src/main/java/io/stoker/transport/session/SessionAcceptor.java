@@ -116,6 +116,7 @@ public final class SessionAcceptor implements AutoCloseable
         final String refusal = listener.screen(hello);
         final String hostId = hello.hostId();
         final String responseChannel = hello.responseChannel();
+        final String jobName = hello.jobName();
         if (null != refusal)
         {
             refusals.refuse(sessionId, ErrorCode.REGISTRATION_REFUSED, HelloDecoder.TEMPLATE_ID, refusal);
@@ -151,7 +152,7 @@ public final class SessionAcceptor implements AutoCloseable
             return;
         }
         final PendingSession session = new PendingSession(
-            aeron, publisher, sessionId, hello, hostId, responseChannel, registrationId, nowNs + timeoutNs);
+            aeron, publisher, sessionId, hello, hostId, responseChannel, jobName, registrationId, nowNs + timeoutNs);
         bySessionId.put(sessionId, session);
         sessions.add(session);
         sessionsPending.setOrdered(sessions.size());

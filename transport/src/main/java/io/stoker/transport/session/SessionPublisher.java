@@ -42,7 +42,7 @@ public final class SessionPublisher
             .local(TransportKind.LOCAL.isIn(identity.transports()))
             .udp(TransportKind.UDP.isIn(identity.transports()))
             .rdma(TransportKind.RDMA.isIn(identity.transports()));
-        hello.hostId(identity.hostId()).responseChannel(identity.responseChannel());
+        hello.hostId(identity.hostId()).responseChannel(identity.responseChannel()).jobName(identity.jobName());
         return outbox.offerUnsealed(buffer, 0, header.encodedLength() + hello.encodedLength());
     }
 

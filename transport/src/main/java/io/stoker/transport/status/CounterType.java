@@ -36,7 +36,8 @@ public enum CounterType
     STEPS_DELIVERED(28, "steps delivered"),
     SAMPLES_DELIVERED(29, "samples delivered"),
     WORKERS_FENCED(40, "worker registrations fenced"),
-    READS_FENCED(41, "reads refused (lease ended)");
+    READS_FENCED(41, "reads refused (lease ended)"),
+    JOB_STATE(50, "job state (0 waiting to start, 1 running, 2 finished)");
 
     /**
      * Type ids of Stoker's counters start here, clear of Aeron's own, its archive's and its cluster's.
@@ -89,7 +90,7 @@ public enum CounterType
      */
     public boolean isLevel()
     {
-        return this == READS_IN_FLIGHT || this == MEMBERS || this == SESSIONS_PENDING;
+        return this == READS_IN_FLIGHT || this == MEMBERS || this == SESSIONS_PENDING || this == JOB_STATE;
     }
 
     /**
@@ -98,6 +99,13 @@ public enum CounterType
      */
     public static boolean isStoker(final int typeId)
     {
-        return typeId > TYPE_ID_BASE && typeId <= TYPE_ID_BASE + values().length;
+        for (final CounterType type : values())
+        {
+            if (type.typeId == typeId)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -95,7 +95,8 @@ public final class UdpTransport implements DataTransport
     public DataReader connect(final ServerAdvertisement server, final ByteBuffer localMemory)
     {
         final HandshakeIdentity identity = new HandshakeIdentity(Role.WORKER, registration.rank(), (byte)0,
-            ControlProtocol.DATA_RESPONSE_STREAM_BASE + server.serverId(), hostId, dataChannel);
+            ControlProtocol.DATA_RESPONSE_STREAM_BASE + server.serverId(), hostId, dataChannel)
+            .forJob(registration.jobName());
         final Refusals refusals = new Refusals(
             "worker rank " + registration.rank() + ": data connection to server " + server.serverId(), invalidMessages,
             errorHandler, clock);

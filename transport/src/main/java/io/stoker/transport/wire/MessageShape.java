@@ -90,8 +90,38 @@ final class MessageShape
      */
     MessageShape bytes(final String field, final int headerLength, final int maxLength)
     {
-        varFields.add(new VarField(field, headerLength, maxLength, false));
+        varFields.add(new VarField(field, headerLength, maxLength, Chars.ANY));
         return this;
+    }
+
+    /**
+     * A name of at most {@code maxLength} bytes of {@code [A-Za-z0-9._-]} (see {@link JobNames}), with a 16-bit length.
+     */
+    MessageShape name(final String field, final int maxLength)
+    {
+        varFields.add(new VarField(field, 2, maxLength, Chars.NAME));
+        return this;
+    }
+
+    /**
+     * Which bytes a variable-length field may hold.
+     */
+    enum Chars
+    {
+        /**
+         * Any byte.
+         */
+        ANY,
+
+        /**
+         * Printable ASCII, 0x20 to 0x7E.
+         */
+        PRINTABLE,
+
+        /**
+         * A name's: {@code [A-Za-z0-9._-]}.
+         */
+        NAME
     }
 
     record EnumField(String name, int offset, int size, int[] validValues, int allowedBits)
@@ -117,11 +147,11 @@ final class MessageShape
     {
     }
 
-    record VarField(String name, int headerLength, int maxLength, boolean printableAscii)
+    record VarField(String name, int headerLength, int maxLength, Chars chars)
     {
         static VarField string(final String name, final int maxLength)
         {
-            return new VarField(name, 2, maxLength, true);
+            return new VarField(name, 2, maxLength, Chars.PRINTABLE);
         }
     }
 }

@@ -315,7 +315,7 @@ public final class MessageValidator
             return reject(ErrorCode.MALFORMED_MESSAGE, "%1$s of %2$d bytes runs past the end of the message",
                 field.name(), fieldLength, 0);
         }
-        if (field.printableAscii())
+        if (field.chars() == MessageShape.Chars.PRINTABLE)
         {
             for (int i = at + headerLength, last = offset + (int)end; i < last; i++)
             {
@@ -323,6 +323,18 @@ public final class MessageValidator
                 if (b < 0x20 || b > 0x7E)
                 {
                     return reject(ErrorCode.MALFORMED_MESSAGE, "%1$s holds byte 0x%2$02x, not printable ASCII",
+                        field.name(), b & 0xFF, 0);
+                }
+            }
+        }
+        else if (field.chars() == MessageShape.Chars.NAME)
+        {
+            for (int i = at + headerLength, last = offset + (int)end; i < last; i++)
+            {
+                final byte b = buffer.getByte(i);
+                if (!JobNames.isNameByte(b))
+                {
+                    return reject(ErrorCode.MALFORMED_MESSAGE, "%1$s holds byte 0x%2$02x, not one of [A-Za-z0-9._-]",
                         field.name(), b & 0xFF, 0);
                 }
             }
@@ -382,7 +394,8 @@ public final class MessageValidator
                 .enumField("role", HelloDecoder.roleEncodingOffset(), 1, roles)
                 .setField("transports", HelloDecoder.transportsEncodingOffset(), transportBits)
                 .string("hostId", MAX_HOST_ID_LENGTH)
-                .string("responseChannel", MAX_CHANNEL_LENGTH),
+                .string("responseChannel", MAX_CHANNEL_LENGTH)
+                .name("jobName", JobNames.MAX_LENGTH),
             new MessageShape(ChallengeDecoder.TEMPLATE_ID, "Challenge", ChallengeDecoder.BLOCK_LENGTH, handshake),
             new MessageShape(ProofDecoder.TEMPLATE_ID, "Proof", ProofDecoder.BLOCK_LENGTH, handshake),
             new MessageShape(RegisteredDecoder.TEMPLATE_ID, "Registered", RegisteredDecoder.BLOCK_LENGTH, sealed),
@@ -451,7 +464,7 @@ public final class MessageValidator
                 .group("chunks", ChunkDescriptorsDecoder.ChunksDecoder.sbeBlockLength(), MAX_DESCRIPTORS_PER_MESSAGE,
                     new MessageShape.VarField("recordLengths",
                         ChunkDescriptorsDecoder.ChunksDecoder.recordLengthsHeaderLength(), MAX_RECORD_LENGTHS_LENGTH,
-                        false)),
+                        MessageShape.Chars.ANY)),
         };
 
         int maxTemplateId = 0;

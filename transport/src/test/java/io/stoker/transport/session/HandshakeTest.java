@@ -24,15 +24,22 @@ import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -164,9 +171,56 @@ class HandshakeTest
         assertEquals(2, refused.get());
     }
 
+    /**
+     * The verifier holds the cluster token; a job's members hold only their job's token, derived from it. A worker
+     * naming job A with A's token is admitted; naming A with B's token, or the default job with A's, or A with the
+     * cluster token, it cannot even verify the verifier's proof and is never admitted.
+     */
+    @Test
+    void aWorkerOfAJobIsAdmittedWithItsJobsTokenOnlyAndAnotherJobsTokenIsRefused()
+    {
+        verifier = new Verifier(TOKEN, 8);
+        final Initiator withB = initiator(TOKEN.forJob("job-b"), 1, "job-a");
+        final Initiator withAButNamingDefault = initiator(TOKEN.forJob("job-a"), 2, "");
+        final Initiator clusterNamingA = initiator(TOKEN, 3, "job-a");
+        final Initiator member = initiator(TOKEN.forJob("job-a"), 0, "job-a");
+
+        pump(() -> member.session.isEstablished() &&
+            withB.answers.contains(SessionInitiator.ChallengeAnswer.VERIFIER_NOT_PROVEN) &&
+            withAButNamingDefault.answers.contains(SessionInitiator.ChallengeAnswer.VERIFIER_NOT_PROVEN) &&
+            clusterNamingA.answers.contains(SessionInitiator.ChallengeAnswer.VERIFIER_NOT_PROVEN));
+
+        assertEquals(1, verifier.accepted.size(), "only job A's worker with A's token");
+        assertEquals("job-a", verifier.accepted.get(0).identity().jobName());
+        assertEquals(0, verifier.accepted.get(0).identity().rank());
+        nowNs += TIMEOUT_NS + 1;
+        pump(() -> 0 == verifier.acceptor.pendingCount());
+        assertEquals(1, verifier.accepted.size());
+    }
+
+    @Test
+    void aJobsTokenIsTheHexOfItsDerivationAndReadsBackFromAFile(@TempDir final Path dir)
+    {
+        final JobToken derived = TOKEN.forJob("job-a");
+        final Path file = dir.resolve("job-a.token");
+        derived.write(file);
+        final JobToken read = JobToken.read(file);
+
+        final byte[] message = "any message".getBytes(StandardCharsets.UTF_8);
+        assertArrayEquals(derived.hmac(message), read.hmac(message));
+        assertFalse(Arrays.equals(derived.hmac(message), TOKEN.forJob("job-b").hmac(message)));
+        assertSame(TOKEN, TOKEN.forJob(""));
+        assertThrows(IllegalArgumentException.class, () -> TOKEN.forJob("no spaces"));
+    }
+
     private Initiator initiator(final JobToken token, final int rank)
     {
-        final Initiator initiator = new Initiator(token, rank);
+        return initiator(token, rank, "");
+    }
+
+    private Initiator initiator(final JobToken token, final int rank, final String jobName)
+    {
+        final Initiator initiator = new Initiator(token, rank, jobName);
         initiators.add(initiator);
         return initiator;
     }
@@ -299,13 +353,14 @@ class HandshakeTest
         final List<ErrorCode> refusals = new ArrayList<>();
         final List<Long> heartbeats = new ArrayList<>();
 
-        Initiator(final JobToken token, final int rank)
+        Initiator(final JobToken token, final int rank, final String jobName)
         {
             final Aeron aeron = connector.aeron();
             final int responseStream = VERIFIER_STREAM + 1 + rank;
             outbox = new Outbox(aeron.addExclusivePublication(ControlProtocol.IPC_CHANNEL, VERIFIER_STREAM));
             session = new SessionInitiator(Service.COORDINATOR, token,
-                new HandshakeIdentity(Role.WORKER, rank, (byte)0, responseStream, "host", ControlProtocol.IPC_CHANNEL),
+                new HandshakeIdentity(Role.WORKER, rank, (byte)0, responseStream, "host", ControlProtocol.IPC_CHANNEL)
+                    .forJob(jobName),
                 outbox, TIMEOUT_NS);
             adapter = new ControlAdapter(aeron.addSubscription(ControlProtocol.IPC_CHANNEL, responseStream),
                 session::opener, new Refusals("initiator " + rank, invalid, ex -> log.add(ex.getMessage()),

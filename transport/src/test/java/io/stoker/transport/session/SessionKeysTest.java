@@ -59,6 +59,7 @@ class SessionKeysTest
             WORKER.responseChannel()), 9, 100, 200, NONCE_A, NONCE_B));
         variants.add(keys(Service.COORDINATOR, new HandshakeIdentity(Role.WORKER, 3, (byte)2, 1002, "host-a",
             WORKER.responseChannel(), 77), 9, 100, 200, NONCE_A, NONCE_B));
+        variants.add(keys(Service.COORDINATOR, WORKER.forJob("job-a"), 9, 100, 200, NONCE_A, NONCE_B));
         variants.add(keys(Service.COORDINATOR, WORKER, 10, 100, 200, NONCE_A, NONCE_B));
         variants.add(keys(Service.COORDINATOR, WORKER, 9, 101, 200, NONCE_A, NONCE_B));
         variants.add(keys(Service.COORDINATOR, WORKER, 9, 100, 201, NONCE_A, NONCE_B));

@@ -191,6 +191,37 @@ class MessageValidatorTest
         assertFalse(validates(length));
     }
 
+    /**
+     * A Hello's job name is at most 64 bytes of [A-Za-z0-9._-]: a space, a slash or a 65th byte is refused, the
+     * sample's own name ("team-a.v2_run-1") and the empty name are not.
+     */
+    @Test
+    void holdsAHellosJobNameToItsCharactersAndLength()
+    {
+        final String name = "team-a.v2_run-1";
+        int length = sample("Hello");
+        assertTrue(validates(length), validator.failureReason());
+        final int nameAt = length - name.length();
+
+        for (final byte bad : new byte[]{ ' ', '/', ':', 0x7F, (byte)0xC3 })
+        {
+            length = sample("Hello");
+            buffer.putByte(nameAt + 4, bad);
+            assertFalse(validates(length), "byte " + bad);
+            assertTrue(validator.failureReason().contains("jobName"), validator.failureReason());
+        }
+
+        sample("Hello");
+        buffer.putShort(nameAt - 2, (short)0, LE);
+        assertTrue(validates(nameAt), "the default job's empty name: " + validator.failureReason());
+
+        sample("Hello");
+        buffer.putShort(nameAt - 2, (short)(JobNames.MAX_LENGTH + 1), LE);
+        buffer.setMemory(nameAt, JobNames.MAX_LENGTH + 1, (byte)'a');
+        assertFalse(validates(nameAt + JobNames.MAX_LENGTH + 1));
+        assertTrue(validator.failureReason().contains("at most 64"), validator.failureReason());
+    }
+
     @Test
     void refusesAControlCharacterInAString()
     {

@@ -76,7 +76,7 @@ public final class SampleMessages
                     .correlationId(11).role(Role.WORKER).rank(2).responseStreamId(1002).putNonce(thirtyTwo, 0, 32)
                     .incarnation(1_785_000_000_000L << 16);
                 hello.transports().clear().udp(true);
-                hello.hostId("host-a").responseChannel("aeron:udp?endpoint=127.0.0.1:7410");
+                hello.hostId("host-a").responseChannel("aeron:udp?endpoint=127.0.0.1:7410").jobName("team-a.v2_run-1");
                 return length(hello);
             }),
             sample("Challenge", ChallengeEncoder.TEMPLATE_ID, buffer -> length(new ChallengeEncoder()

@@ -95,7 +95,7 @@ final class LocalFeedHarness
                 .manifest(manifest)
                 .errorHandler(errorHandler));
             client = new JobClientAgent(
-                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null,
+                connector.aeron(), ControlProtocol.IPC_CHANNEL, ControlProtocol.IPC_CHANNEL, null, "",
                 JobSpec.of(manifest.datasetId(), 1, epochs, 42, BatchSpec.CHUNKS), errorHandler);
             final WorkerAgent<DeviceChunk> worker = new WorkerAgent<>(new WorkerContext<>(sink)
                 .aeron(connector.aeron())
