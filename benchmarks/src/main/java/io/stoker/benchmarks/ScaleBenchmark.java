@@ -24,9 +24,7 @@ import java.util.function.ToDoubleFunction;
  * heap that plan keeps per chunk, with the next epoch planned ahead as the coordinator does.</li>
  * <li>The {@link ScaleSimulation}: a real coordinator over Aeron with many simulated workers and two data servers:
  * acknowledgements per second it sustains, its heap per chunk, control bytes each worker receives, and the time
- * from a worker's death to its steps being assigned to the others, against the lease. A point whose manifest relay
- * (every worker receives the dataset's whole manifest, once) would exceed 4 GiB in all is skipped, and says
- * so.</li>
+ * from a worker's death to its steps being assigned to the others, against the lease.</li>
  * </ul>
  * Prints the points and writes {@code benchmarks/target/scale.png}.
  * <p>
@@ -42,7 +40,6 @@ public final class ScaleBenchmark
     private static final double PLAN_TARGET_MS = 1_000;
     private static final double HEAP_TARGET_BYTES = 100;
     private static final double ACKS_TARGET = 1e6;
-    private static final long RELAY_BUDGET_BYTES = 4L << 30;
     private static final int SERVERS = 2;
     private static final int WORKER_THREADS = 2;
     private static final long LEASE_MS = 5_000;
@@ -142,9 +139,9 @@ public final class ScaleBenchmark
         System.out.printf(Locale.ROOT, "%ncoordinator over Aeron IPC: %d data servers, simulated workers on %d " +
             "threads, lease %d ms, heartbeat %d ms, %d epochs; %d cores, load %s%n", SERVERS, WORKER_THREADS, LEASE_MS,
             HEARTBEAT_MS, ScaleSimulation.EPOCHS, Runtime.getRuntime().availableProcessors(), loadAverage());
-        System.out.printf("%8s %5s %9s %9s %11s %5s %8s %11s %9s %9s %9s %9s %8s%n", "chunks", "ranks", "steps/ep",
-            "join (ms)", "acks/s", "busy", "heap B/c", "manifest/w", "assign/w", "total/w", "1st (ms)", "all (ms)",
-            "moved");
+        System.out.printf("%8s %5s %9s %9s %11s %5s %8s %9s %9s %9s %9s %9s %9s %8s%n", "chunks", "ranks",
+            "steps/ep", "join (ms)", "acks/s", "busy", "heap B/c", "layout/w", "desc/w", "assign/w", "total/w",
+            "1st (ms)", "all (ms)", "moved");
         final List<List<Simulated>> all = new ArrayList<>();
         final Path directory = Files.createDirectories(Path.of("benchmarks/target/scale-simulation"));
         for (final int chunks : chunkCounts)
@@ -155,30 +152,23 @@ public final class ScaleBenchmark
                 final Path checkpoints = Files.createTempDirectory(directory, "coordinator-");
                 final ScaleSimulation.Settings settings = new ScaleSimulation.Settings(rank, chunks, records, batches,
                     SERVERS, WORKER_THREADS, LEASE_MS, HEARTBEAT_MS, checkpoints, null);
-                final long relay = settings.manifestBytes() * rank;
-                if (relay > RELAY_BUDGET_BYTES)
-                {
-                    System.out.printf(Locale.ROOT, "%8d %5d skipped: the manifest relay would be %.1f GiB (%d " +
-                        "workers x %.1f MB)%n", chunks, rank, relay / (double)(1L << 30), rank,
-                        settings.manifestBytes() / 1e6);
-                    continue;
-                }
                 final ScaleSimulation.Point p = ScaleSimulation.run(settings);
                 delete(checkpoints);
                 check(chunks, rank, p);
                 row.add(new Simulated(rank, chunks, p));
                 System.out.printf(Locale.ROOT,
-                    "%8d %5d %9d %9.0f %11.0f %5.2f %8.1f %11.0f %9.0f %9.0f %9.0f %9.0f %8d%n",
+                    "%8d %5d %9d %9.0f %11.0f %5.2f %8.1f %9.0f %9.0f %9.0f %9.0f %9.0f %9.0f %8d%n",
                     chunks, rank, p.stepsPerEpoch(), p.registerMs(), p.acksPerSecond(), p.coordinatorBusy(),
-                    p.heapBytesPerChunk(),
-                    p.manifestBytesPerWorker(), p.assignmentBytesPerEpoch(), p.receivedBytesPerEpoch(),
+                    p.heapBytesPerChunk(), p.layoutBytesPerWorker(), p.descriptorBytesPerEpoch(),
+                    p.assignmentBytesPerEpoch(), p.receivedBytesPerEpoch(),
                     p.firstReassignedMs(), p.reassignedMs(), p.reassignedSteps());
             }
             all.add(row);
         }
         System.out.println("busy: the coordinator thread's CPU time over the acknowledgement phase; " +
-            "manifest/w: manifest parts and region advertisements a worker received (once a job); " +
-            "assign/w: its assignments per epoch; total/w: all bytes of its subscription per epoch; 1st, all: from " +
+            "layout/w: the job's layout and the region advertisements a worker received (once a job); " +
+            "desc/w: its chunk descriptors per epoch; assign/w: its assignments per epoch; total/w: all bytes of " +
+            "its subscription per epoch; 1st, all: from " +
             "the dead worker's last message to the first and the last of its steps assigned to another, lease " +
             LEASE_MS + " ms; load after: " + loadAverage());
         return all;

@@ -85,13 +85,6 @@ final class ScaleSimulation
     record Settings(int ranks, int chunks, int recordsPerChunk, BatchSpec batches, int servers, int workerThreads,
         long leaseMs, long heartbeatMs, Path directory, Path ackLog)
     {
-        /**
-         * @return bytes of the manifest each worker receives once, relayed by the coordinator.
-         */
-        long manifestBytes()
-        {
-            return manifest(chunks, recordsPerChunk).toBytes().length;
-        }
     }
 
     /**
@@ -104,9 +97,11 @@ final class ScaleSimulation
      *                                    waited for acknowledgements (the simulation on few cores is the bound).
      * @param heapBytesPerChunk           used heap after GC with the job running and two epochs planned, minus
      *                                    before the coordinator existed, over chunks.
-     * @param manifestBytesPerWorker      manifest parts and advertisements each worker received (once per job).
+     * @param layoutBytesPerWorker        the job's layout and the servers' advertisements each worker received (once
+     *                                    per job).
+     * @param descriptorBytesPerEpoch     chunk descriptors per worker per epoch.
      * @param assignmentBytesPerEpoch     assignment messages per worker per epoch.
-     * @param receivedBytesPerEpoch       everything in a worker's subscription per epoch (manifest included).
+     * @param receivedBytesPerEpoch       everything in a worker's subscription per epoch (layout included).
      * @param firstReassignedMs           from the dead worker's last message to the first of its steps assigned to
      *                                    another.
      * @param reassignedMs                to the last of them.
@@ -121,7 +116,8 @@ final class ScaleSimulation
      */
     record Point(long stepsPerEpoch, double registerMs, double acksPerSecond, double coordinatorBusy,
         double heapBytesPerChunk,
-        double manifestBytesPerWorker, double assignmentBytesPerEpoch, double receivedBytesPerEpoch,
+        double layoutBytesPerWorker, double descriptorBytesPerEpoch, double assignmentBytesPerEpoch,
+        double receivedBytesPerEpoch,
         double firstReassignedMs, double reassignedMs, long reassignedSteps, long acknowledged, long plannedSteps,
         int extraRegistrations, long invalidMessages, boolean completed, long journalFull, String errors)
     {
@@ -351,21 +347,24 @@ final class ScaleSimulation
             final long planned = steps[0] + steps[1] + steps[2];
             final boolean completed = reached(() -> null != client.outcome() && acknowledged.get() >= planned,
                 STALL_TIMEOUT_NS);
-            long manifestBytes = 0;
+            long layoutBytes = 0;
+            long descriptorBytes = 0;
             long assignmentBytes = 0;
             long receivedBytes = 0;
             int registrations = 0;
             for (int i = 1; i < workers.size(); i++)
             {
                 final SimulatedWorker worker = workers.get(i);
-                manifestBytes += worker.manifestBytes();
+                layoutBytes += worker.layoutBytes();
+                descriptorBytes += worker.descriptorBytes();
                 assignmentBytes += worker.assignmentBytes();
                 receivedBytes += worker.receivedBytes();
                 registrations += worker.registrations();
             }
             final int survivors = workers.size() - 1;
             return new Point(steps[0], registerMs, acksPerSecond, coordinatorBusy, heapPerChunk,
-                manifestBytes / (double)survivors, assignmentBytes / (double)survivors / EPOCHS,
+                layoutBytes / (double)survivors, descriptorBytes / (double)survivors / EPOCHS,
+                assignmentBytes / (double)survivors / EPOCHS,
                 receivedBytes / (double)survivors / EPOCHS, firstMs, allMs,
                 coordinator.counters().get(CounterType.STEPS_REASSIGNED).get(), acknowledged.get(), planned,
                 registrations - survivors, coordinator.counters().get(CounterType.INVALID_MESSAGES).get(), completed,

@@ -4,6 +4,8 @@ import io.aeron.Aeron;
 import io.aeron.Image;
 import io.aeron.Subscription;
 import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.ChallengeDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
@@ -12,7 +14,6 @@ import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
-import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
@@ -42,8 +43,9 @@ import java.util.Iterator;
  * {@link ControlAdapter} and {@link StepAcks}) that reads no data: it releases each assigned step at once, as a
  * consumer that takes no time would, and acknowledges as a worker does, one message per duty cycle, but only steps
  * of epochs below the simulation's gate, and nothing while its outbox is backed up (it acknowledges as fast as the
- * coordinator takes them). It counts what it receives: the relayed manifest and advertisements, the assignments,
- * and all bytes of its subscription. Driven by a {@link SimulatedWorkers} agent; tallies are read by other threads.
+ * coordinator takes them). It counts what it receives: the job's layout and the relayed advertisements, the chunk
+ * descriptors, the assignments, and all bytes of its subscription; a manifest part it refuses, as a worker does.
+ * Driven by a {@link SimulatedWorkers} agent; tallies are read by other threads.
  */
 final class SimulatedWorker implements ControlListener, AutoCloseable
 {
@@ -61,7 +63,8 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
     private long lastSentNs;
     private volatile boolean silenced;
     private volatile long silentSinceNs;
-    private volatile long manifestBytes;
+    private volatile long layoutBytes;
+    private volatile long descriptorBytes;
     private volatile long assignmentBytes;
     private volatile long assignedSteps;
     private volatile long foreignSteps;
@@ -218,9 +221,20 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         return rank;
     }
 
-    long manifestBytes()
+    /**
+     * @return bytes of the job's layout and of the servers' advertisements received: once a job.
+     */
+    long layoutBytes()
     {
-        return manifestBytes;
+        return layoutBytes;
+    }
+
+    /**
+     * @return bytes of chunk descriptors received.
+     */
+    long descriptorBytes()
+    {
+        return descriptorBytes;
     }
 
     long assignmentBytes()
@@ -309,18 +323,30 @@ final class SimulatedWorker implements ControlListener, AutoCloseable
         final int offset,
         final int length)
     {
-        manifestBytes += length;
+        layoutBytes += length;
     }
 
     @Override
-    public void onManifestPart(
-        final int sessionId,
-        final ManifestPartDecoder decoder,
-        final DirectBuffer message,
-        final int offset,
-        final int length)
+    public void onDatasetLayout(final int sessionId, final DatasetLayoutDecoder decoder)
     {
-        manifestBytes += length;
+        decoder.skipDatasetId();
+        decoder.skipBytes();
+        layoutBytes += MessageHeaderDecoder.ENCODED_LENGTH + decoder.encodedLength();
+    }
+
+    @Override
+    public void onChunkDescriptors(final int sessionId, final ChunkDescriptorsDecoder decoder)
+    {
+        if (decoder.jobId() != jobId)
+        {
+            onUnexpected(sessionId, decoder.sbeTemplateId());
+            return;
+        }
+        for (final ChunkDescriptorsDecoder.ChunksDecoder chunk : decoder.chunks())
+        {
+            chunk.skipRecordLengths();
+        }
+        descriptorBytes += MessageHeaderDecoder.ENCODED_LENGTH + decoder.encodedLength();
     }
 
     @Override

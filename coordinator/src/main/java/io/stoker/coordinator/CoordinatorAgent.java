@@ -14,12 +14,14 @@ import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.dataset.DatasetException;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
 import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
+import io.stoker.transport.control.LayoutAssembler;
 import io.stoker.transport.control.JobSpecCodec;
 import io.stoker.transport.control.StreamId;
 import io.stoker.transport.session.Authenticator;
@@ -99,6 +101,9 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
     private final StepAckAnswers answers;
     private final int[] ackSteps = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private final int[] rangeFirsts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
+    private final DescriptorSends descriptorSends = new DescriptorSends(publisher);
+    private long layoutJobId = -1;
+    private byte[] layoutBytes;
     private final int[] rangeCounts = new int[MessageLimits.MAX_STEPS_PER_MESSAGE];
     private long nowNs;
 
@@ -357,7 +362,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         try
         {
-            final Manifest manifest = relay.onManifestPart(decoder, message, offset, length);
+            final Manifest manifest = relay.onManifestPart(decoder);
             if (null != manifest)
             {
                 ctx.logger().accept("coordinator: " + member.describe() + " serves dataset " + manifest.datasetId() +
@@ -509,6 +514,22 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 " and " + (recovered.length() - checkpoint.journalPosition()) / JournalRecord.FRAMED_LENGTH +
                 " journal record(s) after it at epoch " + job.epochsCompleted() + " of " + job.spec.epochs() +
                 " with " + job.openEpochCount() + " epoch(s) open" + (job.isFinished() ? ": the job is finished" : ""));
+        }
+    }
+
+    /**
+     * A worker is told the job's dataset layout ahead of the job's start: encoded once a job.
+     */
+    private void sendLayout(final Member worker, final Job job)
+    {
+        if (layoutJobId != job.jobId)
+        {
+            layoutBytes = DatasetLayout.of(job.manifest()).toBytes();
+            layoutJobId = job.jobId;
+        }
+        if (!LayoutAssembler.send(publisher, worker.outbox, job.jobId, job.datasetId(), layoutBytes))
+        {
+            error("outbox of " + worker.describe() + " is full: the layout of job " + job.jobId + " not sent");
         }
     }
 
@@ -763,6 +784,10 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
                 {
                     serveAtDataServers(member.jobName, weight);
                 }
+                if (member.role == Role.WORKER && null != job.manifest())
+                {
+                    sendLayout(member, job);
+                }
                 publisher.jobStarted(member.outbox, job.correlationId(), job.jobId,
                     null != job.manifest() ? job.manifest().chunkCount() : 0,
                     null != job.manifest() ? job.manifest().totalBytes() : 0, job.spec);
@@ -777,6 +802,13 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member worker = sessions.member(memberId);
             if (null != worker)
             {
+                final Job job = scheduler.job();
+                if (!descriptorSends.send(worker.outbox, jobId, stream.epoch(), job.manifest(),
+                    job.openEpoch(stream.epoch()).segment().stream(stream.rank()), steps))
+                {
+                    error("outbox of " + worker.describe() + " is full: chunk descriptors of stream " +
+                        stream.rank() + " of epoch " + stream.epoch() + " not sent");
+                }
                 sendAssignment(worker, jobId, stream, steps);
             }
         }

@@ -12,16 +12,13 @@ import org.agrona.collections.IntHashSet;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
- * What data servers say of their datasets, passed on to the workers: the manifests they send in parts (assembled
- * here, a few at a time), the regions each advertises, and a copy of every such message for workers that join
- * later. Every server of a dataset sends the same manifest (its dataset id hashes its bytes): workers get each part
- * once, the first copy to arrive, as it arrives, and one copy of each part is kept per dataset. It knows whether the
- * live servers of a dataset advertise every shard.
+ * What data servers say of their datasets: the manifests they send in parts (assembled here, a few at a time, and
+ * kept for the coordinator alone: workers learn a job's layout and the descriptors of the chunks they read, not the
+ * manifest), and the regions each advertises, passed on to the workers with a copy of each kept for workers that
+ * join later. It knows whether the live servers of a dataset advertise every shard.
  */
 final class DatasetRelay implements JobScheduler.Datasets
 {
@@ -29,7 +26,6 @@ final class DatasetRelay implements JobScheduler.Datasets
 
     private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
     private final List<Server> servers = new ArrayList<>();
-    private final Map<String, RelayedManifest> relayedManifests = new LinkedHashMap<>();
     private final UnsafeBuffer relayBuffer = new UnsafeBuffer(new byte[0]);
     private final MemberSessions sessions;
     private final ControlPublisher publisher;
@@ -56,58 +52,21 @@ final class DatasetRelay implements JobScheduler.Datasets
     }
 
     /**
-     * A part of a data server's manifest: assembled, and passed to the workers unless the same bytes were passed on
-     * already (the same part from another server of the dataset) or the manifest is whole already; the last copy
-     * passed on of each part is kept for workers that join later. A part whose bytes differ from the copy passed on
-     * goes on too, so that one server's bad copy cannot keep another's good one from the workers: the part that
-     * would complete a bad copy is refused here and never reaches them, and the good copy's differing parts replace
-     * the bad ones in their assemblies.
+     * A part of a data server's manifest: assembled.
      *
      * @return the manifest when this part completed it, else null.
-     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress: it is not
-     * relayed.
+     * @throws io.stoker.dataset.DatasetException when the part does not fit the manifest in progress.
      */
-    Manifest onManifestPart(
-        final ManifestPartDecoder decoder,
-        final DirectBuffer message,
-        final int offset,
-        final int length)
+    Manifest onManifestPart(final ManifestPartDecoder decoder)
     {
-        final Manifest manifest = manifests.onPart(decoder);
-        decoder.sbeRewind();
-        final long totalLength = decoder.totalLength();
-        final int part = (int)(decoder.partOffset() / ManifestAssembler.PART_LENGTH);
-        final String datasetId = decoder.datasetId();
-        RelayedManifest relayed = relayedManifests.get(datasetId);
-        if (null == relayed || (!relayed.whole && relayed.totalLength != totalLength))
-        {
-            relayed = new RelayedManifest(totalLength);
-            relayedManifests.put(datasetId, relayed);
-        }
-        if (!relayed.whole && !relayed.isPassedOn(part, message, offset, length))
-        {
-            relayed.parts[part] = relay(message, offset, length);
-        }
-        relayed.whole |= null != manifest;
-        return manifest;
+        return manifests.onPart(decoder);
     }
 
     /**
-     * A worker just admitted gets every manifest once (as far as it arrived) and every live data server's
-     * advertisements.
+     * A worker just admitted gets every live data server's advertisements.
      */
     void welcome(final Member worker)
     {
-        for (final RelayedManifest relayed : relayedManifests.values())
-        {
-            for (final byte[] part : relayed.parts)
-            {
-                if (null != part)
-                {
-                    forward(worker, part);
-                }
-            }
-        }
         for (int i = 0, size = servers.size(); i < size; i++)
         {
             for (final byte[] message : servers.get(i).messages)
@@ -204,40 +163,6 @@ final class DatasetRelay implements JobScheduler.Datasets
             }
         }
         return copy;
-    }
-
-    /**
-     * The parts of a dataset's manifest passed on so far, whichever server sent them: each part's message, as last
-     * passed on.
-     */
-    private static final class RelayedManifest
-    {
-        final long totalLength;
-        final byte[][] parts;
-        final UnsafeBuffer kept = new UnsafeBuffer(new byte[0]);
-        final UnsafeBuffer incoming = new UnsafeBuffer(new byte[0]);
-        boolean whole;
-
-        /**
-         * @param totalLength the manifest's length, within the protocol's bound: the assembler took a part of it.
-         */
-        RelayedManifest(final long totalLength)
-        {
-            this.totalLength = totalLength;
-            this.parts = new byte[(int)((totalLength + ManifestAssembler.PART_LENGTH - 1) /
-                ManifestAssembler.PART_LENGTH)][];
-        }
-
-        boolean isPassedOn(final int part, final DirectBuffer message, final int offset, final int length)
-        {
-            if (null == parts[part])
-            {
-                return false;
-            }
-            kept.wrap(parts[part]);
-            incoming.wrap(message, offset, length);
-            return kept.equals(incoming);
-        }
     }
 
     /**

@@ -2,6 +2,8 @@ package io.stoker.coordinator;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
 import io.stoker.codecs.ErrorResponseDecoder;
@@ -17,9 +19,9 @@ import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.WorkerFencedDecoder;
-import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.BatchSpec;
@@ -36,6 +38,7 @@ import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.JobSpecCodec;
+import io.stoker.transport.control.LayoutAssembler;
 import io.stoker.transport.control.ManifestAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.control.StreamId;
@@ -175,27 +178,72 @@ class CoordinatorAgentTest
             worker.assigned(worker.jobId, 0, 0, 0));
         assertEquals(Set.of(serverA.session.memberId(), serverB.session.memberId()), worker.advertisingServers,
             "the coordinator relays every server's advertisement to the worker");
-        final int manifestLength = manifest.toBytes().length;
-        assertEquals(manifestLength, worker.manifestBytes, "the manifest once, though both servers sent it whole");
+        assertEquals(0, worker.manifestBytes, "workers get no manifest");
+        assertEquals(DatasetLayout.of(manifest), worker.layout, "the job's layout, ahead of its start");
 
         final TestMember late = member(Role.WORKER, 0, 1);
-        pump(() -> late.session.isRegistered() && late.advertisingServers.size() == 2);
-        assertEquals(manifestLength, late.manifestBytes, "a worker that joins later gets the manifest once too");
+        pump(() -> late.session.isRegistered() && late.advertisingServers.size() == 2 && late.jobId > 0);
+        assertEquals(DatasetLayout.of(manifest), late.layout, "a worker that joins later gets the layout too");
+        assertEquals(0, late.manifestBytes);
+    }
+
+    /**
+     * Two ranks: each worker is told the job's layout once, and, ahead of each assignment, where the chunks its
+     * steps use are — those and no others, each once, as the manifest says — never the manifest.
+     */
+    @Test
+    void eachWorkerLearnsOnlyWhereTheChunksOfItsOwnStepsAre()
+    {
+        startJob(2, 1, DROP_LAST);
+        final Segment segment = Segment.first(space, SEED, 0, 2, DROP_LAST);
+        for (int rank = 0; rank < 2; rank++)
+        {
+            final TestMember worker = workers[rank];
+            final StreamKey own = new StreamKey(worker.jobId, 0, 0, rank);
+            final Set<Integer> used = chunksOf(segment.stream(rank), worker.assigned(worker.jobId, 0, 0, rank));
+            assertEquals(used, worker.describedBefore.get(own),
+                "rank " + rank + ": every chunk its assigned steps use, described before the assignment");
+            assertEquals(used.size(), worker.descriptorCounts.get(0), "rank " + rank + ": each once");
+            assertTrue(used.size() < manifest.chunkCount(), "rank " + rank + " is told of " + used.size() +
+                " of the dataset's " + manifest.chunkCount() + " chunks");
+            for (final int chunkId : used)
+            {
+                assertArrayEquals(new long[]{ manifest.chunkShard(chunkId), manifest.chunkOffset(chunkId),
+                    manifest.chunkLength(chunkId), manifest.chunkRecordCount(chunkId), manifest.chunkCrc(chunkId) },
+                    worker.descriptors.get(0).get(chunkId), "chunk " + chunkId + " as the manifest has it");
+            }
+            assertEquals(0, worker.manifestBytes);
+            assertEquals(1, worker.layouts, "one layout");
+        }
+    }
+
+    private static Set<Integer> chunksOf(final RankStream stream, final Set<Integer> steps)
+    {
+        final Set<Integer> chunks = new TreeSet<>();
+        for (final int step : steps)
+        {
+            for (int piece = stream.firstPiece(step); piece <= stream.lastPiece(step); piece++)
+            {
+                chunks.add(stream.piece(piece).chunkId());
+            }
+        }
+        return chunks;
     }
 
     /**
      * Two servers send a manifest of several parts: the first a copy with one byte wrong, which does not check out
-     * once whole (its last part is refused), the second a good one. Workers get the bad copy but its last part, then
-     * the parts of the good one that differ or that they lack, and end with the good manifest.
+     * once whole (its last part is refused), the second a good one, which the coordinator keeps: a job on the
+     * dataset starts. Workers get neither.
      */
     @Test
-    void aServersBadCopyOfAManifestDoesNotKeepAnothersGoodCopyFromTheWorkers()
+    void aServersBadCopyOfAManifestDoesNotKeepAnothersGoodCopyFromTheCoordinator()
     {
         final TestMember worker = member(Role.WORKER, 0);
         final TestMember badServer = member(Role.DATA_SERVER, -1);
         final TestMember goodServer = member(Role.DATA_SERVER, -1);
+        client = member(Role.CLIENT, -1);
         pump(() -> worker.session.isRegistered() && badServer.session.isRegistered() &&
-            goodServer.session.isRegistered());
+            goodServer.session.isRegistered() && client.session.isRegistered());
         final Manifest large = largeManifest(30_000);
         final byte[] good = large.toBytes();
         assertTrue(good.length > 2 * ManifestAssembler.PART_LENGTH, "three parts at least: " + good.length);
@@ -204,12 +252,12 @@ class CoordinatorAgentTest
 
         badServer.sendManifest(large.datasetId(), bad);
         pump(() -> badServer.errors.contains(ErrorCode.MALFORMED_MESSAGE));
+        client.submit(JobSpec.of(large.datasetId(), 1, 1, SEED, DROP_LAST));
         goodServer.sendManifest(large.datasetId(), good);
-        pump(() -> null != worker.assembled.manifest(large.datasetId()));
+        pump(() -> client.jobId > 0);
 
-        assertEquals(good.length + ManifestAssembler.PART_LENGTH, worker.manifestBytes,
-            "the bad copy's parts but its last, then the good one's first (it differs) and last (it was missing)");
-        assertEquals(large, worker.assembled.manifest(large.datasetId()));
+        assertEquals(large.chunkCount(), client.chunkCount, "the job is of the good copy");
+        assertEquals(0, worker.manifestBytes, "workers get no manifest");
     }
 
     private static Manifest largeManifest(final int chunks)
@@ -1265,8 +1313,14 @@ class CoordinatorAgentTest
         final List<Long> fenced = new ArrayList<>();
         final List<LeaseEnd> ownLeaseEnds = new ArrayList<>();
         final Set<Integer> advertisingServers = new HashSet<>();
-        final ManifestAssembler assembled = new ManifestAssembler(2);
+        final LayoutAssembler layoutParts = new LayoutAssembler(2);
+        final Map<Integer, Map<Integer, long[]>> descriptors = new HashMap<>();
+        final Map<StreamKey, Set<Integer>> describedBefore = new HashMap<>();
+        final Map<Integer, Integer> descriptorCounts = new HashMap<>();
+        DatasetLayout layout;
+        int layouts;
         long manifestBytes;
+        int chunkCount;
         int[] shards;
         JobSpec submitted;
         final List<String> serving = new ArrayList<>();
@@ -1432,6 +1486,7 @@ class CoordinatorAgentTest
         {
             final long job = decoder.jobId();
             spec = JobSpecCodec.decode(decoder);
+            chunkCount = decoder.chunkCount();
             jobId = job;
             jobStarts++;
         }
@@ -1444,6 +1499,8 @@ class CoordinatorAgentTest
             {
                 wrongRanks.add(decoder.rank());
             }
+            describedBefore.computeIfAbsent(key, k -> new TreeSet<>())
+                .addAll(descriptors.getOrDefault(decoder.epoch(), Map.of()).keySet());
             final TreeSet<Integer> steps = assigned.computeIfAbsent(key, k -> new TreeSet<>());
             for (final AssignmentDecoder.StepsDecoder range : decoder.steps())
             {
@@ -1487,17 +1544,32 @@ class CoordinatorAgentTest
             final int sessionId, final ManifestPartDecoder decoder, final DirectBuffer message, final int offset,
             final int length)
         {
-            try
-            {
-                assembled.onPart(decoder);
-            }
-            catch (final DatasetException ex)
-            {
-                // As a worker does: the copy that did not check out is dropped.
-            }
-            decoder.sbeRewind();
             decoder.skipDatasetId();
             manifestBytes += decoder.bytesLength();
+        }
+
+        @Override
+        public void onDatasetLayout(final int sessionId, final DatasetLayoutDecoder decoder)
+        {
+            final DatasetLayout whole = layoutParts.onPart(decoder);
+            if (null != whole)
+            {
+                layout = whole;
+                layouts++;
+            }
+        }
+
+        @Override
+        public void onChunkDescriptors(final int sessionId, final ChunkDescriptorsDecoder decoder)
+        {
+            final Map<Integer, long[]> ofEpoch = descriptors.computeIfAbsent(decoder.epoch(), e -> new HashMap<>());
+            for (final ChunkDescriptorsDecoder.ChunksDecoder chunk : decoder.chunks())
+            {
+                ofEpoch.put(chunk.chunkId(), new long[]{ chunk.shard(), chunk.offset(), chunk.length(),
+                    chunk.recordCount(), chunk.crc() });
+                chunk.skipRecordLengths();
+                descriptorCounts.merge(decoder.epoch(), 1, Integer::sum);
+            }
         }
 
         @Override

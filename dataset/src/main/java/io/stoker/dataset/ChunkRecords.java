@@ -9,13 +9,13 @@ import io.stoker.dataset.format.RecordSink;
 import io.stoker.dataset.format.ShardInput;
 
 /**
- * Where the records of a chunk start: computed from the stride for fixed-size formats, taken from the manifest for
- * formats whose boundaries are only in an index beside the data ({@code megatron} documents, {@code mds}), and
- * found in the chunk's bytes for formats whose framing holds them ({@code tfrecord}'s length framing,
- * {@code webdataset}'s tar headers) — the manifest does not store those.
+ * Where the records of a chunk start: computed from the stride for fixed-size formats, taken from the chunk's
+ * descriptor for formats whose boundaries are only in an index beside the data ({@code megatron} documents,
+ * {@code mds}), and found in the chunk's bytes for formats whose framing holds them ({@code tfrecord}'s length
+ * framing, {@code webdataset}'s tar headers) — neither the manifest nor the descriptor holds those.
  * <p>
- * The bytes are hostile even when their CRC32C matches the manifest's: the records found must start at the chunk's
- * first byte, follow each other back to back, end at its last byte and be as many as the manifest says, or the
+ * The bytes are hostile even when their CRC32C matches the descriptor's: the records found must start at the
+ * chunk's first byte, follow each other back to back, end at its last byte and be as many as the layout says, or the
  * chunk is refused with an error naming the shard file and the offset in it.
  * <p>
  * Holds scratch state: use one instance per thread.
@@ -35,20 +35,22 @@ public final class ChunkRecords implements RecordSink
     /**
      * Fill a table with where each record of a chunk starts.
      *
-     * @param manifest the dataset's manifest.
-     * @param chunkId  the chunk.
-     * @param bytes    the chunk's bytes, from index 0, checked against the manifest's CRC32C; read only where the
-     *                 format's boundaries are in the data.
-     * @param table    to fill.
+     * @param descriptors the chunks the worker was told of, this one among them.
+     * @param chunkId     the chunk.
+     * @param bytes       the chunk's bytes, from index 0, checked against its descriptor's CRC32C; read only where
+     *                    the format's boundaries are in the data.
+     * @param table       to fill.
      * @throws DatasetException naming the shard file and the offset in it when the bytes' framing is bad or does
-     *                          not give the manifest's records.
+     *                          not give the layout's records.
      */
-    public void fill(final Manifest manifest, final int chunkId, final ByteBuffer bytes, final RecordTable table)
+    public void fill(final ChunkDescriptors descriptors, final int chunkId, final ByteBuffer bytes,
+        final RecordTable table)
     {
-        final FormatSpec spec = manifest.format();
+        final DatasetLayout layout = descriptors.layout();
+        final FormatSpec spec = layout.format();
         if (!spec.boundariesInData())
         {
-            manifest.recordsOf(chunkId, table);
+            descriptors.recordsOf(chunkId, table);
             return;
         }
         if (!spec.equals(formatSpec))
@@ -56,16 +58,16 @@ public final class ChunkRecords implements RecordSink
             formatSpec = spec;
             format = RecordFormat.of(spec);
         }
-        final int length = manifest.chunkLength(chunkId);
+        final int length = descriptors.length(chunkId);
         if (bytes.capacity() < length)
         {
             throw new IllegalArgumentException("a buffer of " + bytes.capacity() + " bytes for chunk " + chunkId +
                 " of " + length);
         }
         this.chunkId = chunkId;
-        file = Path.of(manifest.shardPath(manifest.chunkShard(chunkId)));
-        chunkOffset = manifest.chunkOffset(chunkId);
-        expected = manifest.chunkRecordCount(chunkId);
+        file = Path.of(layout.shardName(descriptors.shard(chunkId)));
+        chunkOffset = descriptors.offset(chunkId);
+        expected = layout.recordCount(chunkId);
         found = 0;
         end = 0;
         try
@@ -80,7 +82,7 @@ public final class ChunkRecords implements RecordSink
         if (found != expected || end != length)
         {
             throw new DatasetException(file, chunkOffset + end, "chunk " + chunkId + " of " + length + " bytes: " +
-                "its framing gives " + found + " records over " + end + " bytes, the manifest says " + expected +
+                "its framing gives " + found + " records over " + end + " bytes, the layout says " + expected +
                 " records");
         }
         System.arraycopy(offsets, 0, table.foundOffsets(found), 0, found);
@@ -104,7 +106,7 @@ public final class ChunkRecords implements RecordSink
             }
             if (found == expected)
             {
-                throw new DatasetException(file, start, "more records than the manifest's " + expected);
+                throw new DatasetException(file, start, "more records than the layout's " + expected);
             }
             if (found == offsets.length)
             {

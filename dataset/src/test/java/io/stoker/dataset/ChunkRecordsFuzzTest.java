@@ -84,7 +84,7 @@ class ChunkRecordsFuzzTest
         final ByteBuffer bytes = ByteBuffer.wrap(Arrays.copyOfRange(input, 2, input.length));
         try
         {
-            chunkRecords.fill(manifest, 0, bytes, table);
+            chunkRecords.fill(ChunkDescriptors.of(manifest), 0, bytes, table);
         }
         catch (final DatasetException ex)
         {

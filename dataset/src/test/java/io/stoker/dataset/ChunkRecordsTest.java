@@ -38,7 +38,7 @@ class ChunkRecordsTest
             long record = 0;
             for (int chunk = 0; chunk < manifest.chunkCount(); chunk++)
             {
-                chunkRecords.fill(manifest, chunk, chunkBytes(dataset, manifest, chunk), table);
+                chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, chunkBytes(dataset, manifest, chunk), table);
                 assertEquals(manifest.chunkRecordCount(chunk), table.count());
                 for (int i = 0; i < table.count(); i++, record++)
                 {
@@ -60,7 +60,7 @@ class ChunkRecordsTest
         bytes.put(second + 2, (byte)(bytes.get(second + 2) ^ 0x40));
 
         final DatasetException ex = assertThrows(DatasetException.class,
-            () -> chunkRecords.fill(manifest, chunk, bytes, table));
+            () -> chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, bytes, table));
         assertEquals(Path.of(manifest.shardPath(manifest.chunkShard(chunk))), ex.file());
         assertEquals(manifest.chunkOffset(chunk) + second, ex.offset(), ex.getMessage());
         assertTrue(ex.getMessage().contains("chunk 1: TFRecord length CRC mismatch"), ex.getMessage());
@@ -75,7 +75,7 @@ class ChunkRecordsTest
         bytes.put(148, (byte)'9');
 
         final DatasetException ex = assertThrows(DatasetException.class,
-            () -> chunkRecords.fill(manifest, chunk, bytes, table));
+            () -> chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, bytes, table));
         assertEquals(Path.of(manifest.shardPath(manifest.chunkShard(chunk))), ex.file());
         assertEquals(manifest.chunkOffset(chunk), ex.offset(), ex.getMessage());
     }
@@ -91,17 +91,17 @@ class ChunkRecordsTest
         final ByteBuffer shiftedBytes = ByteBuffer.allocate(length).put(whole.duplicate().position(first)).clear();
 
         final DatasetException shifted = assertThrows(DatasetException.class,
-            () -> chunkRecords.fill(manifest, chunk, shiftedBytes, table));
+            () -> chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, shiftedBytes, table));
         assertEquals(manifest.chunkOffset(chunk) + length - first, shifted.offset(), shifted.getMessage());
 
         final ByteBuffer cut = ByteBuffer.allocate(length).put(whole.duplicate().limit(first)).clear();
         final DatasetException fewer = assertThrows(DatasetException.class,
-            () -> chunkRecords.fill(manifest, chunk, cut, table));
+            () -> chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, cut, table));
         assertEquals(manifest.chunkOffset(chunk) + first, fewer.offset(), fewer.getMessage());
 
         final ByteBuffer zeros = ByteBuffer.allocate(length);
         final DatasetException nothing = assertThrows(DatasetException.class,
-            () -> chunkRecords.fill(manifest, chunk, zeros, table));
+            () -> chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, zeros, table));
         assertEquals(manifest.chunkOffset(chunk), nothing.offset(), nothing.getMessage());
     }
 
@@ -109,11 +109,11 @@ class ChunkRecordsTest
     void aCopiedTableKeepsItsRecordsWhenTheFirstIsFilledAnew() throws Exception
     {
         final Manifest manifest = generate(FormatSpec.tfrecord(200));
-        chunkRecords.fill(manifest, 0, chunkBytes(dir, manifest, 0), table);
+        chunkRecords.fill(ChunkDescriptors.of(manifest), 0, chunkBytes(dir, manifest, 0), table);
         final RecordTable copy = new RecordTable();
         copy.copyFrom(table);
         final int secondOffset = table.offset(1);
-        chunkRecords.fill(manifest, 1, chunkBytes(dir, manifest, 1), table);
+        chunkRecords.fill(ChunkDescriptors.of(manifest), 1, chunkBytes(dir, manifest, 1), table);
 
         assertEquals(manifest.chunkRecordCount(0), copy.count());
         assertEquals(secondOffset, copy.offset(1));

@@ -152,7 +152,8 @@ class GenerateIndexTest
             final int chunkLength = manifest.chunkLength(chunk);
             assertEquals(record, manifest.chunkFirstRecord(chunk));
 
-            chunkRecords.fill(manifest, chunk, bytesOf(files.get(shard), chunkOffset, chunkLength), records);
+            chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, bytesOf(files.get(shard), chunkOffset, chunkLength),
+                records);
             assertEquals(manifest.chunkRecordCount(chunk), records.count());
             assertTrue(chunkLength <= target || records.count() == 1, "chunk within target");
             int expectedOffset = 0;
@@ -256,7 +257,7 @@ class GenerateIndexTest
             final String shard = manifest.shardPath(manifest.chunkShard(chunk));
             final int offset = (int)manifest.chunkOffset(chunk);
             final byte[] delivered = Arrays.copyOfRange(files.get(shard), offset, offset + manifest.chunkLength(chunk));
-            chunkRecords.fill(manifest, chunk, ByteBuffer.wrap(delivered), records);
+            chunkRecords.fill(ChunkDescriptors.of(manifest), chunk, ByteBuffer.wrap(delivered), records);
             for (int i = 0; i < records.count(); i++)
             {
                 final long record = manifest.chunkFirstRecord(chunk) + i;

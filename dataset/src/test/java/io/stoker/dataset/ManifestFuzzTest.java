@@ -121,7 +121,7 @@ class ManifestFuzzTest
                 if (length <= MAX_PARSED_CHUNK)
                 {
                     final DatasetException ex = assertThrows(DatasetException.class,
-                        () -> chunkRecords.fill(manifest, id, ByteBuffer.allocate(length), table));
+                        () -> chunkRecords.fill(ChunkDescriptors.of(manifest), id, ByteBuffer.allocate(length), table));
                     assertEquals(Path.of(manifest.shardPath(shard)), ex.file(), "names the shard");
                 }
                 records += manifest.chunkRecordCount(chunk);

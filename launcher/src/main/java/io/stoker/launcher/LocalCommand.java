@@ -4,6 +4,7 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.dataset.DatasetException;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.Sizes;
@@ -255,7 +256,7 @@ final class LocalCommand implements Callable<Integer>
         {
             settings.shm(shmRoot, new ShmFeedAgent.Settings().leaseMs(sinkOptions.consumerLeaseMs));
         }
-        BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), manifest),
+        BufferBudget.check(workers, WorkerJob.poolBuffers(buffers, settings.spec(), DatasetLayout.of(manifest)),
             manifest.maxChunkLength(), sinkOptions.isGpu());
         final DeliveryLog[] logs = new DeliveryLog[workers];
         for (int rank = 0; rank < workers; rank++)
@@ -300,7 +301,7 @@ final class LocalCommand implements Callable<Integer>
         System.out.print(summary.text());
         if (null != report)
         {
-            RunReport.write(report, directory, summary, logs);
+            RunReport.write(report, directory, manifest, summary, logs);
             System.out.println("report: " + report.toAbsolutePath());
         }
         return summary.outcome() == JobOutcome.COMPLETE && 0 == summary.deviceMismatches() ?

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.stoker.coordinator.JobClientAgent;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.Piece;
@@ -23,7 +24,8 @@ import java.util.List;
  * when not computed), samples missing because their chunk could not be read, and when it was handed over, in
  * seconds after the run's first delivery. {@code epochs[e].dropped} lists, as pairs too, the samples the drop
  * policy left out of the epoch; {@code dataset.chunkTable} lists each chunk's shard, offset, length and
- * records, to find a sample's bytes.
+ * records, to find a sample's bytes, where the process has the dataset's manifest ({@code stoker local}): a worker
+ * knows only the chunks it read, so its report has no chunk table.
  */
 final class RunReport
 {
@@ -33,14 +35,20 @@ final class RunReport
 
     /**
      * @param datasetDirectory where the dataset was read from, or null when this process does not know.
+     * @param manifest         the dataset's manifest, or null when this process does not have it (a worker).
      * @param logs             what each rank of {@code summary.ranks()} delivered, in the same order.
      */
-    static void write(final Path file, final Path datasetDirectory, final RunSummary summary, final DeliveryLog[] logs)
+    static void write(
+        final Path file,
+        final Path datasetDirectory,
+        final Manifest manifest,
+        final RunSummary summary,
+        final DeliveryLog[] logs)
         throws IOException
     {
-        final Manifest manifest = summary.manifest();
+        final DatasetLayout layout = summary.layout();
         final JobSpec spec = summary.spec();
-        final SampleSpace space = WorkerJob.spaceOf(manifest);
+        final SampleSpace space = WorkerJob.spaceOf(layout);
         final long firstDeliveryNs = firstDeliveryNs(logs, spec.epochs());
         try (JsonGenerator json = new JsonFactory().createGenerator(file.toFile(), JsonEncoding.UTF8))
         {
@@ -52,25 +60,28 @@ final class RunReport
             {
                 json.writeStringField("directory", datasetDirectory.toAbsolutePath().toString());
             }
-            json.writeStringField("id", manifest.datasetId());
-            json.writeStringField("format", manifest.format().toString());
-            json.writeNumberField("shards", manifest.shardCount());
-            json.writeNumberField("chunks", manifest.chunkCount());
-            json.writeNumberField("bytes", manifest.totalBytes());
-            json.writeNumberField("records", manifest.totalRecords());
-            json.writeNumberField("chunkSizeTarget", manifest.chunkSizeTarget());
-            json.writeArrayFieldStart("chunkTable");
-            for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
+            json.writeStringField("id", spec.datasetId());
+            json.writeStringField("format", layout.format().toString());
+            json.writeNumberField("shards", layout.shardCount());
+            json.writeNumberField("chunks", layout.chunkCount());
+            json.writeNumberField("bytes", layout.totalBytes());
+            json.writeNumberField("records", layout.totalRecords());
+            json.writeNumberField("chunkSizeTarget", layout.chunkSizeTarget());
+            if (null != manifest)
             {
-                json.writeStartObject();
-                json.writeNumberField("id", chunkId);
-                json.writeStringField("shard", manifest.shardPath(manifest.chunkShard(chunkId)));
-                json.writeNumberField("offset", manifest.chunkOffset(chunkId));
-                json.writeNumberField("length", manifest.chunkLength(chunkId));
-                json.writeNumberField("records", manifest.chunkRecordCount(chunkId));
-                json.writeEndObject();
+                json.writeArrayFieldStart("chunkTable");
+                for (int chunkId = 0; chunkId < manifest.chunkCount(); chunkId++)
+                {
+                    json.writeStartObject();
+                    json.writeNumberField("id", chunkId);
+                    json.writeStringField("shard", manifest.shardPath(manifest.chunkShard(chunkId)));
+                    json.writeNumberField("offset", manifest.chunkOffset(chunkId));
+                    json.writeNumberField("length", manifest.chunkLength(chunkId));
+                    json.writeNumberField("records", manifest.chunkRecordCount(chunkId));
+                    json.writeEndObject();
+                }
+                json.writeEndArray();
             }
-            json.writeEndArray();
             json.writeEndObject();
 
             json.writeObjectFieldStart("job");

@@ -2,7 +2,7 @@ package io.stoker.launcher;
 
 import io.stoker.codecs.JobOutcome;
 import io.stoker.coordinator.JobClientAgent;
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Sizes;
 import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.TransportKind;
@@ -20,7 +20,7 @@ import java.util.function.ToLongFunction;
  * The figures of a finished run, for the printed summary and the JSON report.
  *
  * @param mode              what ran: "local", "worker rank 3".
- * @param manifest          the dataset fed.
+ * @param layout            the dataset fed, as workers know it.
  * @param spec              the job: ranks, epochs, seed, batches.
  * @param completed         false when the run timed out or was refused.
  * @param outcome           how the coordinator ended the job, or null.
@@ -37,7 +37,7 @@ import java.util.function.ToLongFunction;
  */
 public record RunSummary(
     String mode,
-    Manifest manifest,
+    DatasetLayout layout,
     JobSpec spec,
     boolean completed,
     JobOutcome outcome,
@@ -136,7 +136,7 @@ public record RunSummary(
         final LocalCluster.Settings settings = cluster.settings();
         return new RunSummary(
             "local",
-            settings.manifest(),
+            DatasetLayout.of(settings.manifest()),
             settings.spec(),
             completed,
             cluster.outcome(),
@@ -203,8 +203,8 @@ public record RunSummary(
         final int epochs = spec.epochs();
         sb.append(String.format("stoker %s: %d worker%s, %d epoch%s, seed %d, %s; dataset %s: %s of %s in %d " +
             "chunks, %d samples%n", mode, workers, workers == 1 ? "" : "s", epochs, epochs == 1 ? "" : "s",
-            spec.seed(), spec.batchSpec(), manifest.datasetId(), Sizes.format(manifest.totalBytes()),
-            manifest.format(), manifest.chunkCount(), manifest.totalRecords()));
+            spec.seed(), spec.batchSpec(), spec.datasetId(), Sizes.format(layout.totalBytes()),
+            layout.format(), layout.chunkCount(), layout.totalRecords()));
         if (null != failure)
         {
             sb.append("job refused: ").append(failure).append(System.lineSeparator());

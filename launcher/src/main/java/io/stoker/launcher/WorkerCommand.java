@@ -249,7 +249,7 @@ final class WorkerCommand implements Callable<Integer>
         final ToLongFunction<CounterType> counters = type -> worker.counters().get(type).get();
         final RunSummary summary = new RunSummary(
             "worker rank " + rank,
-            job.manifest(),
+            job.layout(),
             job.spec(),
             null != worker.outcome(),
             worker.outcome(),
@@ -266,7 +266,7 @@ final class WorkerCommand implements Callable<Integer>
         System.out.print(summary.text());
         if (null != report)
         {
-            RunReport.write(report, null, summary, new DeliveryLog[]{ log });
+            RunReport.write(report, null, null, summary, new DeliveryLog[]{ log });
         }
         return worker.outcome() == JobOutcome.COMPLETE ? 0 : StokerCli.EXIT_INCOMPLETE;
     }

@@ -2,6 +2,7 @@ package io.stoker.launcher;
 
 import io.aeron.Publication;
 import io.stoker.codecs.JobOutcome;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.status.CounterType;
@@ -138,7 +139,7 @@ class LocalClusterTest
         final LocalFeed feed = LocalFeed.generate(temp, FormatSpec.parse("tfrecord:3000"), 4 * MIB, 2, 2 * MIB,
             64 * KIB);
         final JobSpec original = JobSpec.of(feed.manifest.datasetId(), before, 2, 17, batches);
-        final Segment first = original.segment(WorkerJob.spaceOf(feed.manifest), 0);
+        final Segment first = original.segment(WorkerJob.spaceOf(DatasetLayout.of(feed.manifest)), 0);
         final Set<Long> consumed = new HashSet<>();
         for (int rank = 0; rank < before; rank++)
         {

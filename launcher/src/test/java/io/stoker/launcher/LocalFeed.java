@@ -1,8 +1,10 @@
 package io.stoker.launcher;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
@@ -131,7 +133,7 @@ final class LocalFeed
 
     Segment segment(final int epoch)
     {
-        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
+        return spec.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
     }
 
     /**
@@ -320,6 +322,7 @@ final class LocalFeed
         }
         final RecordTable table = new RecordTable();
         final ChunkRecords chunkRecords = new ChunkRecords();
+        final ChunkDescriptors descriptors = ChunkDescriptors.of(manifest);
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -328,7 +331,7 @@ final class LocalFeed
             {
                 chunkBytes[chunkId] = readChunk(chunkId);
             }
-            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(chunkBytes[chunkId]), table);
+            chunkRecords.fill(descriptors, chunkId, ByteBuffer.wrap(chunkBytes[chunkId]), table);
             crc.update(chunkBytes[chunkId], table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();

@@ -2,6 +2,7 @@ package io.stoker.launcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.Manifest;
 import io.stoker.dataset.RecordTable;
@@ -121,7 +122,7 @@ class StokerCliTest
             channel.read(chunk, manifest.chunkOffset(chunkId));
         }
         final RecordTable table = new RecordTable();
-        new ChunkRecords().fill(manifest, chunkId, chunk, table);
+        new ChunkRecords().fill(ChunkDescriptors.of(manifest), chunkId, chunk, table);
         return Arrays.copyOfRange(chunk.array(), table.offset(record), table.offset(record) + table.length(record));
     }
 

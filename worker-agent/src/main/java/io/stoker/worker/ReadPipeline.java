@@ -1,9 +1,9 @@
 package io.stoker.worker;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.Crc32c;
 import io.stoker.dataset.DatasetException;
-import io.stoker.dataset.Manifest;
 import io.stoker.dataset.RecordTable;
 import io.stoker.transport.data.DataReader;
 import io.stoker.transport.data.ReadCompletionHandler;
@@ -20,12 +20,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Reads whole chunks into a worker's buffer pool, checks each against the manifest's CRC32C, finds where its
+ * Reads whole chunks into a worker's buffer pool, checks each against its descriptor's CRC32C, finds where its
  * records start ({@link ChunkRecords}: in the bytes, for formats whose framing holds them), and hands them on in
  * the order they were asked for. Used from the worker's agent thread only.
  * <p>
  * Each read takes one pool buffer. A read that fails, times out in its reader, whose checksum does not match, or whose
- * bytes do not frame the manifest's records is tried again from the next server that holds the chunk, up to
+ * bytes do not frame the layout's records is tried again from the next server that holds the chunk, up to
  * {@code maxAttempts} times; then the chunk is reported unavailable and its place in the order is skipped. A chunk
  * whose region no live server exports yet waits (1 ms doubling to 100 ms) until {@code regionWaitNs} passed before that
  * counts as a failed attempt. A buffer stays the pipeline's until {@link #release(int)}: the sink gives it back when
@@ -88,13 +88,15 @@ final class ReadPipeline
     private static final byte ABANDONED = 5;
 
     private final BufferPool pool;
-    private final Manifest manifest;
+    private final ChunkDescriptors descriptors;
     private final Readers readers;
     private final int maxAttempts;
     private final long regionWaitNs;
     private final Crc32c crc32c = new Crc32c();
     private final ChunkRecords chunkRecords = new ChunkRecords();
     private final RecordTable[] records;
+    private final int[] readyLength;
+    private final int[] readyCrc;
     private final ReadCompletionHandler completions = new Completions();
     private final AtomicCounter[] bytesRead = new AtomicCounter[TransportKind.values().length];
     private final AtomicCounter[] chunksRead = new AtomicCounter[TransportKind.values().length];
@@ -130,7 +132,7 @@ final class ReadPipeline
 
     /**
      * @param pool          the buffers reads land in.
-     * @param manifest      where each chunk is and its checksum.
+     * @param descriptors   where each chunk to read is and its checksum: told before the chunk is asked for.
      * @param readers       the data servers.
      * @param counters      the worker's counters: bytes and chunks read per transport, retries, failures.
      * @param maxAttempts   reads of a chunk before it is reported unavailable.
@@ -139,7 +141,7 @@ final class ReadPipeline
      */
     ReadPipeline(
         final BufferPool pool,
-        final Manifest manifest,
+        final ChunkDescriptors descriptors,
         final Readers readers,
         final StatusCounters counters,
         final int maxAttempts,
@@ -147,7 +149,7 @@ final class ReadPipeline
         final Consumer<String> errorReporter)
     {
         this.pool = pool;
-        this.manifest = manifest;
+        this.descriptors = descriptors;
         this.readers = readers;
         this.maxAttempts = maxAttempts;
         this.regionWaitNs = regionWaitNs;
@@ -181,6 +183,8 @@ final class ReadPipeline
         reader = new DataReader[buffers];
         failure = new String[buffers];
         records = new RecordTable[buffers];
+        readyLength = new int[buffers];
+        readyCrc = new int[buffers];
         for (int i = 0; i < buffers; i++)
         {
             records[i] = new RecordTable();
@@ -194,6 +198,22 @@ final class ReadPipeline
     RecordTable records(final int buffer)
     {
         return records[buffer];
+    }
+
+    /**
+     * @return the length of the chunk in a pool buffer, once it was handed on.
+     */
+    int length(final int buffer)
+    {
+        return readyLength[buffer];
+    }
+
+    /**
+     * @return the CRC32C of the chunk in a pool buffer, which matched its descriptor's, once it was handed on.
+     */
+    int crc(final int buffer)
+    {
+        return readyCrc[buffer];
     }
 
     /**
@@ -342,7 +362,13 @@ final class ReadPipeline
     private boolean dispatch(final int slot)
     {
         final int chunkId = chunk[slot];
-        final int regionId = manifest.chunkShard(chunkId);
+        if (!descriptors.isKnown(chunkId))
+        {
+            attempts[slot] = maxAttempts - 1;
+            retry(slot, "the coordinator described no chunk " + chunkId);
+            return true;
+        }
+        final int regionId = descriptors.shard(chunkId);
         final DataReader chosen = readers.readerFor(regionId, chunkId, attempts[slot]);
         if (null == chosen)
         {
@@ -350,7 +376,7 @@ final class ReadPipeline
             return true;
         }
         final long readId = ((long)(++generation[slot]) << 32) | slot;
-        if (!chosen.read(readId, regionId, manifest.chunkOffset(chunkId), manifest.chunkLength(chunkId),
+        if (!chosen.read(readId, regionId, descriptors.offset(chunkId), descriptors.length(chunkId),
             pool.buffer(slot), 0))
         {
             return false;
@@ -392,8 +418,9 @@ final class ReadPipeline
 
         final int chunkId = chunk[slot];
         chunksUnavailable.incrementOrdered();
-        final String message = "chunk " + chunkId + " (" + manifest.shardPath(manifest.chunkShard(chunkId)) +
-            " at " + manifest.chunkOffset(chunkId) + ") failed " + attempts[slot] + " reads, last: " + reason;
+        final String message = "chunk " + chunkId + (descriptors.isKnown(chunkId) ? " (" +
+            descriptors.layout().shardName(descriptors.shard(chunkId)) + " at " + descriptors.offset(chunkId) + ")" :
+            "") + " failed " + attempts[slot] + " reads, last: " + reason;
         order[(int)(sequence[slot] & orderMask)] = SKIPPED;
         final long slotTag = tag[slot];
         final int slotEpoch = epoch[slot];
@@ -461,16 +488,24 @@ final class ReadPipeline
                 return;
             }
             final int chunkId = chunk[slot];
-            final int length = manifest.chunkLength(chunkId);
+            if (!descriptors.isKnown(chunkId))
+            {
+                attempts[slot] = maxAttempts - 1;
+                retry(slot, "chunk " + chunkId + "'s descriptor was forgotten during its read: its epoch closed");
+                return;
+            }
+            final int length = descriptors.length(chunkId);
             final TransportKind kind = reader[slot].kind();
             bytesRead[kind.ordinal()].getAndAddOrdered(length);
             chunksRead[kind.ordinal()].incrementOrdered();
             final int crc = crc32c.compute(pool.byteBuffer(slot), 0, length);
-            if (crc == manifest.chunkCrc(chunkId))
+            if (crc == descriptors.crc(chunkId))
             {
                 try
                 {
-                    chunkRecords.fill(manifest, chunkId, pool.byteBuffer(slot), records[slot]);
+                    chunkRecords.fill(descriptors, chunkId, pool.byteBuffer(slot), records[slot]);
+                    readyLength[slot] = length;
+                    readyCrc[slot] = crc;
                     state[slot] = READY;
                 }
                 catch (final DatasetException ex)
@@ -481,8 +516,8 @@ final class ReadPipeline
                 return;
             }
             checksumFailures.incrementOrdered();
-            retry(slot, "CRC32C " + Integer.toHexString(crc) + " != manifest's " +
-                Integer.toHexString(manifest.chunkCrc(chunkId)) + " over " + kind.label());
+            retry(slot, "CRC32C " + Integer.toHexString(crc) + " != its descriptor's " +
+                Integer.toHexString(descriptors.crc(chunkId)) + " over " + kind.label());
         }
 
         @Override

@@ -11,13 +11,15 @@ import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseEnd;
 import io.stoker.codecs.LeaseExpiredDecoder;
-import io.stoker.codecs.ManifestPartDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckAnswerDecoder;
 import io.stoker.dataset.DatasetException;
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.ChunkDescriptors;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.RankStream;
 import io.stoker.plan.Segment;
@@ -25,7 +27,7 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlPublisher;
 import io.stoker.transport.control.JobSpecCodec;
-import io.stoker.transport.control.ManifestAssembler;
+import io.stoker.transport.control.LayoutAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.DataReader;
@@ -42,6 +44,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayList;
@@ -58,7 +61,7 @@ import java.util.concurrent.TimeUnit;
  * the step is this worker's: the worker claims (acknowledges) a step when its consumer is about to take the batch,
  * and the coordinator counts it delivered and confirms it, or refuses it (see {@link Claims}).
  * <p>
- * Every member computes the same plan from the job's {@link JobSpec} and the manifest, so an assignment names
+ * Every member computes the same plan from the job's {@link JobSpec} and the dataset's layout, so an assignment names
  * only step ranges of a rank's stream. A step assigned twice is delivered once; a released step assigned again
  * is acknowledged again, since the coordinator asking means it does not know it was delivered. The transport
  * callbacks go to private adapters; what consumers may read from other threads is the published
@@ -74,7 +77,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     public static final int FEED_CAPACITY = 256;
 
     private static final int FRAGMENT_LIMIT = 16;
-    private static final int MANIFESTS_IN_PROGRESS = 2;
+    private static final int LAYOUTS_HELD = 2;
     private static final int NO_JOB = -1;
     private static final long RELEASE_WAIT_NS = TimeUnit.SECONDS.toNanos(1);
 
@@ -94,7 +97,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final AtomicCounter leaseExpiries;
     private final AtomicCounter errors;
     private final ServerDirectory directory;
-    private final ManifestAssembler manifests = new ManifestAssembler(MANIFESTS_IN_PROGRESS);
+    private final LayoutAssembler layouts = new LayoutAssembler(LAYOUTS_HELD);
     private final StepAcks acks;
     private final LeaseFence fence;
     private final Claims claims = new Claims();
@@ -106,6 +109,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private final IntArrayQueue orderWorks = new IntArrayQueue(1024, -1);
     private final IntArrayQueue orderSteps = new IntArrayQueue(1024, -1);
     private final BitSet closedEpochs = new BitSet();
+    private final UnsafeBuffer recordLengths = new UnsafeBuffer(new byte[0]);
     private final Reads reads = new Reads();
     private final Releases releases = new Releases();
     private final BatchAssembler.PieceReader pieceReader = this::read;
@@ -119,6 +123,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private ChunkSink sink;
     private BatchAssembler<C> assembler;
     private ReadPipeline pipeline;
+    private ChunkDescriptors descriptors;
     private ResumeToken resumeFrom;
     private int nextWorkId;
     private volatile int epochsCompleted;
@@ -277,12 +282,12 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     }
 
     /**
-     * @return the job's manifest, or null before the job started.
+     * @return the job's dataset layout, or null before the job started.
      */
-    public Manifest manifest()
+    public DatasetLayout layout()
     {
         final WorkerJob current = job;
-        return null == current ? null : current.manifest();
+        return null == current ? null : current.layout();
     }
 
     /**
@@ -416,26 +421,65 @@ public final class WorkerAgent<C extends Chunk> implements Agent
                 "expects " + ctx.expectedBatches());
             return;
         }
-        final Manifest manifest = manifests.manifest(spec.datasetId());
-        if (null == manifest)
+        final DatasetLayout layout = layouts.layout(startedJobId, spec.datasetId());
+        if (null == layout)
         {
-            error("job " + startedJobId + " started before the manifest of dataset " + Quote.of(spec.datasetId()) +
+            error("job " + startedJobId + " started before the layout of dataset " + Quote.of(spec.datasetId()) +
                 " arrived");
             return;
         }
+        layouts.keepOnly(startedJobId);
 
-        final WorkerJob started = new WorkerJob(startedJobId, spec, manifest, WorkerJob.spaceOf(manifest), ctx.rank());
+        final WorkerJob started = new WorkerJob(startedJobId, spec, layout, WorkerJob.spaceOf(layout), ctx.rank());
         resumeFrom = checkResumeToken(ctx.resumeFrom(), started);
         jobId = startedJobId;
-        pool = new BufferPool(started.poolBuffers(ctx.bufferCount()), manifest.maxChunkLength(),
+        pool = new BufferPool(started.poolBuffers(ctx.bufferCount()), layout.maxChunkLength(),
             ctx.sinkFactory().allocator());
         assembler = new BatchAssembler<>(feed, ctx.rank());
         sink = ctx.sinkFactory().newSink(pool, assembler);
-        pipeline = new ReadPipeline(pool, manifest, directory, counters, ctx.maxReadAttempts(), ctx.regionWaitNs(),
+        descriptors = new ChunkDescriptors(layout);
+        pipeline = new ReadPipeline(pool, descriptors, directory, counters, ctx.maxReadAttempts(), ctx.regionWaitNs(),
             this::error);
         directory.bind(pool.memory(), spec.datasetId());
         resumePoint.reset(null != resumeFrom ? resumeFrom.epoch() : spec.firstEpoch());
         job = started;
+    }
+
+    /**
+     * Keep where the chunks of the steps assigned next are. A descriptor that does not fit the job's layout is
+     * refused, naming it, and the rest of the message still taken: the steps that use a chunk not described report
+     * it unavailable.
+     */
+    private void describe(final int sessionId, final ChunkDescriptorsDecoder decoder)
+    {
+        final int epoch = decoder.epoch();
+        if (null == job || decoder.jobId() != jobId)
+        {
+            refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(),
+                "chunk descriptors for job " + decoder.jobId() + ", not job " + jobId);
+            return;
+        }
+        if (epoch < job.spec().firstEpoch() || epoch >= job.spec().epochs() || closedEpochs.get(epoch))
+        {
+            return;
+        }
+        for (final ChunkDescriptorsDecoder.ChunksDecoder chunk : decoder.chunks())
+        {
+            final int chunkId = chunk.chunkId();
+            final int shard = chunk.shard();
+            final long offset = chunk.offset();
+            final int length = chunk.length();
+            final int recordCount = chunk.recordCount();
+            final int crc = chunk.crc();
+            chunk.wrapRecordLengths(recordLengths);
+            final String refusal = descriptors.put(epoch, chunkId, shard, offset, length, recordCount, crc,
+                recordLengths, 0, recordLengths.capacity());
+            if (null != refusal)
+            {
+                refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), refusal);
+                error(refusal);
+            }
+        }
     }
 
     private void assign(final int sessionId, final AssignmentDecoder decoder)
@@ -561,6 +605,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
     private void completeEpoch(final int epoch)
     {
         closedEpochs.set(epoch);
+        descriptors.forgetBefore(closedEpochs.nextClearBit(job.spec().firstEpoch()));
         resumePoint.complete(epoch);
         segments.remove(epoch);
         works.values().removeIf(stream -> stream.epoch() == epoch);
@@ -670,9 +715,8 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public boolean onChunkRead(final int buffer, final long tag, final int epoch, final int chunkId)
         {
-            final Manifest manifest = job.manifest();
-            final int length = manifest.chunkLength(chunkId);
-            if (!sink.offer(buffer, epoch, chunkId, length, manifest.chunkCrc(chunkId), pipeline.records(buffer)))
+            final int length = pipeline.length(buffer);
+            if (!sink.offer(buffer, epoch, chunkId, length, pipeline.crc(buffer), pipeline.records(buffer)))
             {
                 return false;
             }
@@ -822,21 +866,22 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         }
 
         @Override
-        public void onManifestPart(
-            final int sessionId,
-            final ManifestPartDecoder decoder,
-            final DirectBuffer message,
-            final int offset,
-            final int length)
+        public void onDatasetLayout(final int sessionId, final DatasetLayoutDecoder decoder)
         {
             try
             {
-                manifests.onPart(decoder);
+                layouts.onPart(decoder);
             }
             catch (final DatasetException ex)
             {
                 refusals.refuse(sessionId, ErrorCode.MALFORMED_MESSAGE, decoder.sbeTemplateId(), ex.getMessage());
             }
+        }
+
+        @Override
+        public void onChunkDescriptors(final int sessionId, final ChunkDescriptorsDecoder decoder)
+        {
+            describe(sessionId, decoder);
         }
 
         @Override
@@ -873,7 +918,7 @@ public final class WorkerAgent<C extends Chunk> implements Agent
         @Override
         public void onEpochComplete(final int sessionId, final EpochCompleteDecoder decoder)
         {
-            if (decoder.jobId() != jobId || decoder.epoch() < 0)
+            if (null == job || decoder.jobId() != jobId || decoder.epoch() < 0)
             {
                 onUnexpected(sessionId, decoder.sbeTemplateId());
                 return;

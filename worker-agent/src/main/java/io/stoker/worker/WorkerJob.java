@@ -1,6 +1,6 @@
 package io.stoker.worker;
 
-import io.stoker.dataset.Manifest;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.plan.EpochHistory;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.RankStream;
@@ -10,15 +10,16 @@ import java.util.Arrays;
 
 /**
  * The job a worker serves, as one immutable view: published with one volatile write when the job starts, so a
- * consumer thread never sees the new manifest with the old seed.
+ * consumer thread never sees the new layout with the old seed.
  *
  * @param jobId    the coordinator's id for the job.
  * @param spec     what every member plans the job from.
- * @param manifest the dataset's manifest.
+ * @param layout   what the worker knows of the dataset: format, shards, every chunk's record count — where a chunk
+ *                 is comes in its descriptor, with the steps that use it.
  * @param space    the dataset's samples as plans see them.
  * @param rank     this worker's rank.
  */
-public record WorkerJob(long jobId, JobSpec spec, Manifest manifest, SampleSpace space, int rank)
+public record WorkerJob(long jobId, JobSpec spec, DatasetLayout layout, SampleSpace space, int rank)
 {
     /**
      * The buffers a worker's pool needs: the read-ahead asked for, plus the pieces one step of the rank's stream
@@ -43,13 +44,13 @@ public record WorkerJob(long jobId, JobSpec spec, Manifest manifest, SampleSpace
     /**
      * @return the most buffers any rank's pool of the job needs: see {@link #poolBuffers(int)}.
      */
-    public static int poolBuffers(final int readAhead, final JobSpec spec, final Manifest manifest)
+    public static int poolBuffers(final int readAhead, final JobSpec spec, final DatasetLayout layout)
     {
-        final SampleSpace space = spaceOf(manifest);
+        final SampleSpace space = spaceOf(layout);
         int most = 0;
         for (int rank = 0; rank < spec.worldSize(); rank++)
         {
-            most = Math.max(most, new WorkerJob(0, spec, manifest, space, rank).poolBuffers(readAhead));
+            most = Math.max(most, new WorkerJob(0, spec, layout, space, rank).poolBuffers(readAhead));
         }
         return most;
     }
@@ -57,14 +58,9 @@ public record WorkerJob(long jobId, JobSpec spec, Manifest manifest, SampleSpace
     /**
      * @return the dataset's samples as plans see them: records of each chunk.
      */
-    public static SampleSpace spaceOf(final Manifest manifest)
+    public static SampleSpace spaceOf(final DatasetLayout layout)
     {
-        final int[] counts = new int[manifest.chunkCount()];
-        for (int chunkId = 0; chunkId < counts.length; chunkId++)
-        {
-            counts[chunkId] = manifest.chunkRecordCount(chunkId);
-        }
-        return new SampleSpace(counts);
+        return new SampleSpace(layout.recordCounts());
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.stoker.worker;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
@@ -554,7 +555,7 @@ class BatchAssemblerTest
         final int buffer = pool.claim();
         assertTrue(buffer >= 0, "no free buffer for piece " + piece);
         pool.buffer(buffer).putBytes(0, fileBytes(chunkId));
-        chunkRecords.fill(manifest, chunkId, pool.byteBuffer(buffer), records);
+        chunkRecords.fill(ChunkDescriptors.of(manifest), chunkId, pool.byteBuffer(buffer), records);
         assertTrue(sink.offer(
             buffer, work.epoch(), chunkId, manifest.chunkLength(chunkId), manifest.chunkCrc(chunkId), records));
         assembler.expect(BatchAssembler.key(work, piece));

@@ -1,5 +1,6 @@
 package io.stoker.worker;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
 import io.stoker.dataset.FormatSpec;
@@ -190,7 +191,8 @@ class ReadPipelineTest
         final int badChunk = 5;
         final Manifest lying = withRecordCount(badChunk, manifest.chunkRecordCount(badChunk) + 1);
         pool = new BufferPool(4, manifest.maxChunkLength(), new DirectMemoryAllocator());
-        final ReadPipeline pipeline = new ReadPipeline(pool, lying, servers, counters, 2, 50 * MS, errors::add);
+        final ReadPipeline pipeline =
+            new ReadPipeline(pool, ChunkDescriptors.of(lying), servers, counters, 2, 50 * MS, errors::add);
 
         pipeline.add(1, EPOCH, goodChunk);
         pipeline.add(2, EPOCH, badChunk);
@@ -210,7 +212,7 @@ class ReadPipelineTest
         final String file = dataset.recordShard(manifest.chunkFirstRecord(badChunk));
         final long end = manifest.chunkOffset(badChunk) + manifest.chunkLength(badChunk);
         assertTrue(message.contains(file + ": offset " + end + ": chunk " + badChunk), message);
-        assertTrue(message.contains("the manifest says " + lying.chunkRecordCount(badChunk) + " records"), message);
+        assertTrue(message.contains("the layout says " + lying.chunkRecordCount(badChunk) + " records"), message);
         assertEquals(0, counter(CounterType.CHECKSUM_FAILURES), "the bytes are those the CRC32C covers");
         assertEquals(2, counter(CounterType.READ_FAILURES));
         assertEquals(1, counter(CounterType.CHUNKS_UNAVAILABLE));
@@ -551,7 +553,8 @@ class ReadPipelineTest
     private ReadPipeline pipeline(final int buffers, final int maxAttempts, final long regionWaitNs)
     {
         pool = new BufferPool(buffers, manifest.maxChunkLength(), new DirectMemoryAllocator());
-        return new ReadPipeline(pool, manifest, servers, counters, maxAttempts, regionWaitNs, errors::add);
+        return new ReadPipeline(
+            pool, ChunkDescriptors.of(manifest), servers, counters, maxAttempts, regionWaitNs, errors::add);
     }
 
     /**

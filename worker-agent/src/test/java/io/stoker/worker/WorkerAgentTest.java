@@ -1,17 +1,20 @@
 package io.stoker.worker;
 
 import io.aeron.Aeron;
+import io.stoker.codecs.ChunkDescriptorsEncoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.HelloDecoder;
 import io.stoker.codecs.JobOutcome;
 import io.stoker.codecs.LeaseEnd;
+import io.stoker.codecs.MessageHeaderEncoder;
 import io.stoker.codecs.ProofDecoder;
 import io.stoker.codecs.Role;
 import io.stoker.codecs.StepAckDecoder;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.FormatSpec;
 import io.stoker.dataset.GeneratedDataset;
 import io.stoker.dataset.Manifest;
@@ -27,7 +30,7 @@ import io.stoker.transport.control.ControlAdapter;
 import io.stoker.transport.control.ControlListener;
 import io.stoker.transport.control.ControlProtocol;
 import io.stoker.transport.control.ControlPublisher;
-import io.stoker.transport.control.ManifestAssembler;
+import io.stoker.transport.control.LayoutAssembler;
 import io.stoker.transport.control.MemberSession;
 import io.stoker.transport.control.StreamId;
 import io.stoker.transport.data.DataReader;
@@ -49,6 +52,7 @@ import io.stoker.transport.status.CounterType;
 import io.stoker.transport.wire.Refusals;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -66,6 +70,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -177,7 +182,7 @@ class WorkerAgentTest
         final JobSpec spec = JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, batches);
         startJob(spec);
         assertEquals(spec, worker.job().spec());
-        assertEquals(manifest, worker.manifest());
+        assertEquals(DatasetLayout.of(manifest), worker.layout());
 
         final RankStream own = plan(0, batches).stream(RANK);
         final int steps = own.steps();
@@ -309,7 +314,7 @@ class WorkerAgentTest
         startWorker(ENOUGH_BUFFERS, null);
         coordinator.advertise();
         final StreamId own = new StreamId(0, 0, RANK);
-        refused(() -> coordinator.assign(JOB_ID, own, RANK, span(0, 1)), "an assignment before any job");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, RANK, span(0, 1)), "an assignment before any job");
         refused(() -> coordinator.jobStarted(JOB_ID - 1, JobSpec.of(manifest.datasetId(), RANK, 1, SEED, DROP_LAST)),
             "a job whose world size lacks this rank");
         assertNull(worker.job());
@@ -320,17 +325,19 @@ class WorkerAgentTest
         assertEquals(JOB_ID, worker.job().jobId());
         final int steps = plan(0, DROP_LAST).stream(RANK).steps();
 
-        refused(() -> coordinator.assign(JOB_ID + 1, own, RANK, span(0, 1)), "another job");
-        refused(() -> coordinator.assign(JOB_ID, own, 0, span(0, 1)), "another rank to deliver");
-        refused(() -> coordinator.assign(JOB_ID, own, RANK, span(steps, 1)), "a step past the stream's end");
-        refused(() -> coordinator.assign(JOB_ID, own, RANK, span(-1, 2)), "a negative step");
-        refused(() -> coordinator.assign(JOB_ID, own, RANK, span(0, 0)), "an empty range");
-        refused(() -> coordinator.assign(JOB_ID, own, RANK, span(0, 1), span(steps - 1, 2)),
+        refused(() -> coordinator.assignOnly(JOB_ID + 1, own, RANK, span(0, 1)), "another job");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, 0, span(0, 1)), "another rank to deliver");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, RANK, span(steps, 1)), "a step past the stream's end");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, RANK, span(-1, 2)), "a negative step");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, RANK, span(0, 0)), "an empty range");
+        refused(() -> coordinator.assignOnly(JOB_ID, own, RANK, span(0, 1), span(steps - 1, 2)),
             "a good range with a bad one");
-        refused(() -> coordinator.assign(JOB_ID, new StreamId(1, 0, RANK), RANK, span(0, 1)), "an epoch past the job");
-        refused(() -> coordinator.assign(JOB_ID, new StreamId(-1, 0, RANK), RANK, span(0, 1)), "a negative epoch");
-        refused(() -> coordinator.assign(JOB_ID, new StreamId(0, 1, RANK), RANK, span(0, 1)), "a segment not planned");
-        refused(() -> coordinator.assign(JOB_ID, new StreamId(0, 0, WORLD_SIZE), RANK, span(0, 1)),
+        refused(() -> coordinator.assignOnly(JOB_ID, new StreamId(1, 0, RANK), RANK, span(0, 1)),
+            "an epoch past the job");
+        refused(() -> coordinator.assignOnly(JOB_ID, new StreamId(-1, 0, RANK), RANK, span(0, 1)), "a negative epoch");
+        refused(() -> coordinator.assignOnly(JOB_ID, new StreamId(0, 1, RANK), RANK, span(0, 1)),
+            "a segment not planned");
+        refused(() -> coordinator.assignOnly(JOB_ID, new StreamId(0, 0, WORLD_SIZE), RANK, span(0, 1)),
             "the stream of a rank beyond the world size");
         refused(() -> coordinator.epochComplete(JOB_ID + 1, 0), "another job's epoch complete");
         refused(() -> coordinator.jobComplete(JOB_ID + 1, JobOutcome.COMPLETE, 1), "another job complete");
@@ -763,6 +770,51 @@ class WorkerAgentTest
     }
 
     /**
+     * A chunk's descriptor that passes the end of its shard is refused, naming the chunk, whatever the session it
+     * came on; the steps that use the chunk come without its samples, the coordinator hears it is unavailable, and
+     * the other chunks, described well in the same run, arrive intact.
+     */
+    @Test
+    void aDescriptorPassingItsShardIsRefusedNamingItAndItsChunkIsLeftOutOfItsSteps()
+    {
+        startWorker(ENOUGH_BUFFERS, null);
+        coordinator.advertise();
+        coordinator.jobStarted(JOB_ID, JobSpec.of(manifest.datasetId(), WORLD_SIZE, 1, SEED, DROP_LAST));
+        pump(() -> null != worker.job());
+        final RankStream own = plan(0, DROP_LAST).stream(RANK);
+        final int chunkId = own.piece(own.firstPiece(0)).chunkId();
+        final int shard = manifest.chunkShard(chunkId);
+
+        refused(() -> coordinator.describe(JOB_ID, 0, chunkId,
+            manifest.shardLength(shard) - manifest.chunkLength(chunkId) + 1), "a descriptor past its shard");
+        assertTrue(errors.stream().anyMatch(error -> error.contains("descriptor of chunk " + chunkId + ": ") &&
+            error.contains("do not fit " + manifest.shardPath(shard))), errors.toString());
+        assertEquals(0, counter(CounterType.STEPS_DELIVERED));
+
+        final int[] others = IntStream.range(0, manifest.chunkCount()).filter(id -> id != chunkId).toArray();
+        coordinator.publisher.chunkDescriptors(coordinator.outbox, JOB_ID, 0, manifest, others, 0, others.length);
+        final StreamId streamId = new StreamId(0, 0, RANK);
+        coordinator.assignOnly(JOB_ID, streamId, RANK, span(0, 1));
+        final Batch<HostChunk> batch = take(1).get(0);
+        final List<Long> expected = new ArrayList<>();
+        own.forEachSample(0, (piece, record) ->
+        {
+            if (own.piece(piece).chunkId() != chunkId)
+            {
+                expected.add(sample(own.piece(piece).chunkId(), record));
+            }
+        });
+        assertTrue(batch.missing() > 0);
+        assertEquals(own.stepSize(0) - expected.size(), batch.missing());
+        assertEquals(expected, samplesOf(batch), "the well described chunks' samples, intact");
+        assertBytes(batch);
+        pump(() -> !coordinator.unavailable.isEmpty());
+        assertEquals(List.of(0, chunkId), coordinator.unavailable.get(0));
+        batch.release();
+        pump(() -> coordinator.acked(streamId).size() == 1);
+    }
+
+    /**
      * A worker started in a later millisecond has a larger incarnation, whatever its random bits: the coordinator
      * lets it take its rank over from the earlier one.
      */
@@ -1123,12 +1175,10 @@ class WorkerAgentTest
         }
 
         /**
-         * Relay the dataset's manifest and a server on the worker's host holding every shard, one of them at
-         * another path.
+         * Relay a server on the worker's host holding every shard, one of them at another path.
          */
         void advertise(final int shard, final Path path)
         {
-            ManifestAssembler.send(publisher, outbox, manifest);
             final ServerAdvertisement server = new ServerAdvertisement(
                 SERVER_ID, manifest.datasetId(), HOST, TransportKind.LOCAL.addTo((byte)0), "", "");
             final ServerAdvertisement.Region[] regions = new ServerAdvertisement.Region[manifest.shardCount()];
@@ -1142,12 +1192,10 @@ class WorkerAgentTest
         }
 
         /**
-         * Relay the dataset's manifest and replica servers on other hosts, each holding every shard, reachable over
-         * udp alone.
+         * Relay replica servers on other hosts, each holding every shard, reachable over udp alone.
          */
         void advertiseReplicas(final int... serverIds)
         {
-            ManifestAssembler.send(publisher, outbox, manifest);
             for (final int serverId : serverIds)
             {
                 final ServerAdvertisement server = new ServerAdvertisement(serverId, manifest.datasetId(),
@@ -1163,15 +1211,49 @@ class WorkerAgentTest
             }
         }
 
+        /**
+         * The job's layout, then its start, as the coordinator sends them to a worker.
+         */
         void jobStarted(final long jobId, final JobSpec spec)
         {
+            LayoutAssembler.send(publisher, outbox, jobId, manifest.datasetId(), DatasetLayout.of(manifest).toBytes());
             publisher.jobStarted(outbox, 1, jobId, manifest.chunkCount(), manifest.totalBytes(), spec);
         }
 
         /**
+         * Describe every chunk of the dataset for an epoch (the coordinator describes only those the assigned steps
+         * use), then assign.
+         *
          * @param ranges each {first step, step count}.
          */
         void assign(final long jobId, final StreamId stream, final int rank, final int[]... ranges)
+        {
+            final int[] chunkIds = new int[manifest.chunkCount()];
+            Arrays.setAll(chunkIds, i -> i);
+            publisher.chunkDescriptors(outbox, jobId, stream.epoch(), manifest, chunkIds, 0, chunkIds.length);
+            assignOnly(jobId, stream, rank, ranges);
+        }
+
+        /**
+         * Describe one chunk of the dataset as being at an offset of its shard.
+         */
+        void describe(final long jobId, final int epoch, final int chunkId, final long offset)
+        {
+            final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(256);
+            final ChunkDescriptorsEncoder descriptors = new ChunkDescriptorsEncoder()
+                .wrapAndApplyHeader(buffer, 0, new MessageHeaderEncoder()).jobId(jobId).epoch(epoch);
+            descriptors.chunksCount(1).next().chunkId(chunkId).shard(manifest.chunkShard(chunkId)).offset(offset)
+                .length(manifest.chunkLength(chunkId)).recordCount(manifest.chunkRecordCount(chunkId))
+                .crc(manifest.chunkCrc(chunkId)).putRecordLengths(new byte[0], 0, 0);
+            outbox.offer(buffer, 0, MessageHeaderEncoder.ENCODED_LENGTH + descriptors.encodedLength());
+        }
+
+        /**
+         * Assign steps, describing no chunk.
+         *
+         * @param ranges each {first step, step count}.
+         */
+        void assignOnly(final long jobId, final StreamId stream, final int rank, final int[]... ranges)
         {
             final int[] firsts = new int[ranges.length];
             final int[] counts = new int[ranges.length];

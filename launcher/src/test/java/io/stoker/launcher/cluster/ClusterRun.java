@@ -2,7 +2,9 @@ package io.stoker.launcher.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Manifest;
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.RecordTable;
 import io.stoker.plan.BatchSpec;
@@ -282,7 +284,7 @@ final class ClusterRun
         int steps = 0;
         for (int epoch = 0; epoch < planned.epochs(); epoch++)
         {
-            final Segment segment = planned.segment(WorkerJob.spaceOf(manifest), epoch);
+            final Segment segment = planned.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
             for (int stream = 0; stream < segment.worldSize(); stream++)
             {
                 steps += segment.stream(stream).steps();
@@ -320,7 +322,7 @@ final class ClusterRun
 
     Segment segment(final int epoch)
     {
-        return spec.segment(WorkerJob.spaceOf(manifest), epoch);
+        return spec.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
     }
 
     /**
@@ -383,7 +385,7 @@ final class ClusterRun
     {
         for (int epoch = 0; epoch < job.epochs(); epoch++)
         {
-            final Segment segment = job.segment(WorkerJob.spaceOf(manifest), epoch);
+            final Segment segment = job.segment(WorkerJob.spaceOf(DatasetLayout.of(manifest)), epoch);
             final List<String> delivered = new ArrayList<>();
             for (int rank = 0; rank < reports.size(); rank++)
             {
@@ -461,6 +463,7 @@ final class ClusterRun
     {
         final RecordTable table = new RecordTable();
         final ChunkRecords chunkRecords = new ChunkRecords();
+        final ChunkDescriptors descriptors = ChunkDescriptors.of(manifest);
         final CRC32C crc = new CRC32C();
         for (int i = 0; i < samples.length; i += 2)
         {
@@ -476,7 +479,7 @@ final class ClusterRun
                 }
                 chunkBytes.put(chunkId, bytes);
             }
-            chunkRecords.fill(manifest, chunkId, ByteBuffer.wrap(bytes), table);
+            chunkRecords.fill(descriptors, chunkId, ByteBuffer.wrap(bytes), table);
             crc.update(bytes, table.offset(samples[i + 1]), table.length(samples[i + 1]));
         }
         return (int)crc.getValue();

@@ -2,13 +2,14 @@ package io.stoker.launcher.cluster;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorResponseDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
 import io.stoker.codecs.JobCompleteDecoder;
 import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
-import io.stoker.codecs.ManifestPartDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
 import io.stoker.codecs.Role;
@@ -119,7 +120,7 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     }
 
     /**
-     * @return manifest parts and advertisements it received.
+     * @return layout parts, chunk descriptors and advertisements it received.
      */
     int dataMessages()
     {
@@ -214,9 +215,13 @@ final class FakeMember implements ControlListener, Agent, AutoCloseable
     }
 
     @Override
-    public void onManifestPart(
-        final int sessionId, final ManifestPartDecoder decoder, final DirectBuffer message, final int offset,
-        final int length)
+    public void onDatasetLayout(final int sessionId, final DatasetLayoutDecoder decoder)
+    {
+        dataMessages++;
+    }
+
+    @Override
+    public void onChunkDescriptors(final int sessionId, final ChunkDescriptorsDecoder decoder)
     {
         dataMessages++;
     }

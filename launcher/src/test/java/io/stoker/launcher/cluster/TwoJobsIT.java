@@ -1,5 +1,6 @@
 package io.stoker.launcher.cluster;
 
+import io.stoker.dataset.DatasetLayout;
 import io.stoker.dataset.Manifest;
 import io.stoker.plan.JobSpec;
 import io.stoker.plan.Piece;
@@ -103,7 +104,7 @@ class TwoJobsIT
         long dropped = 0;
         for (int epoch = 0; epoch < spec.epochs(); epoch++)
         {
-            dropped += spec.segment(WorkerJob.spaceOf(run.manifest), epoch).dropped().stream()
+            dropped += spec.segment(WorkerJob.spaceOf(DatasetLayout.of(run.manifest)), epoch).dropped().stream()
                 .mapToLong(Piece::count).sum();
         }
         return dropped;
@@ -162,7 +163,7 @@ class TwoJobsIT
     {
         for (int epoch = 0; epoch < spec.epochs(); epoch++)
         {
-            final int steps = spec.segment(WorkerJob.spaceOf(run.manifest), epoch).steps();
+            final int steps = spec.segment(WorkerJob.spaceOf(DatasetLayout.of(run.manifest)), epoch).steps();
             assertTrue(submit.log().contains("epoch " + epoch + ": ") &&
                 submit.log().contains(" samples delivered in " + steps + " steps per rank"), submit.log());
         }

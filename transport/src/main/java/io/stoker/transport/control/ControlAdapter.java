@@ -2,6 +2,7 @@ package io.stoker.transport.control;
 
 import io.aeron.Subscription;
 import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
@@ -10,6 +11,7 @@ import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.MessageHeaderDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
@@ -49,6 +51,8 @@ public final class ControlAdapter implements AutoCloseable
     private final EpochCompleteDecoder epochComplete = new EpochCompleteDecoder();
     private final JobCompleteDecoder jobComplete = new JobCompleteDecoder();
     private final ManifestPartDecoder manifestPart = new ManifestPartDecoder();
+    private final DatasetLayoutDecoder datasetLayout = new DatasetLayoutDecoder();
+    private final ChunkDescriptorsDecoder chunkDescriptors = new ChunkDescriptorsDecoder();
 
     /**
      * @param subscription        to poll; closed with this adapter; null when fed by {@link #onMessage}.
@@ -144,6 +148,10 @@ public final class ControlAdapter implements AutoCloseable
                 sessionId, jobComplete.wrap(buffer, body, JobCompleteDecoder.BLOCK_LENGTH, version));
             case ManifestPartDecoder.TEMPLATE_ID -> listener.onManifestPart(sessionId,
                 manifestPart.wrap(buffer, body, ManifestPartDecoder.BLOCK_LENGTH, version), buffer, offset, length);
+            case DatasetLayoutDecoder.TEMPLATE_ID -> listener.onDatasetLayout(
+                sessionId, datasetLayout.wrap(buffer, body, DatasetLayoutDecoder.BLOCK_LENGTH, version));
+            case ChunkDescriptorsDecoder.TEMPLATE_ID -> listener.onChunkDescriptors(
+                sessionId, chunkDescriptors.wrap(buffer, body, ChunkDescriptorsDecoder.BLOCK_LENGTH, version));
             default -> listener.onUnexpected(sessionId, templateId);
         }
     }

@@ -1,6 +1,7 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.HeartbeatDecoder;
@@ -9,6 +10,7 @@ import io.stoker.codecs.JobStartedDecoder;
 import io.stoker.codecs.JobServingDecoder;
 import io.stoker.codecs.JobSubmitDecoder;
 import io.stoker.codecs.LeaseExpiredDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.ManifestPartDecoder;
 import io.stoker.codecs.RegionAdvertisementDecoder;
 import io.stoker.codecs.RegisteredDecoder;
@@ -82,6 +84,16 @@ public interface ControlListener extends SessionListener
         final DirectBuffer message,
         final int offset,
         final int length)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onDatasetLayout(final int sessionId, final DatasetLayoutDecoder decoder)
+    {
+        onUnexpected(sessionId, decoder.sbeTemplateId());
+    }
+
+    default void onChunkDescriptors(final int sessionId, final ChunkDescriptorsDecoder decoder)
     {
         onUnexpected(sessionId, decoder.sbeTemplateId());
     }

@@ -1,7 +1,9 @@
 package io.stoker.transport.control;
 
 import io.stoker.codecs.AssignmentEncoder;
+import io.stoker.codecs.ChunkDescriptorsEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
+import io.stoker.codecs.DatasetLayoutEncoder;
 import io.stoker.codecs.EpochCompleteEncoder;
 import io.stoker.codecs.JobServingEncoder;
 import io.stoker.codecs.LeaseEnd;
@@ -18,6 +20,9 @@ import io.stoker.codecs.RegisteredEncoder;
 import io.stoker.codecs.StepAckAnswerEncoder;
 import io.stoker.codecs.StepAckEncoder;
 import io.stoker.codecs.WorkerFencedEncoder;
+import io.stoker.dataset.ChunkDescriptors;
+import io.stoker.dataset.Manifest;
+import io.stoker.dataset.RecordTable;
 import io.stoker.plan.JobSpec;
 import io.stoker.transport.data.ServerAdvertisement;
 import io.stoker.transport.data.TransportKind;
@@ -52,6 +57,10 @@ public final class ControlPublisher
     private final EpochCompleteEncoder epochComplete = new EpochCompleteEncoder();
     private final JobCompleteEncoder jobComplete = new JobCompleteEncoder();
     private final ManifestPartEncoder manifestPart = new ManifestPartEncoder();
+    private final DatasetLayoutEncoder datasetLayout = new DatasetLayoutEncoder();
+    private final ChunkDescriptorsEncoder chunkDescriptors = new ChunkDescriptorsEncoder();
+    private final RecordTable recordTable = new RecordTable();
+    private byte[] recordLengths = new byte[1024];
 
     public boolean registered(
         final Outbox outbox,
@@ -351,6 +360,68 @@ public final class ControlPublisher
             .datasetId(datasetId)
             .putBytes(manifest, offset, length);
         return offer(outbox, header.encodedLength() + manifestPart.encodedLength());
+    }
+
+    /**
+     * Offer a part of a job's dataset layout ({@link io.stoker.dataset.DatasetLayout#toBytes()}), in parts of
+     * {@link MessageLimits#MAX_MANIFEST_PART_LENGTH} but the last.
+     */
+    public boolean datasetLayoutPart(
+        final Outbox outbox,
+        final long jobId,
+        final String datasetId,
+        final byte[] layout,
+        final int offset,
+        final int length)
+    {
+        datasetLayout.wrapAndApplyHeader(buffer, 0, header)
+            .jobId(jobId)
+            .totalLength(layout.length)
+            .partOffset(offset)
+            .datasetId(datasetId)
+            .putBytes(layout, offset, length);
+        return offer(outbox, header.encodedLength() + datasetLayout.encodedLength());
+    }
+
+    /**
+     * Offer the descriptors of {@code count} chunks from the manifest, for an epoch: where each is, its record
+     * count and CRC32C, and its record lengths where the format stores record offsets.
+     */
+    public boolean chunkDescriptors(
+        final Outbox outbox,
+        final long jobId,
+        final int epoch,
+        final Manifest manifest,
+        final int[] chunkIds,
+        final int from,
+        final int count)
+    {
+        final boolean withLengths = manifest.format().storesRecordOffsets();
+        chunkDescriptors.wrapAndApplyHeader(buffer, 0, header).jobId(jobId).epoch(epoch);
+        final ChunkDescriptorsEncoder.ChunksEncoder chunks = chunkDescriptors.chunksCount(count);
+        for (int i = from, end = from + count; i < end; i++)
+        {
+            final int chunkId = chunkIds[i];
+            chunks.next()
+                .chunkId(chunkId)
+                .shard(manifest.chunkShard(chunkId))
+                .offset(manifest.chunkOffset(chunkId))
+                .length(manifest.chunkLength(chunkId))
+                .recordCount(manifest.chunkRecordCount(chunkId))
+                .crc(manifest.chunkCrc(chunkId));
+            int lengths = 0;
+            if (withLengths)
+            {
+                final int most = 5 * manifest.chunkRecordCount(chunkId);
+                if (recordLengths.length < most)
+                {
+                    recordLengths = new byte[most];
+                }
+                lengths = ChunkDescriptors.encodeLengths(manifest, chunkId, recordTable, recordLengths, 0);
+            }
+            chunks.putRecordLengths(recordLengths, 0, lengths);
+        }
+        return offer(outbox, header.encodedLength() + chunkDescriptors.encodedLength());
     }
 
     /**

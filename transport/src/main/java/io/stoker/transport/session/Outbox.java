@@ -95,13 +95,24 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
     }
 
     /**
-     * Send queued messages, in order, as far as the publication takes them.
+     * Send queued messages, in order, as far as the publication takes them. A queue that grew for a burst (a
+     * manifest's parts, a worker's chunk descriptors) goes back to its initial capacity once empty, so that a member
+     * does not keep the burst's memory for good.
      *
      * @return messages sent.
      */
     public int drain()
     {
-        return pending.isEmpty() ? 0 : pending.consume(this, DRAIN_LIMIT);
+        if (pending.isEmpty())
+        {
+            return 0;
+        }
+        final int sent = pending.consume(this, DRAIN_LIMIT);
+        if (pending.isEmpty() && pending.capacity() > INITIAL_CAPACITY)
+        {
+            pending.reset(INITIAL_CAPACITY);
+        }
+        return sent;
     }
 
     /**

@@ -72,6 +72,17 @@ public final class MessageLimits
     public static final int MAX_MANIFEST_LENGTH = 256 * 1024 * 1024;
 
     /**
+     * Chunk descriptors in one message: 32 B each and their record lengths, within {@link #MAX_MESSAGE_LENGTH}.
+     */
+    public static final int MAX_DESCRIPTORS_PER_MESSAGE = 4096;
+
+    /**
+     * Bytes of one chunk descriptor's record lengths (varints): a chunk of up to 128 Ki records of up to 127 bytes,
+     * or fewer longer ones; a chunk whose records need more cannot be described (index it with smaller chunks).
+     */
+    public static final int MAX_RECORD_LENGTHS_LENGTH = 128 * 1024;
+
+    /**
      * Bytes in one read-data frame (a 16-bit length; frames fit an MTU).
      */
     public static final int MAX_READ_DATA_LENGTH = 65_535;

@@ -2,8 +2,10 @@ package io.stoker.transport.wire;
 
 import io.stoker.codecs.AssignmentDecoder;
 import io.stoker.codecs.ChallengeDecoder;
+import io.stoker.codecs.ChunkDescriptorsDecoder;
 import io.stoker.codecs.ChunkUnavailableDecoder;
 import io.stoker.codecs.DataConnectedDecoder;
+import io.stoker.codecs.DatasetLayoutDecoder;
 import io.stoker.codecs.DropPolicy;
 import io.stoker.codecs.EpochCompleteDecoder;
 import io.stoker.codecs.ErrorCode;
@@ -37,11 +39,13 @@ import java.util.Arrays;
 import static io.stoker.transport.wire.MessageLimits.MAX_CHANNEL_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_CONSUMED_RECORDS;
 import static io.stoker.transport.wire.MessageLimits.MAX_DATASET_ID_LENGTH;
+import static io.stoker.transport.wire.MessageLimits.MAX_DESCRIPTORS_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_HOST_ID_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_MANIFEST_PART_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_MISSING_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_PATH_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_READ_DATA_LENGTH;
+import static io.stoker.transport.wire.MessageLimits.MAX_RECORD_LENGTHS_LENGTH;
 import static io.stoker.transport.wire.MessageLimits.MAX_REGIONS_PER_MESSAGE;
 import static io.stoker.transport.wire.MessageLimits.MAX_SEGMENTS;
 import static io.stoker.transport.wire.MessageLimits.MAX_STEPS_PER_MESSAGE;
@@ -454,6 +458,16 @@ public final class MessageValidator
             new MessageShape(ManifestPartDecoder.TEMPLATE_ID, "ManifestPart", ManifestPartDecoder.BLOCK_LENGTH, sealed)
                 .string("datasetId", MAX_DATASET_ID_LENGTH)
                 .bytes("bytes", ManifestPartDecoder.bytesHeaderLength(), MAX_MANIFEST_PART_LENGTH),
+            new MessageShape(
+                DatasetLayoutDecoder.TEMPLATE_ID, "DatasetLayout", DatasetLayoutDecoder.BLOCK_LENGTH, sealed)
+                .string("datasetId", MAX_DATASET_ID_LENGTH)
+                .bytes("bytes", DatasetLayoutDecoder.bytesHeaderLength(), MAX_MANIFEST_PART_LENGTH),
+            new MessageShape(
+                ChunkDescriptorsDecoder.TEMPLATE_ID, "ChunkDescriptors", ChunkDescriptorsDecoder.BLOCK_LENGTH, sealed)
+                .group("chunks", ChunkDescriptorsDecoder.ChunksDecoder.sbeBlockLength(), MAX_DESCRIPTORS_PER_MESSAGE,
+                    new MessageShape.VarField("recordLengths",
+                        ChunkDescriptorsDecoder.ChunksDecoder.recordLengthsHeaderLength(), MAX_RECORD_LENGTHS_LENGTH,
+                        MessageShape.Chars.ANY)),
         };
 
         int maxTemplateId = 0;

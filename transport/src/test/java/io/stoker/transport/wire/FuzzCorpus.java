@@ -162,25 +162,32 @@ public final class FuzzCorpus
                 at += group.elementBlockLength();
                 for (final MessageShape.VarField field : group.elementFields())
                 {
-                    fields.put(at, Width.SHORT);
-                    at += 2 + (buffer.getShort(at, LE) & 0xFFFF);
+                    at = lengthField(buffer, at, field, fields);
                 }
             }
         }
         for (final MessageShape.VarField field : shape.varFields)
         {
-            if (2 == field.headerLength())
-            {
-                fields.put(at, Width.SHORT);
-                at += 2 + (buffer.getShort(at, LE) & 0xFFFF);
-            }
-            else
-            {
-                fields.put(at, Width.INT);
-                at += 4 + buffer.getInt(at, LE);
-            }
+            at = lengthField(buffer, at, field, fields);
         }
         return fields;
+    }
+
+    /**
+     * Note a variable-length field's length at {@code at}, with its width.
+     *
+     * @return where the field's bytes end.
+     */
+    private static int lengthField(
+        final UnsafeBuffer buffer, final int at, final MessageShape.VarField field, final Map<Integer, Width> fields)
+    {
+        if (2 == field.headerLength())
+        {
+            fields.put(at, Width.SHORT);
+            return at + 2 + (buffer.getShort(at, LE) & 0xFFFF);
+        }
+        fields.put(at, Width.INT);
+        return at + 4 + buffer.getInt(at, LE);
     }
 
     private static Frame mutated(

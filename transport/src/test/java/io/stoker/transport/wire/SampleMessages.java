@@ -2,8 +2,10 @@ package io.stoker.transport.wire;
 
 import io.stoker.codecs.AssignmentEncoder;
 import io.stoker.codecs.ChallengeEncoder;
+import io.stoker.codecs.ChunkDescriptorsEncoder;
 import io.stoker.codecs.ChunkUnavailableEncoder;
 import io.stoker.codecs.DataConnectedEncoder;
+import io.stoker.codecs.DatasetLayoutEncoder;
 import io.stoker.codecs.DropPolicy;
 import io.stoker.codecs.EpochCompleteEncoder;
 import io.stoker.codecs.ErrorCode;
@@ -175,7 +177,21 @@ public final class SampleMessages
                 .wrapAndApplyHeader(buffer, 0, header).requestId(1).code(ErrorCode.OUT_OF_REGION).message("outside"))),
             sample("ManifestPart", ManifestPartEncoder.TEMPLATE_ID, buffer -> length(new ManifestPartEncoder()
                 .wrapAndApplyHeader(buffer, 0, header).totalLength(32).partOffset(0).datasetId("0123456789abcdef")
-                .putBytes(thirtyTwo, 0, 32))));
+                .putBytes(thirtyTwo, 0, 32))),
+            sample("DatasetLayout", DatasetLayoutEncoder.TEMPLATE_ID, buffer -> length(new DatasetLayoutEncoder()
+                .wrapAndApplyHeader(buffer, 0, header).jobId(1).totalLength(32).partOffset(0)
+                .datasetId("0123456789abcdef").putBytes(thirtyTwo, 0, 32))),
+            sample("ChunkDescriptors", ChunkDescriptorsEncoder.TEMPLATE_ID, buffer ->
+            {
+                final ChunkDescriptorsEncoder descriptors = new ChunkDescriptorsEncoder()
+                    .wrapAndApplyHeader(buffer, 0, header).jobId(1).epoch(0);
+                final ChunkDescriptorsEncoder.ChunksEncoder chunks = descriptors.chunksCount(2);
+                chunks.next().chunkId(4).shard(0).offset(4096).length(32).recordCount(2).crc(0x1234)
+                    .putRecordLengths(new byte[]{ 16, 16 }, 0, 2);
+                chunks.next().chunkId(5).shard(1).offset(1L << 33).length(32).recordCount(1).crc(0x5678)
+                    .putRecordLengths(new byte[0], 0, 0);
+                return length(descriptors);
+            }));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.stoker.worker.gpu;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
@@ -160,7 +161,7 @@ class GpuCopyTest
     private static RecordTable records(final Manifest manifest, final int chunkId)
     {
         final RecordTable table = new RecordTable();
-        new ChunkRecords().fill(manifest, chunkId, ByteBuffer.allocate(0), table);
+        new ChunkRecords().fill(ChunkDescriptors.of(manifest), chunkId, ByteBuffer.allocate(0), table);
         return table;
     }
 

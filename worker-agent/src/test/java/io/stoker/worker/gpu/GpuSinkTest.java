@@ -1,5 +1,6 @@
 package io.stoker.worker.gpu;
 
+import io.stoker.dataset.ChunkDescriptors;
 import io.stoker.dataset.ChunkRecords;
 import io.stoker.dataset.DatasetGenerator;
 import io.stoker.dataset.DatasetIndexer;
@@ -257,7 +258,7 @@ class GpuSinkTest
         {
             throw new UncheckedIOException(ex);
         }
-        chunkRecords.fill(manifest, chunkId, pool.byteBuffer(buffer), table);
+        chunkRecords.fill(ChunkDescriptors.of(manifest), chunkId, pool.byteBuffer(buffer), table);
         return table;
     }
 
