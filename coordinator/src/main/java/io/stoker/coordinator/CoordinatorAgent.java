@@ -144,7 +144,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             return null != member ? member.outbox : null;
         });
         final JobIds jobIds = new JobIds();
-        jobs = new Jobs(jobName ->
+        jobs = new Jobs(ctx.maxJobs(), jobName ->
         {
             final SchedulerSends sends = new SchedulerSends(jobName);
             final JobScheduler scheduler = new JobScheduler(ctx.maxWorldSize(), ctx.epochLookahead(),
@@ -152,7 +152,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             sends.scheduler = scheduler;
             jobSends.add(sends);
             return scheduler;
-        });
+        }, this::forget);
         refusals = new Refusals("coordinator", counters.get(CounterType.INVALID_MESSAGES), ctx.errorHandler(),
             ctx.nanoClock()).answerWith(this::answer);
         acceptor = new SessionAcceptor(
@@ -237,6 +237,22 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         return work;
     }
 
+    private void forget(final JobScheduler scheduler)
+    {
+        for (int i = 0, size = jobSends.size(); i < size; i++)
+        {
+            final SchedulerSends sends = jobSends.get(i);
+            if (sends.scheduler == scheduler)
+            {
+                CloseHelper.close(sends.jobCounters);
+                jobSends.remove(i);
+                ctx.logger().accept("coordinator: forgot finished job " + scheduler.job().jobId + " (" +
+                    Quote.of(sends.jobName) + ") to make room for another");
+                return;
+            }
+        }
+    }
+
     @Override
     public void onClose()
     {
@@ -304,7 +320,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         String refusal = sessions.refusal(identity);
         if (null == refusal && identity.role() != Role.DATA_SERVER)
         {
-            refusal = jobs.refusal(identity.jobName());
+            refusal = jobs.admit(identity.jobName(), sessions::holdsJob);
         }
         if (null != refusal)
         {
@@ -744,6 +760,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
      */
     private final class SchedulerSends implements SchedulerOutput
     {
+        private final String jobName;
         private final StatusCounters jobCounters;
         private JobScheduler scheduler;
 
@@ -754,6 +771,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
          */
         SchedulerSends(final String jobName)
         {
+            this.jobName = jobName;
             jobCounters = jobName.isEmpty() ? null : new StatusCounters(ctx.aeron(), "coordinator job " + jobName,
                 CounterType.STEPS_ACKNOWLEDGED, CounterType.SAMPLES_DELIVERED, CounterType.CHUNKS_UNAVAILABLE,
                 CounterType.STEPS_REASSIGNED, CounterType.EPOCHS_COMPLETED, CounterType.JOB_STATE);

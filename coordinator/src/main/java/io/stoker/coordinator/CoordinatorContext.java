@@ -47,6 +47,12 @@ public final class CoordinatorContext
      */
     public static final int DEFAULT_MAX_WORLD_SIZE = 65_536;
 
+    /**
+     * Jobs one coordinator keeps at once, running or finished; beyond, the oldest finished job no member holds is
+     * forgotten.
+     */
+    public static final int DEFAULT_MAX_JOBS = 64;
+
     private Aeron aeron;
     private String controlChannel = ControlProtocol.IPC_CHANNEL;
     private long leaseTimeoutNs = DEFAULT_LEASE_TIMEOUT_NS;
@@ -67,6 +73,7 @@ public final class CoordinatorContext
     private int maxPendingSessions = DEFAULT_MAX_PENDING_SESSIONS;
     private long handshakeTimeoutNs = DEFAULT_HANDSHAKE_TIMEOUT_NS;
     private int maxWorldSize = DEFAULT_MAX_WORLD_SIZE;
+    private int maxJobs = DEFAULT_MAX_JOBS;
 
     /**
      * Check the configuration before an agent uses it.
@@ -93,10 +100,11 @@ public final class CoordinatorContext
         {
             throw new IllegalStateException("epoch lookahead must be >= 0, was " + epochLookahead);
         }
-        if (maxPendingSessions < 1 || handshakeTimeoutNs <= 0 || maxWorldSize < 1)
+        if (maxPendingSessions < 1 || handshakeTimeoutNs <= 0 || maxWorldSize < 1 || maxJobs < 1)
         {
             throw new IllegalStateException("max pending sessions (" + maxPendingSessions + "), handshake timeout (" +
-                handshakeTimeoutNs + " ns) and max world size (" + maxWorldSize + ") must be positive");
+                handshakeTimeoutNs + " ns), max world size (" + maxWorldSize + ") and max jobs (" + maxJobs +
+                ") must be positive");
         }
         return this;
     }
@@ -270,6 +278,23 @@ public final class CoordinatorContext
     public CoordinatorContext maxWorldSize(final int worldSize)
     {
         this.maxWorldSize = worldSize;
+        return this;
+    }
+
+    public int maxJobs()
+    {
+        return maxJobs;
+    }
+
+    /**
+     * @param jobs the most jobs the coordinator keeps at once, running or finished: a member of a new job is
+     *             admitted beyond them only by forgetting the job that finished first, and refused while every
+     *             job kept is unfinished.
+     * @return this.
+     */
+    public CoordinatorContext maxJobs(final int jobs)
+    {
+        this.maxJobs = jobs;
         return this;
     }
 

@@ -6,41 +6,73 @@ import org.agrona.DirectBuffer;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The jobs a coordinator runs at once, by name ("" the default job): one {@link JobScheduler} each, made when the
  * first member of the job is admitted (a worker or a client; data servers belong to every job and to none of
  * these). A member's messages reach only its job's scheduler. Job ids are unique across the jobs ({@link JobIds}).
  * The journal and its checkpoints are shared: every durable record is handed to every scheduler (each takes only
- * its own job's, by job id), and a checkpoint holds every job that has its manifest.
+ * its own job's, by job id), and a checkpoint holds every job that has its manifest. It keeps at most
+ * {@link CoordinatorContext#maxJobs()} jobs: a new job's first member makes room by forgetting the oldest finished
+ * job that no member holds any more (its figures, its scheduler, its place in the next checkpoint), and is refused
+ * while every job kept is unfinished or held.
  */
 final class Jobs implements JournalRecord.Handler
 {
-    /**
-     * Most jobs one coordinator keeps.
-     */
-    static final int MAX_JOBS = 64;
-
+    private final int maxJobs;
     private final Function<String, JobScheduler> factory;
+    private final Consumer<JobScheduler> forgotten;
     private final TreeMap<String, JobScheduler> byName = new TreeMap<>();
     private JobScheduler[] schedulers = new JobScheduler[0];
 
     /**
-     * @param factory makes the scheduler of a job, given its name.
+     * @param maxJobs   the most jobs kept at once.
+     * @param factory   makes the scheduler of a job, given its name.
+     * @param forgotten told of a finished job's scheduler when it is forgotten to make room.
      */
-    Jobs(final Function<String, JobScheduler> factory)
+    Jobs(final int maxJobs, final Function<String, JobScheduler> factory, final Consumer<JobScheduler> forgotten)
     {
+        this.maxJobs = maxJobs;
         this.factory = factory;
+        this.forgotten = forgotten;
     }
 
     /**
-     * @return null when a member of the job may be admitted, else why not: a new job beyond {@link #MAX_JOBS}.
+     * Make room for a member of a job about to be admitted: a job not kept yet takes the place of the oldest
+     * finished job no member holds, when all {@link CoordinatorContext#maxJobs()} places are taken.
+     *
+     * @param isHeld whether a member of the named job is still admitted.
+     * @return null when the member may be admitted, else why not: every job kept is unfinished or held.
      */
-    String refusal(final String jobName)
+    String admit(final String jobName, final Predicate<String> isHeld)
     {
-        return byName.containsKey(jobName) || byName.size() < MAX_JOBS ? null :
-            "the coordinator runs " + MAX_JOBS + " jobs already, none of them " + jobName;
+        if (byName.containsKey(jobName) || byName.size() < maxJobs)
+        {
+            return null;
+        }
+        String oldest = null;
+        long oldestJobId = Long.MAX_VALUE;
+        for (final Map.Entry<String, JobScheduler> entry : byName.entrySet())
+        {
+            final Job job = entry.getValue().job();
+            if (null != job && job.isFinished() && job.jobId < oldestJobId && !isHeld.test(entry.getKey()))
+            {
+                oldest = entry.getKey();
+                oldestJobId = job.jobId;
+            }
+        }
+        if (null == oldest)
+        {
+            return "the coordinator keeps " + maxJobs + " jobs, each unfinished or with members, none of them " +
+                jobName;
+        }
+        final JobScheduler scheduler = byName.remove(oldest);
+        schedulers = byName.values().toArray(new JobScheduler[0]);
+        forgotten.accept(scheduler);
+        return null;
     }
 
     /**

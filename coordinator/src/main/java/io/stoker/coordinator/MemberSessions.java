@@ -202,6 +202,22 @@ final class MemberSessions
     }
 
     /**
+     * @return whether a member of a job (a worker or a client; data servers name no job) is admitted.
+     */
+    boolean holdsJob(final String jobName)
+    {
+        for (int i = 0, size = members.size(); i < size; i++)
+        {
+            final Member member = members.get(i);
+            if (member.role != Role.DATA_SERVER && member.jobName.equals(jobName))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * @return the live worker holding a rank of a job, or null.
      */
     Member worker(final String jobName, final int rank)

@@ -605,6 +605,43 @@ class CoordinatorAgentTest
         assertEquals(1, jobCounter("team-a", CounterType.EPOCHS_COMPLETED));
     }
 
+    @Test
+    void aCoordinatorKeepingItsMostJobsForgetsTheOldestFinishedJobNoMemberHoldsToAdmitAnother()
+    {
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context().maxJobs(1));
+        server = member(Role.DATA_SERVER, -1);
+        final TestMember clientA = member(Role.CLIENT, -1, 0, "team-a");
+        final TestMember a = member(Role.WORKER, 0, 0, "team-a");
+        pump(() -> members.stream().allMatch(member -> member.session.isRegistered()));
+        server.advertise(IntStream.range(0, manifest.shardCount()).toArray());
+        clientA.submit(JobSpec.of(manifest.datasetId(), 1, 1, SEED, PARTIAL));
+        pump(() -> clientA.jobId > 0 && !a.assigned(clientA.jobId, 0, 0, 0).isEmpty());
+        a.ack(clientA.jobId, new StreamId(0, 0, 0), a.assigned(clientA.jobId, 0, 0, 0));
+        pump(() -> null != clientA.outcome);
+        assertEquals(JobOutcome.COMPLETE, clientA.outcome);
+        assertEquals(2, jobCounter("team-a", CounterType.JOB_STATE), "job A is finished, and kept");
+
+        final TestMember b = member(Role.WORKER, 0, 0, "team-b");
+        pump(() -> b.errors.contains(ErrorCode.REGISTRATION_REFUSED));
+        assertFalse(b.session.isRegistered(), "no room: the one job kept is finished but its members still hold it");
+
+        clientA.silent = true;
+        a.silent = true;
+        pump(() -> b.session.isRegistered());
+        assertEquals(-1, jobCounter("team-a", CounterType.JOB_STATE), "job A was forgotten, its figures with it");
+        final TestMember clientB = member(Role.CLIENT, -1, 0, "team-b");
+        pump(() -> clientB.session.isRegistered());
+        clientB.submit(JobSpec.of(manifest.datasetId(), 1, 1, SEED + 1, PARTIAL));
+        pump(() -> clientB.jobId > 0 && !b.assigned(clientB.jobId, 0, 0, 0).isEmpty());
+        assertNotEquals(clientA.jobId, clientB.jobId, "job ids stay unique after a job is forgotten");
+        b.ack(clientB.jobId, new StreamId(0, 0, 0), b.assigned(clientB.jobId, 0, 0, 0));
+        pump(() -> null != clientB.outcome);
+        assertCompletion(clientB.completions.get(0), clientB.jobId, 0, Segment.first(space, SEED + 1, 0, 1, PARTIAL),
+            new int[0]);
+        assertEquals(JobOutcome.COMPLETE, clientB.outcome);
+    }
+
     private long jobCounter(final String jobName, final CounterType type)
     {
         final String label = "coordinator job " + jobName + ": " + type.description();

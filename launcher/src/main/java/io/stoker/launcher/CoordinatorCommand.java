@@ -59,6 +59,12 @@ final class CoordinatorCommand implements Callable<Integer>
         "Default: ${DEFAULT-VALUE}.")
     long handshakeTimeoutMs;
 
+    @Option(names = "--max-jobs", defaultValue = "" + CoordinatorContext.DEFAULT_MAX_JOBS, paramLabel = "N",
+        description = "Jobs kept at once, running or finished (a finished one answers a client that attaches late); " +
+        "a new job takes the place of the oldest finished one no member holds, and is refused while all N are " +
+        "unfinished or held. Default: ${DEFAULT-VALUE}.")
+    int maxJobs;
+
     @Mixin
     NodeOptions node;
 
@@ -86,6 +92,7 @@ final class CoordinatorCommand implements Callable<Integer>
                 .leaseTimeoutNs(TimeUnit.MILLISECONDS.toNanos(leaseTimeoutMs))
                 .heartbeatIntervalNs(TimeUnit.MILLISECONDS.toNanos(heartbeatIntervalMs))
                 .handshakeTimeoutNs(TimeUnit.MILLISECONDS.toNanos(handshakeTimeoutMs))
+                .maxJobs(maxJobs)
                 .errorHandler(errorHandler)
                 .logger(System.out::println));
             // The journal's fsyncs run on a thread of their own, off the coordinator's duty cycle.
