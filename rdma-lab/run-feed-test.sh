@@ -7,7 +7,8 @@
 #     - each stoker local exited 0, the job COMPLETE, every sample of every epoch delivered exactly once, each rank over rdma;
 #     - every byte read over rdma (dataset bytes x epochs, plus chunks split between ranks), none over local or udp;
 #       no retries, 0 checksum failures;
-#     - RdmaLabCheck: a connection proven under another job token is refused; a read under a key its connection
+#     - RdmaLabCheck: a connection proven under another job token is refused; a worker of a named job proven under
+#       its job's token reads, and that token naming another job is refused; a read under a key its connection
 #       was not given fails with IBV_WC_REM_ACCESS_ERR (10) and the chunk is then delivered over the local
 #       transport; the reader reconnects; a worker whose lease ended (fenced) gets IBV_WC_REM_ACCESS_ERR (10) on its
 #       next read under its old keys while a live worker reads the same region, is refused when it connects again
@@ -132,7 +133,7 @@ checks = re.findall(r'^CHECK (.+?): (PASS|FAIL) (.*)$', read('check.log'), re.M)
 print('== RdmaLabCheck')
 for name, status, detail in checks:
     check(status == 'PASS', '%s: %s' % (name, detail))
-check(read('check.rc') == '0' and len(checks) == 13, 'all 13 checks ran (exit status %s)' % (read('check.rc') or 'none'))
+check(read('check.rc') == '0' and len(checks) == 15, 'all 15 checks ran (exit status %s)' % (read('check.rc') or 'none'))
 
 values = dict(re.findall(r'RESULT (\S+)=(\S*)', read('results')))
 samples = [float(values[k]) for k in ('ib_read_bw_1_MBps', 'ib_read_bw_2_MBps') if re.match(r'^[0-9.]+$', values.get(k, ''))]

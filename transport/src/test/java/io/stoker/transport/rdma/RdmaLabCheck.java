@@ -35,6 +35,8 @@ import java.util.function.Consumer;
  *     <li>a chunk read over RDMA (a worker's connection, proven under the job token) has the manifest's
  *     CRC32C;</li>
  *     <li>a connection proven under another token is refused (counted by the server) and its read fails;</li>
+ *     <li>a worker of a named job, proven under its job's token (derived from the cluster token), reads; the same
+ *     token naming another job is refused;</li>
  *     <li>a read under a key its connection was not given fails with {@code IBV_WC_REM_ACCESS_ERR (10)} in its
  *     reason, and the chunk is then delivered over the other path, as the worker retries it: the {@code local}
  *     transport, the one other path on a single host;</li>
@@ -60,6 +62,7 @@ public final class RdmaLabCheck
     private static final long OUTCOME_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(60);
     private static final JobToken TOKEN =
         new JobToken("rdma-lab job token, 32 bytes long".getBytes(StandardCharsets.US_ASCII));
+    private static final JobToken TEAM_A = TOKEN.forJob("team-a");
     private static final JobToken OTHER_TOKEN =
         new JobToken("not the rdma-lab job token, no..".getBytes(StandardCharsets.US_ASCII));
     private static final int READERS = 2;
@@ -146,10 +149,14 @@ public final class RdmaLabCheck
         try (RdmaTransport transportA = transport(capability, workerA, 4);
             RdmaTransport transportB = transport(capability, workerB, 4);
             RdmaTransport stranger = transport(capability, registered(2, OTHER_TOKEN, 0x0c0c_0001L), 1);
+            RdmaTransport ofJob = transport(capability, registered(0, TEAM_A, "team-a", 0x0d0d_0001L), 1);
+            RdmaTransport posing = transport(capability, registered(0, TEAM_A, "team-b", 0x0e0e_0001L), 1);
             DataReader reader = transportA.connect(good, memory);
             DataReader wrongKey = transportA.connect(faulty, memory);
             DataReader readerB = transportB.connect(good, memory);
             DataReader unproven = stranger.connect(good, memory);
+            DataReader jobReader = ofJob.connect(good, memory);
+            DataReader posingReader = posing.connect(good, memory);
             DataReader local = new LocalTransport(good.hostId()).connect(good, memory))
         {
             String failure = read(reader, region, chunk);
@@ -162,6 +169,17 @@ public final class RdmaLabCheck
                 "a connection proven under another job token: refused " + (server.refusedConnections() - refused) +
                 " time(s), its read -> " + failure);
             unproven.close();
+
+            failure = read(jobReader, region, chunk);
+            expect("named job", null == failure && crcMatches(chunk), "a worker of job team-a, proven under its " +
+                "job's token (derived from the cluster token), chunk " + chunk + " over rdma: " +
+                (null == failure ? "CRC32C " + crcText(chunk) : failure));
+            refused = server.refusedConnections();
+            failure = read(posingReader, region, chunk);
+            expect("other job refused", null != failure && server.refusedConnections() > refused,
+                "job team-a's token naming job team-b: refused " + (server.refusedConnections() - refused) +
+                " time(s), its read -> " + failure);
+            posingReader.close();
 
             failure = read(wrongKey, alias, chunk);
             expect("wrong rkey", null != failure && failure.contains(REMOTE_ACCESS_ERROR),
@@ -320,7 +338,13 @@ public final class RdmaLabCheck
 
     private static WorkerRegistration registered(final int rank, final JobToken token, final long registrationId)
     {
-        final WorkerRegistration registration = new WorkerRegistration(rank, token);
+        return registered(rank, token, "", registrationId);
+    }
+
+    private static WorkerRegistration registered(
+        final int rank, final JobToken token, final String jobName, final long registrationId)
+    {
+        final WorkerRegistration registration = new WorkerRegistration(rank, token, jobName);
         registration.registered(registrationId);
         return registration;
     }
