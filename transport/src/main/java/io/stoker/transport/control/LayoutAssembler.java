@@ -6,10 +6,8 @@ import io.stoker.dataset.DatasetLayout;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
-import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 
-import java.util.BitSet;
 
 /**
  * Puts a job's dataset layout back together from the parts the coordinator sends a worker ahead of the job's
@@ -21,7 +19,7 @@ public final class LayoutAssembler
     /**
      * Bytes per part: every part but the last has exactly this many.
      */
-    public static final int PART_LENGTH = MessageLimits.MAX_MANIFEST_PART_LENGTH;
+    public static final int PART_LENGTH = PartedBytes.PART_LENGTH;
 
     private final int maxAssemblies;
     private final Long2ObjectHashMap<Assembly> assemblies = new Long2ObjectHashMap<>();
@@ -49,19 +47,9 @@ public final class LayoutAssembler
         final String datasetId = decoder.datasetId();
         final int length = decoder.bytesLength();
         final String name = "layout of job " + jobId + " (dataset " + Quote.of(datasetId) + ")";
-        if (totalLength < 1 || totalLength > MessageLimits.MAX_MANIFEST_LENGTH)
-        {
-            throw new DatasetException(name, partOffset,
-                "announced length " + totalLength + " is not within 1.." + MessageLimits.MAX_MANIFEST_LENGTH);
-        }
-        if (partOffset % PART_LENGTH != 0 || partOffset >= totalLength ||
-            length != Math.min(PART_LENGTH, totalLength - partOffset))
-        {
-            throw new DatasetException(name, partOffset, "a part of " + length + " bytes does not fit a layout of " +
-                totalLength + " in parts of " + PART_LENGTH);
-        }
+        PartedBytes.checkPart(name, totalLength, partOffset, length);
         Assembly assembly = assemblies.get(jobId);
-        if (null == assembly || assembly.totalLength != totalLength || !assembly.datasetId.equals(datasetId))
+        if (null == assembly || assembly.bytes.totalLength() != totalLength || !assembly.datasetId.equals(datasetId))
         {
             if (null == assembly && assemblies.size() >= maxAssemblies)
             {
@@ -70,13 +58,12 @@ public final class LayoutAssembler
             assembly = new Assembly(datasetId, (int)totalLength);
             assemblies.put(jobId, assembly);
         }
-        decoder.getBytes(assembly.bytes, (int)partOffset, length);
-        assembly.received.set((int)(partOffset / PART_LENGTH));
-        if (assembly.received.cardinality() < assembly.parts)
+        decoder.getBytes(assembly.bytes.buffer(), (int)partOffset, length);
+        if (!assembly.bytes.received(partOffset))
         {
             return null;
         }
-        assembly.layout = DatasetLayout.fromBytes(assembly.bytes.byteArray(), assembly.totalLength, name);
+        assembly.layout = DatasetLayout.fromBytes(assembly.bytes.byteArray(), assembly.bytes.totalLength(), name);
         return assembly.layout;
     }
 
@@ -121,17 +108,13 @@ public final class LayoutAssembler
     private static final class Assembly
     {
         final String datasetId;
-        final int totalLength;
-        final ExpandableArrayBuffer bytes = new ExpandableArrayBuffer(PART_LENGTH);
-        final int parts;
-        final BitSet received = new BitSet();
+        final PartedBytes bytes;
         DatasetLayout layout;
 
         Assembly(final String datasetId, final int totalLength)
         {
             this.datasetId = datasetId;
-            this.totalLength = totalLength;
-            this.parts = (totalLength + PART_LENGTH - 1) / PART_LENGTH;
+            this.bytes = new PartedBytes(totalLength);
         }
     }
 }

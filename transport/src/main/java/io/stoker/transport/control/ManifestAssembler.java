@@ -6,9 +6,7 @@ import io.stoker.dataset.Manifest;
 import io.stoker.transport.session.Outbox;
 import io.stoker.transport.wire.MessageLimits;
 import io.stoker.transport.wire.Quote;
-import org.agrona.ExpandableArrayBuffer;
 
-import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -23,10 +21,10 @@ public final class ManifestAssembler
     /**
      * Bytes per part: every part but the last has exactly this many.
      */
-    public static final int PART_LENGTH = MessageLimits.MAX_MANIFEST_PART_LENGTH;
+    public static final int PART_LENGTH = PartedBytes.PART_LENGTH;
 
     private final int maxAssemblies;
-    private final Map<String, Assembly> assemblies = new HashMap<>();
+    private final Map<String, PartedBytes> assemblies = new HashMap<>();
     private final Map<String, Manifest> manifests = new HashMap<>();
 
     /**
@@ -54,38 +52,25 @@ public final class ManifestAssembler
         {
             return null;
         }
-        if (totalLength < 1 || totalLength > MessageLimits.MAX_MANIFEST_LENGTH)
-        {
-            throw new DatasetException(name, partOffset,
-                "announced length " + totalLength + " is not within 1.." + MessageLimits.MAX_MANIFEST_LENGTH);
-        }
-        if (partOffset % PART_LENGTH != 0 || partOffset >= totalLength ||
-            length != Math.min(PART_LENGTH, totalLength - partOffset))
-        {
-            throw new DatasetException(name, partOffset,
-                "a part of " + length + " bytes does not fit a manifest of " + totalLength +
-                " in parts of " + PART_LENGTH);
-        }
-
-        Assembly assembly = assemblies.get(datasetId);
-        if (null == assembly || assembly.totalLength != totalLength)
+        PartedBytes.checkPart(name, totalLength, partOffset, length);
+        PartedBytes assembly = assemblies.get(datasetId);
+        if (null == assembly || assembly.totalLength() != totalLength)
         {
             if (null == assembly && assemblies.size() >= maxAssemblies)
             {
                 throw new DatasetException(name, partOffset, maxAssemblies + " manifests are in progress already");
             }
-            assembly = new Assembly((int)totalLength);
+            assembly = new PartedBytes((int)totalLength);
             assemblies.put(datasetId, assembly);
         }
-        decoder.getBytes(assembly.bytes, (int)partOffset, length);
-        assembly.received.set((int)(partOffset / PART_LENGTH));
-        if (assembly.received.cardinality() < assembly.parts)
+        decoder.getBytes(assembly.buffer(), (int)partOffset, length);
+        if (!assembly.received(partOffset))
         {
             return null;
         }
 
         assemblies.remove(datasetId);
-        final Manifest manifest = Manifest.fromBytes(assembly.bytes, 0, assembly.totalLength, name);
+        final Manifest manifest = Manifest.fromBytes(assembly.buffer(), 0, assembly.totalLength(), name);
         if (!manifest.datasetId().equals(datasetId))
         {
             throw new DatasetException(name, 0, "content is dataset " + manifest.datasetId());
@@ -117,19 +102,5 @@ public final class ManifestAssembler
                 outbox, manifest.datasetId(), bytes, offset, Math.min(PART_LENGTH, bytes.length - offset));
         }
         return sent;
-    }
-
-    private static final class Assembly
-    {
-        final int totalLength;
-        final int parts;
-        final ExpandableArrayBuffer bytes = new ExpandableArrayBuffer(PART_LENGTH);
-        final BitSet received = new BitSet();
-
-        Assembly(final int totalLength)
-        {
-            this.totalLength = totalLength;
-            this.parts = (totalLength + PART_LENGTH - 1) / PART_LENGTH;
-        }
     }
 }
