@@ -23,12 +23,16 @@ import java.nio.ByteOrder;
  * <p>
  * Only an authenticated session may send a message in fragments, and no message may grow beyond
  * {@link MessageLimits#MAX_MESSAGE_LENGTH}: a stranger cannot make this side buffer anything. A
- * refused fragmented message counts once, however many fragments it had.
+ * refused fragmented message counts once, however many fragments it had. A session's reassembly buffer that grew
+ * beyond 16 KiB for a large message (a layout's part, chunk descriptors) shrinks back to 4 KiB once that message is
+ * handled (in place: decoders that wrapped it keep no copy), so that a coordinator does not keep each member's
+ * largest message.
  */
 public final class MessageReceiver implements FragmentHandler, AutoCloseable
 {
     private static final int SWEEP_THRESHOLD = 64;
     private static final int MAX_DISCARDING = 1024;
+    private static final int RETAINED_BUILDER_CAPACITY = 16 * 1024;
 
     private final Subscription subscription;
     private final MessageGate gate;
@@ -184,6 +188,10 @@ public final class MessageReceiver implements FragmentHandler, AutoCloseable
                 final int messageLength = builder.limit();
                 builder.limit(0);
                 onMessage(builder.buffer(), 0, messageLength, sessionId);
+                if (builder.capacity() > RETAINED_BUILDER_CAPACITY)
+                {
+                    builder.compact();
+                }
             }
             return;
         }

@@ -15,14 +15,15 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoCloseable
 {
-    private static final int INITIAL_CAPACITY = 64 * 1024;
+    private static final int INITIAL_CAPACITY = 4 * 1024;
+    private static final int SEALED_COPY_CAPACITY = 1024;
     private static final int MAX_CAPACITY = 64 * 1024 * 1024;
     private static final int DRAIN_LIMIT = 64;
 
     private final Publication publication;
     private final ExpandableRingBuffer pending = new ExpandableRingBuffer(INITIAL_CAPACITY, MAX_CAPACITY, false);
     private final UnsafeBuffer seal = new UnsafeBuffer(new byte[MessageSealer.SEAL_LENGTH]);
-    private final ExpandableDirectByteBuffer sealedCopy = new ExpandableDirectByteBuffer(1024);
+    private ExpandableDirectByteBuffer sealedCopy = new ExpandableDirectByteBuffer(SEALED_COPY_CAPACITY);
     private MessageSealer sealer;
 
     /**
@@ -96,8 +97,9 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
 
     /**
      * Send queued messages, in order, as far as the publication takes them. A queue that grew for a burst (a
-     * manifest's parts, a worker's chunk descriptors) goes back to its initial capacity once empty, so that a member
-     * does not keep the burst's memory for good.
+     * manifest's parts, a worker's chunk descriptors), and the copy a sealed message waits in, go back to their
+     * initial capacity once empty, so that a member does not keep the burst's memory for good (a coordinator holds
+     * an outbox per member: its idle queue is 4 KiB).
      *
      * @return messages sent.
      */
@@ -108,9 +110,9 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
             return 0;
         }
         final int sent = pending.consume(this, DRAIN_LIMIT);
-        if (pending.isEmpty() && pending.capacity() > INITIAL_CAPACITY)
+        if (pending.isEmpty())
         {
-            pending.reset(INITIAL_CAPACITY);
+            shrink();
         }
         return sent;
     }
@@ -129,6 +131,7 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
     public void clear()
     {
         pending.reset(INITIAL_CAPACITY);
+        shrink();
     }
 
     /**
@@ -137,6 +140,18 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
     public Publication publication()
     {
         return publication;
+    }
+
+    private void shrink()
+    {
+        if (pending.capacity() > INITIAL_CAPACITY)
+        {
+            pending.reset(INITIAL_CAPACITY);
+        }
+        if (sealedCopy.capacity() > SEALED_COPY_CAPACITY)
+        {
+            sealedCopy = new ExpandableDirectByteBuffer(SEALED_COPY_CAPACITY);
+        }
     }
 
     @Override

@@ -8,14 +8,18 @@ import java.security.GeneralSecurityException;
 
 /**
  * The MAC of one direction of a session: HMAC-SHA256 under the direction's key over the sequence
- * number (8 bytes, little endian) and the message. Reuses one {@link Mac} and its buffers.
+ * number (8 bytes, little endian) and the message. Reuses one {@link Mac} and its buffers; a message is hashed in
+ * pieces through a fixed scratch, so a session's MAC does not keep a copy of the largest message it ever saw (a
+ * coordinator holds two per member).
  */
 final class SealMac
 {
+    private static final int SCRATCH_LENGTH = 1024;
+
     private final Mac mac;
     private final byte[] sequenceBytes = new byte[Long.BYTES];
     private final byte[] output = new byte[Hmac.LENGTH];
-    private byte[] scratch = new byte[1024];
+    private final byte[] scratch = new byte[SCRATCH_LENGTH];
 
     SealMac(final byte[] key)
     {
@@ -38,13 +42,13 @@ final class SealMac
         {
             sequenceBytes[i] = (byte)(sequence >>> (8 * i));
         }
-        if (scratch.length < length)
-        {
-            scratch = new byte[Math.max(length, scratch.length * 2)];
-        }
-        buffer.getBytes(offset, scratch, 0, length);
         mac.update(sequenceBytes);
-        mac.update(scratch, 0, length);
+        for (int at = 0; at < length; at += SCRATCH_LENGTH)
+        {
+            final int piece = Math.min(SCRATCH_LENGTH, length - at);
+            buffer.getBytes(offset + at, scratch, 0, piece);
+            mac.update(scratch, 0, piece);
+        }
         try
         {
             mac.doFinal(output, 0);

@@ -104,6 +104,28 @@ class SessionKeysTest
     }
 
     @Test
+    void aMessageLargerThanTheMacsScratchIsSealedWholeAndOpensOnlyUnaltered()
+    {
+        final SessionKeys keys = keys(Service.COORDINATOR, WORKER, 9, 100, 200, NONCE_A, NONCE_B);
+        final MessageSealer sealer = keys.sealer(true);
+        final MessageOpener opener = keys.opener(false);
+        final int length = 100_000;
+        for (final int altered : new int[]{ 1024, length - 1 })
+        {
+            final UnsafeBuffer frame = new UnsafeBuffer(new byte[length + MessageSealer.SEAL_LENGTH]);
+            for (int i = 0; i < length; i++)
+            {
+                frame.putByte(i, (byte)(i * 31));
+            }
+            sealer.seal(frame, 0, length, frame, length);
+            final UnsafeBuffer tampered = new UnsafeBuffer(frame.byteArray().clone());
+            tampered.putByte(altered, (byte)(tampered.getByte(altered) + 1));
+            assertFalse(opener.open(tampered, 0, tampered.capacity()), "altered at byte " + altered);
+            assertTrue(opener.open(frame, 0, frame.capacity()), "the message as sealed");
+        }
+    }
+
+    @Test
     void anOpenSessionHasNoSeal()
     {
         final UnsafeBuffer message = new UnsafeBuffer(new byte[64]);
