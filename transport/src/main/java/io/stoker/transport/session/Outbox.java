@@ -2,7 +2,7 @@ package io.stoker.transport.session;
 
 import io.aeron.Publication;
 import org.agrona.DirectBuffer;
-import org.agrona.ExpandableDirectByteBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -23,7 +23,7 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
     private final Publication publication;
     private final ExpandableRingBuffer pending = new ExpandableRingBuffer(INITIAL_CAPACITY, MAX_CAPACITY, false);
     private final UnsafeBuffer seal = new UnsafeBuffer(new byte[MessageSealer.SEAL_LENGTH]);
-    private ExpandableDirectByteBuffer sealedCopy = new ExpandableDirectByteBuffer(SEALED_COPY_CAPACITY);
+    private ExpandableArrayBuffer sealedCopy = new ExpandableArrayBuffer(SEALED_COPY_CAPACITY);
     private MessageSealer sealer;
 
     /**
@@ -150,7 +150,7 @@ public final class Outbox implements ExpandableRingBuffer.MessageConsumer, AutoC
         }
         if (sealedCopy.capacity() > SEALED_COPY_CAPACITY)
         {
-            sealedCopy = new ExpandableDirectByteBuffer(SEALED_COPY_CAPACITY);
+            sealedCopy = new ExpandableArrayBuffer(SEALED_COPY_CAPACITY);
         }
     }
 
