@@ -46,7 +46,7 @@ final class CheckpointStore
 {
     static final String FILE_NAME = "coordinator.checkpoint";
     private static final int MAGIC = 0x53544b43;
-    private static final int VERSION = 6;
+    private static final int VERSION = 7;
 
     private final Path directory;
     private final Path file;
@@ -100,6 +100,7 @@ final class CheckpointStore
     {
         out.writeLong(job.jobId);
         writeSpec(out, job.spec);
+        out.writeInt(job.weight);
         out.writeInt(job.nextEpochToPlan());
         out.writeInt(job.epochsCompleted());
         out.writeInt(job.chunksUnavailable());
@@ -303,11 +304,21 @@ final class CheckpointStore
         }
     }
 
+    private static int readWeight(final DataInputStream in) throws IOException
+    {
+        final int weight = in.readInt();
+        if (!ServingWeights.isValid(weight))
+        {
+            throw new IOException("a job's weight of " + weight);
+        }
+        return weight;
+    }
+
     private static JobCheckpoint readJob(final DataInputStream in, final int bound) throws IOException
     {
         final String name = JobNames.check(in.readUTF());
-        final JobCheckpoint checkpoint = new JobCheckpoint(name, in.readLong(), readSpec(in), in.readInt(),
-            in.readInt(), in.readInt(), new TreeMap<>(), new ArrayList<>());
+        final JobCheckpoint checkpoint = new JobCheckpoint(name, in.readLong(), readSpec(in), readWeight(in),
+            in.readInt(), in.readInt(), in.readInt(), new TreeMap<>(), new ArrayList<>());
         final int open = in.readInt();
         for (int i = 0; i < open; i++)
         {
@@ -486,6 +497,7 @@ final class CheckpointStore
      * A job's persisted progress.
      *
      * @param jobName         the job's name, "" for the default job.
+     * @param weight          its share of the data servers' bandwidth, as submitted.
      * @param openEpochs      the open epochs by number.
      * @param results         the completed epochs, for a client that attaches late.
      */
@@ -493,6 +505,7 @@ final class CheckpointStore
         String jobName,
         long jobId,
         JobSpec spec,
+        int weight,
         int nextEpochToPlan,
         int epochsCompleted,
         int chunksUnavailable,

@@ -421,15 +421,11 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
         }
         final int weight = decoder.weight();
         final String refusal = ServingWeights.isValid(weight) ?
-            jobs.get(member.jobName).submit(member.memberId, correlationId, spec) :
+            jobs.get(member.jobName).submit(member.memberId, correlationId, spec, weight) :
             "a job's weight is 1 to " + MessageLimits.MAX_JOB_WEIGHT + ", not " + weight;
         if (null != refusal)
         {
             reply(member, correlationId, ErrorCode.JOB_REJECTED, decoder.sbeTemplateId(), refusal);
-        }
-        else
-        {
-            servingWeights.submitted(member.jobName, weight);
         }
     }
 
@@ -797,7 +793,7 @@ public final class CoordinatorAgent implements Agent, ControlListener, SessionAc
             final Member member = sessions.member(memberId);
             if (null != member)
             {
-                final int weight = servingWeights.started(member.jobName);
+                final int weight = servingWeights.started(member.jobName, job.weight);
                 if (0 != weight)
                 {
                     serveAtDataServers(member.jobName, weight);

@@ -22,6 +22,7 @@ final class Job
 {
     final long jobId;
     final JobSpec spec;
+    final int weight;
     private final Int2ObjectHashMap<EpochProgress> openEpochs = new Int2ObjectHashMap<>();
     private final List<EpochResult> results = new ArrayList<>();
     private Manifest manifest;
@@ -44,10 +45,17 @@ final class Job
      */
     private long firstCheckpoint = -1;
 
-    Job(final long jobId, final JobSpec spec)
+    /**
+     * @param jobId  the job's id on this coordinator.
+     * @param spec   what was submitted.
+     * @param weight its share of the data servers' bandwidth relative to other jobs, as submitted (1 to
+     *               {@link io.stoker.transport.wire.MessageLimits#MAX_JOB_WEIGHT}).
+     */
+    Job(final long jobId, final JobSpec spec, final int weight)
     {
         this.jobId = jobId;
         this.spec = spec;
+        this.weight = weight;
         this.nextEpochToPlan = spec.firstEpoch();
         this.epochsCompleted = spec.firstEpoch();
     }
@@ -58,7 +66,7 @@ final class Job
      */
     static Job restored(final CheckpointStore.JobCheckpoint checkpoint, final Manifest manifest)
     {
-        final Job job = new Job(checkpoint.jobId(), checkpoint.spec());
+        final Job job = new Job(checkpoint.jobId(), checkpoint.spec(), checkpoint.weight());
         job.bind(manifest);
         job.nextEpochToPlan = checkpoint.nextEpochToPlan();
         job.epochsCompleted = checkpoint.epochsCompleted();

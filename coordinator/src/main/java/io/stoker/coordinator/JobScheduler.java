@@ -176,9 +176,11 @@ final class JobScheduler implements JournalRecord.Handler
      * epochs continue from each stream's released steps); a finished one answered with its outcome; refused
      * otherwise.
      *
+     * @param weight the job's share of the data servers' bandwidth, kept (and checkpointed) with a job this
+     *               submission starts; a submission attaching to or resuming a job keeps that job's.
      * @return null when taken, else why it is refused.
      */
-    String submit(final int clientMemberId, final long correlationId, final JobSpec spec)
+    String submit(final int clientMemberId, final long correlationId, final JobSpec spec, final int weight)
     {
         if (spec.worldSize() > maxWorldSize)
         {
@@ -210,7 +212,7 @@ final class JobScheduler implements JournalRecord.Handler
             return "job " + job.jobId + " is still running";
         }
 
-        job = new Job(jobIds.next(), spec);
+        job = new Job(jobIds.next(), spec, weight);
         job.follow(clientMemberId, correlationId);
         if (null == datasets.manifest(spec.datasetId()))
         {
@@ -586,7 +588,7 @@ final class JobScheduler implements JournalRecord.Handler
         output.log("coordinator: job " + job.jobId + " resumes over " + worldSize + " ranks as job " + jobIds.peek() +
             " at epoch " + job.epochsCompleted());
         final Manifest manifest = job.manifest();
-        job = new Job(jobIds.next(), resumed);
+        job = new Job(jobIds.next(), resumed, job.weight);
         job.bind(manifest);
     }
 

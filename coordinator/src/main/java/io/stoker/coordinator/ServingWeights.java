@@ -5,19 +5,13 @@ import org.agrona.collections.Object2IntHashMap;
 import org.agrona.collections.ObjIntConsumer;
 
 /**
- * The weights of the jobs this coordinator runs, as data servers are told them ({@code JobServing}): the weight
- * asked when a job was submitted, announced once when the job starts, withdrawn (weight 0) when it ends, and
- * repeated to each data server that registers while the job runs. A job no submission gave a weight (one restored
- * from a checkpoint) has weight 1. Not persisted: a restarted coordinator announces restored jobs with weight 1.
+ * The weights of the jobs this coordinator runs, as data servers are told them ({@code JobServing}): a job's weight
+ * (the one it was submitted with, kept by its {@link Job} and its checkpoint, so that a restarted coordinator
+ * announces a restored job as submitted) announced once when the job starts, withdrawn (weight 0) when it ends, and
+ * repeated to each data server that registers while the job runs.
  */
 final class ServingWeights
 {
-    /**
-     * Weight of a job submitted without one.
-     */
-    static final int DEFAULT_WEIGHT = 1;
-
-    private final Object2IntHashMap<String> asked = new Object2IntHashMap<>(0);
     private final Object2IntHashMap<String> announced = new Object2IntHashMap<>(0);
 
     /**
@@ -30,26 +24,17 @@ final class ServingWeights
     }
 
     /**
-     * A submission of the job was accepted with this weight.
-     */
-    void submitted(final String jobName, final int weight)
-    {
-        asked.put(jobName, weight);
-    }
-
-    /**
      * The job started (the scheduler tells each of its members: only the first time counts).
      *
+     * @param weight the job's weight.
      * @return the weight to announce, or 0 when it was announced already.
      */
-    int started(final String jobName)
+    int started(final String jobName, final int weight)
     {
         if (announced.containsKey(jobName))
         {
             return 0;
         }
-        final int weightAsked = asked.getValue(jobName);
-        final int weight = 0 == weightAsked ? DEFAULT_WEIGHT : weightAsked;
         announced.put(jobName, weight);
         return weight;
     }
@@ -61,7 +46,6 @@ final class ServingWeights
      */
     boolean ended(final String jobName)
     {
-        asked.removeKey(jobName);
         return announced.removeKey(jobName) != 0;
     }
 

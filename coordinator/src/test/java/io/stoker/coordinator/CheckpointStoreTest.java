@@ -41,6 +41,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CheckpointStoreTest
 {
+    private static final int WEIGHT = 5;
     private static final BatchSpec BATCHES = new BatchSpec(8, 2, DropPolicy.DROP_LAST);
 
     @TempDir
@@ -71,7 +72,7 @@ class CheckpointStoreTest
         final JobSpec spec = new JobSpec(manifest.datasetId(), 3, 4, 11, BATCHES, 1, Map.of(
             1, new EpochHistory(new int[]{ 2, 3 }, new int[][]{ { 4, 1 } }),
             2, new EpochHistory(new int[]{ 3 }, new int[][]{ { 2, 3, 2 } })));
-        final Job planned = new Job(7, spec);
+        final Job planned = new Job(7, spec, 1);
         planned.bind(manifest);
         final EpochProgress resumed = new EpochProgress(spec, planned.space(), 1);
         resumed.release(0, 0);
@@ -99,6 +100,7 @@ class CheckpointStoreTest
         assertEquals("", checkpoint.jobName());
 
         assertEquals(7, checkpoint.jobId());
+        assertEquals(WEIGHT, checkpoint.weight(), "the weight it was submitted with");
         assertEquals(1, checkpoint.results().size(), "a completed epoch's result, for a client attaching late");
         final Job.EpochResult result = checkpoint.results().get(0);
         assertEquals(List.of(0, 1000L, 24L, 17), List.of(result.epoch(), result.deliveredSamples(),
@@ -196,14 +198,14 @@ class CheckpointStoreTest
         ByteBuffer.wrap(older).putInt(Integer.BYTES, 4);
         Files.write(store.file(), sealed(older));
         final String message = assertRefused(store, "version 4");
-        assertTrue(message.contains("version 6"), message);
+        assertTrue(message.contains("version 7"), message);
     }
 
     private byte[] writtenCheckpoint() throws IOException
     {
         final JobSpec spec = new JobSpec(manifest.datasetId(), 2, 3, 5, BATCHES, 0, Map.of(
             0, new EpochHistory(new int[]{ 3, 2 }, new int[][]{ { 1, 2, 0 } })));
-        final Job planned = new Job(3, spec);
+        final Job planned = new Job(3, spec, 1);
         planned.bind(manifest);
         final EpochProgress progress = new EpochProgress(spec, planned.space(), 0);
         progress.release(1, 0);
@@ -237,7 +239,7 @@ class CheckpointStoreTest
             openEpochs.put(progress.epoch(),
                 new CheckpointStore.OpenEpoch(progress.releasedSets(), progress.moves(), missing));
         }
-        return Job.restored(new CheckpointStore.JobCheckpoint("", jobId, spec, nextEpochToPlan, epochsCompleted,
+        return Job.restored(new CheckpointStore.JobCheckpoint("", jobId, spec, WEIGHT, nextEpochToPlan, epochsCompleted,
             chunksUnavailable, openEpochs, new ArrayList<>(results)), manifest);
     }
 

@@ -989,11 +989,16 @@ class CoordinatorAgentTest
 
     /**
      * Data servers are told the job's weight as submitted when it starts, one that registers while it runs is told
-     * too, and each is told to forget it (weight 0) when it ends; a submission with a weight out of range is refused.
+     * too, both are told it again by a coordinator restarted from its checkpoint, and each is told to forget it
+     * (weight 0) when it ends; a submission with a weight out of range is refused.
      */
     @Test
-    void dataServersAreToldTheJobsWeightWhenItStartsAndToForgetItWhenItEnds()
+    void dataServersAreToldTheJobsWeightWhenItStartsAcrossARestartAndToForgetItWhenItEnds()
     {
+        final Path checkpoints = temp.resolve("checkpoints");
+        final Supplier<CoordinatorContext> context = () -> context().checkpointDirectory(checkpoints);
+        close(coordinator);
+        coordinator = new CoordinatorAgent(context.get());
         server = member(Role.DATA_SERVER, -1);
         client = member(Role.CLIENT, -1);
         workers = new TestMember[] {member(Role.WORKER, 0)};
@@ -1011,6 +1016,16 @@ class CoordinatorAgentTest
         assertEquals(List.of("'' 3"), late.serving, "a data server registering while the job runs");
 
         final long jobId = client.jobId;
+        close(coordinator);
+        members.forEach(TestMember::forget);
+        server.serving.clear();
+        late.serving.clear();
+        coordinator = new CoordinatorAgent(context.get());
+        pump(() -> !server.serving.isEmpty() && !late.serving.isEmpty() &&
+            !workers[0].assigned(jobId, 0, 0, 0).isEmpty());
+        assertEquals(List.of("'' 3"), server.serving, "the restored job announced with its submitted weight");
+        assertEquals(List.of("'' 3"), late.serving);
+
         workers[0].ack(jobId, new StreamId(0, 0, 0), workers[0].assigned(jobId, 0, 0, 0));
         pump(() -> null != client.outcome && server.serving.size() == 2 && late.serving.size() == 2);
         assertEquals(List.of("'' 3", "'' 0"), server.serving);

@@ -61,7 +61,7 @@ class JobSchedulerTest
     void aJobStartsOnlyWithEveryRankAndItsFirstCheckpointAndAssignsEachRankItsOwnStreamInEqualShares()
     {
         clock.update(TimeUnit.SECONDS.toNanos(100));
-        assertNull(scheduler.submit(CLIENT, 1, spec));
+        assertNull(scheduler.submit(CLIENT, 1, spec, 1));
         join(0);
         join(1);
         takeCheckpoint();
@@ -351,7 +351,7 @@ class JobSchedulerTest
     private void start()
     {
         clock.update(TimeUnit.SECONDS.toNanos(100));
-        scheduler.submit(CLIENT, 1, spec);
+        scheduler.submit(CLIENT, 1, spec, 1);
         for (int rank = 0; rank < WORLD_SIZE; rank++)
         {
             join(rank);

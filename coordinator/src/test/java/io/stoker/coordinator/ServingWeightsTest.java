@@ -19,16 +19,15 @@ class ServingWeightsTest
     @Test
     void aJobIsAnnouncedOnceWithItsSubmittedWeightAndWithdrawnOnce()
     {
-        weights.submitted("team-a", 3);
-        assertEquals(3, weights.started("team-a"));
-        assertEquals(0, weights.started("team-a"), "told to each member, announced once");
-        assertEquals(1, weights.started("restored"), "a job no submission gave a weight has weight 1");
-        assertEquals(List.of("restored 1", "team-a 3"), running());
+        assertEquals(3, weights.started("team-a", 3));
+        assertEquals(0, weights.started("team-a", 3), "told to each member, announced once");
+        assertEquals(1, weights.started("other", 1));
+        assertEquals(List.of("other 1", "team-a 3"), running());
 
         assertTrue(weights.ended("team-a"));
         assertFalse(weights.ended("team-a"), "withdrawn once");
-        assertEquals(List.of("restored 1"), running());
-        assertEquals(1, weights.started("team-a"), "a later run of the name starts from the default");
+        assertEquals(List.of("other 1"), running());
+        assertEquals(2, weights.started("team-a", 2), "a later run of the name is announced with its own weight");
     }
 
     @Test
